@@ -1,0 +1,30 @@
+# The two commands of the README: `make demo` and `make test`.
+GO ?= go
+export GOFLAGS ?= -buildvcs=false
+
+.PHONY: demo test unit fuzz conformance build vet
+
+demo:
+	$(GO) run ./cmd/ai-agent demo
+
+build:
+	$(GO) build -o bin/ai-agent ./cmd/ai-agent
+	$(GO) build -o bin/mcp-conformance-client ./cmd/mcp-conformance-client
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+# Short runs of the parser fuzz targets (the seed corpus always runs in `unit`).
+fuzz:
+	@for t in $$($(GO) test -list 'Fuzz.*' ./internal/oauth/ | grep ^Fuzz); do \
+		echo "fuzz $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 10s ./internal/oauth/ || exit 1; \
+	done
+
+# The official MCP conformance suite against our OAuth client (needs npm).
+conformance:
+	bash .ci/conformance.sh
+
+test: vet unit fuzz conformance

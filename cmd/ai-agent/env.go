@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// env is the process environment as a plain struct: the variables of the
+// Python agent (spec/upstream-agent.md §7.1) that this build uses.
+type env struct {
+	LogLevel        string
+	RancherURL      string
+	RancherAPIToken string
+	InsecureSkipTLS bool
+	MCPURL          string
+	ActiveLLM       string
+	LLMMockEnabled  bool
+	LLMMockURL      string
+	ShutdownGrace   time.Duration
+}
+
+func readEnv(getenv func(string) string) (env, error) {
+	e := env{
+		LogLevel:        getenv("LOG_LEVEL"),
+		RancherURL:      strings.TrimRight(getenv("RANCHER_URL"), "/"),
+		RancherAPIToken: getenv("RANCHER_API_TOKEN"),
+		MCPURL:          getenv("MCP_URL"),
+		ActiveLLM:       getenv("ACTIVE_LLM"),
+		LLMMockURL:      getenv("LLM_MOCK_URL"),
+		ShutdownGrace:   10 * time.Second,
+	}
+	var err error
+	if e.InsecureSkipTLS, err = boolEnv(getenv, "INSECURE_SKIP_TLS"); err != nil {
+		return e, err
+	}
+	if e.LLMMockEnabled, err = boolEnv(getenv, "LLM_MOCK_ENABLED"); err != nil {
+		return e, err
+	}
+	if v := getenv("SHUTDOWN_GRACE"); v != "" {
+		if e.ShutdownGrace, err = time.ParseDuration(v); err != nil {
+			return e, fmt.Errorf("SHUTDOWN_GRACE: %w", err)
+		}
+	}
+	return e, nil
+}
+
+func boolEnv(getenv func(string) string, name string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(getenv(name))) {
+	case "", "false", "0", "no":
+		return false, nil
+	case "true", "1", "yes":
+		return true, nil
+	default:
+		return false, fmt.Errorf("%s=%q: want true or false", name, getenv(name))
+	}
+}

@@ -1,0 +1,178 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/rancher/ai-agent/internal/chat"
+	"github.com/rancher/ai-agent/internal/llm"
+)
+
+// StopReply is the tool result of a call that the user stopped.
+const StopReply = "Execution stopped by the user."
+
+// ErrStepLimit is returned when a loop reaches MaxSteps model calls.
+var ErrStepLimit = errors.New("step limit reached")
+
+// textSink receives the model's text deltas of one call.
+type textSink interface {
+	write(ctx context.Context, delta string) error
+	// end is called after each model call with whether tool calls came.
+	end(ctx context.Context, toolCalls bool) error
+}
+
+// streamSink forwards every delta unchanged as its own frame.
+type streamSink struct{ em chat.Emitter }
+
+func (s streamSink) write(ctx context.Context, d string) error { return s.em.Send(ctx, d) }
+func (streamSink) end(context.Context, bool) error             { return nil }
+
+// discardSink drops deltas (child agents: their tokens are not streamed).
+type discardSink struct{}
+
+func (discardSink) write(context.Context, string) error { return nil }
+func (discardSink) end(context.Context, bool) error     { return nil }
+
+// toolExec runs one tool call and returns its result message.
+type toolExec func(ctx context.Context, call llm.ToolCall) llm.Message
+
+// loopSpec is one run of the model <-> tools loop.
+type loopSpec struct {
+	Purpose string
+	Model   string
+	System  string
+	Tools   []llm.Tool
+	// History is the thread so far; Input the new messages (usually one user
+	// message). New messages are appended to Input's copy and returned.
+	History []llm.Message
+	Input   []llm.Message
+	Sink    textSink
+	Exec    toolExec
+}
+
+// loopResult is what a loop produced.
+type loopResult struct {
+	// New holds the messages this loop added after the Input, always
+	// consistent: every tool call has a result, even when the loop stopped.
+	New   []llm.Message
+	Final string
+	Usage llm.Usage
+	// Handoff is set when the sink decided the answer was a routing choice.
+	Handoff string
+}
+
+// runLoop calls the model, runs tool calls, feeds results back, until the
+// model answers without tool calls or MaxSteps is reached.
+func (s *Session) runLoop(ctx context.Context, spec loopSpec) (loopResult, error) {
+	var res loopResult
+	convo := make([]llm.Message, 0, len(spec.History)+len(spec.Input)+8)
+	if spec.System != "" {
+		convo = append(convo, llm.Message{Role: llm.RoleSystem, Content: spec.System})
+	}
+	convo = append(convo, spec.History...)
+	convo = append(convo, spec.Input...)
+	for step := 0; step < s.r.o.MaxSteps; step++ {
+		if ctx.Err() != nil {
+			return res, context.Cause(ctx)
+		}
+		text, calls, usage, err := s.callModel(ctx, spec, convo)
+		res.Usage.InputTokens += usage.InputTokens
+		res.Usage.OutputTokens += usage.OutputTokens
+		if err != nil {
+			if text != "" {
+				res.New = append(res.New, llm.Message{Role: llm.RoleAssistant, Content: text})
+			}
+			if ctx.Err() != nil {
+				return res, context.Cause(ctx)
+			}
+			return res, err
+		}
+		msg := llm.Message{Role: llm.RoleAssistant, Content: text, ToolCalls: calls}
+		convo = append(convo, msg)
+		res.New = append(res.New, msg)
+		if err := spec.Sink.end(ctx, len(calls) > 0); err != nil {
+			if h, ok := errors.AsType[*handoffError](err); ok {
+				res.Handoff = h.agent
+				res.New = res.New[:len(res.New)-1]
+				return res, nil
+			}
+			return res, err
+		}
+		if len(calls) == 0 {
+			res.Final = text
+			return res, nil
+		}
+		for i, call := range calls {
+			if ctx.Err() != nil {
+				res.New = append(res.New, stoppedResults(calls[i:], context.Cause(ctx))...)
+				return res, context.Cause(ctx)
+			}
+			out := spec.Exec(ctx, call)
+			out.Role, out.ToolCallID = llm.RoleTool, call.ID
+			convo = append(convo, out)
+			res.New = append(res.New, out)
+		}
+	}
+	return res, fmt.Errorf("%w: Recursion limit of %d reached without hitting a stop condition", ErrStepLimit, s.r.o.MaxSteps)
+}
+
+// stoppedResults answers the calls that never ran, so the thread stays valid
+// for the next model call.
+func stoppedResults(calls []llm.ToolCall, cause error) []llm.Message {
+	reason := StopReply
+	if !errors.Is(cause, chat.ErrStopped) {
+		reason = "Tool call not run: " + errText(cause)
+	}
+	out := make([]llm.Message, 0, len(calls))
+	for _, c := range calls {
+		out = append(out, llm.Message{Role: llm.RoleTool, ToolCallID: c.ID, Content: reason, IsError: true})
+	}
+	return out
+}
+
+// callModel runs one model call, sending text deltas to the sink.
+func (s *Session) callModel(ctx context.Context, spec loopSpec, convo []llm.Message) (string, []llm.ToolCall, llm.Usage, error) {
+	req := llm.Request{Model: spec.Model, Messages: convo, Tools: spec.Tools, Purpose: spec.Purpose}
+	var (
+		text  []byte
+		calls []llm.ToolCall
+		usage llm.Usage
+	)
+	for ev, err := range s.r.o.Model.Stream(ctx, req) {
+		if err != nil {
+			return string(text), nil, usage, fmt.Errorf("model: %w", err)
+		}
+		switch {
+		case ev.Text != "":
+			text = append(text, ev.Text...)
+			if err := spec.Sink.write(ctx, ev.Text); err != nil {
+				return string(text), nil, usage, err
+			}
+		case ev.ToolCall != nil:
+			c := *ev.ToolCall
+			if c.ID == "" {
+				c.ID = "call_" + strconv.Itoa(len(calls))
+			}
+			if len(c.Arguments) == 0 {
+				c.Arguments = []byte("{}")
+			}
+			calls = append(calls, c)
+		case ev.Usage != nil:
+			usage.InputTokens += ev.Usage.InputTokens
+			usage.OutputTokens += ev.Usage.OutputTokens
+		}
+	}
+	if err := context.Cause(ctx); ctx.Err() != nil {
+		return string(text), nil, usage, err
+	}
+	return string(text), calls, usage, nil
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

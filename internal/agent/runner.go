@@ -1,0 +1,196 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/chat"
+	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/mcp"
+	"github.com/rancher/ai-agent/internal/store"
+)
+
+// User is the Rancher user a connection acts for.
+type User struct {
+	ID string
+	// Token is the user's Rancher session token (for RANCHER-auth agents).
+	Token string
+}
+
+// ToolProvider lists and calls an agent's MCP tools; *mcp.Manager is one.
+type ToolProvider interface {
+	Tools(ctx context.Context, a agents.Agent, cred mcp.Credentials) ([]mcp.Tool, error)
+	Call(ctx context.Context, a agents.Agent, cred mcp.Credentials, name string, args json.RawMessage) (mcp.Result, error)
+}
+
+// CredentialProvider gives the credential a user's requests to an agent's
+// MCP server carry.
+type CredentialProvider interface {
+	Credentials(ctx context.Context, a agents.Agent, u User) (mcp.Credentials, error)
+}
+
+// Authenticator signs a user in to an OAUTH2 agent through the chat: it
+// sends <token-refresh> or <authentication> frames and waits for the
+// browser's answer. challenge is the 401/403 that made it necessary (nil
+// when none was seen yet). On success the next Credentials call for (a, u)
+// yields a working credential.
+type Authenticator interface {
+	Authenticate(ctx context.Context, em chat.Emitter, a agents.Agent, u User, challenge error) error
+}
+
+// ErrAuthCanceled is matched by an Authenticate error when the user
+// dismissed the sign-in.
+var ErrAuthCanceled = errors.New("authentication canceled by the user")
+
+// ErrNoAgentAvailable is returned by Open when no agent can be used.
+var ErrNoAgentAvailable = errors.New("no agent available")
+
+// Options configure a Runner.
+type Options struct {
+	Model       llm.Model
+	Tools       ToolProvider
+	Store       store.Store
+	Credentials CredentialProvider
+	// Auth is nil when OAuth2 sign-in is not available.
+	Auth   Authenticator
+	Logger *slog.Logger
+	// MaxSteps bounds the model calls of one loop (the Python agent's
+	// recursion_limit). Default 50.
+	MaxSteps int
+	// LoadTimeout bounds loading one agent's tools at connect. Default 15s.
+	LoadTimeout time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Runner builds sessions.
+type Runner struct{ o Options }
+
+// New returns a Runner.
+func New(o Options) *Runner {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxSteps <= 0 {
+		o.MaxSteps = 50
+	}
+	if o.LoadTimeout <= 0 {
+		o.LoadTimeout = 15 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Runner{o: o}
+}
+
+// agentState is one agent as a session sees it.
+type agentState struct {
+	agents.Agent
+	cred      mcp.Credentials
+	tools     []mcp.Tool
+	err       error
+	needsAuth bool
+}
+
+func (st *agentState) usable() bool { return st.err == nil }
+
+// Session is one connection's view of the agents.
+type Session struct {
+	r      *Runner
+	user   User
+	chatID string
+	list   []*agentState
+	byName map[string]*agentState
+
+	mu        sync.Mutex
+	lastPick  string
+	pickCount int
+}
+
+// Open loads each agent's tools (concurrently) for the user and returns the
+// session, or an error wrapping ErrNoAgentAvailable when none is usable.
+func (r *Runner) Open(ctx context.Context, u User, list []agents.Agent, chatID string) (*Session, error) {
+	if len(list) == 0 {
+		return nil, fmt.Errorf("%w: No agent configurations available", ErrNoAgentAvailable)
+	}
+	s := &Session{r: r, user: u, chatID: chatID, byName: map[string]*agentState{}}
+	var wg sync.WaitGroup
+	for _, a := range list {
+		st := &agentState{Agent: a}
+		s.list = append(s.list, st)
+		s.byName[a.Name] = st
+		wg.Go(func() { s.load(ctx, st) })
+	}
+	wg.Wait()
+	for _, st := range s.list {
+		if st.usable() {
+			return s, nil
+		}
+	}
+	if len(s.list) == 1 {
+		return nil, fmt.Errorf("%w: Failed to load MCP tools for agent %q: %v", ErrNoAgentAvailable, s.list[0].Name, s.list[0].err)
+	}
+	return nil, fmt.Errorf("%w: No agents could be created", ErrNoAgentAvailable)
+}
+
+// load resolves the credential and tools of one agent.
+func (s *Session) load(ctx context.Context, st *agentState) {
+	if st.ConfigError != "" {
+		st.err = errors.New(st.ConfigError)
+		return
+	}
+	cred, err := s.r.o.Credentials.Credentials(ctx, st.Agent, s.user)
+	if err != nil {
+		st.err = err
+		return
+	}
+	st.cred = cred
+	ctx, cancel := context.WithTimeout(ctx, s.r.o.LoadTimeout)
+	defer cancel()
+	tools, err := s.r.o.Tools.Tools(ctx, st.Agent, cred)
+	if err != nil && s.r.o.Auth != nil && st.Spec.AuthenticationType == "OAUTH2" &&
+		(errors.Is(err, mcp.ErrUnauthorized) || errors.Is(err, mcp.ErrForbidden)) {
+		// Not an error: the user signs in when the agent is first used.
+		st.needsAuth = true
+		return
+	}
+	if err != nil {
+		s.r.o.Logger.Warn("loading MCP tools failed", "agent", st.Name, "error", err)
+		st.err = err
+		return
+	}
+	st.tools = tools
+}
+
+// Metadata is the agents list of <chat-metadata>.
+func (s *Session) Metadata() []chat.AgentStatus {
+	out := make([]chat.AgentStatus, 0, len(s.list))
+	for _, st := range s.list {
+		if st.err != nil {
+			out = append(out, chat.AgentStatus{Name: st.Name, Status: chat.StatusError, Description: st.err.Error()})
+			continue
+		}
+		out = append(out, chat.AgentStatus{Name: st.Name, Status: chat.StatusActive})
+	}
+	return out
+}
+
+// usableAgents are the agents a turn may use.
+func (s *Session) usableAgents() []*agentState {
+	var out []*agentState
+	for _, st := range s.list {
+		if st.usable() {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// ChatID is the chat this session serves.
+func (s *Session) ChatID() string { return s.chatID }

@@ -1,0 +1,205 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/rancher/ai-agent/internal/chat"
+	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/store"
+)
+
+// recommendAfter is how many consecutive picks of one agent make the
+// supervisor recommend it.
+const recommendAfter = 3
+
+// supervise routes a prompt between several agents. The supervisor model's
+// tools are the agents (each takes `query`); a child runs on its own thread
+// with its tokens not streamed, and its answer comes back as the tool
+// result. A supervisor answer that is exactly an agent's name hands the
+// prompt to that agent, whose answer is then streamed (this is how the
+// rancher-ai-llm-mock scripts routing).
+func (s *Session) supervise(ctx context.Context, ts *turnState, user store.Message) error {
+	usable := s.usableAgents()
+	history, err := s.history(ctx, s.chatID)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(usable))
+	for i, st := range usable {
+		names[i] = st.Name
+	}
+	res, err := s.runLoop(ctx, loopSpec{
+		Purpose: "supervisor", System: supervisorPrompt(usable), Tools: agentTools(usable),
+		History: history, Input: []llm.Message{user.Message},
+		Sink: &holdbackSink{em: ts.em, names: names}, Exec: s.delegateExec(ts),
+	})
+	if res.Handoff == "" {
+		s.save(s.chatID, "", user, res, ts)
+		return err
+	}
+	st := s.byName[res.Handoff]
+	s.pick(ctx, ts.em, st.Name)
+	if err := s.ensureSignedIn(ctx, ts, st); err != nil {
+		s.saveSummary(st.Name, user, "")
+		return err
+	}
+	child := user
+	child.Agent = st.Name
+	cres, err := s.runAgent(ctx, ts, st, store.ChildThread(s.chatID, st.Name), child, true)
+	user.Agent = ""
+	s.saveSummary(st.Name, user, cres.Final)
+	return err
+}
+
+// delegateExec runs a supervisor tool call: the named child answers query.
+func (s *Session) delegateExec(ts *turnState) toolExec {
+	return func(ctx context.Context, call llm.ToolCall) llm.Message {
+		st := s.byName[call.Name]
+		if st == nil || !st.usable() {
+			return llm.Message{Content: fmt.Sprintf("Error: agent %q does not exist.", call.Name), IsError: true}
+		}
+		var args struct {
+			Query string `json:"query"`
+		}
+		if err := json.Unmarshal(call.Arguments, &args); err != nil || strings.TrimSpace(args.Query) == "" {
+			return llm.Message{Content: `Error: the argument "query" is required.`, IsError: true}
+		}
+		s.pick(ctx, ts.em, st.Name)
+		if st.needsAuth {
+			// Lazy sign-in: the run waits here, then goes on with this call.
+			if err := s.authenticate(ctx, ts.em, st, nil); err != nil {
+				return llm.Message{Content: fmt.Sprintf("The '%s' agent is not available: %v", st.Name, err), IsError: true}
+			}
+		}
+		_ = ts.em.Send(ctx, chat.SubagentStartFrame(st.Name, args.Query))
+		in := store.Message{
+			Message: llm.Message{Role: llm.RoleUser, Content: args.Query}, UserInput: args.Query,
+			Agent: st.Name, CreatedAt: s.r.o.Now().UTC(),
+		}
+		res, err := s.runAgent(ctx, ts, st, store.ChildThread(s.chatID, st.Name), in, false)
+		_ = ts.em.Send(ctx, chat.SubagentEndFrame(st.Name, args.Query))
+		if err != nil {
+			if ctx.Err() != nil {
+				return stoppedResults([]llm.ToolCall{call}, context.Cause(ctx))[0]
+			}
+			return llm.Message{Content: fmt.Sprintf("The '%s' agent failed: %v", st.Name, err), IsError: true}
+		}
+		if res.Final == "" {
+			return llm.Message{Content: "No response from agent."}
+		}
+		return llm.Message{Content: res.Final}
+	}
+}
+
+// pick records a routing choice and sends <agent-metadata>.
+func (s *Session) pick(ctx context.Context, em chat.Emitter, name string) {
+	s.mu.Lock()
+	if s.lastPick == name {
+		s.pickCount++
+	} else {
+		s.lastPick, s.pickCount = name, 1
+	}
+	rec := ""
+	if s.pickCount >= recommendAfter {
+		rec = name
+	}
+	s.mu.Unlock()
+	_ = em.Send(ctx, chat.AgentMetadataFrame(name, rec))
+}
+
+func agentTools(usable []*agentState) []llm.Tool {
+	out := make([]llm.Tool, 0, len(usable))
+	for _, st := range usable {
+		desc := st.Spec.Description
+		if desc == "" {
+			desc = st.Spec.DisplayName
+		}
+		out = append(out, llm.Tool{
+			Name: st.Name, Description: desc,
+			InputSchema: json.RawMessage(`{"type":"object","properties":{"query":{"type":"string","description":"The request for this agent, with every detail it needs."}},"required":["query"]}`),
+		})
+	}
+	return out
+}
+
+func supervisorPrompt(usable []*agentState) string {
+	var b strings.Builder
+	b.WriteString("You are a supervisor that routes the user's requests to specialised agents. ")
+	b.WriteString("Call the tool of the agent that fits the request, passing the full request as `query`, ")
+	b.WriteString("then answer the user from the agent's result. Answer directly only for greetings or questions no agent covers.\n\nAgents:\n")
+	for _, st := range usable {
+		fmt.Fprintf(&b, "- %s (%s): %s\n", st.Name, st.Spec.DisplayName, st.Spec.Description)
+	}
+	return b.String()
+}
+
+// handoffError ends a supervisor call whose whole answer was an agent name.
+type handoffError struct{ agent string }
+
+func (e *handoffError) Error() string { return "handoff to " + e.agent }
+
+// holdbackSink streams the supervisor's text, except that it holds deltas
+// back while the answer so far could still be an agent's name, so that a
+// routing answer is never shown. Held deltas are sent unchanged, one frame
+// each, as soon as the text can no longer be a name.
+type holdbackSink struct {
+	em      chat.Emitter
+	names   []string
+	held    []string
+	acc     strings.Builder
+	flushed bool
+}
+
+func (h *holdbackSink) write(ctx context.Context, d string) error {
+	if h.flushed {
+		return h.em.Send(ctx, d)
+	}
+	h.held = append(h.held, d)
+	h.acc.WriteString(d)
+	if !h.couldBeName(strings.TrimSpace(h.acc.String())) {
+		return h.flush(ctx)
+	}
+	return nil
+}
+
+func (h *holdbackSink) end(ctx context.Context, toolCalls bool) error {
+	defer func() { h.held, h.flushed = nil, false; h.acc.Reset() }()
+	if !h.flushed && !toolCalls {
+		if name := h.nameOf(strings.TrimSpace(h.acc.String())); name != "" {
+			return &handoffError{agent: name}
+		}
+	}
+	return h.flush(ctx)
+}
+
+func (h *holdbackSink) flush(ctx context.Context) error {
+	h.flushed = true
+	for _, d := range h.held {
+		if err := h.em.Send(ctx, d); err != nil {
+			return err
+		}
+	}
+	h.held = nil
+	return nil
+}
+
+func (h *holdbackSink) couldBeName(t string) bool {
+	for _, n := range h.names {
+		if len(t) <= len(n) && strings.EqualFold(n[:len(t)], t) {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *holdbackSink) nameOf(t string) string {
+	for _, n := range h.names {
+		if strings.EqualFold(n, t) {
+			return n
+		}
+	}
+	return ""
+}

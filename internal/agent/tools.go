@@ -1,0 +1,107 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/rancher/ai-agent/internal/chat"
+	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/mcp"
+)
+
+// turnState collects what a turn shows besides text, for history.
+type turnState struct {
+	em           chat.Emitter
+	mcpResponses []json.RawMessage
+}
+
+// modelTools converts an agent's MCP tools for the model.
+func modelTools(st *agentState) []llm.Tool {
+	out := make([]llm.Tool, 0, len(st.tools))
+	for _, t := range st.tools {
+		schema := t.InputSchema
+		if len(schema) == 0 {
+			schema = json.RawMessage(`{"type":"object"}`)
+		}
+		out = append(out, llm.Tool{Name: t.Name, Description: t.Description, InputSchema: schema})
+	}
+	return out
+}
+
+// mcpExec returns the executor of an agent's MCP tools. Results with a
+// uiContext are shown as <mcp-response>; only the `llm` part goes to the
+// model. Failures become error results, never Go errors, so the model can
+// react and the thread stays valid.
+func (s *Session) mcpExec(ts *turnState, st *agentState) toolExec {
+	return func(ctx context.Context, call llm.ToolCall) llm.Message {
+		if !hasTool(st, call.Name) {
+			return llm.Message{Content: fmt.Sprintf("Error: tool %q does not exist.", call.Name), IsError: true}
+		}
+		res, err := s.callMCP(ctx, ts, st, call)
+		if err != nil {
+			if ctx.Err() != nil {
+				return stoppedResults([]llm.ToolCall{call}, context.Cause(ctx))[0]
+			}
+			s.r.o.Logger.Warn("MCP tool call failed", "agent", st.Name, "tool", call.Name, "error", err)
+			return llm.Message{Content: "Error: " + err.Error(), IsError: true}
+		}
+		if len(res.UIContext) > 0 {
+			ts.mcpResponses = append(ts.mcpResponses, res.UIContext)
+			_ = ts.em.Send(ctx, chat.MCPResponseFrame(res.UIContext))
+		}
+		for _, link := range res.DocLinks {
+			_ = ts.em.Send(ctx, chat.DocLinkFrame(link))
+		}
+		return llm.Message{Content: res.ForModel, IsError: res.IsError}
+	}
+}
+
+// callMCP calls a tool; a 401/403 on an OAUTH2 agent asks the user to sign
+// in (or refreshes) and retries. Scope step-up may repeat, at most three
+// times per call.
+func (s *Session) callMCP(ctx context.Context, ts *turnState, st *agentState, call llm.ToolCall) (mcp.Result, error) {
+	const maxAuth = 3
+	for attempt := 0; ; attempt++ {
+		res, err := s.r.o.Tools.Call(ctx, st.Agent, st.cred, call.Name, call.Arguments)
+		if err == nil || !s.canAuth(st) || attempt >= maxAuth ||
+			!(errors.Is(err, mcp.ErrUnauthorized) || errors.Is(err, mcp.ErrForbidden)) {
+			return res, err
+		}
+		if aerr := s.authenticate(ctx, ts.em, st, err); aerr != nil {
+			return res, aerr
+		}
+	}
+}
+
+func hasTool(st *agentState, name string) bool {
+	for _, t := range st.tools {
+		if t.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Session) canAuth(st *agentState) bool {
+	return s.r.o.Auth != nil && st.Spec.AuthenticationType == "OAUTH2"
+}
+
+// authenticate runs the sign-in for an agent and reloads its credential and
+// tools. The turn goes on afterwards.
+func (s *Session) authenticate(ctx context.Context, em chat.Emitter, st *agentState, challenge error) error {
+	if err := s.r.o.Auth.Authenticate(ctx, em, st.Agent, s.user, challenge); err != nil {
+		return err
+	}
+	cred, err := s.r.o.Credentials.Credentials(ctx, st.Agent, s.user)
+	if err != nil {
+		return fmt.Errorf("credentials after sign-in: %w", err)
+	}
+	tools, err := s.r.o.Tools.Tools(ctx, st.Agent, cred)
+	if err != nil {
+		return fmt.Errorf("loading tools after sign-in: %w", err)
+	}
+	st.cred, st.tools, st.needsAuth = cred, tools, false
+	return nil
+}

@@ -1,0 +1,295 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Emitter is what a turn uses to talk to the browser.
+type Emitter interface {
+	// Send writes one text frame. It still delivers after the turn's context
+	// was cancelled (a stopped turn must close its message); it fails once
+	// the connection is gone.
+	Send(ctx context.Context, frame string) error
+	// Await waits for one of the given raw replies (for example
+	// authentication_confirmed or authentication_canceled) without blocking
+	// the reader. Other replies that arrive meanwhile are dropped. It
+	// returns ctx's error when ctx ends first.
+	Await(ctx context.Context, replies ...string) (string, error)
+}
+
+// Handler runs the turns of one connection.
+type Handler interface {
+	// Open runs once, after the reader has started and before any prompt
+	// (the eager OAuth sign-in of a single agent happens here).
+	Open(ctx context.Context, em Emitter)
+	// Turn runs one prompt. It must send MessageOpen first and MessageClose
+	// last, whatever happens.
+	Turn(ctx context.Context, em Emitter, p Prompt)
+}
+
+// Options tune a Conn.
+type Options struct {
+	Logger *slog.Logger
+	// QueueSize bounds the prompts waiting behind the running turn.
+	QueueSize int
+	// ReadLimit bounds one client frame in bytes.
+	ReadLimit int64
+	// WriteTimeout bounds one frame write.
+	WriteTimeout time.Duration
+	// ShutdownGrace is how long a running turn may go on after the server
+	// starts shutting down before it is cancelled.
+	ShutdownGrace time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.QueueSize <= 0 {
+		o.QueueSize = 32
+	}
+	if o.ReadLimit <= 0 {
+		o.ReadLimit = 1 << 20
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+	if o.ShutdownGrace <= 0 {
+		o.ShutdownGrace = 10 * time.Second
+	}
+}
+
+// Conn is one browser connection.
+type Conn struct {
+	ws   *websocket.Conn
+	opts Options
+	log  *slog.Logger
+
+	life   context.Context // ends when the client goes away
+	cancel context.CancelFunc
+
+	writeMu sync.Mutex
+
+	mu         sync.Mutex
+	wait       *waiter
+	turnCancel context.CancelCauseFunc
+}
+
+type waiter struct {
+	replies []string
+	ch      chan string
+}
+
+// ErrStopped is the cause of a turn's context when the user sent <stop>.
+var ErrStopped = errors.New("execution stopped by the user")
+
+// ErrClientGone is the cause when the browser closed the connection.
+var ErrClientGone = errors.New("client disconnected")
+
+// ErrShutdown is the cause when the server is shutting down.
+var ErrShutdown = errors.New("server shutting down")
+
+// NewConn wraps an accepted WebSocket.
+func NewConn(ws *websocket.Conn, opts Options) *Conn {
+	opts.defaults()
+	ws.SetReadLimit(opts.ReadLimit)
+	life, cancel := context.WithCancel(context.Background())
+	return &Conn{ws: ws, opts: opts, log: opts.Logger, life: life, cancel: cancel}
+}
+
+// Send implements Emitter.
+func (c *Conn) Send(_ context.Context, frame string) error {
+	if c.life.Err() != nil {
+		return fmt.Errorf("send: %w", ErrClientGone)
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	ctx, cancel := context.WithTimeout(c.life, c.opts.WriteTimeout)
+	defer cancel()
+	if err := c.ws.Write(ctx, websocket.MessageText, []byte(frame)); err != nil {
+		c.cancel()
+		return fmt.Errorf("send: %w", err)
+	}
+	return nil
+}
+
+// Await implements Emitter.
+func (c *Conn) Await(ctx context.Context, replies ...string) (string, error) {
+	w := &waiter{replies: replies, ch: make(chan string, 1)}
+	c.mu.Lock()
+	c.wait = w
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		if c.wait == w {
+			c.wait = nil
+		}
+		c.mu.Unlock()
+	}()
+	select {
+	case r := <-w.ch:
+		return r, nil
+	case <-ctx.Done():
+		return "", context.Cause(ctx)
+	case <-c.life.Done():
+		return "", ErrClientGone
+	}
+}
+
+// Close closes the connection with a status and reason.
+func (c *Conn) Close(code websocket.StatusCode, reason string) {
+	_ = c.ws.Close(code, reason)
+	c.cancel()
+}
+
+// Serve reads frames until the client leaves or shutdown ends, running
+// h.Open once and then each prompt in order. It returns when the connection
+// is done. Cancelling shutdown lets the running turn finish (up to
+// ShutdownGrace), then closes the connection with 1001.
+func (c *Conn) Serve(shutdown context.Context, h Handler) {
+	queue := make(chan Frame, c.opts.QueueSize)
+	go c.read(queue)
+
+	turns := make(chan struct{})
+	go func() {
+		defer close(turns)
+		c.run(func(ctx context.Context) { h.Open(ctx, c) })
+		for {
+			select {
+			case <-c.life.Done():
+				return
+			case f := <-queue:
+				c.run(func(ctx context.Context) { c.dispatch(ctx, h, f) })
+			}
+		}
+	}()
+
+	select {
+	case <-turns:
+	case <-shutdown.Done():
+		// Stop taking new prompts; let the running one finish or tell it.
+		timer := time.NewTimer(c.opts.ShutdownGrace)
+		defer timer.Stop()
+		c.mu.Lock()
+		running := c.turnCancel
+		c.mu.Unlock()
+		if running != nil {
+			select {
+			case <-timer.C:
+				running(ErrShutdown)
+			case <-c.doneRunning():
+			}
+		}
+		c.Close(websocket.StatusGoingAway, "server shutting down")
+		<-turns
+	}
+	c.cancel()
+}
+
+// doneRunning returns a channel closed when no turn runs.
+func (c *Conn) doneRunning() <-chan struct{} {
+	ch := make(chan struct{})
+	go func() {
+		defer close(ch)
+		for {
+			c.mu.Lock()
+			idle := c.turnCancel == nil
+			c.mu.Unlock()
+			if idle || c.life.Err() != nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	return ch
+}
+
+func (c *Conn) run(fn func(ctx context.Context)) {
+	ctx, cancel := context.WithCancelCause(c.life)
+	c.mu.Lock()
+	c.turnCancel = cancel
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.turnCancel = nil
+		c.mu.Unlock()
+		cancel(nil)
+	}()
+	fn(ctx)
+}
+
+func (c *Conn) dispatch(ctx context.Context, h Handler, f Frame) {
+	if f.Kind == KindInvalid {
+		_ = c.Send(ctx, MessageOpen)
+		_ = c.Send(ctx, ErrorFrame(f.Err.Error()))
+		_ = c.Send(ctx, MessageClose)
+		return
+	}
+	h.Turn(ctx, c, f.Prompt)
+}
+
+// read is the only reader of the socket. It never blocks on a turn.
+func (c *Conn) read(queue chan<- Frame) {
+	defer c.cancel()
+	for {
+		typ, data, err := c.ws.Read(c.life)
+		if err != nil {
+			c.stopTurn(ErrClientGone)
+			return
+		}
+		if typ != websocket.MessageText {
+			c.enqueue(queue, invalid("binary frames are not supported"))
+			continue
+		}
+		f := ParseFrame(string(data))
+		switch f.Kind {
+		case KindStop:
+			c.stopTurn(ErrStopped)
+		case KindReply:
+			c.deliver(f.Reply)
+		default:
+			c.enqueue(queue, f)
+		}
+	}
+}
+
+func (c *Conn) enqueue(queue chan<- Frame, f Frame) {
+	select {
+	case queue <- f:
+	default:
+		c.log.Warn("prompt dropped: too many prompts queued", "queued", cap(queue))
+	}
+}
+
+func (c *Conn) stopTurn(cause error) {
+	c.mu.Lock()
+	cancel := c.turnCancel
+	c.mu.Unlock()
+	if cancel != nil {
+		cancel(cause)
+	}
+}
+
+func (c *Conn) deliver(reply string) {
+	c.mu.Lock()
+	w := c.wait
+	if w != nil && slices.Contains(w.replies, reply) {
+		c.wait = nil
+	} else {
+		w = nil
+	}
+	c.mu.Unlock()
+	if w == nil {
+		c.log.Debug("stray reply dropped", "reply", reply)
+		return
+	}
+	w.ch <- reply
+}

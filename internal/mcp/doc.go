@@ -1,0 +1,26 @@
+// Package mcp connects agents to their MCP servers.
+//
+// A Manager keeps one MCP client session (go-sdk streamable HTTP transport)
+// per (agent, agent revision, credential cache key). Sessions are per
+// credential, not per agent, because the MCP server authorises every request
+// with the user's own credential (a Rancher token, an OAuth2 access token...):
+// a session opened with one user's token must never serve another user. The
+// HTTP transport (connection pool and TLS configuration), on the other hand,
+// is shared by all users of one agent revision; credentials are applied per
+// request by a RoundTripper wrapper.
+//
+// Tool lists are cached next to their session. Tools whose name ends in
+// "Plan" are hidden from the model: they are the dry-run halves of tools that
+// need human validation, and the validation flow calls them itself (through
+// Call, which accepts any tool name) to show the user what would change.
+//
+// An agent's CA bundle is added to the system trust pool rather than
+// replacing it, so that an agent whose MCP server sits behind a private CA
+// can still reach servers with public certificates (for example behind a
+// proxy or after a redirect), and so that a CA bundle never narrows trust
+// for anything but the one agent it is configured on.
+//
+// HTTP 401 and 403 answers are surfaced as *HTTPStatusError (matching
+// ErrUnauthorized or ErrForbidden) carrying the WWW-Authenticate challenge,
+// which the OAuth layer uses to start an authorisation flow.
+package mcp

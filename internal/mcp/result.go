@@ -1,0 +1,76 @@
+package mcp
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// parseResult turns a tools/call result into a Result.
+func parseResult(res *sdk.CallToolResult) Result {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if t, ok := c.(*sdk.TextContent); ok {
+			b.WriteString(t.Text)
+		}
+	}
+	r := Result{Raw: b.String(), ForModel: b.String(), IsError: res.IsError}
+	trimmed := strings.TrimSpace(r.Raw)
+	if !strings.HasPrefix(trimmed, "{") {
+		return r
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(trimmed), &obj); err != nil {
+		return r
+	}
+	if llm, ok := obj["llm"]; ok && !isNull(llm) {
+		var s string
+		if err := json.Unmarshal(llm, &s); err == nil {
+			r.ForModel = s
+		} else {
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, llm); err == nil {
+				r.ForModel = buf.String()
+			}
+		}
+	}
+	if ui, ok := obj["uiContext"]; ok {
+		if t := bytes.TrimSpace(ui); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+			r.UIContext = append(json.RawMessage(nil), t...)
+		}
+	}
+	if dl, ok := obj["docLinks"]; ok {
+		var links []string
+		if err := json.Unmarshal(dl, &links); err == nil && len(links) > 0 {
+			r.DocLinks = links
+		}
+	}
+	return r
+}
+
+func isNull(m json.RawMessage) bool { return string(bytes.TrimSpace(m)) == "null" }
+
+// convertTools filters and converts the server's tools for the model: only
+// tools of toolSet (when set) and never *Plan tools.
+func convertTools(in []*sdk.Tool, toolSet string) ([]Tool, error) {
+	out := make([]Tool, 0, len(in))
+	for _, t := range in {
+		if t == nil || strings.HasSuffix(t.Name, "Plan") {
+			continue
+		}
+		if toolSet != "" {
+			if ts, _ := t.Meta["toolset"].(string); ts != toolSet {
+				continue
+			}
+		}
+		schema, err := json.Marshal(t.InputSchema)
+		if err != nil {
+			return nil, fmt.Errorf("tool %q: input schema: %w", t.Name, err)
+		}
+		out = append(out, Tool{Name: t.Name, Description: t.Description, InputSchema: schema})
+	}
+	return out, nil
+}

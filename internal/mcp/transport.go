@@ -1,0 +1,120 @@
+package mcp
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+
+	"github.com/rancher/ai-agent/api/v1alpha1"
+	"github.com/rancher/ai-agent/internal/agents"
+)
+
+// EndpointURL is the effective MCP URL of an agent. For RANCHER auth a bare
+// host gets "http://" when InsecureSkipTLS else "https://", an existing scheme
+// is kept, and a non-empty RancherMCPURL overrides spec.mcpURL. Other auth
+// types use spec.mcpURL as-is.
+func (m *Manager) EndpointURL(a agents.Agent) (string, error) {
+	raw := strings.TrimSpace(a.Spec.MCPURL)
+	if a.Spec.AuthenticationType == v1alpha1.AuthRancher {
+		if m.opts.RancherMCPURL != "" {
+			raw = strings.TrimSpace(m.opts.RancherMCPURL)
+		}
+		if raw != "" && !strings.Contains(raw, "://") {
+			if m.opts.InsecureSkipTLS {
+				raw = "http://" + raw
+			} else {
+				raw = "https://" + raw
+			}
+		}
+	}
+	if raw == "" {
+		return "", fmt.Errorf("agent %q: no MCP URL configured", a.Name)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("agent %q: invalid MCP URL: %w", a.Name, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("agent %q: invalid MCP URL %q: want an http(s) URL with a host", a.Name, u.Redacted())
+	}
+	return raw, nil
+}
+
+// newTransport builds the HTTP transport of one agent revision.
+func newTransport(a agents.Agent, insecure bool) (*http.Transport, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if insecure {
+		cfg.InsecureSkipVerify = true //nolint:gosec // explicitly requested with INSECURE_SKIP_TLS
+	}
+	if a.CABundle != nil {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(a.CABundle) {
+			return nil, fmt.Errorf("agent %q: CA bundle contains no valid PEM certificate", a.Name)
+		}
+		cfg.RootCAs = pool
+	}
+	tr.TLSClientConfig = cfg
+	return tr, nil
+}
+
+// authTransport applies a credential to every request and turns 401/403
+// answers into *HTTPStatusError. One exists per session.
+type authTransport struct {
+	base *http.Transport
+	cred Credentials
+	// lastAuth keeps the last auth failure, in case a layer above drops the
+	// error chain.
+	lastAuth atomic.Pointer[HTTPStatusError]
+}
+
+func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := req.Clone(req.Context())
+	if err := t.cred.Authorize(r); err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("authorize MCP request: %w", err)
+	}
+	resp, err := t.base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		herr := &HTTPStatusError{StatusCode: resp.StatusCode, WWWAuthenticate: resp.Header.Values("WWW-Authenticate")}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		t.lastAuth.Store(herr)
+		return nil, herr
+	}
+	return resp, nil
+}
+
+// authError returns err so that it matches *HTTPStatusError when the
+// transport saw a 401/403, even if the SDK lost the error chain.
+func (t *authTransport) authError(err error) error {
+	last := t.lastAuth.Swap(nil)
+	var herr *HTTPStatusError
+	if err == nil || errors.As(err, &herr) || last == nil {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", last, err)
+}
+
+// resetConnections closes the pooled idle connections, which a restarted or
+// failing server may have left dead, before a retry.
+func (t *authTransport) resetConnections() { t.base.CloseIdleConnections() }
+
+func isAuthError(err error) bool {
+	var herr *HTTPStatusError
+	return errors.As(err, &herr)
+}

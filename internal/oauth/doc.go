@@ -1,0 +1,39 @@
+// Package oauth is the protocol layer of the agent's MCP client authorization:
+// everything the agent needs to obtain and renew OAuth 2.1 tokens on a Rancher
+// user's behalf for an MCP server that is protected per the MCP authorization
+// specification (revisions 2025-03-26 to 2026-07-28).
+//
+// It is deliberately stateless: no token vault, no pending-flow store, no HTTP
+// handlers and no package-level mutable state live here. Callers (the per-user
+// vault, the chat wiring and the callback endpoint) keep state and call these
+// functions, which makes every step testable against plain httptest servers and
+// usable by many users concurrently.
+//
+// What lives here, one job per file:
+//
+//   - wwwauth.go   RFC 9110 WWW-Authenticate parsing (several challenges, quoted
+//     strings, token68) and helpers for the Bearer challenge's
+//     resource_metadata, scope and error parameters.
+//   - outbound.go  the guarded *http.Client for requests made on a user's behalf
+//     (discovery, registration, token): timeouts, response size cap, same-origin
+//     redirects only, no link-local / cloud-metadata destinations (checked on the
+//     dialed IP, so DNS rebinding cannot bypass it).
+//   - metadata.go  RFC 9728 protected-resource metadata and RFC 8414 / OIDC
+//     authorization-server metadata documents and their strict parsing.
+//   - discovery.go MCP discovery: PRM from the 401 challenge or the well-known
+//     locations (path-inserted before root), the PRM resource check, AS metadata
+//     in spec order with the issuer check and the PKCE S256 requirement, and the
+//     2025-03-26 fallbacks.
+//   - register.go  client selection: pre-registered → Client ID Metadata
+//     Document → Dynamic Client Registration (RFC 7591).
+//   - flow.go      authorization URL (PKCE S256, state, RFC 8707 resource) and
+//     the code exchange guarded by RFC 9207 iss validation.
+//   - refresh.go   refresh-token grant that also sends resource, with errors
+//     classified as ErrInvalidGrant (re-consent) or ErrTransient (retry).
+//   - scopes.go    scope selection (challenge → PRM scopes_supported → none),
+//     offline_access gating and the step-up union.
+//
+// Secrets (tokens, client secrets, codes, verifiers) never appear in error
+// strings produced by this package; token-endpoint failures are reported with
+// the HTTP status and the OAuth error code only.
+package oauth

@@ -1,0 +1,153 @@
+package oauth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Pending is the server-side record of an authorization in progress, stored
+// by the caller under State until the callback arrives. It holds the PKCE
+// verifier, so it must be kept as confidential as a token.
+type Pending struct {
+	State       string
+	Verifier    string
+	Issuer      string // AS issuer the flow was started with (RFC 9207 check)
+	Resource    string // RFC 8707 resource sent on authorize, reused on token
+	RedirectURI string
+	Scopes      []string
+	ClientID    string
+	CreatedAt   time.Time
+}
+
+// randomState returns 32 random bytes, base64url without padding.
+func randomState() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// AuthorizationURL builds the authorization request (PKCE S256, random state,
+// resource = d.Resource, scope space-joined and omitted when empty) and the
+// Pending record the caller must keep until the callback.
+func AuthorizationURL(d *Discovery, ci ClientInfo, redirectURI string, scopes []string) (string, Pending, error) {
+	if d == nil {
+		return "", Pending{}, fmt.Errorf("%w: no discovery", ErrInvalidMetadata)
+	}
+	if !d.AuthServer.SupportsS256() {
+		return "", Pending{}, fmt.Errorf("%w: %s", ErrPKCEUnsupported, d.Issuer)
+	}
+	if ci.ClientID == "" {
+		return "", Pending{}, fmt.Errorf("%w: empty client_id", ErrNoClient)
+	}
+	if ci.Issuer != "" && ci.Issuer != d.AuthServer.Issuer {
+		return "", Pending{}, fmt.Errorf("%w: client registered with %q, authorization server is %q", ErrIssuerMismatch, ci.Issuer, d.AuthServer.Issuer)
+	}
+	if err := checkHTTPURL(d.AuthServer.AuthorizationEndpoint); err != nil {
+		return "", Pending{}, fmt.Errorf("authorization_endpoint: %w", err)
+	}
+	if _, err := ApplicationType([]string{redirectURI}); err != nil {
+		return "", Pending{}, fmt.Errorf("redirect URI: %w", err)
+	}
+	state, err := randomState()
+	if err != nil {
+		return "", Pending{}, fmt.Errorf("oauth: state: %w", err)
+	}
+	verifier := oauth2.GenerateVerifier()
+	cfg := oauth2.Config{
+		ClientID:    ci.ClientID,
+		Endpoint:    oauth2.Endpoint{AuthURL: d.AuthServer.AuthorizationEndpoint},
+		RedirectURL: redirectURI,
+		Scopes:      scopes,
+	}
+	u := cfg.AuthCodeURL(state,
+		oauth2.S256ChallengeOption(verifier),
+		oauth2.SetAuthURLParam("resource", d.Resource),
+	)
+	return u, Pending{
+		State:       state,
+		Verifier:    verifier,
+		Issuer:      d.AuthServer.Issuer,
+		Resource:    d.Resource,
+		RedirectURI: redirectURI,
+		Scopes:      append([]string(nil), scopes...),
+		ClientID:    ci.ClientID,
+		CreatedAt:   time.Now(),
+	}, nil
+}
+
+// CheckIss applies RFC 9207 to an authorization response before the code is
+// redeemed: the flow's recorded issuer must be this AS; when the AS
+// advertises authorization_response_iss_parameter_supported, iss is required
+// (ErrIssMissing); a present iss must equal the issuer by exact string
+// comparison, advertised or not (ErrIssMismatch).
+func CheckIss(iss string, p Pending, as *ASMetadata) error {
+	if as == nil || p.Issuer != as.Issuer {
+		return fmt.Errorf("%w: flow started with a different authorization server", ErrIssuerMismatch)
+	}
+	if iss == "" {
+		if as.AuthorizationResponseIssParameterSupported {
+			return ErrIssMissing
+		}
+		return nil
+	}
+	if iss != p.Issuer {
+		return fmt.Errorf("%w: got %q, expected %q", ErrIssMismatch, iss, p.Issuer)
+	}
+	return nil
+}
+
+// ParseCallback validates the query of the redirect back to us and returns
+// the authorization code. Order matters: state first (ErrStateMismatch), then
+// RFC 9207 iss (so an error response from a mixed-up AS is not acted upon),
+// then an OAuth error (ErrAuthorizationDenied, with the error code only).
+func ParseCallback(q url.Values, p Pending, as *ASMetadata) (code string, err error) {
+	if p.State == "" || subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(p.State)) != 1 {
+		return "", ErrStateMismatch
+	}
+	if err := CheckIss(q.Get("iss"), p, as); err != nil {
+		return "", err
+	}
+	if e := q.Get("error"); e != "" {
+		return "", fmt.Errorf("%w: %s", ErrAuthorizationDenied, sanitizeCode(e))
+	}
+	code = q.Get("code")
+	if code == "" {
+		return "", fmt.Errorf("%w: no code in response", ErrAuthorizationDenied)
+	}
+	return code, nil
+}
+
+// Exchange redeems an authorization code after applying CheckIss. It sends
+// the PKCE verifier, redirect_uri and the same resource as the authorization
+// request, authenticating as ci.AuthMethod prescribes.
+func Exchange(ctx context.Context, hc *http.Client, p Pending, code, iss string, ci ClientInfo, as *ASMetadata) (*oauth2.Token, error) {
+	if err := CheckIss(iss, p, as); err != nil {
+		return nil, err
+	}
+	if ci.ClientID != p.ClientID {
+		return nil, fmt.Errorf("%w: client_id differs from the one used to authorize", ErrNoClient)
+	}
+	if ci.Issuer != "" && ci.Issuer != as.Issuer {
+		return nil, fmt.Errorf("%w: client belongs to %q", ErrIssuerMismatch, ci.Issuer)
+	}
+	form := url.Values{
+		"grant_type":    {"authorization_code"},
+		"code":          {code},
+		"redirect_uri":  {p.RedirectURI},
+		"code_verifier": {p.Verifier},
+	}
+	if p.Resource != "" {
+		form.Set("resource", p.Resource)
+	}
+	return tokenRequest(ctx, hc, as.TokenEndpoint, form, ci)
+}

@@ -1,0 +1,250 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/rancher/ai-agent/api/v1alpha1"
+	"github.com/rancher/ai-agent/internal/agent"
+	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/mcp"
+	"github.com/rancher/ai-agent/internal/rancher"
+	"github.com/rancher/ai-agent/internal/server"
+	"github.com/rancher/ai-agent/internal/store"
+)
+
+// mathServer is a real go-sdk MCP server with the tools the tests use.
+type mathServer struct {
+	*httptest.Server
+	mu          sync.Mutex
+	slowStarted chan struct{}
+	slowCtxDone chan struct{}
+}
+
+type ab struct {
+	A float64 `json:"a"`
+	B float64 `json:"b"`
+}
+
+func startMath(t testing.TB) *mathServer {
+	t.Helper()
+	ms := &mathServer{slowStarted: make(chan struct{}, 8), slowCtxDone: make(chan struct{}, 8)}
+	s := sdk.NewServer(&sdk.Implementation{Name: "math", Version: "v1"}, nil)
+	text := func(s string) *sdk.CallToolResult {
+		return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: s}}}
+	}
+	sdk.AddTool(s, &sdk.Tool{Name: "add", Description: "Add two numbers."},
+		func(_ context.Context, _ *sdk.CallToolRequest, in ab) (*sdk.CallToolResult, any, error) {
+			return text(fmt.Sprintf("sum is %g", in.A+in.B)), nil, nil
+		})
+	sdk.AddTool(s, &sdk.Tool{Name: "listPods", Description: "List pods."},
+		func(_ context.Context, _ *sdk.CallToolRequest, _ struct{}) (*sdk.CallToolResult, any, error) {
+			return text(`{"llm":"2 pods: a, b","uiContext":[{"kind":"Pod","type":"pod","name":["a","b"],"namespace":"default","cluster":"local"}],"docLinks":["https://ranchermanager.docs.rancher.com/pods"]}`), nil, nil
+		})
+	sdk.AddTool(s, &sdk.Tool{Name: "slow", Description: "Waits until cancelled."},
+		func(ctx context.Context, _ *sdk.CallToolRequest, _ struct{}) (*sdk.CallToolResult, any, error) {
+			ms.slowStarted <- struct{}{}
+			select {
+			case <-ctx.Done():
+				ms.slowCtxDone <- struct{}{}
+			case <-time.After(20 * time.Second):
+			}
+			return text("slow done"), nil, nil
+		})
+	ms.Server = httptest.NewServer(sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return s }, nil))
+	t.Cleanup(ms.Close)
+	return ms
+}
+
+func (ms *mathServer) url() string { return ms.URL + "/mcp" }
+
+func newAgent(name, url string) agents.Agent {
+	return agents.Agent{
+		Name: name, Revision: "r1",
+		Spec: v1alpha1.AIAgentConfigSpec{
+			DisplayName: strings.ToUpper(name[:1]) + name[1:], Description: name + " things",
+			SystemPrompt: "You are the " + name + " agent.", MCPURL: url,
+			AuthenticationType: v1alpha1.AuthNone,
+		},
+	}
+}
+
+// env is a running ai-agent server with a scripted model.
+type env struct {
+	t      *testing.T
+	srv    *server.Server
+	http   *httptest.Server
+	model  *llm.Scripted
+	store  *store.Memory
+	source *agents.StaticSource
+}
+
+// fakeRancher answers /v3/users?me=true for tokens "tok-<user>".
+func fakeRancher(t testing.TB) *httptest.Server {
+	rs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie("R_SESS")
+		if err != nil || !strings.HasPrefix(c.Value, "tok-") {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprintf(w, `{"data":[{"id":"u-%s"}]}`, strings.TrimPrefix(c.Value, "tok-"))
+	}))
+	t.Cleanup(rs.Close)
+	return rs
+}
+
+func newEnv(t *testing.T, list ...agents.Agent) *env {
+	t.Helper()
+	e := &env{t: t, model: llm.NewScripted(), store: store.NewMemory()}
+	src := agents.StaticSource(list)
+	e.source = &src
+	tools := mcp.NewManager(mcp.Options{})
+	t.Cleanup(func() { tools.Close() })
+	runner := agent.New(agent.Options{
+		Model: e.model, Tools: tools, Store: e.store,
+		Credentials: agent.StaticCredentials{}, LoadTimeout: 3 * time.Second,
+	})
+	users := rancher.NewUserResolver(rancher.UserOptions{RancherURL: fakeRancher(t).URL})
+	e.srv = server.New(server.Options{
+		Users: server.UserResolverFunc(func(ctx context.Context, r *http.Request) (agent.User, error) {
+			u, err := users.Resolve(ctx, r)
+			return agent.User{ID: u.ID, Token: u.Token}, err
+		}),
+		Agents: sourceFunc(func() []agents.Agent { return *e.source }), Runner: runner, Store: e.store,
+	})
+	e.srv.SetReady(true)
+	e.http = httptest.NewServer(e.srv.Handler())
+	t.Cleanup(e.http.Close)
+	return e
+}
+
+type sourceFunc func() []agents.Agent
+
+func (f sourceFunc) Agents(context.Context) ([]agents.Agent, error) { return f(), nil }
+
+// client is a browser-like WebSocket client.
+type client struct {
+	t  *testing.T
+	ws *websocket.Conn
+}
+
+func (e *env) dial(path, token string) *client {
+	e.t.Helper()
+	c, err := e.dialErr(path, token)
+	if err != nil {
+		e.t.Fatalf("dial %s: %v", path, err)
+	}
+	return c
+}
+
+func (e *env) dialErr(path, token string) (*client, error) {
+	h := http.Header{}
+	if token != "" {
+		h.Set("Cookie", "R_SESS="+token)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.http.URL, "http")+path, &websocket.DialOptions{HTTPHeader: h})
+	if err != nil {
+		return nil, err
+	}
+	ws.SetReadLimit(1 << 20)
+	c := &client{t: e.t, ws: ws}
+	e.t.Cleanup(func() { ws.CloseNow() })
+	return c, nil
+}
+
+func (c *client) send(s string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.ws.Write(ctx, websocket.MessageText, []byte(s)); err != nil {
+		c.t.Fatalf("send: %v", err)
+	}
+}
+
+func (c *client) read() string {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, b, err := c.ws.Read(ctx)
+	if err != nil {
+		c.t.Fatalf("read: %v", err)
+	}
+	return string(b)
+}
+
+// turn reads frames until </message> and returns them all.
+func (c *client) turn() []string {
+	c.t.Helper()
+	var out []string
+	for {
+		f := c.read()
+		out = append(out, f)
+		if f == "</message>" {
+			return out
+		}
+	}
+}
+
+// metadata reads the first frame and decodes it.
+func (c *client) metadata() map[string]any {
+	c.t.Helper()
+	f := c.read()
+	const o, cl = "<chat-metadata>", "</chat-metadata>"
+	if !strings.HasPrefix(f, o) || !strings.HasSuffix(f, cl) {
+		c.t.Fatalf("first frame = %q, want <chat-metadata>", f)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(f[len(o):len(f)-len(cl)]), &m); err != nil {
+		c.t.Fatal(err)
+	}
+	return m
+}
+
+func prompt(text string, extra ...string) string {
+	if len(extra) > 0 {
+		return `{"prompt":` + quote(text) + `,` + strings.Join(extra, ",") + `}`
+	}
+	return `{"prompt":` + quote(text) + `,"context":{}}`
+}
+
+func quote(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+func call(name, args string) llm.Entry {
+	return llm.Entry{ToolCalls: []llm.ScriptedCall{{Name: name, Args: json.RawMessage(args)}}}
+}
+
+func equalFrames(t *testing.T, got, want []string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("frames:\n got  %q\n want %q", got, want)
+	}
+}
+
+// msgs renders model messages compactly for exact comparison.
+func msgs(ms []llm.Message) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		s := m.Role + ": " + m.Content
+		for _, c := range m.ToolCalls {
+			s += fmt.Sprintf(" [call %s %s %s]", c.ID, c.Name, c.Arguments)
+		}
+		if m.ToolCallID != "" {
+			s += " (for " + m.ToolCallID + ")"
+		}
+		out[i] = s
+	}
+	return out
+}

@@ -1,0 +1,184 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rancher/ai-agent/internal/agent"
+	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/chat"
+	"github.com/rancher/ai-agent/internal/store"
+)
+
+// ProxyPrefix is the path Rancher's service proxy puts in front of ours.
+// Rancher strips it, but a request that still carries it is served too.
+const ProxyPrefix = "/api/v1/namespaces/cattle-ai-agent-system/services/http:rancher-ai-agent:80/proxy"
+
+// UserResolver finds the Rancher user of a request.
+type UserResolver interface {
+	Resolve(ctx context.Context, r *http.Request) (agent.User, error)
+}
+
+// UserResolverFunc adapts a function.
+type UserResolverFunc func(ctx context.Context, r *http.Request) (agent.User, error)
+
+// Resolve implements UserResolver.
+func (f UserResolverFunc) Resolve(ctx context.Context, r *http.Request) (agent.User, error) {
+	return f(ctx, r)
+}
+
+// Options configure the server.
+type Options struct {
+	Users  UserResolver
+	Agents agents.Source
+	Runner *agent.Runner
+	Store  store.Store
+	Logger *slog.Logger
+	// Extra routes mounted as is (OAuth endpoints, the scripted model's
+	// control API, the demo page), by pattern.
+	Extra map[string]http.Handler
+	// AllowedOrigins restricts WebSocket Origin hosts (patterns as in
+	// path.Match). Empty accepts any origin: behind Rancher's proxy the
+	// Host differs from the Origin and Rancher has checked the user.
+	AllowedOrigins []string
+	// Conn tunes each chat connection.
+	Conn chat.Options
+}
+
+// Server serves HTTP and tracks open chats for a graceful shutdown.
+type Server struct {
+	o        Options
+	log      *slog.Logger
+	ready    atomic.Bool
+	conns    sync.WaitGroup
+	shutdown context.Context
+	stop     context.CancelFunc
+	handler  http.Handler
+}
+
+// New builds the server and its routes.
+func New(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	o.Conn.Logger = o.Logger
+	s := &Server{o: o, log: o.Logger}
+	s.shutdown, s.stop = context.WithCancel(context.Background())
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/api/health", s.health)
+	mux.HandleFunc("GET /v1/api/readiness", s.readiness)
+	mux.Handle("GET /v1/api/settings", s.withUser(http.HandlerFunc(s.settings)))
+	mux.HandleFunc("GET /v1/ws/messages", s.websocket)
+	mux.HandleFunc("GET /v1/ws/messages/{chatId}", s.websocket)
+	for pattern, h := range o.Extra {
+		mux.Handle(pattern, h)
+	}
+	s.handler = recoverer(s.log, stripProxyPrefix(mux))
+	return s
+}
+
+// Handler is the root handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// SetReady marks the server ready (or not) for /v1/api/readiness.
+func (s *Server) SetReady(v bool) { s.ready.Store(v) }
+
+// Drain tells every open chat that the server is going away: running turns
+// finish (or are told), then connections close. It waits until all are
+// closed or ctx ends.
+func (s *Server) Drain(ctx context.Context) error {
+	s.ready.Store(false)
+	s.stop()
+	done := make(chan struct{})
+	go func() { s.conns.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readiness(w http.ResponseWriter, _ *http.Request) {
+	if !s.ready.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": "not ready"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) settings(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"storageType": s.o.Store.StorageType()})
+}
+
+type userKey struct{}
+
+// UserFrom returns the user that withUser resolved.
+func UserFrom(ctx context.Context) (agent.User, bool) {
+	u, ok := ctx.Value(userKey{}).(agent.User)
+	return u, ok
+}
+
+// WithUser is middleware that resolves the user or answers 401 {"detail"}.
+func (s *Server) WithUser(h http.Handler) http.Handler { return s.withUser(h) }
+
+func (s *Server) withUser(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, err := s.o.Users.Resolve(r.Context(), r)
+		if err != nil {
+			s.log.Info("unauthorized request", "path", r.URL.Path, "error", err)
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Unauthorized"})
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
+	})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// stripProxyPrefix serves paths that still carry Rancher's proxy prefix.
+func stripProxyPrefix(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rest, ok := strings.CutPrefix(r.URL.Path, ProxyPrefix); ok && strings.HasPrefix(rest, "/") {
+			r2 := r.Clone(r.Context())
+			r2.URL.Path = rest
+			r2.URL.RawPath = ""
+			h.ServeHTTP(w, r2)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// recoverer turns a handler panic into a 500 and a log line.
+func recoverer(log *slog.Logger, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+					panic(v)
+				}
+				log.Error("handler panic", "path", r.URL.Path, "panic", v)
+				writeJSON(w, http.StatusInternalServerError, map[string]string{"detail": "internal error"})
+			}
+		}()
+		start := time.Now()
+		h.ServeHTTP(w, r)
+		log.Debug("request", "method", r.Method, "path", r.URL.Path, "duration", time.Since(start))
+	})
+}

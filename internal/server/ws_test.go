@@ -1,0 +1,422 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/store"
+)
+
+func TestSingleAgentToolCall(t *testing.T) {
+	ms := startMath(t)
+	e := newEnv(t, newAgent("math", ms.url()))
+	e.model.Push(call("add", `{"a":4,"b":5}`), llm.TextEntry("The sum ", "of 4 and 5 is 9."))
+
+	c := e.dial("/v1/ws/messages/chat-1", "tok-alice")
+	md := c.metadata()
+	if md["chatId"] != "chat-1" || md["storageType"] != "in-memory" {
+		t.Fatalf("metadata = %v", md)
+	}
+	if got, _ := json.Marshal(md["agents"]); string(got) != `[{"name":"math","status":"active"}]` {
+		t.Fatalf("agents = %s", got)
+	}
+	c.send(`{"prompt":"add 4 and 5","context":{"cluster":"local","namespace":"default"}}`)
+	equalFrames(t, c.turn(), []string{"<message>", "The sum ", "of 4 and 5 is 9.", "</message>"})
+
+	reqs := e.model.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("model calls = %d, want 2", len(reqs))
+	}
+	wantPrompt := "add 4 and 5\n\n  Use the following parameters to populate tool calls when appropriate. \n" +
+		"Only include parameters relevant to the user's request (e.g., omit namespace for cluster-wide operations). \n" +
+		"Parameters (separated by ;): \n cluster:local;namespace:default;"
+	equalFrames(t, msgs(reqs[0].Messages), []string{"system: You are the math agent.", "user: " + wantPrompt})
+	equalFrames(t, msgs(reqs[1].Messages), []string{
+		"system: You are the math agent.", "user: " + wantPrompt,
+		`assistant:  [call call_1 add {"a":4,"b":5}]`, "tool: sum is 9 (for call_1)",
+	})
+	var names []string
+	for _, tl := range reqs[0].Tools {
+		names = append(names, tl.Name)
+	}
+	if strings.Join(names, ",") != "add,listPods,slow" {
+		t.Fatalf("tools = %v", names)
+	}
+}
+
+func TestUIContextAndDocLinks(t *testing.T) {
+	ms := startMath(t)
+	e := newEnv(t, newAgent("math", ms.url()))
+	e.model.Push(call("listPods", `{}`), llm.TextEntry("Two pods."))
+	c := e.dial("/v1/ws/messages", "tok-alice")
+	c.metadata()
+	c.send(prompt("list pods"))
+	equalFrames(t, c.turn(), []string{
+		"<message>",
+		`<mcp-response>[{"kind":"Pod","type":"pod","name":["a","b"],"namespace":"default","cluster":"local"}]</mcp-response>`,
+		"<mcp-doclink>https://ranchermanager.docs.rancher.com/pods</mcp-doclink>",
+		"Two pods.", "</message>",
+	})
+	// Only the llm part reaches the model.
+	last := e.model.Requests()[1].Messages
+	if got := last[len(last)-1].Content; got != "2 pods: a, b" {
+		t.Fatalf("tool result for model = %q", got)
+	}
+}
+
+func TestSupervisorRoutesByToolCall(t *testing.T) {
+	ms := startMath(t)
+	e := newEnv(t, newAgent("math", ms.url()), newAgent("fleet", ms.url()))
+	e.model.Push(
+		call("math", `{"query":"add 4 and 5"}`), // supervisor picks math
+		call("add", `{"a":4,"b":5}`),            // child calls its tool
+		llm.TextEntry("child says 9"),           // child answer: not streamed
+		llm.TextEntry("The answer ", "is 9."),   // supervisor answer: streamed
+	)
+	c := e.dial("/v1/ws/messages/sup-1", "tok-alice")
+	c.metadata()
+	c.send(prompt("what is 4+5?"))
+	equalFrames(t, c.turn(), []string{
+		"<message>",
+		`<agent-metadata>{"agentName":"math","selectionMode":"auto"}</agent-metadata>`,
+		`<processing-subagent-start>{"name":"math","query":"add 4 and 5"}</processing-subagent-start>`,
+		`<processing-subagent-end>{"name":"math","query":"add 4 and 5"}</processing-subagent-end>`,
+		"The answer ", "is 9.", "</message>",
+	})
+	reqs := e.model.Requests()
+	if len(reqs) != 4 {
+		t.Fatalf("model calls = %d", len(reqs))
+	}
+	if !strings.HasPrefix(reqs[0].Messages[0].Content, "You are a supervisor") || len(reqs[0].Tools) != 2 {
+		t.Fatalf("supervisor call = %+v", reqs[0])
+	}
+	equalFrames(t, msgs(reqs[1].Messages), []string{"system: You are the math agent.", "user: add 4 and 5"})
+	sup := msgs(reqs[3].Messages)
+	if sup[len(sup)-1] != "tool: child says 9 (for call_1)" {
+		t.Fatalf("supervisor sees %q", sup)
+	}
+	child, _ := e.store.Messages(context.Background(), store.ChildThread("sup-1", "math"))
+	if len(child) != 4 { // user, assistant call, tool, assistant answer
+		t.Fatalf("child thread has %d messages", len(child))
+	}
+}
+
+func TestSupervisorRoutesByNameLikeTheMock(t *testing.T) {
+	ms := startMath(t)
+	e := newEnv(t, newAgent("math", ms.url()), newAgent("fleet", ms.url()))
+	// rancher-ai-llm-mock order: routing text, the agent's tool call, its streamed answer.
+	e.model.Push(llm.TextEntry("ma", "th"), call("add", `{"a":1,"b":2}`), llm.TextEntry("It is ", "3."))
+	c := e.dial("/v1/ws/messages", "tok-alice")
+	c.metadata()
+	c.send(prompt("1+2?"))
+	equalFrames(t, c.turn(), []string{
+		"<message>", `<agent-metadata>{"agentName":"math","selectionMode":"auto"}</agent-metadata>`,
+		"It is ", "3.", "</message>",
+	})
+}
+
+func TestSupervisorTextAnswerIsStreamedUnchanged(t *testing.T) {
+	ms := startMath(t)
+	e := newEnv(t, newAgent("math", ms.url()), newAgent("fleet", ms.url()))
+	// "ma" could be an agent name until "ny" arrives: it is held, then sent as its own frame.
+	e.model.Push(llm.TextEntry("ma", "ny ", "thanks"))
+	c := e.dial("/v1/ws/messages", "tok-alice")
+	c.metadata()
+	c.send(prompt("hi"))
+	equalFrames(t, c.turn(), []string{"<message>", "ma", "ny ", "thanks", "</message>"})
+}
+
+func TestManualAgentSelection(t *testing.T) {
+	ms := startMath(t)
+	e := newEnv(t, newAgent("math", ms.url()), newAgent("fleet", ms.url()))
+	e.model.Push(llm.TextEntry("fleet here"))
+	c := e.dial("/v1/ws/messages/man-1", "tok-alice")
+	c.metadata()
+	c.send(prompt("status?", `"agent":"fleet"`, `"context":{}`))
+	equalFrames(t, c.turn(), []string{"<message>", "fleet here", "</message>"})
+	reqs := e.model.Requests()
+	if len(reqs) != 1 || reqs[0].Messages[0].Content != "You are the fleet agent." {
+		t.Fatalf("want one call to fleet, got %+v", reqs)
+	}
+	main, _ := e.store.Messages(context.Background(), "man-1")
+	if len(main) != 2 || main[0].Agent != "fleet" || main[1].Content != "fleet here" {
+		t.Fatalf("main thread = %+v", main)
+	}
+}
+
+func TestUnknownAgentFallsBackToRouting(t *testing.T) {
+	ms := startMath(t)
+	e := newEnv(t, newAgent("math", ms.url()), newAgent("fleet", ms.url()))
+	e.model.Push(llm.TextEntry("hello there"))
+	c := e.dial("/v1/ws/messages", "tok-alice")
+	c.metadata()
+	c.send(prompt("hi", `"agent":"nope"`))
+	equalFrames(t, c.turn(), []string{"<message>", "hello there", "</message>"})
+	if r := e.model.Requests(); !strings.HasPrefix(r[0].Messages[0].Content, "You are a supervisor") {
+		t.Fatal("unknown agent did not go to the supervisor")
+	}
+}
+
+func TestRecommendedAfterThreePicks(t *testing.T) {
+	ms := startMath(t)
+	e := newEnv(t, newAgent("math", ms.url()), newAgent("fleet", ms.url()))
+	c := e.dial("/v1/ws/messages", "tok-alice")
+	c.metadata()
+	for i := 1; i <= 3; i++ {
+		e.model.Push(llm.TextEntry("math"), llm.TextEntry("ok"))
+		c.send(prompt("q"))
+		got := c.turn()[1]
+		want := `<agent-metadata>{"agentName":"math","selectionMode":"auto"}</agent-metadata>`
+		if i == 3 {
+			want = `<agent-metadata>{"agentName":"math","selectionMode":"auto","recommended":"math"}</agent-metadata>`
+		}
+		if got != want {
+			t.Fatalf("pick %d: %s", i, got)
+		}
+	}
+}
+
+func TestMCPServerDown(t *testing.T) {
+	ms := startMath(t)
+	down := "http://127.0.0.1:1/mcp"
+	e := newEnv(t, newAgent("math", ms.url()), newAgent("broken", down))
+	e.model.Push(llm.TextEntry("ok"))
+	c := e.dial("/v1/ws/messages", "tok-alice")
+	md := c.metadata()
+	ag := md["agents"].([]any)
+	if ag[0].(map[string]any)["status"] != "active" || ag[1].(map[string]any)["status"] != "error" ||
+		ag[1].(map[string]any)["description"] == "" {
+		t.Fatalf("agents = %v", ag)
+	}
+	// Only one agent works: it is used directly.
+	c.send(prompt("hi"))
+	equalFrames(t, c.turn(), []string{"<message>", "ok", "</message>"})
+
+	*e.source = agents.StaticSource{newAgent("broken", down)}
+	c2 := e.dial("/v1/ws/messages", "tok-alice")
+	f := c2.read()
+	if !strings.HasPrefix(f, `<chat-error>{"message":"Failed to load MCP tools for agent \"broken\"`) {
+		t.Fatalf("frame = %q", f)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, _, err := c2.ws.Read(ctx); websocket.CloseStatus(err) != websocket.StatusNormalClosure {
+		t.Fatalf("want normal close after chat-error, got %v", err)
+	}
+}
+
+func TestMalformedFramesKeepTheConnection(t *testing.T) {
+	ms := startMath(t)
+	e := newEnv(t, newAgent("math", ms.url()))
+	c := e.dial("/v1/ws/messages", "tok-alice")
+	c.metadata()
+	c.send(`{"prompt": 5}`)
+	got := c.turn()
+	if len(got) != 3 || !strings.HasPrefix(got[1], `<error>{"message":"invalid frame: malformed prompt`) {
+		t.Fatalf("frames = %q", got)
+	}
+	c.send(`{"context":{}}`)
+	if got := c.turn(); !strings.Contains(got[1], `missing \"prompt\"`) {
+		t.Fatalf("frames = %q", got)
+	}
+	// Stray OAuth replies are not prompts; a plain-text prompt still works.
+	c.send("authentication_confirmed")
+	c.send("token_refresh_confirmed")
+	e.model.Push(llm.TextEntry("still here"))
+	c.send("hello")
+	equalFrames(t, c.turn(), []string{"<message>", "still here", "</message>"})
+	if n := len(e.model.Requests()); n != 1 {
+		t.Fatalf("model calls = %d, want 1 (replies must not become prompts)", n)
+	}
+}
+
+func TestStopMidTurn(t *testing.T) {
+	ms := startMath(t)
+	e := newEnv(t, newAgent("math", ms.url()))
+	e.model.Push(call("slow", `{}`))
+	c := e.dial("/v1/ws/messages/stop-1", "tok-alice")
+	c.metadata()
+	c.send(prompt("go slow"))
+	if f := c.read(); f != "<message>" {
+		t.Fatalf("frame = %q", f)
+	}
+	<-ms.slowStarted
+	c.send("<stop>")
+	if f := c.read(); f != "</message>" {
+		t.Fatalf("after stop got %q, want </message>", f)
+	}
+	waitFor(t, ms.slowCtxDone, "the MCP call was not cancelled")
+	thread, _ := e.store.Messages(context.Background(), "stop-1")
+	last := thread[len(thread)-1]
+	if last.Role != "tool" || last.Content != "Execution stopped by the user." || last.ToolCallID != "call_1" {
+		t.Fatalf("last stored message = %+v", last)
+	}
+	// The connection goes on, and the next model call sees a valid thread.
+	e.model.Push(llm.TextEntry("ready"))
+	c.send(prompt("again"))
+	equalFrames(t, c.turn(), []string{"<message>", "ready", "</message>"})
+	seen := msgs(e.model.Requests()[1].Messages)
+	if seen[3] != "tool: Execution stopped by the user. (for call_1)" {
+		t.Fatalf("model saw %q", seen)
+	}
+}
+
+func TestClientDisconnectCancelsTurn(t *testing.T) {
+	ms := startMath(t)
+	e := newEnv(t, newAgent("math", ms.url()))
+	e.model.Push(call("slow", `{}`))
+	c := e.dial("/v1/ws/messages/gone-1", "tok-alice")
+	c.metadata()
+	c.send(prompt("go slow"))
+	<-ms.slowStarted
+	c.ws.Close(websocket.StatusGoingAway, "bye")
+	waitFor(t, ms.slowCtxDone, "the MCP call was not cancelled when the client left")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		thread, _ := e.store.Messages(context.Background(), "gone-1")
+		if n := len(thread); n == 3 && thread[2].Role == "tool" && thread[2].IsError {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("thread = %+v", thread)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestStepLimit(t *testing.T) {
+	ms := startMath(t)
+	e := newEnv(t, newAgent("math", ms.url()))
+	e.model.Fallback = func(llm.Request) llm.Entry { return call("add", `{"a":1,"b":1}`) }
+	c := e.dial("/v1/ws/messages", "tok-alice")
+	c.metadata()
+	c.send(prompt("loop"))
+	got := c.turn()
+	if got[len(got)-2] != `<error>{"message":"step limit reached: Recursion limit of 50 reached without hitting a stop condition"}</error>` {
+		t.Fatalf("frames = %q", got)
+	}
+	if n := len(e.model.Requests()); n != 50 {
+		t.Fatalf("model calls = %d, want 50", n)
+	}
+}
+
+func TestNoUser(t *testing.T) {
+	ms := startMath(t)
+	e := newEnv(t, newAgent("math", ms.url()))
+	_, err := e.dialErr("/v1/ws/messages", "")
+	if err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("dial without cookie: %v", err)
+	}
+	resp, err := http.Get(e.http.URL + "/v1/api/settings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]string
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	if resp.StatusCode != 401 || body["detail"] == "" {
+		t.Fatalf("settings without user: %d %v", resp.StatusCode, body)
+	}
+}
+
+func TestOtherUsersChatIsNotFound(t *testing.T) {
+	ms := startMath(t)
+	e := newEnv(t, newAgent("math", ms.url()))
+	e.model.Push(llm.TextEntry("hi alice"))
+	a := e.dial("/v1/ws/messages/mine", "tok-alice")
+	a.metadata()
+	a.send(prompt("hello"))
+	a.turn()
+	b := e.dial("/v1/ws/messages/mine", "tok-bob")
+	if f := b.read(); f != `<chat-error>{"message":"Chat not found"}</chat-error>` {
+		t.Fatalf("bob got %q", f)
+	}
+}
+
+func TestResumeKeepsHistory(t *testing.T) {
+	ms := startMath(t)
+	e := newEnv(t, newAgent("math", ms.url()))
+	e.model.Push(llm.TextEntry("first"), llm.TextEntry("second"))
+	c := e.dial("/v1/ws/messages/res-1", "tok-alice")
+	c.metadata()
+	c.send(prompt("one"))
+	c.turn()
+	c.ws.Close(websocket.StatusNormalClosure, "__MANUAL_DISCONNECT__")
+	c2 := e.dial("/v1/ws/messages/res-1", "tok-alice")
+	if md := c2.metadata(); md["chatId"] != "res-1" {
+		t.Fatalf("metadata = %v", md)
+	}
+	c2.send(prompt("two"))
+	c2.turn()
+	equalFrames(t, msgs(e.model.Requests()[1].Messages), []string{
+		"system: You are the math agent.", "user: one", "assistant: first", "user: two",
+	})
+}
+
+func TestProxyPrefixAndHealth(t *testing.T) {
+	ms := startMath(t)
+	e := newEnv(t, newAgent("math", ms.url()))
+	for _, p := range []string{"/v1/api/health", "/v1/api/readiness", "/api/v1/namespaces/cattle-ai-agent-system/services/http:rancher-ai-agent:80/proxy/v1/api/health"} {
+		resp, err := http.Get(e.http.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", p, resp.StatusCode)
+		}
+	}
+	c := e.dial("/api/v1/namespaces/cattle-ai-agent-system/services/http:rancher-ai-agent:80/proxy/v1/ws/messages", "tok-alice")
+	c.metadata()
+}
+
+func TestShutdownLetsTheTurnFinish(t *testing.T) {
+	ms := startMath(t)
+	e := newEnv(t, newAgent("math", ms.url()))
+	e.model.ChunkDelay = 100 * time.Millisecond
+	e.model.Push(llm.TextEntry("a", "b", "c"))
+	c := e.dial("/v1/ws/messages", "tok-alice")
+	c.metadata()
+	c.send(prompt("hi"))
+	if f := c.read(); f != "<message>" {
+		t.Fatal(f)
+	}
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- e.srv.Drain(ctx)
+	}()
+	equalFrames(t, c.turn(), []string{"a", "b", "c", "</message>"})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, _, err := c.ws.Read(ctx); websocket.CloseStatus(err) != websocket.StatusGoingAway {
+		t.Fatalf("close = %v, want 1001", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.dialErr("/v1/ws/messages", "tok-alice"); err == nil {
+		t.Fatal("new chats must be refused while draining")
+	}
+}
+
+func waitFor(t *testing.T, ch <-chan struct{}, msg string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatal(msg)
+	}
+}
+
+var _ = errors.Is
