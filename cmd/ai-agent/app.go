@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
+	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/server"
 	"github.com/rancher/ai-agent/internal/store"
 )
@@ -25,8 +27,26 @@ type app struct {
 	model  llm.Model
 	source agents.Source
 	users  server.UserResolver
-	store  store.Store
-	extra  map[string]http.Handler
+	store  interface {
+		store.Store
+		store.OAuthStore
+	}
+	extra map[string]http.Handler
+	// oauthKey seals tokens; nil leaves OAUTH2 agents unavailable.
+	oauthKey []byte
+}
+
+// oauthService builds the OAuth2 service over the app's store.
+func (a *app) oauthService(tools *mcp.Manager) (*oauth.Service, error) {
+	sealer, err := oauth.NewSealer(a.oauthKey)
+	if err != nil {
+		return nil, err
+	}
+	return oauth.NewService(oauth.ServiceOptions{
+		Vault: oauth.NewVault(a.store, sealer, nil), Sealer: sealer, Agents: a.source,
+		Endpoint: tools.EndpointURL, RedirectURI: a.env.OAuthRedirectURI,
+		InsecureSkipTLS: a.env.InsecureSkipTLS, Logger: a.log,
+	})
 }
 
 // run serves on ln until ctx ends, then drains open chats.
@@ -35,13 +55,32 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		Logger: a.log, InsecureSkipTLS: a.env.InsecureSkipTLS, RancherMCPURL: a.env.MCPURL,
 	})
 	defer tools.Close()
+	creds := agent.StaticCredentials{RancherURL: a.env.RancherURL}
+	var auth agent.Authenticator
+	extra := maps.Clone(a.extra)
+	if extra == nil {
+		extra = map[string]http.Handler{}
+	}
+	if a.oauthKey != nil {
+		svc, err := a.oauthService(tools)
+		if err != nil {
+			return err
+		}
+		go svc.Run(ctx)
+		creds.OAuth, auth = agent.OAuth{Service: svc}, agent.OAuth{Service: svc}
+		maps.Copy(extra, svc.Routes(func(r *http.Request) (oauth.Identity, error) {
+			u, err := a.users.Resolve(r.Context(), r)
+			return oauth.Identity{UserID: u.ID, Host: server.RequestHost(r), Cookies: r.Cookies()}, err
+		}))
+	} else {
+		a.log.Info("OAUTH_ENCRYPTION_KEY is not set: OAUTH2 agents are unavailable")
+	}
 	runner := agent.New(agent.Options{
-		Model: a.model, Tools: tools, Store: a.store, Logger: a.log,
-		Credentials: agent.StaticCredentials{RancherURL: a.env.RancherURL},
+		Model: a.model, Tools: tools, Store: a.store, Logger: a.log, Credentials: creds, Auth: auth,
 	})
 	srv := server.New(server.Options{
 		Users: a.users, Agents: a.source, Runner: runner, Store: a.store, Logger: a.log,
-		Extra: a.extra, Conn: chat.Options{ShutdownGrace: a.env.ShutdownGrace},
+		Extra: extra, Conn: chat.Options{ShutdownGrace: a.env.ShutdownGrace},
 	})
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)

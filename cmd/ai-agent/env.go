@@ -18,17 +18,24 @@ type env struct {
 	LLMMockEnabled  bool
 	LLMMockURL      string
 	ShutdownGrace   time.Duration
+	// OAuthRedirectURI overrides the OAuth callback URL.
+	OAuthRedirectURI string
+	// OAuthKey is OAUTH_ENCRYPTION_KEY: base64 of 32 bytes that seal stored
+	// tokens and cookies. Without it OAUTH2 agents are unavailable.
+	OAuthKey string
 }
 
 func readEnv(getenv func(string) string) (env, error) {
 	e := env{
-		LogLevel:        getenv("LOG_LEVEL"),
-		RancherURL:      strings.TrimRight(getenv("RANCHER_URL"), "/"),
-		RancherAPIToken: getenv("RANCHER_API_TOKEN"),
-		MCPURL:          getenv("MCP_URL"),
-		ActiveLLM:       getenv("ACTIVE_LLM"),
-		LLMMockURL:      getenv("LLM_MOCK_URL"),
-		ShutdownGrace:   10 * time.Second,
+		LogLevel:         getenv("LOG_LEVEL"),
+		RancherURL:       strings.TrimRight(getenv("RANCHER_URL"), "/"),
+		RancherAPIToken:  getenv("RANCHER_API_TOKEN"),
+		MCPURL:           getenv("MCP_URL"),
+		ActiveLLM:        getenv("ACTIVE_LLM"),
+		LLMMockURL:       getenv("LLM_MOCK_URL"),
+		ShutdownGrace:    10 * time.Second,
+		OAuthRedirectURI: getenv("OAUTH_REDIRECT_URI"),
+		OAuthKey:         getenv("OAUTH_ENCRYPTION_KEY"),
 	}
 	var err error
 	if e.InsecureSkipTLS, err = boolEnv(getenv, "INSECURE_SKIP_TLS"); err != nil {

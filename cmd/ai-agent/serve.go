@@ -14,6 +14,7 @@ import (
 	"github.com/rancher/ai-agent/internal/agents"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/logging"
+	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/rancher"
 	"github.com/rancher/ai-agent/internal/server"
 	"github.com/rancher/ai-agent/internal/store"
@@ -57,11 +58,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return errors.New("RANCHER_URL is required to resolve users (or RANCHER_API_TOKEN with RANCHER_URL for development)")
 	}
 	users := rancher.NewUserResolver(rancher.UserOptions{RancherURL: e.RancherURL, APIToken: e.RancherAPIToken, Logger: log})
+	var oauthKey []byte
+	if e.OAuthKey != "" {
+		if oauthKey, err = oauth.ParseKey(e.OAuthKey); err != nil {
+			return fmt.Errorf("OAUTH_ENCRYPTION_KEY: %w", err)
+		}
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	a := &app{env: e, log: log, model: model, source: source, store: store.NewMemory(), extra: extra,
+	a := &app{env: e, log: log, model: model, source: source, store: store.NewMemory(), extra: extra, oauthKey: oauthKey,
 		users: server.UserResolverFunc(func(ctx context.Context, r *http.Request) (agent.User, error) {
 			u, err := users.Resolve(ctx, r)
 			return agent.User{ID: u.ID, Token: u.Token}, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -21,6 +22,12 @@ type User struct {
 	ID string
 	// Token is the user's Rancher session token (for RANCHER-auth agents).
 	Token string
+	// Host is the host the browser used (X-Forwarded-Host, else Host); the
+	// OAuth redirect URI is derived from it when none is configured.
+	Host string
+	// Cookies are the cookies of the WebSocket handshake (the sealed OAuth
+	// refresh cookie tells that a <token-refresh> may work).
+	Cookies []*http.Cookie
 }
 
 // ToolProvider lists and calls an agent's MCP tools; *mcp.Manager is one.

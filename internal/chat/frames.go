@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 )
@@ -29,11 +30,15 @@ func Tag(name string, payload any) string {
 	case string:
 		body = []byte(p)
 	default:
-		b, err := json.Marshal(p)
-		if err != nil {
-			b = []byte(`{}`)
+		// Like Python's json.dumps: no HTML escaping of &, < and >.
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(p); err != nil {
+			buf.Reset()
+			buf.WriteString("{}")
 		}
-		body = b
+		body = bytes.TrimRight(buf.Bytes(), "\n")
 	}
 	var sb strings.Builder
 	sb.Grow(len(name)*2 + len(body) + 5)

@@ -74,7 +74,10 @@ func (s *Scripted) Len() int {
 	return len(s.queue)
 }
 
-// Requests returns a copy of every request received, oldest first.
+// maxRecorded bounds the requests kept for Requests.
+const maxRecorded = 1000
+
+// Requests returns a copy of the requests received (the last 1000), oldest first.
 func (s *Scripted) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -117,6 +120,10 @@ func (s *Scripted) Stream(ctx context.Context, req Request) iter.Seq2[Event, err
 func (s *Scripted) call(req Request) []Event {
 	s.mu.Lock()
 	s.requests = append(s.requests, copyRequest(req))
+	if len(s.requests) > maxRecorded {
+		// Bounded, so a long-running server with the scripted model does not grow.
+		s.requests = append(s.requests[:0], s.requests[len(s.requests)-maxRecorded:]...)
+	}
 	var entry Entry
 	popped := len(s.queue) > 0
 	if popped {

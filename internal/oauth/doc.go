@@ -21,15 +21,20 @@
 //   - metadata.go  RFC 9728 protected-resource metadata and RFC 8414 / OIDC
 //     authorization-server metadata documents and their strict parsing.
 //   - discovery.go MCP discovery: PRM from the 401 challenge or the well-known
-//     locations (path-inserted before root), the PRM resource check, AS metadata
+//     locations (path-inserted before root), the PRM resource check (the PRM
+//     resource must equal the MCP URL or be a same-origin path prefix of it, and
+//     is then sent verbatim as the RFC 8707 resource), AS metadata
 //     in spec order with the issuer check and the PKCE S256 requirement, and the
 //     2025-03-26 fallbacks.
 //   - register.go  client selection: pre-registered → Client ID Metadata
 //     Document → Dynamic Client Registration (RFC 7591).
 //   - flow.go      authorization URL (PKCE S256, state, RFC 8707 resource) and
 //     the code exchange guarded by RFC 9207 iss validation.
-//   - refresh.go   refresh-token grant that also sends resource, with errors
-//     classified as ErrInvalidGrant (re-consent) or ErrTransient (retry).
+//   - token.go     the token endpoint: Refresh (which, unlike x/oauth2's
+//     refresher, sends resource) and the request shared with Exchange, with
+//     errors classified as ErrInvalidGrant (re-consent) or ErrTransient (retry).
+//   - fetch.go     metadata GETs (with MCP-Protocol-Version) and the 401 probe.
+//   - errors.go    sentinel errors (match with errors.Is) and HTTPError.
 //   - scopes.go    scope selection (challenge → PRM scopes_supported → none),
 //     offline_access gating and the step-up union.
 //

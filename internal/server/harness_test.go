@@ -82,7 +82,7 @@ func newAgent(name, url string) agents.Agent {
 
 // env is a running ai-agent server with a scripted model.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *server.Server
 	http   *httptest.Server
 	model  *llm.Scripted
@@ -104,7 +104,9 @@ func fakeRancher(t testing.TB) *httptest.Server {
 	return rs
 }
 
-func newEnv(t *testing.T, list ...agents.Agent) *env {
+func newEnv(t *testing.T, list ...agents.Agent) *env { return newEnvTB(t, list...) }
+
+func newEnvTB(t testing.TB, list ...agents.Agent) *env {
 	t.Helper()
 	e := &env{t: t, model: llm.NewScripted(), store: store.NewMemory()}
 	src := agents.StaticSource(list)
@@ -135,7 +137,7 @@ func (f sourceFunc) Agents(context.Context) ([]agents.Agent, error) { return f()
 
 // client is a browser-like WebSocket client.
 type client struct {
-	t  *testing.T
+	t  testing.TB
 	ws *websocket.Conn
 }
 

@@ -33,6 +33,7 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Unauthorized"})
 		return
 	}
+	user.Host, user.Cookies = RequestHost(r), r.Cookies()
 	opts := &websocket.AcceptOptions{OriginPatterns: s.o.AllowedOrigins, InsecureSkipVerify: len(s.o.AllowedOrigins) == 0}
 	ws, err := websocket.Accept(w, r, opts)
 	if err != nil {

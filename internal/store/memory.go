@@ -13,6 +13,9 @@ type Memory struct {
 	now     func() time.Time
 	chats   map[string]*Chat
 	threads map[string][]Message
+
+	oinit sync.Once
+	o     *memOAuth
 }
 
 // NewMemory returns an empty in-memory store.
@@ -70,4 +73,11 @@ func (m *Memory) Append(_ context.Context, thread string, msgs ...Message) error
 	}
 	m.threads[thread] = append(m.threads[thread], msgs...)
 	return nil
+}
+
+// SetClock replaces the clock (tests).
+func (m *Memory) SetClock(now func() time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.now = now
 }

@@ -1,0 +1,212 @@
+package oauth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/rancher/ai-agent/internal/agents"
+)
+
+// expiryLeeway refreshes a token this long before it expires.
+const expiryLeeway = 30 * time.Second
+
+// Credential is one user's OAuth credential for one agent. It satisfies
+// mcp.Credentials: every MCP request asks it for the current token, so a
+// token refreshed by any request (or replica) is used by all the others.
+type Credential struct {
+	s     *Service
+	agent agents.Agent
+	key   TokenKey
+	d     *Discovery
+	cfg   AgentConfig
+}
+
+// CacheKey identifies the (user, agent, issuer) without revealing it.
+func (c *Credential) CacheKey() string {
+	h := sha256.Sum256([]byte("oauth\x00" + c.key.User + "\x00" + c.key.Agent + "\x00" + c.key.Issuer))
+	return "oauth:" + hex.EncodeToString(h[:16])
+}
+
+// Authorize adds the bearer token, refreshing it first when it expired.
+// Without a token it adds nothing: the MCP server's 401 then starts the
+// sign-in.
+func (c *Credential) Authorize(req *http.Request) error {
+	t, err := c.s.token(req.Context(), c.agent, c.key, c.d, c.cfg)
+	if errors.Is(err, ErrNoToken) || errors.Is(err, ErrInvalidGrant) {
+		return nil
+	}
+	if err != nil {
+		// A transient refresh failure: send the (possibly stale) token, if any.
+		if t.AccessToken == "" {
+			return nil
+		}
+	}
+	req.Header.Set("Authorization", "Bearer "+t.AccessToken)
+	return nil
+}
+
+// Credentials returns the credential of user u for an OAUTH2 agent. A
+// misconfigured Secret or an unreachable authorization server is an error
+// for this agent only.
+func (s *Service) Credentials(ctx context.Context, a agents.Agent, u Identity) (*Credential, error) {
+	cfg, err := ConfigFromSecret(a.AuthSecret)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.discover(ctx, a, cfg, Refusal{})
+	if err != nil {
+		return nil, err
+	}
+	return &Credential{s: s, agent: a, key: TokenKey{User: u.UserID, Agent: a.Name, Issuer: d.Issuer}, d: d, cfg: cfg}, nil
+}
+
+// token returns a usable access token for key, refreshing it (single
+// flight) when it is expired.
+func (s *Service) token(ctx context.Context, a agents.Agent, key TokenKey, d *Discovery, cfg AgentConfig) (TokenSet, error) {
+	t, err := s.o.Vault.Get(ctx, key)
+	if err != nil {
+		return TokenSet{}, err
+	}
+	if !t.Expired(s.o.Now(), expiryLeeway) {
+		return t, nil
+	}
+	if t.RefreshToken == "" {
+		return TokenSet{}, ErrNoToken
+	}
+	nt, err := s.refresh(ctx, a, key, d, cfg, "", t.AccessToken, "")
+	if err != nil {
+		return t, err
+	}
+	return nt, nil
+}
+
+// refresh redeems the refresh token of key (or rt, from a sealed cookie,
+// when the vault has none) and stores the result. Only one refresh per key
+// runs at a time; callers that waited for it reuse its result, so any
+// number of concurrent requests make one token request. stale is the access
+// token the caller saw: if the vault already holds another one, it is used.
+func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *Discovery, cfg AgentConfig, rt, stale, redirectURI string) (TokenSet, error) {
+	// Refresh work outlives a cancelled caller (a user who leaves must not
+	// leave a rotated refresh token unsaved).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	unlock, err := s.o.Vault.Lock(ctx, key)
+	if err != nil {
+		return TokenSet{}, fmt.Errorf("oauth: refresh lock: %w", err)
+	}
+	defer unlock()
+	cur, err := s.o.Vault.Get(ctx, key)
+	switch {
+	case err == nil && cur.AccessToken != stale && !cur.Expired(s.o.Now(), expiryLeeway):
+		return cur, nil // refreshed by someone else meanwhile
+	case err == nil && cur.RefreshToken != "":
+		rt = cur.RefreshToken
+	case err != nil && !errors.Is(err, ErrNoToken):
+		return TokenSet{}, err
+	}
+	if rt == "" {
+		return TokenSet{}, ErrNoToken
+	}
+	ci := cur.Client
+	if ci.ClientID == "" {
+		if ci, err = s.client(ctx, a, cfg, d, redirectURI); err != nil {
+			return TokenSet{}, err
+		}
+	}
+	hc, err := s.httpClient(a)
+	if err != nil {
+		return TokenSet{}, err
+	}
+	var tok *oauth2.Token
+	for attempt, wait := 0, 200*time.Millisecond; ; attempt, wait = attempt+1, wait*2 {
+		tok, err = Refresh(ctx, hc, rt, d.Resource, ci, &d.AuthServer)
+		if err == nil || !errors.Is(err, ErrTransient) || attempt == 2 {
+			break
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return TokenSet{}, ctx.Err()
+		}
+	}
+	if errors.Is(err, ErrInvalidGrant) {
+		// The grant is gone (expired, revoked, or a reused rotated token):
+		// the user must consent again.
+		_ = s.o.Vault.Delete(ctx, key)
+		s.log.Info("refresh token rejected; sign-in needed", "agent", a.Name)
+		return TokenSet{}, err
+	}
+	if err != nil {
+		return TokenSet{}, err
+	}
+	nt := fromOAuth2(tok, d, ci, cur.Requested)
+	if err := s.o.Vault.Put(ctx, key, nt); err != nil {
+		return TokenSet{}, err
+	}
+	s.mu.Lock()
+	s.refreshed[key.id()] = s.o.Now()
+	s.mu.Unlock()
+	return nt, nil
+}
+
+func fromOAuth2(tok *oauth2.Token, d *Discovery, ci ClientInfo, requested []string) TokenSet {
+	return TokenSet{
+		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.TokenType,
+		Expiry: tok.Expiry, Scopes: TokenScopes(tok), Resource: d.Resource, Client: ci,
+		Requested: requested,
+	}
+}
+
+// client returns the client identity for the agent's authorization server:
+// the Secret's client ID, else a Client ID Metadata Document, else a
+// registration made once per authorization server and kept in the store.
+func (s *Service) client(ctx context.Context, a agents.Agent, cfg AgentConfig, d *Discovery, redirectURI string) (ClientInfo, error) {
+	if cfg.ClientID != "" {
+		method := AuthMethodNone
+		if cfg.ClientSecret != "" {
+			method = chooseAuthMethod(d.AuthServer.TokenEndpointAuthMethodsSupported, true)
+		}
+		return ClientInfo{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, AuthMethod: method, Issuer: d.Issuer}, nil
+	}
+	if redirectURI == "" {
+		redirectURI = s.o.RedirectURI
+	}
+	if ci, err := s.o.Vault.GetClient(ctx, d.Issuer, redirectURI); err == nil {
+		return ci, nil
+	}
+	unlock, err := s.o.Vault.st.Lock(ctx, "register:"+clientKey(d.Issuer, redirectURI))
+	if err != nil {
+		return ClientInfo{}, err
+	}
+	defer unlock()
+	if ci, err := s.o.Vault.GetClient(ctx, d.Issuer, redirectURI); err == nil {
+		return ci, nil
+	}
+	if redirectURI == "" {
+		return ClientInfo{}, fmt.Errorf("%w: no redirect URI to register", ErrNoClient)
+	}
+	hc, err := s.httpClient(a)
+	if err != nil {
+		return ClientInfo{}, err
+	}
+	ci, err := ChooseClient(ctx, hc, &d.AuthServer, ClientOptions{
+		CIMDURL:      s.o.CIMDURL,
+		Registration: &RegistrationRequest{RedirectURIs: []string{redirectURI}},
+	})
+	if err != nil {
+		return ClientInfo{}, fmt.Errorf("agent %q: %w", a.Name, err)
+	}
+	if ci.ClientID != s.o.CIMDURL {
+		if err := s.o.Vault.PutClient(ctx, redirectURI, ci); err != nil {
+			return ClientInfo{}, err
+		}
+	}
+	return ci, nil
+}

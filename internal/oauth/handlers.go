@@ -1,0 +1,256 @@
+package oauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// UserFunc resolves the Rancher user of a request (the R_SESS cookie).
+type UserFunc func(r *http.Request) (Identity, error)
+
+// Routes are the OAuth endpoints, by net/http pattern: the UI's
+// /v1/api/oauth2/* and the seed's original /oauth/* forms.
+func (s *Service) Routes(user UserFunc) map[string]http.Handler {
+	h := &handlers{s: s, user: user}
+	return map[string]http.Handler{
+		"GET /v1/api/oauth2/metadata":              h.auth(h.metadata("mcpUrl")),
+		"POST /v1/api/oauth2/dynamic-registration": h.auth(h.registration(false)),
+		"GET /v1/api/oauth2/callback":              http.HandlerFunc(h.callback),
+		"POST /v1/api/oauth2/refresh":              h.auth(h.refresh),
+		"GET /oauth/metadata":                      h.auth(h.metadata("mcp_url")),
+		"GET /oauth/dynamic-registration":          h.auth(h.registration(true)),
+	}
+}
+
+type handlers struct {
+	s    *Service
+	user UserFunc
+}
+
+type identityKey struct{}
+
+func (h *handlers) auth(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := h.user(r)
+		if err != nil {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Unauthorized"})
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
+	})
+}
+
+func identity(r *http.Request) Identity { id, _ := r.Context().Value(identityKey{}).(Identity); return id }
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// metadata serves discovery for the settings form: {metadataEndpoint,
+// scopesSupported}, or JSON null when discovery fails.
+func (h *handlers) metadata(param string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		mcpURL := r.URL.Query().Get(param)
+		if mcpURL == "" {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "Missing " + param})
+			return
+		}
+		d, err := Discover(r.Context(), h.s.guarded, mcpURL, nil)
+		if err != nil || d.MetadataURL == "" {
+			h.s.log.Info("metadata discovery failed", "error", err)
+			writeJSON(w, http.StatusOK, nil)
+			return
+		}
+		scopes := d.ScopesSupported
+		if scopes == nil {
+			scopes = []string{}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"metadataEndpoint": d.MetadataURL, "scopesSupported": scopes})
+	}
+}
+
+// registration registers a client for the settings form (RFC 7591); the
+// registration endpoint must be on the metadata endpoint's origin.
+func (h *handlers) registration(legacy bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var metadataURL string
+		if legacy {
+			metadataURL = r.URL.Query().Get("metadata_endpoint")
+		} else {
+			var body struct {
+				MetadataEndpoint string `json:"metadataEndpoint"`
+			}
+			if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "Body must be JSON {\"metadataEndpoint\": url}"})
+				return
+			}
+			metadataURL = body.MetadataEndpoint
+		}
+		if metadataURL == "" {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "Missing metadataEndpoint"})
+			return
+		}
+		as, err := FetchASMetadata(r.Context(), h.s.guarded, metadataURL)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "Could not read the authorization server metadata: " + safeReason(err)})
+			return
+		}
+		ci, err := Register(r.Context(), h.s.guarded, as, RegistrationRequest{
+			RedirectURIs: []string{h.s.RedirectURI(hostOf(r))}, SameOriginAs: metadataURL,
+		})
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "Dynamic Client Registration failed: " + safeReason(err)})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"clientId": ci.ClientID, "clientSecret": ci.ClientSecret})
+	}
+}
+
+// callback is the popup's landing page: it checks the state (single use,
+// bound to the user who started the flow) and iss, exchanges the code with
+// the PKCE verifier and resource, stores the tokens and sets the sealed
+// cookies.
+func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
+	const fail = "Sign-in failed"
+	q := r.URL.Query()
+	state := q.Get("state")
+	if state == "" {
+		writePage(w, http.StatusBadRequest, false, fail, "The sign-in response is incomplete. Close this window and try again.")
+		return
+	}
+	id, uerr := h.user(r)
+	flow, err := h.s.o.Vault.TakePending(r.Context(), state)
+	if err != nil {
+		writePage(w, http.StatusBadRequest, false, fail, "Invalid state or session expired. Close this window and try again.")
+		return
+	}
+	if uerr != nil || id.UserID != flow.User {
+		h.s.log.Warn("oauth callback from another user refused", "agent", flow.Agent)
+		writePage(w, http.StatusForbidden, false, fail, "This sign-in was started by another user. Close this window.")
+		return
+	}
+	code, err := ParseCallback(q, flow.Pending, &flow.AS)
+	if err != nil {
+		msg := "The authorization server did not grant access. Close this window and try again."
+		if errors.Is(err, ErrIssMismatch) || errors.Is(err, ErrIssMissing) {
+			msg = "The response did not come from the expected authorization server."
+		}
+		writePage(w, http.StatusBadRequest, false, fail, msg)
+		return
+	}
+	a, ok := h.s.agentByName(r.Context(), flow.Agent)
+	if !ok {
+		writePage(w, http.StatusBadRequest, false, fail, "The agent is no longer configured.")
+		return
+	}
+	hc, err := h.s.httpClient(a)
+	if err != nil {
+		writePage(w, http.StatusInternalServerError, false, fail, "The agent's configuration is invalid.")
+		return
+	}
+	tok, err := Exchange(r.Context(), hc, flow.Pending, code, q.Get("iss"), flow.Client, &flow.AS)
+	if err != nil {
+		h.s.log.Warn("oauth code exchange failed", "agent", flow.Agent, "error", err)
+		writePage(w, http.StatusBadGateway, false, fail, "The authorization server did not issue a token. Close this window and try again.")
+		return
+	}
+	d := &Discovery{Resource: flow.Resource, Issuer: flow.Issuer, AuthServer: flow.AS}
+	t := fromOAuth2(tok, d, flow.Client, flow.Scopes)
+	key := TokenKey{User: flow.User, Agent: flow.Agent, Issuer: flow.Issuer}
+	if err := h.s.o.Vault.Put(r.Context(), key, t); err != nil {
+		writePage(w, http.StatusInternalServerError, false, fail, "The token could not be stored.")
+		return
+	}
+	h.s.setCookies(w, flow.User, flow.Agent, t, flow.CookiePath)
+	writePage(w, http.StatusOK, true, "Signed in", "You can close this window.")
+}
+
+func (s *Service) setCookies(w http.ResponseWriter, user, agent string, t TokenSet, path string) {
+	http.SetCookie(w, s.sealedCookie(cookieAccess, user, agent, t.AccessToken, path))
+	if t.RefreshToken != "" {
+		http.SetCookie(w, s.sealedCookie(cookieRefresh, user, agent, t.RefreshToken, path))
+	}
+}
+
+// refresh redeems the caller's refresh token for an agent (from the vault,
+// else from the sealed cookie), rotates it and answers {"status":"ok"}.
+func (h *handlers) refresh(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Agent string `json:"agent"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil || body.Agent == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "Body must be JSON {\"agent\": name}"})
+		return
+	}
+	a, ok := h.s.agentByName(r.Context(), body.Agent)
+	if !ok {
+		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Unknown OAuth2 agent"})
+		return
+	}
+	id := identity(r)
+	cfg, err := ConfigFromSecret(a.AuthSecret)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "The agent's OAuth2 secret is invalid"})
+		return
+	}
+	d, err := h.s.discover(r.Context(), a, cfg, Refusal{})
+	if err != nil {
+		writeJSON(w, http.StatusBadGateway, map[string]string{"detail": "The authorization server cannot be reached"})
+		return
+	}
+	key := TokenKey{User: id.UserID, Agent: a.Name, Issuer: d.Issuer}
+	cur, _ := h.s.o.Vault.Get(r.Context(), key)
+	rt := h.s.openCookie(r.Cookies(), cookieRefresh, id.UserID, a.Name)
+	if cur.RefreshToken == "" && rt == "" {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": "No refresh token available"})
+		return
+	}
+	t, err := h.s.refresh(r.Context(), a, key, d, cfg, rt, cur.AccessToken, h.s.RedirectURI(hostOf(r)))
+	if err != nil {
+		code := http.StatusBadGateway
+		if errors.Is(err, ErrInvalidGrant) || errors.Is(err, ErrNoToken) {
+			code = http.StatusUnauthorized
+		}
+		writeJSON(w, code, map[string]string{"detail": "Token refresh failed"})
+		return
+	}
+	h.s.setCookies(w, id.UserID, a.Name, t, cookiePath(h.s.RedirectURI(hostOf(r))))
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func hostOf(r *http.Request) string {
+	if h := r.Header.Get("X-Forwarded-Host"); h != "" {
+		return strings.TrimSpace(strings.Split(h, ",")[0])
+	}
+	return r.Host
+}
+
+// safeReason names the kind of failure without echoing remote content.
+func safeReason(err error) string {
+	for _, c := range []struct {
+		err error
+		msg string
+	}{
+		{ErrBlockedAddress, "the address is not allowed"},
+		{ErrCrossOriginRedirect, "a redirect to another origin was refused"},
+		{ErrBodyTooLarge, "the response is too large"},
+		{ErrInvalidURL, "invalid URL"},
+		{ErrMetadataNotFound, "no metadata document found"},
+		{ErrInvalidMetadata, "invalid metadata document"},
+		{ErrPKCEUnsupported, "the server does not support PKCE S256"},
+		{ErrRegistration, "the server refused the registration or does not support it"},
+		{ErrTransient, "the server cannot be reached"},
+	} {
+		if errors.Is(err, c.err) {
+			return c.msg
+		}
+	}
+	return "unexpected error"
+}

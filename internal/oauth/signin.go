@@ -1,0 +1,133 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/chat"
+)
+
+// ErrCanceled is matched when the user dismissed the sign-in.
+var ErrCanceled = errors.New("authentication canceled by the user")
+
+// ErrSignInIncomplete is matched when the browser said it signed in but no
+// token arrived (the callback failed), or the wait timed out.
+var ErrSignInIncomplete = errors.New("sign-in did not complete")
+
+// refreshAgain is how long after a refresh a new 401 means the refreshed
+// token is refused too, so the user must sign in.
+const refreshAgain = 30 * time.Second
+
+// Authenticate makes the user's credential for agent a work again, talking
+// to the browser through em when needed:
+//
+//   - a refresh token in the vault is redeemed silently (no frame);
+//   - else, when the browser holds our sealed refresh cookie, it is asked to
+//     refresh (<token-refresh>, then token_refresh_confirmed);
+//   - else, or when that fails or times out, the user signs in:
+//     <authentication> with the authorization URL, then
+//     authentication_confirmed or authentication_canceled.
+//
+// A 403 insufficient_scope skips the refresh and asks for the union of the
+// scopes already requested and the challenged ones.
+func (s *Service) Authenticate(ctx context.Context, em Emitter, a agents.Agent, u Identity, r Refusal) error {
+	cfg, err := ConfigFromSecret(a.AuthSecret)
+	if err != nil {
+		return err
+	}
+	d, err := s.discover(ctx, a, cfg, r)
+	if err != nil {
+		return err
+	}
+	key := TokenKey{User: u.UserID, Agent: a.Name, Issuer: d.Issuer}
+	cs := ParseChallenges(r.WWWAuthenticate)
+	stepUp := r.Status == 403 && ChallengeError(cs) == "insufficient_scope"
+	cur, _ := s.o.Vault.Get(ctx, key)
+
+	if !stepUp && s.tryRefresh(ctx, em, a, key, d, cfg, u, cur) {
+		return nil
+	}
+	scopes := cfg.Scopes
+	if len(scopes) == 0 {
+		scopes = SelectScopes(ChallengeScope(cs), d.ScopesSupported)
+	}
+	if stepUp {
+		scopes = UnionScopes(cur.Requested, cur.Scopes, scopes, SelectScopes(ChallengeScope(cs), nil))
+	}
+	scopes = WithOfflineAccess(scopes, d.AuthServer.ScopesSupported)
+	return s.signIn(ctx, em, a, u, key, d, cfg, scopes)
+}
+
+// tryRefresh reports whether a refresh made the credential work.
+func (s *Service) tryRefresh(ctx context.Context, em Emitter, a agents.Agent, key TokenKey, d *Discovery, cfg AgentConfig, u Identity, cur TokenSet) bool {
+	s.mu.Lock()
+	last, recent := s.refreshed[key.id()]
+	s.mu.Unlock()
+	if recent && s.o.Now().Sub(last) < refreshAgain {
+		return false // the token we just refreshed is refused too
+	}
+	if cur.RefreshToken != "" {
+		_, err := s.refresh(ctx, a, key, d, cfg, "", cur.AccessToken, s.RedirectURI(u.Host))
+		if err == nil {
+			return true
+		}
+		s.log.Info("silent refresh failed", "agent", a.Name, "error", err)
+		return false
+	}
+	if s.openCookie(u.Cookies, cookieRefresh, u.UserID, a.Name) == "" {
+		return false
+	}
+	// The browser holds the refresh token: let it call /refresh, which
+	// stores the new tokens in the vault and updates its cookies.
+	if err := em.Send(ctx, chat.TokenRefreshFrame(a.Name)); err != nil {
+		return false
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.o.RefreshReplyTimeout)
+	defer cancel()
+	if _, err := em.Await(wctx, chat.ReplyRefreshConfirmed); err != nil {
+		s.log.Info("token refresh not confirmed", "agent", a.Name, "error", err)
+		return false
+	}
+	t, err := s.o.Vault.Get(ctx, key)
+	return err == nil && !t.Expired(s.o.Now(), 0)
+}
+
+// signIn runs the authorization code flow through the browser.
+func (s *Service) signIn(ctx context.Context, em Emitter, a agents.Agent, u Identity, key TokenKey, d *Discovery, cfg AgentConfig, scopes []string) error {
+	redirectURI := s.RedirectURI(u.Host)
+	ci, err := s.client(ctx, a, cfg, d, redirectURI)
+	if err != nil {
+		return err
+	}
+	authURL, p, err := AuthorizationURL(d, ci, redirectURI, scopes)
+	if err != nil {
+		return fmt.Errorf("agent %q: %w", a.Name, err)
+	}
+	flow := PendingFlow{Pending: p, User: u.UserID, Agent: a.Name, Client: ci, AS: d.AuthServer, CookiePath: cookiePath(redirectURI)}
+	if err := s.o.Vault.PutPending(ctx, flow, s.o.FlowTTL); err != nil {
+		return err
+	}
+	before, _ := s.o.Vault.Get(ctx, key)
+	if err := em.Send(ctx, chat.AuthenticationFrame(authURL, a.Name)); err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.o.SignInTimeout)
+	defer cancel()
+	reply, err := em.Await(wctx, chat.ReplyAuthConfirmed, chat.ReplyAuthCanceled)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return context.Cause(ctx)
+	case err != nil:
+		return fmt.Errorf("%w: no answer from the browser in %s", ErrSignInIncomplete, s.o.SignInTimeout)
+	case reply == chat.ReplyAuthCanceled:
+		return ErrCanceled
+	}
+	t, err := s.o.Vault.Get(ctx, key)
+	if err != nil || t.AccessToken == before.AccessToken {
+		return fmt.Errorf("%w: no token was received for agent %q", ErrSignInIncomplete, a.Name)
+	}
+	return nil
+}

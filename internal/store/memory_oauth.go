@@ -1,0 +1,159 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+)
+
+type blob struct {
+	data    []byte
+	expires time.Time // zero: never
+}
+
+func (b blob) live(now time.Time) bool { return b.expires.IsZero() || now.Before(b.expires) }
+
+// memOAuth is the in-memory OAuthStore, embedded in Memory.
+type memOAuth struct {
+	omu     sync.Mutex
+	pending map[string]blob
+	tokens  map[string]blob
+	clients map[string]blob
+	locks   map[string]chan struct{}
+}
+
+func (m *Memory) oauth() *memOAuth {
+	m.oinit.Do(func() {
+		m.o = &memOAuth{
+			pending: map[string]blob{}, tokens: map[string]blob{},
+			clients: map[string]blob{}, locks: map[string]chan struct{}{},
+		}
+	})
+	return m.o
+}
+
+// PutPending implements OAuthStore.
+func (m *Memory) PutPending(_ context.Context, state string, b []byte, expires time.Time) error {
+	o := m.oauth()
+	o.omu.Lock()
+	defer o.omu.Unlock()
+	o.pending[state] = blob{slices.Clone(b), expires}
+	return nil
+}
+
+// TakePending implements OAuthStore.
+func (m *Memory) TakePending(_ context.Context, state string) ([]byte, error) {
+	o := m.oauth()
+	o.omu.Lock()
+	defer o.omu.Unlock()
+	b, ok := o.pending[state]
+	delete(o.pending, state)
+	if !ok || !b.live(m.now()) {
+		return nil, ErrNotFound
+	}
+	return b.data, nil
+}
+
+// PutToken implements OAuthStore.
+func (m *Memory) PutToken(_ context.Context, key string, b []byte, expires time.Time) error {
+	o := m.oauth()
+	o.omu.Lock()
+	defer o.omu.Unlock()
+	o.tokens[key] = blob{slices.Clone(b), expires}
+	return nil
+}
+
+// GetToken implements OAuthStore.
+func (m *Memory) GetToken(_ context.Context, key string) ([]byte, error) {
+	o := m.oauth()
+	o.omu.Lock()
+	defer o.omu.Unlock()
+	b, ok := o.tokens[key]
+	if !ok || !b.live(m.now()) {
+		return nil, ErrNotFound
+	}
+	return slices.Clone(b.data), nil
+}
+
+// DeleteToken implements OAuthStore.
+func (m *Memory) DeleteToken(_ context.Context, key string) error {
+	o := m.oauth()
+	o.omu.Lock()
+	defer o.omu.Unlock()
+	delete(o.tokens, key)
+	return nil
+}
+
+// PutClient implements OAuthStore.
+func (m *Memory) PutClient(_ context.Context, key string, b []byte) error {
+	o := m.oauth()
+	o.omu.Lock()
+	defer o.omu.Unlock()
+	o.clients[key] = blob{data: slices.Clone(b)}
+	return nil
+}
+
+// GetClient implements OAuthStore.
+func (m *Memory) GetClient(_ context.Context, key string) ([]byte, error) {
+	o := m.oauth()
+	o.omu.Lock()
+	defer o.omu.Unlock()
+	b, ok := o.clients[key]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return slices.Clone(b.data), nil
+}
+
+// DeleteClient implements OAuthStore.
+func (m *Memory) DeleteClient(_ context.Context, key string) error {
+	o := m.oauth()
+	o.omu.Lock()
+	defer o.omu.Unlock()
+	delete(o.clients, key)
+	return nil
+}
+
+// Lock implements OAuthStore with one channel-semaphore per key.
+func (m *Memory) Lock(ctx context.Context, key string) (func(), error) {
+	o := m.oauth()
+	for {
+		o.omu.Lock()
+		ch, held := o.locks[key]
+		if !held {
+			ch = make(chan struct{})
+			o.locks[key] = ch
+			o.omu.Unlock()
+			return func() {
+				o.omu.Lock()
+				delete(o.locks, key)
+				o.omu.Unlock()
+				close(ch)
+			}, nil
+		}
+		o.omu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Sweep implements OAuthStore.
+func (m *Memory) Sweep(_ context.Context, now time.Time) (int, error) {
+	o := m.oauth()
+	o.omu.Lock()
+	defer o.omu.Unlock()
+	n := 0
+	for _, mp := range []map[string]blob{o.pending, o.tokens} {
+		for k, b := range mp {
+			if !b.live(now) {
+				delete(mp, k)
+				n++
+			}
+		}
+	}
+	return n, nil
+}
