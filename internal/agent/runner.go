@@ -103,6 +103,9 @@ type agentState struct {
 	tools     []mcp.Tool
 	err       error
 	needsAuth bool
+	// challenge is the 401/403 seen while loading the tools; its scope
+	// guides the first sign-in.
+	challenge error
 }
 
 func (st *agentState) usable() bool { return st.err == nil }
@@ -164,7 +167,7 @@ func (s *Session) load(ctx context.Context, st *agentState) {
 	if err != nil && s.r.o.Auth != nil && st.Spec.AuthenticationType == "OAUTH2" &&
 		(errors.Is(err, mcp.ErrUnauthorized) || errors.Is(err, mcp.ErrForbidden)) {
 		// Not an error: the user signs in when the agent is first used.
-		st.needsAuth = true
+		st.needsAuth, st.challenge = true, err
 		return
 	}
 	if err != nil {

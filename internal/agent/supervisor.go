@@ -70,7 +70,7 @@ func (s *Session) delegateExec(ts *turnState) toolExec {
 		s.pick(ctx, ts.em, st.Name)
 		if st.needsAuth {
 			// Lazy sign-in: the run waits here, then goes on with this call.
-			if err := s.authenticate(ctx, ts.em, st, nil); err != nil {
+			if err := s.authenticate(ctx, ts.em, st, st.challenge); err != nil {
 				return llm.Message{Content: fmt.Sprintf("The '%s' agent is not available: %v", st.Name, err), IsError: true}
 			}
 		}

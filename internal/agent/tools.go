@@ -102,6 +102,6 @@ func (s *Session) authenticate(ctx context.Context, em chat.Emitter, st *agentSt
 	if err != nil {
 		return fmt.Errorf("loading tools after sign-in: %w", err)
 	}
-	st.cred, st.tools, st.needsAuth = cred, tools, false
+	st.cred, st.tools, st.needsAuth, st.challenge = cred, tools, false, nil
 	return nil
 }

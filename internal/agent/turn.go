@@ -23,7 +23,7 @@ func (s *Session) Open(ctx context.Context, em chat.Emitter) {
 	}
 	_ = em.Send(ctx, chat.MessageOpen)
 	defer em.Send(ctx, chat.MessageClose)
-	if err := s.authenticate(ctx, em, usable[0], nil); err != nil && !errors.Is(err, ErrAuthCanceled) && ctx.Err() == nil {
+	if err := s.authenticate(ctx, em, usable[0], usable[0].challenge); err != nil && !errors.Is(err, ErrAuthCanceled) && ctx.Err() == nil {
 		_ = em.Send(ctx, chat.AuthErrorFrame(err.Error()))
 	}
 }
@@ -86,7 +86,7 @@ func (s *Session) ensureSignedIn(ctx context.Context, ts *turnState, st *agentSt
 	if !st.needsAuth {
 		return nil
 	}
-	err := s.authenticate(ctx, ts.em, st, nil)
+	err := s.authenticate(ctx, ts.em, st, st.challenge)
 	switch {
 	case err == nil:
 		return nil

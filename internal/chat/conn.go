@@ -18,11 +18,12 @@ type Emitter interface {
 	// was cancelled (a stopped turn must close its message); it fails once
 	// the connection is gone.
 	Send(ctx context.Context, frame string) error
-	// Await waits for one of the given raw replies (for example
-	// authentication_confirmed or authentication_canceled) without blocking
-	// the reader. Other replies that arrive meanwhile are dropped. It
-	// returns ctx's error when ctx ends first.
-	Await(ctx context.Context, replies ...string) (string, error)
+	// Ask sends frame and waits for one of the given raw replies (for
+	// example authentication_confirmed or authentication_canceled) without
+	// blocking the reader. The wait starts before the frame is sent, so a
+	// quick answer is never lost; other replies are dropped. It returns
+	// ctx's cause when ctx ends first.
+	Ask(ctx context.Context, frame string, replies ...string) (string, error)
 }
 
 // Handler runs the turns of one connection.
@@ -121,8 +122,8 @@ func (c *Conn) Send(_ context.Context, frame string) error {
 	return nil
 }
 
-// Await implements Emitter.
-func (c *Conn) Await(ctx context.Context, replies ...string) (string, error) {
+// Ask implements Emitter.
+func (c *Conn) Ask(ctx context.Context, frame string, replies ...string) (string, error) {
 	w := &waiter{replies: replies, ch: make(chan string, 1)}
 	c.mu.Lock()
 	c.wait = w
@@ -134,6 +135,9 @@ func (c *Conn) Await(ctx context.Context, replies ...string) (string, error) {
 		}
 		c.mu.Unlock()
 	}()
+	if err := c.Send(ctx, frame); err != nil {
+		return "", err
+	}
 	select {
 	case r := <-w.ch:
 		return r, nil

@@ -26,12 +26,19 @@ type Credential struct {
 	key   TokenKey
 	d     *Discovery
 	cfg   AgentConfig
+	// anon is set when the user had no token when the credential was made:
+	// such a credential caches nothing with the signed-in one.
+	anon bool
 }
 
 // CacheKey identifies the (user, agent, issuer) without revealing it.
 func (c *Credential) CacheKey() string {
 	h := sha256.Sum256([]byte("oauth\x00" + c.key.User + "\x00" + c.key.Agent + "\x00" + c.key.Issuer))
-	return "oauth:" + hex.EncodeToString(h[:16])
+	k := "oauth:" + hex.EncodeToString(h[:16])
+	if c.anon {
+		k += ":anonymous"
+	}
+	return k
 }
 
 // Authorize adds the bearer token, refreshing it first when it expired.
@@ -64,7 +71,9 @@ func (s *Service) Credentials(ctx context.Context, a agents.Agent, u Identity) (
 	if err != nil {
 		return nil, err
 	}
-	return &Credential{s: s, agent: a, key: TokenKey{User: u.UserID, Agent: a.Name, Issuer: d.Issuer}, d: d, cfg: cfg}, nil
+	key := TokenKey{User: u.UserID, Agent: a.Name, Issuer: d.Issuer}
+	_, terr := s.o.Vault.Get(ctx, key)
+	return &Credential{s: s, agent: a, key: key, d: d, cfg: cfg, anon: terr != nil}, nil
 }
 
 // token returns a usable access token for key, refreshing it (single
@@ -104,8 +113,8 @@ func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *
 	defer unlock()
 	cur, err := s.o.Vault.Get(ctx, key)
 	switch {
-	case err == nil && cur.AccessToken != stale && !cur.Expired(s.o.Now(), expiryLeeway):
-		return cur, nil // refreshed by someone else meanwhile
+	case err == nil && cur.AccessToken != stale && cur.AccessToken != "":
+		return cur, nil // replaced by someone else meanwhile (a refresh or a sign-in)
 	case err == nil && cur.RefreshToken != "":
 		rt = cur.RefreshToken
 	case err != nil && !errors.Is(err, ErrNoToken):
@@ -146,7 +155,7 @@ func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *
 	if err != nil {
 		return TokenSet{}, err
 	}
-	nt := fromOAuth2(tok, d, ci, cur.Requested)
+	nt := fromOAuth2(tok, d, ci, cur.Requested, s.o.Now())
 	if err := s.o.Vault.Put(ctx, key, nt); err != nil {
 		return TokenSet{}, err
 	}
@@ -156,10 +165,16 @@ func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *
 	return nt, nil
 }
 
-func fromOAuth2(tok *oauth2.Token, d *Discovery, ci ClientInfo, requested []string) TokenSet {
+// fromOAuth2 converts a token response; its expiry follows the service's
+// clock.
+func fromOAuth2(tok *oauth2.Token, d *Discovery, ci ClientInfo, requested []string, now time.Time) TokenSet {
+	expiry := tok.Expiry
+	if tok.ExpiresIn > 0 {
+		expiry = now.Add(time.Duration(tok.ExpiresIn) * time.Second)
+	}
 	return TokenSet{
 		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.TokenType,
-		Expiry: tok.Expiry, Scopes: TokenScopes(tok), Resource: d.Resource, Client: ci,
+		Expiry: expiry, Obtained: now, Scopes: TokenScopes(tok), Resource: d.Resource, Client: ci,
 		Requested: requested,
 	}
 }

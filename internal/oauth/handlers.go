@@ -44,7 +44,10 @@ func (h *handlers) auth(next http.HandlerFunc) http.Handler {
 	})
 }
 
-func identity(r *http.Request) Identity { id, _ := r.Context().Value(identityKey{}).(Identity); return id }
+func identity(r *http.Request) Identity {
+	id, _ := r.Context().Value(identityKey{}).(Identity)
+	return id
+}
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -162,7 +165,7 @@ func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := &Discovery{Resource: flow.Resource, Issuer: flow.Issuer, AuthServer: flow.AS}
-	t := fromOAuth2(tok, d, flow.Client, flow.Scopes)
+	t := fromOAuth2(tok, d, flow.Client, flow.Scopes, h.s.o.Now())
 	key := TokenKey{User: flow.User, Agent: flow.Agent, Issuer: flow.Issuer}
 	if err := h.s.o.Vault.Put(r.Context(), key, t); err != nil {
 		writePage(w, http.StatusInternalServerError, false, fail, "The token could not be stored.")

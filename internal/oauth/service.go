@@ -31,7 +31,7 @@ type Identity struct {
 // Emitter is how a sign-in talks to the browser (chat.Conn is one).
 type Emitter interface {
 	Send(ctx context.Context, frame string) error
-	Await(ctx context.Context, replies ...string) (string, error)
+	Ask(ctx context.Context, frame string, replies ...string) (string, error)
 }
 
 // Refusal is the MCP server's HTTP refusal that made a sign-in necessary.

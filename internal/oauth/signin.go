@@ -57,7 +57,10 @@ func (s *Service) Authenticate(ctx context.Context, em Emitter, a agents.Agent, 
 	if stepUp {
 		scopes = UnionScopes(cur.Requested, cur.Scopes, scopes, SelectScopes(ChallengeScope(cs), nil))
 	}
-	scopes = WithOfflineAccess(scopes, d.AuthServer.ScopesSupported)
+	if len(scopes) > 0 {
+		// Never turn "no scope" into a request for offline_access alone.
+		scopes = WithOfflineAccess(scopes, d.AuthServer.ScopesSupported)
+	}
 	return s.signIn(ctx, em, a, u, key, d, cfg, scopes)
 }
 
@@ -74,7 +77,6 @@ func (s *Service) tryRefresh(ctx context.Context, em Emitter, a agents.Agent, ke
 		if err == nil {
 			return true
 		}
-		s.log.Info("silent refresh failed", "agent", a.Name, "error", err)
 		return false
 	}
 	if s.openCookie(u.Cookies, cookieRefresh, u.UserID, a.Name) == "" {
@@ -82,12 +84,9 @@ func (s *Service) tryRefresh(ctx context.Context, em Emitter, a agents.Agent, ke
 	}
 	// The browser holds the refresh token: let it call /refresh, which
 	// stores the new tokens in the vault and updates its cookies.
-	if err := em.Send(ctx, chat.TokenRefreshFrame(a.Name)); err != nil {
-		return false
-	}
 	wctx, cancel := context.WithTimeout(ctx, s.o.RefreshReplyTimeout)
 	defer cancel()
-	if _, err := em.Await(wctx, chat.ReplyRefreshConfirmed); err != nil {
+	if _, err := em.Ask(wctx, chat.TokenRefreshFrame(a.Name), chat.ReplyRefreshConfirmed); err != nil {
 		s.log.Info("token refresh not confirmed", "agent", a.Name, "error", err)
 		return false
 	}
@@ -111,12 +110,9 @@ func (s *Service) signIn(ctx context.Context, em Emitter, a agents.Agent, u Iden
 		return err
 	}
 	before, _ := s.o.Vault.Get(ctx, key)
-	if err := em.Send(ctx, chat.AuthenticationFrame(authURL, a.Name)); err != nil {
-		return err
-	}
 	wctx, cancel := context.WithTimeout(ctx, s.o.SignInTimeout)
 	defer cancel()
-	reply, err := em.Await(wctx, chat.ReplyAuthConfirmed, chat.ReplyAuthCanceled)
+	reply, err := em.Ask(wctx, chat.AuthenticationFrame(authURL, a.Name), chat.ReplyAuthConfirmed, chat.ReplyAuthCanceled)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return context.Cause(ctx)

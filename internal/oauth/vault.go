@@ -30,7 +30,9 @@ func (k TokenKey) id() string {
 	return hex.EncodeToString(h[:])
 }
 
-func (k TokenKey) aad() []byte { return []byte("token\x00" + k.User + "\x00" + k.Agent + "\x00" + k.Issuer) }
+func (k TokenKey) aad() []byte {
+	return []byte("token\x00" + k.User + "\x00" + k.Agent + "\x00" + k.Issuer)
+}
 
 // TokenSet is what the vault keeps for a TokenKey.
 type TokenSet struct {
@@ -38,17 +40,27 @@ type TokenSet struct {
 	RefreshToken string    `json:"rt,omitempty"`
 	TokenType    string    `json:"tt,omitempty"`
 	Expiry       time.Time `json:"exp"`
-	Scopes       []string  `json:"scopes,omitempty"`
-	Resource     string    `json:"res"`
+	// Obtained is when the access token was issued to us.
+	Obtained time.Time `json:"obt"`
+	Scopes   []string  `json:"scopes,omitempty"`
+	Resource string    `json:"res"`
 	// Client is the identity the tokens were issued to; refreshes use it.
 	Client ClientInfo `json:"client"`
 	// Requested are the scopes asked for, kept for step-up unions.
 	Requested []string `json:"req,omitempty"`
 }
 
-// Expired reports whether the access token is expired (with leeway).
+// Expired reports whether the access token is expired, or within leeway of
+// expiring. The leeway is at most a quarter of the token's lifetime, so a
+// short-lived token is not refreshed on every use.
 func (t TokenSet) Expired(now time.Time, leeway time.Duration) bool {
-	return !t.Expiry.IsZero() && !now.Add(leeway).Before(t.Expiry)
+	if t.Expiry.IsZero() {
+		return false
+	}
+	if !t.Obtained.IsZero() {
+		leeway = min(leeway, t.Expiry.Sub(t.Obtained)/4)
+	}
+	return !now.Add(leeway).Before(t.Expiry)
 }
 
 // PendingFlow is a started authorization, bound to the user who started it.

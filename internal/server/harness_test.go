@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -88,6 +89,7 @@ type env struct {
 	model  *llm.Scripted
 	store  *store.Memory
 	source *agents.StaticSource
+	users  *rancher.UserResolver
 }
 
 // fakeRancher answers /v3/users?me=true for tokens "tok-<user>".
@@ -106,27 +108,52 @@ func fakeRancher(t testing.TB) *httptest.Server {
 
 func newEnv(t *testing.T, list ...agents.Agent) *env { return newEnvTB(t, list...) }
 
-func newEnvTB(t testing.TB, list ...agents.Agent) *env {
+func newEnvTB(t testing.TB, list ...agents.Agent) *env { return newEnvWith(t, nil, list...) }
+
+// withOAuth, when given, builds the OAuth service of an env whose base URL
+// is known; it returns the routes to mount and the runner options to set.
+type withOAuth func(e *env, tools *mcp.Manager, base string) (map[string]http.Handler, agent.CredentialProvider, agent.Authenticator)
+
+func newEnvWith(t testing.TB, oauthFn withOAuth, list ...agents.Agent) *env {
 	t.Helper()
 	e := &env{t: t, model: llm.NewScripted(), store: store.NewMemory()}
 	src := agents.StaticSource(list)
 	e.source = &src
 	tools := mcp.NewManager(mcp.Options{})
 	t.Cleanup(func() { tools.Close() })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	var (
+		extra map[string]http.Handler
+		creds agent.CredentialProvider = agent.StaticCredentials{}
+		auth  agent.Authenticator
+	)
+	if oauthFn != nil {
+		var oc agent.CredentialProvider
+		extra, oc, auth = oauthFn(e, tools, base)
+		creds = agent.StaticCredentials{OAuth: oc}
+	}
 	runner := agent.New(agent.Options{
 		Model: e.model, Tools: tools, Store: e.store,
-		Credentials: agent.StaticCredentials{}, LoadTimeout: 3 * time.Second,
+		Credentials: creds, Auth: auth, LoadTimeout: 5 * time.Second,
 	})
-	users := rancher.NewUserResolver(rancher.UserOptions{RancherURL: fakeRancher(t).URL})
+	e.users = rancher.NewUserResolver(rancher.UserOptions{RancherURL: fakeRancher(t).URL})
 	e.srv = server.New(server.Options{
 		Users: server.UserResolverFunc(func(ctx context.Context, r *http.Request) (agent.User, error) {
-			u, err := users.Resolve(ctx, r)
+			u, err := e.users.Resolve(ctx, r)
 			return agent.User{ID: u.ID, Token: u.Token}, err
 		}),
 		Agents: sourceFunc(func() []agents.Agent { return *e.source }), Runner: runner, Store: e.store,
+		Extra: extra,
 	})
 	e.srv.SetReady(true)
-	e.http = httptest.NewServer(e.srv.Handler())
+	e.http = httptest.NewUnstartedServer(e.srv.Handler())
+	e.http.Listener.Close()
+	e.http.Listener = ln
+	e.http.Start()
 	t.Cleanup(e.http.Close)
 	return e
 }
@@ -151,9 +178,18 @@ func (e *env) dial(path, token string) *client {
 }
 
 func (e *env) dialErr(path, token string) (*client, error) {
-	h := http.Header{}
+	cookie := ""
 	if token != "" {
-		h.Set("Cookie", "R_SESS="+token)
+		cookie = "R_SESS=" + token
+	}
+	return e.dialCookie(path, cookie)
+}
+
+// dialCookie dials with a whole Cookie header.
+func (e *env) dialCookie(path, cookie string) (*client, error) {
+	h := http.Header{}
+	if cookie != "" {
+		h.Set("Cookie", cookie)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

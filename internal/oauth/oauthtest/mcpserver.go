@@ -1,0 +1,266 @@
+package oauthtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/modelcontextprotocol/go-sdk/oauthex"
+)
+
+// MCPOptions configures StartProtectedMCP.
+type MCPOptions struct {
+	// RequiredScopes are needed for every MCP request; they are the scope in
+	// the 401 challenge. A token lacking one gets 403 insufficient_scope.
+	RequiredScopes []string
+	// WriteScope is additionally needed to call the "write" tool (403
+	// insufficient_scope with scope = RequiredScopes + WriteScope otherwise).
+	// Empty: "write" needs nothing more.
+	WriteScope string
+	// ScopesSupported for the PRM document; default RequiredScopes plus
+	// WriteScope.
+	ScopesSupported []string
+	// Leeway for exp; default 5s.
+	Leeway time.Duration
+}
+
+// ProtectedMCP is a running go-sdk streamable MCP server behind bearer-token
+// checks against one AuthServer.
+//
+// Tools: "whoami" (returns the token's sub as text), "echo" {text} (returns
+// text), "write" {text} (needs MCPOptions.WriteScope; returns "wrote <text>").
+type ProtectedMCP struct {
+	URL    string // http://127.0.0.1:PORT/mcp, also the RFC 8707 resource / token audience
+	PRMURL string // http://127.0.0.1:PORT/.well-known/oauth-protected-resource/mcp
+	// Challenge401 is the exact WWW-Authenticate header of a 401.
+	Challenge401 string
+
+	issuer   string
+	required []string
+	write    string
+	leeway   time.Duration
+	jwks     *jwksCache
+
+	mu       sync.Mutex
+	calls    []string
+	requests RequestCounts
+}
+
+// RequestCounts counts requests to the MCP endpoint.
+type RequestCounts struct {
+	Total        int
+	Unauthorized int // 401
+	Forbidden    int // 403
+}
+
+type claimsKey struct{}
+
+// StartProtectedMCP starts the MCP server on a random loopback port; it is
+// closed in t.Cleanup.
+func StartProtectedMCP(t testing.TB, as *AuthServer, opts MCPOptions) *ProtectedMCP {
+	t.Helper()
+	p := &ProtectedMCP{
+		issuer:   as.Issuer,
+		required: slices.Clone(opts.RequiredScopes),
+		write:    opts.WriteScope,
+		leeway:   opts.Leeway,
+		jwks:     &jwksCache{uri: as.JWKSURI},
+	}
+	if p.leeway == 0 {
+		p.leeway = 5 * time.Second
+	}
+	supported := opts.ScopesSupported
+	if supported == nil {
+		supported = slices.Clone(p.required)
+		if p.write != "" && !slices.Contains(supported, p.write) {
+			supported = append(supported, p.write)
+		}
+	}
+
+	server := mcp.NewServer(&mcp.Implementation{Name: "oauthtest-protected-mcp", Version: "1.0.0"}, nil)
+	type textIn struct {
+		Text string `json:"text" jsonschema:"text"`
+	}
+	text := func(s string) *mcp.CallToolResult {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: s}}}
+	}
+	mcp.AddTool(server, &mcp.Tool{Name: "whoami", Description: "Returns the authenticated user (token sub)."},
+		func(_ context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+			if req.Extra == nil || req.Extra.TokenInfo == nil {
+				return nil, nil, errors.New("no token info")
+			}
+			return text(req.Extra.TokenInfo.UserID), nil, nil
+		})
+	mcp.AddTool(server, &mcp.Tool{Name: "echo", Description: "Echoes text."},
+		func(_ context.Context, _ *mcp.CallToolRequest, in textIn) (*mcp.CallToolResult, any, error) {
+			return text(in.Text), nil, nil
+		})
+	mcp.AddTool(server, &mcp.Tool{Name: "write", Description: "Pretends to write; needs the write scope."},
+		func(_ context.Context, _ *mcp.CallToolRequest, in textIn) (*mcp.CallToolResult, any, error) {
+			return text("wrote " + in.Text), nil, nil
+		})
+	streamable := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil)
+	// The go-sdk middleware only transfers the already verified token into
+	// the context the SDK reads (RequestExtra.TokenInfo, session binding).
+	passInfo := auth.RequireBearerToken(func(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
+		cl, _ := ctx.Value(claimsKey{}).(*Claims)
+		if cl == nil {
+			return nil, auth.ErrInvalidToken
+		}
+		return &auth.TokenInfo{
+			Scopes:     cl.Scopes(),
+			Expiration: time.Unix(cl.Expiry, 0),
+			UserID:     cl.Subject,
+			Extra:      map[string]any{"client_id": cl.ClientID},
+		}, nil
+	}, &auth.RequireBearerTokenOptions{ClockSkew: p.leeway})(streamable)
+
+	mux := http.NewServeMux()
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	p.URL = srv.URL + "/mcp"
+	p.PRMURL = srv.URL + "/.well-known/oauth-protected-resource/mcp"
+	p.Challenge401 = challenge(p.PRMURL, "", p.required)
+
+	mux.Handle("/.well-known/oauth-protected-resource/mcp", auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{
+		Resource:               p.URL,
+		AuthorizationServers:   []string{as.Issuer},
+		ScopesSupported:        supported,
+		BearerMethodsSupported: []string{"header"},
+		ResourceName:           "oauthtest protected MCP server",
+	}))
+	mux.Handle("/mcp", p.guard(passInfo))
+	return p
+}
+
+// Calls returns the sub of every authorized tools/call, in order.
+func (p *ProtectedMCP) Calls() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.calls)
+}
+
+// Requests returns request counts for the MCP endpoint.
+func (p *ProtectedMCP) Requests() RequestCounts {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.requests
+}
+
+// ChallengeInsufficientScope is the exact WWW-Authenticate header of a 403
+// for a request needing scopes.
+func (p *ProtectedMCP) ChallengeInsufficientScope(scopes []string) string {
+	return challenge(p.PRMURL, "insufficient_scope", scopes)
+}
+
+func challenge(prm, errCode string, scopes []string) string {
+	// 401: resource_metadata, scope. 403: error, scope, resource_metadata.
+	var params []string
+	if errCode != "" {
+		params = append(params, fmt.Sprintf("error=%q", errCode))
+	} else {
+		params = append(params, fmt.Sprintf("resource_metadata=%q", prm))
+	}
+	if len(scopes) > 0 {
+		params = append(params, fmt.Sprintf("scope=%q", strings.Join(scopes, " ")))
+	}
+	if errCode != "" {
+		params = append(params, fmt.Sprintf("resource_metadata=%q", prm))
+	}
+	return "Bearer " + strings.Join(params, ", ")
+}
+
+func (p *ProtectedMCP) count(f func(*RequestCounts)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f(&p.requests)
+}
+
+// guard authenticates and authorizes every MCP request.
+func (p *ProtectedMCP) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.count(func(c *RequestCounts) { c.Total++ })
+		cl, reason := p.authenticate(r)
+		if cl == nil {
+			p.count(func(c *RequestCounts) { c.Unauthorized++ })
+			w.Header().Set("WWW-Authenticate", p.Challenge401)
+			http.Error(w, "unauthorized: "+reason, http.StatusUnauthorized)
+			return
+		}
+		granted := cl.Scopes()
+		need := slices.Clone(p.required)
+		var msg rpcPeek
+		if r.Method == http.MethodPost && r.Body != nil {
+			body, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+			if err != nil {
+				http.Error(w, "read body", http.StatusBadRequest)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			_ = json.Unmarshal(body, &msg) // batches/invalid JSON are the SDK's business
+		}
+		isCall := msg.Method == "tools/call"
+		if isCall && msg.Params.Name == "write" && p.write != "" && !slices.Contains(need, p.write) {
+			need = append(need, p.write)
+		}
+		for _, s := range need {
+			if !slices.Contains(granted, s) {
+				p.count(func(c *RequestCounts) { c.Forbidden++ })
+				w.Header().Set("WWW-Authenticate", p.ChallengeInsufficientScope(need))
+				http.Error(w, "insufficient scope", http.StatusForbidden)
+				return
+			}
+		}
+		if isCall {
+			p.mu.Lock()
+			p.calls = append(p.calls, cl.Subject)
+			p.mu.Unlock()
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, cl)))
+	})
+}
+
+type rpcPeek struct {
+	Method string `json:"method"`
+	Params struct {
+		Name string `json:"name"`
+	} `json:"params"`
+}
+
+// authenticate returns the verified claims or why there are none.
+func (p *ProtectedMCP) authenticate(r *http.Request) (*Claims, string) {
+	fields := strings.Fields(r.Header.Get("Authorization"))
+	if len(fields) != 2 || !strings.EqualFold(fields[0], "bearer") {
+		return nil, "no bearer token"
+	}
+	cl, err := p.jwks.verifyJWT(r.Context(), fields[1])
+	if err != nil {
+		return nil, err.Error()
+	}
+	switch {
+	case cl.Issuer != p.issuer:
+		return nil, fmt.Sprintf("iss %q, want %q", cl.Issuer, p.issuer)
+	case !cl.Audience.contains(p.URL):
+		return nil, fmt.Sprintf("aud %q does not contain %q", []string(cl.Audience), p.URL)
+	case cl.Expiry == 0:
+		return nil, "no exp"
+	case time.Now().After(time.Unix(cl.Expiry, 0).Add(p.leeway)):
+		return nil, "token expired"
+	case cl.Subject == "":
+		return nil, "no sub"
+	}
+	return cl, ""
+}
