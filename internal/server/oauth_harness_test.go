@@ -54,7 +54,7 @@ func ghAgent(url string, secret map[string][]byte) agents.Agent {
 	return a
 }
 
-func newOAuthEnv(t *testing.T, o oauthOpts) *oauthEnv {
+func newOAuthEnv(t testing.TB, o oauthOpts) *oauthEnv {
 	t.Helper()
 	oe := &oauthEnv{}
 	// Like real MCP servers, ask for a scope: oidc-provider refuses an
@@ -100,14 +100,14 @@ func (oe *oauthEnv) setSkew(d time.Duration) { oe.mu.Lock(); oe.skew = d; oe.mu.
 
 // browser plays the Rancher AI UI's side of the OAuth flow for one user.
 type browser struct {
-	t       *testing.T
+	t       testing.TB
 	oe      *oauthEnv
 	user    string
 	cookies map[string]string
 	hc      *http.Client
 }
 
-func (oe *oauthEnv) browser(t *testing.T, user string) *browser {
+func (oe *oauthEnv) browser(t testing.TB, user string) *browser {
 	return &browser{t: t, oe: oe, user: user, cookies: map[string]string{"R_SESS": "tok-" + user},
 		hc: &http.Client{Timeout: 10 * time.Second}}
 }
@@ -145,7 +145,7 @@ func (b *browser) dial(path string) *client {
 }
 
 // authRequest decodes an <authentication> frame.
-func authRequest(t *testing.T, frame string) (authURL, agentName string) {
+func authRequest(t testing.TB, frame string) (authURL, agentName string) {
 	t.Helper()
 	const o, c = "<authentication>", "</authentication>"
 	if !strings.HasPrefix(frame, o) || !strings.HasSuffix(frame, c) {
@@ -192,7 +192,7 @@ func (oe *oauthEnv) key(user string) oauth.TokenKey {
 	return oauth.TokenKey{User: "u-" + user, Agent: "gh", Issuer: oe.as.Issuer}
 }
 
-func (oe *oauthEnv) tokensOf(t *testing.T, user string) oauth.TokenSet {
+func (oe *oauthEnv) tokensOf(t testing.TB, user string) oauth.TokenSet {
 	t.Helper()
 	ts, err := oe.vault.Get(context.Background(), oe.key(user))
 	if err != nil {
@@ -201,13 +201,13 @@ func (oe *oauthEnv) tokensOf(t *testing.T, user string) oauth.TokenSet {
 	return ts
 }
 
-func (oe *oauthEnv) refreshTokenOf(t *testing.T, user string) string {
+func (oe *oauthEnv) refreshTokenOf(t testing.TB, user string) string {
 	return oe.tokensOf(t, user).RefreshToken
 }
 
 // deleteTokens makes the server forget a user's tokens (as another replica
 // without a shared store, or a restart, would).
-func (oe *oauthEnv) deleteTokens(t *testing.T, user string) {
+func (oe *oauthEnv) deleteTokens(t testing.TB, user string) {
 	if err := oe.vault.Delete(context.Background(), oe.key(user)); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/rancher/ai-agent/internal/demo"
+)
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// waitFor polls out until re matches and returns the first group.
+func waitFor(t *testing.T, out *syncBuf, re *regexp.Regexp) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			return m[1]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no match for %s in output:\n%s", re, out.String())
+	return ""
+}
+
+type wsClient struct {
+	t  *testing.T
+	ws *websocket.Conn
+}
+
+func dialWS(t *testing.T, url, cookie string) *wsClient {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	h := http.Header{}
+	if cookie != "" {
+		h.Set("Cookie", cookie)
+	}
+	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: h})
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	t.Cleanup(func() { ws.CloseNow() })
+	return &wsClient{t: t, ws: ws}
+}
+
+func (c *wsClient) read() string {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, b, err := c.ws.Read(ctx)
+	if err != nil {
+		c.t.Fatalf("read: %v", err)
+	}
+	return string(b)
+}
+
+func (c *wsClient) turn(prompt string) []string {
+	c.t.Helper()
+	if err := c.ws.Write(context.Background(), websocket.MessageText, []byte(prompt)); err != nil {
+		c.t.Fatal(err)
+	}
+	var out []string
+	for {
+		f := c.read()
+		out = append(out, f)
+		if f == "</message>" {
+			return out
+		}
+	}
+}
+
+func TestDemoRunsEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuf
+	done := make(chan error, 1)
+	go func() {
+		done <- runDemo(ctx, []string{"--listen", "127.0.0.1:0"}, func(string) string { return "" }, &stdout, &stderr)
+	}()
+	addr := waitFor(t, &stdout, regexp.MustCompile(`Open http://([0-9.:]+)/`))
+
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "chat.js") {
+		t.Fatalf("page: %s", page)
+	}
+
+	c := dialWS(t, "ws://"+addr+"/v1/ws/messages", "")
+	if f := c.read(); !strings.HasPrefix(f, `<chat-metadata>{"chatId":`) || !strings.Contains(f, `{"name":"demo","status":"active"}`) {
+		t.Fatalf("metadata: %s", f)
+	}
+	frames := c.turn(`{"prompt":"list the pods in default","context":{}}`)
+	all := strings.Join(frames, "")
+	if !strings.Contains(all, `<mcp-response>[{"cluster":"local","kind":"Pod","name":["web-7d4b9c-abcde","web-7d4b9c-fghij","db-0"]`) ||
+		!strings.Contains(all, "CrashLoopBackOff") {
+		t.Fatalf("frames: %q", frames)
+	}
+	frames = c.turn(`{"prompt":"show me the logs of db-0","context":{}}`)
+	if all := strings.Join(frames, ""); !strings.Contains(all, "permission denied") {
+		t.Fatalf("frames: %q", frames)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("demo returned %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("demo did not stop")
+	}
+}
+
+func TestServeWithConfigFile(t *testing.T) {
+	mcpSrv := httptest.NewServer(demo.Handler())
+	defer mcpSrv.Close()
+	rancher := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie("R_SESS"); err != nil || c.Value != "tok" {
+			w.WriteHeader(401)
+			return
+		}
+		fmt.Fprint(w, `{"data":[{"id":"u-1"}]}`)
+	}))
+	defer rancher.Close()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "agents.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`apiVersion: ai.cattle.io/v1alpha1
+kind: AIAgentConfig
+metadata:
+  name: cluster
+  namespace: cattle-ai-agent-system
+spec:
+  displayName: Cluster
+  description: The demo cluster
+  systemPrompt: You answer about the cluster.
+  mcpURL: %s/mcp
+  authenticationType: NONE
+`, mcpSrv.URL)), 0o600)
+	env := map[string]string{"RANCHER_URL": rancher.URL, "ACTIVE_LLM": "scripted", "LOG_LEVEL": "debug"}
+	getenv := func(k string) string { return env[k] }
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuf
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, []string{"--config", cfg, "--listen", "127.0.0.1:0"}, getenv, &stdout, &stderr)
+	}()
+	addr := waitFor(t, &stdout, regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`))
+
+	push := `{"mcpTool":{"name":"add","args":{"a":2,"b":3}},"text":{"chunks":["Two plus three ","is five."]}}`
+	resp, err := http.Post("http://"+addr+"/v1/control/push", "application/json", strings.NewReader(push))
+	if err != nil || resp.StatusCode != 204 {
+		t.Fatalf("push: %v %v", resp, err)
+	}
+	c := dialWS(t, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok")
+	if f := c.read(); !strings.Contains(f, `"agents":[{"name":"cluster","status":"active"}]`) {
+		t.Fatalf("metadata %s", f)
+	}
+	frames := c.turn(`{"prompt":"2+3?","context":{}}`)
+	want := []string{"<message>", "Two plus three ", "is five.", "</message>"}
+	if strings.Join(frames, "|") != strings.Join(want, "|") {
+		t.Fatalf("frames %q", frames)
+	}
+	// Logs are JSON and never carry the session token.
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Fatalf("log line is not JSON: %s", line)
+		}
+	}
+	if strings.Contains(stdout.String(), "R_SESS=tok") {
+		t.Fatal("session token logged")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve returned %v", err)
+	}
+}
+
+func TestServeRejectsBadConfig(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(cfg, []byte("apiVersion: ai.cattle.io/v1alpha1\nkind: AIAgentConfig\nmetadata:\n  name: x\nspec:\n  displayName: X\n  authenticationType: OAUTH\n"), 0o600)
+	var out syncBuf
+	err := serve(context.Background(), []string{"--config", cfg}, func(k string) string { return map[string]string{"ACTIVE_LLM": "scripted", "RANCHER_URL": "http://r"}[k] }, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "document 1") || !strings.Contains(err.Error(), "spec.authenticationType") {
+		t.Fatalf("err = %v", err)
+	}
+	err = serve(context.Background(), []string{"--config", cfg}, func(string) string { return "" }, &out, &out)
+	if err == nil {
+		t.Fatal("no error without ACTIVE_LLM")
+	}
+}

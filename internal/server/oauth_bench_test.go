@@ -1,0 +1,77 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// BenchmarkOAuthSignIn times the server side of a first sign-in through the
+// chat: from the connection's <chat-metadata> to <authentication> (a new
+// PKCE flow and its pending state), then from the callback request (state
+// check, code exchange at the authorization server, sealed vault write,
+// cookies, page) to </message> after authentication_confirmed. The user's
+// time at the authorization server (Approve) is not timed; the token
+// endpoint's own time is included.
+func BenchmarkOAuthSignIn(b *testing.B) {
+	oe := newOAuthEnv(b, oauthOpts{})
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		br := oe.browser(b, fmt.Sprintf("user%d", i))
+		c := br.dial(fmt.Sprintf("/v1/ws/messages/si-%d", i))
+		c.metadata()
+		b.StartTimer()
+		c.read() // <message>
+		authURL, _ := authRequest(b, c.read())
+		b.StopTimer()
+		cb, err := oe.as.Approve(ctx, authURL, br.user)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		resp, _ := br.callback(cb)
+		if resp.StatusCode != 200 {
+			b.Fatal(resp.Status)
+		}
+		c.send("authentication_confirmed")
+		if f := c.read(); f != "</message>" {
+			b.Fatal(f)
+		}
+		b.StopTimer()
+		c.ws.CloseNow()
+		b.StartTimer()
+	}
+}
+
+// BenchmarkOAuthRefresh times POST /v1/api/oauth2/refresh: the vault read,
+// the refresh at the authorization server (rotating), the sealed write and
+// the new cookies.
+func BenchmarkOAuthRefresh(b *testing.B) {
+	oe := newOAuthEnv(b, oauthOpts{})
+	br := oe.browser(b, "alice")
+	c := br.dial("/v1/ws/messages/rf")
+	c.metadata()
+	c.read()
+	authURL, _ := authRequest(b, c.read())
+	cb, err := oe.as.Approve(context.Background(), authURL, "alice")
+	if err != nil {
+		b.Fatal(err)
+	}
+	br.callback(cb)
+	c.send("authentication_confirmed")
+	c.read()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req, _ := http.NewRequest(http.MethodPost, oe.http.URL+"/v1/api/oauth2/refresh", strings.NewReader(`{"agent":"gh"}`))
+		if resp, body := br.do(req); resp.StatusCode != 200 {
+			b.Fatalf("%d %s", resp.StatusCode, body)
+		}
+	}
+	b.StopTimer()
+	if n := oe.as.TokenRequests().RefreshToken; n != b.N {
+		b.Fatalf("refresh requests %d, want %d", n, b.N)
+	}
+}
