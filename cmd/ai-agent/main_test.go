@@ -205,7 +205,9 @@ func TestServeRejectsBadConfig(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(cfg, []byte("apiVersion: ai.cattle.io/v1alpha1\nkind: AIAgentConfig\nmetadata:\n  name: x\nspec:\n  displayName: X\n  authenticationType: OAUTH\n"), 0o600)
 	var out syncBuf
-	err := serve(context.Background(), []string{"--config", cfg}, func(k string) string { return map[string]string{"ACTIVE_LLM": "scripted", "RANCHER_URL": "http://r"}[k] }, &out, &out)
+	err := serve(context.Background(), []string{"--config", cfg}, func(k string) string {
+		return map[string]string{"ACTIVE_LLM": "scripted", "RANCHER_URL": "http://r"}[k]
+	}, &out, &out)
 	if err == nil || !strings.Contains(err.Error(), "document 1") || !strings.Contains(err.Error(), "spec.authenticationType") {
 		t.Fatalf("err = %v", err)
 	}
