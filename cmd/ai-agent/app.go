@@ -44,7 +44,7 @@ func (a *app) oauthService(tools *mcp.Manager) (*oauth.Service, error) {
 	}
 	return oauth.NewService(oauth.ServiceOptions{
 		Vault: oauth.NewVault(a.store, sealer, nil), Sealer: sealer, Agents: a.source,
-		Endpoint: tools.EndpointURL, RedirectURI: a.env.OAuthRedirectURI,
+		Endpoint: tools.EndpointURL, RedirectURI: a.env.OAuthRedirectURI, CIMDURL: a.env.OAuthClientMetadataURL,
 		InsecureSkipTLS: a.env.InsecureSkipTLS, Logger: a.log,
 	})
 }

@@ -23,19 +23,23 @@ type env struct {
 	// OAuthKey is OAUTH_ENCRYPTION_KEY: base64 of 32 bytes that seal stored
 	// tokens and cookies. Without it OAUTH2 agents are unavailable.
 	OAuthKey string
+	// OAuthClientMetadataURL is the https URL of our Client ID Metadata
+	// Document, used as client_id with authorization servers that support it.
+	OAuthClientMetadataURL string
 }
 
 func readEnv(getenv func(string) string) (env, error) {
 	e := env{
-		LogLevel:         getenv("LOG_LEVEL"),
-		RancherURL:       strings.TrimRight(getenv("RANCHER_URL"), "/"),
-		RancherAPIToken:  getenv("RANCHER_API_TOKEN"),
-		MCPURL:           getenv("MCP_URL"),
-		ActiveLLM:        getenv("ACTIVE_LLM"),
-		LLMMockURL:       getenv("LLM_MOCK_URL"),
-		ShutdownGrace:    10 * time.Second,
-		OAuthRedirectURI: getenv("OAUTH_REDIRECT_URI"),
-		OAuthKey:         getenv("OAUTH_ENCRYPTION_KEY"),
+		LogLevel:               getenv("LOG_LEVEL"),
+		RancherURL:             strings.TrimRight(getenv("RANCHER_URL"), "/"),
+		RancherAPIToken:        getenv("RANCHER_API_TOKEN"),
+		MCPURL:                 getenv("MCP_URL"),
+		ActiveLLM:              getenv("ACTIVE_LLM"),
+		LLMMockURL:             getenv("LLM_MOCK_URL"),
+		ShutdownGrace:          10 * time.Second,
+		OAuthRedirectURI:       getenv("OAUTH_REDIRECT_URI"),
+		OAuthKey:               getenv("OAUTH_ENCRYPTION_KEY"),
+		OAuthClientMetadataURL: getenv("OAUTH_CLIENT_METADATA_URL"),
 	}
 	var err error
 	if e.InsecureSkipTLS, err = boolEnv(getenv, "INSECURE_SKIP_TLS"); err != nil {

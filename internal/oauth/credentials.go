@@ -145,9 +145,9 @@ func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *
 			return TokenSet{}, ctx.Err()
 		}
 	}
-	if errors.Is(err, ErrInvalidGrant) {
-		// The grant is gone (expired, revoked, or a reused rotated token):
-		// the user must consent again.
+	if errors.Is(err, ErrInvalidGrant) || errors.Is(err, ErrInvalidClient) {
+		// The grant is gone (expired, revoked, or a reused rotated token),
+		// or the client is: the user must consent again.
 		_ = s.o.Vault.Delete(ctx, key)
 		s.log.Info("refresh token rejected; sign-in needed", "agent", a.Name)
 		return TokenSet{}, err

@@ -51,6 +51,9 @@ var (
 	// ErrInvalidGrant: the token endpoint answered invalid_grant (expired or
 	// revoked code/refresh token): the user must authorize again.
 	ErrInvalidGrant = errors.New("oauth: invalid_grant")
+	// ErrInvalidClient: the token endpoint does not know our client (a
+	// registration the authorization server purged): register again.
+	ErrInvalidClient = errors.New("oauth: invalid_client")
 	// ErrTransient: network failure, 5xx or 429: the caller may retry later.
 	ErrTransient = errors.New("oauth: transient failure")
 	// ErrTokenEndpoint: any other token endpoint failure.

@@ -23,6 +23,9 @@ func (s *Service) Routes(user UserFunc) map[string]http.Handler {
 		"POST /v1/api/oauth2/refresh":              h.auth(h.refresh),
 		"GET /oauth/metadata":                      h.auth(h.metadata("mcp_url")),
 		"GET /oauth/dynamic-registration":          h.auth(h.registration(true)),
+		// Our Client ID Metadata Document, for authorization servers that
+		// fetch it (served only when OAUTH_CLIENT_METADATA_URL is set).
+		"GET /v1/api/oauth2/client-metadata.json": http.HandlerFunc(h.clientMetadata),
 	}
 }
 
@@ -159,6 +162,10 @@ func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok, err := Exchange(r.Context(), hc, flow.Pending, code, q.Get("iss"), flow.Client, &flow.AS)
+	if errors.Is(err, ErrInvalidClient) {
+		// Our stored registration was purged by the AS: the next sign-in registers again.
+		_ = h.s.o.Vault.DeleteClient(r.Context(), flow.Client.Issuer, flow.RedirectURI)
+	}
 	if err != nil {
 		h.s.log.Warn("oauth code exchange failed", "agent", flow.Agent, "error", err)
 		writePage(w, http.StatusBadGateway, false, fail, "The authorization server did not issue a token. Close this window and try again.")
@@ -256,4 +263,21 @@ func safeReason(err error) string {
 		}
 	}
 	return "unexpected error"
+}
+
+// clientMetadata serves the Client ID Metadata Document whose URL is
+// ServiceOptions.CIMDURL (draft-ietf-oauth-client-id-metadata-document).
+func (h *handlers) clientMetadata(w http.ResponseWriter, r *http.Request) {
+	if h.s.o.CIMDURL == "" {
+		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "No client metadata document is configured"})
+		return
+	}
+	redirect := h.s.RedirectURI(hostOf(r))
+	appType, _ := ApplicationType([]string{redirect})
+	writeJSON(w, http.StatusOK, map[string]any{
+		"client_id": h.s.o.CIMDURL, "client_name": DefaultClientName,
+		"redirect_uris": []string{redirect}, "grant_types": []string{"authorization_code", "refresh_token"},
+		"response_types": []string{"code"}, "token_endpoint_auth_method": AuthMethodNone,
+		"application_type": appType,
+	})
 }

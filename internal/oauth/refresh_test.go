@@ -58,7 +58,7 @@ func TestRefreshErrorClassification(t *testing.T) {
 		transient bool
 	}{
 		{"invalid_grant", 400, `{"error":"invalid_grant","error_description":"token RT-SECRET revoked"}`, ErrInvalidGrant, false},
-		{"invalid_client", 401, `{"error":"invalid_client"}`, ErrTokenEndpoint, false},
+		{"invalid_client", 401, `{"error":"invalid_client"}`, ErrInvalidClient, false},
 		{"server error", 503, `<html>down</html>`, ErrTransient, true},
 		{"throttled", 429, ``, ErrTransient, true},
 		{"200 with error field", 200, `{"error":"invalid_grant"}`, ErrInvalidGrant, false},

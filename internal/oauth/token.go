@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -33,6 +34,8 @@ func (e *TokenError) Unwrap() error {
 	switch {
 	case e.Code == "invalid_grant":
 		return ErrInvalidGrant
+	case e.Code == "invalid_client":
+		return ErrInvalidClient
 	case e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests:
 		return ErrTransient
 	}
@@ -161,7 +164,8 @@ func tokenRequest(ctx context.Context, hc *http.Client, endpoint string, form ur
 
 func parseTokenResponse(contentType string, body []byte) (*tokenResponse, error) {
 	mt, _, _ := mime.ParseMediaType(contentType)
-	if mt == "application/x-www-form-urlencoded" || mt == "text/plain" {
+	looksJSON := len(bytes.TrimSpace(body)) > 0 && bytes.TrimSpace(body)[0] == '{'
+	if (mt == "application/x-www-form-urlencoded" || mt == "text/plain") && !looksJSON {
 		v, err := url.ParseQuery(string(body))
 		if err != nil {
 			return nil, err

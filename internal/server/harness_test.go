@@ -115,15 +115,19 @@ func newEnvTB(t testing.TB, list ...agents.Agent) *env { return newEnvWith(t, ni
 type withOAuth func(e *env, tools *mcp.Manager, base string) (map[string]http.Handler, agent.CredentialProvider, agent.Authenticator)
 
 func newEnvWith(t testing.TB, oauthFn withOAuth, list ...agents.Agent) *env {
+	return newEnvOn(t, nil, oauthFn, list...)
+}
+
+// newEnvOn serves on ln (a new loopback listener when nil).
+func newEnvOn(t testing.TB, ln net.Listener, oauthFn withOAuth, list ...agents.Agent) *env {
 	t.Helper()
 	e := &env{t: t, model: llm.NewScripted(), store: store.NewMemory()}
 	src := agents.StaticSource(list)
 	e.source = &src
 	tools := mcp.NewManager(mcp.Options{})
 	t.Cleanup(func() { tools.Close() })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	if ln == nil {
+		ln = listen(t)
 	}
 	base := "http://" + ln.Addr().String()
 	var (
@@ -285,4 +289,13 @@ func msgs(ms []llm.Message) []string {
 		out[i] = s
 	}
 	return out
+}
+
+func listen(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
 }

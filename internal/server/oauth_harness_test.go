@@ -41,6 +41,10 @@ type oauthOpts struct {
 	signIn     time.Duration
 	refreshAck time.Duration
 	others     []agents.Agent
+	// secretFn builds the gh Secret once the AS runs (nil: use secret).
+	secretFn func(as *oauthtest.AuthServer) map[string][]byte
+	// preRegister adds a static confidential client "pre" for our callback.
+	preRegister bool
 }
 
 func ghAgent(url string, secret map[string][]byte) agents.Agent {
@@ -65,10 +69,18 @@ func newOAuthEnv(t testing.TB, o oauthOpts) *oauthEnv {
 	if o.mcp.RequiredScopes == nil {
 		o.mcp.RequiredScopes = []string{"mcp:read"}
 	}
+	ln := listen(t)
+	if o.preRegister {
+		o.as.Clients = append(o.as.Clients, oauthtest.Client{ID: "pre", Secret: "pre-secret",
+			RedirectURIs: []string{"http://" + ln.Addr().String() + "/v1/api/oauth2/callback"}})
+	}
 	oe.as = oauthtest.StartAuthServer(t, o.as)
 	oe.mcp = oauthtest.StartProtectedMCP(t, oe.as, o.mcp)
+	if o.secretFn != nil {
+		o.secret = o.secretFn(oe.as)
+	}
 	list := append([]agents.Agent{ghAgent(oe.mcp.URL, o.secret)}, o.others...)
-	oe.env = newEnvWith(t, func(e *env, tools *mcp.Manager, base string) (map[string]http.Handler, agent.CredentialProvider, agent.Authenticator) {
+	oe.env = newEnvOn(t, ln, func(e *env, tools *mcp.Manager, base string) (map[string]http.Handler, agent.CredentialProvider, agent.Authenticator) {
 		sealer, _ := oauth.NewSealer(oauth.GenerateKey())
 		oe.vault = oauth.NewVault(e.store, sealer, oe.now)
 		svc, err := oauth.NewService(oauth.ServiceOptions{

@@ -397,3 +397,58 @@ func mustQuery(t *testing.T, raw string) url.Values {
 	}
 	return u.Query()
 }
+
+func TestOAuthPreRegisteredClientFromSecret(t *testing.T) {
+	oe := newOAuthEnv(t, oauthOpts{preRegister: true, secretFn: func(as *oauthtest.AuthServer) map[string][]byte {
+		return map[string][]byte{
+			"clientID": []byte("pre"), "clientSecret": []byte("pre-secret"),
+			"scope": []byte("mcp:read"), "metadataEndpoint": []byte(as.MetadataURL),
+		}
+	}})
+	b := oe.browser(t, "alice")
+	c := b.dial("/v1/ws/messages/pre")
+	c.metadata()
+	readOpen(t, c)
+	frame := c.read()
+	u, _ := authRequest(t, frame)
+	q := mustQuery(t, u)
+	if q.Get("client_id") != "pre" || q.Get("scope") != "mcp:read offline_access" {
+		t.Fatalf("authorization URL %s", u)
+	}
+	b.completeSignIn(c, frame)
+	c.read()
+	oe.model.Push(call("whoami", `{}`), llm.TextEntry("ok"))
+	c.send(prompt("who"))
+	c.turn()
+	claims, _ := oauthtest.ParseUnverifiedClaims(oe.tokensOf(t, "alice").AccessToken)
+	if claims.ClientID != "pre" || !slices.Equal(oe.mcp.Calls(), []string{"alice"}) {
+		t.Fatalf("claims %+v calls %v", claims, oe.mcp.Calls())
+	}
+}
+
+func TestOAuthBadSecretOrServerIsThatAgentsError(t *testing.T) {
+	ms := startMath(t)
+	oe := newOAuthEnv(t, oauthOpts{
+		secret: map[string][]byte{"clientSecret": []byte("orphan")},
+		others: []agents.Agent{newAgent("math", ms.url())},
+	})
+	bad := ghAgent("http://127.0.0.1:1/mcp", map[string][]byte{"metadataEndpoint": []byte("http://127.0.0.1:1/.well-known/oauth-authorization-server")})
+	bad.Name = "down"
+	*oe.source = append(*oe.source, bad)
+	c := oe.browser(t, "alice").dial("/v1/ws/messages/bad")
+	md := c.metadata()
+	st := map[string]map[string]any{}
+	for _, a := range md["agents"].([]any) {
+		st[a.(map[string]any)["name"].(string)] = a.(map[string]any)
+	}
+	if st["gh"]["status"] != "error" || !strings.Contains(st["gh"]["description"].(string), "clientID is missing") {
+		t.Fatalf("gh = %v", st["gh"])
+	}
+	if st["down"]["status"] != "error" || st["math"]["status"] != "active" {
+		t.Fatalf("agents = %v", st)
+	}
+	// The working agent is used directly, with no sign-in.
+	oe.model.Push(llm.TextEntry("math works"))
+	c.send(prompt("1+1"))
+	equalFrames(t, c.turn(), []string{"<message>", "math works", "</message>"})
+}
