@@ -2,6 +2,9 @@ package agents
 
 import (
 	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
 )
@@ -39,3 +42,23 @@ type StaticSource []Agent
 
 // Agents returns the fixed set.
 func (s StaticSource) Agents(context.Context) ([]Agent, error) { return []Agent(s), nil }
+
+// ErrBadCABundle is matched when an agent's CA bundle holds no certificate.
+var ErrBadCABundle = errors.New("CA bundle contains no valid PEM certificate")
+
+// RootCAs is the trust pool of the agent's connections: the system pool
+// plus the agent's CA bundle (added, never replacing the system pool). It
+// is nil, meaning the system pool, when the agent has no CA bundle.
+func (a Agent) RootCAs() (*x509.CertPool, error) {
+	if len(a.CABundle) == 0 {
+		return nil, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(a.CABundle) {
+		return nil, fmt.Errorf("agent %q: %w", a.Name, ErrBadCABundle)
+	}
+	return pool, nil
+}

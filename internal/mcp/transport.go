@@ -2,7 +2,6 @@ package mcp
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -53,16 +52,11 @@ func newTransport(a agents.Agent, insecure bool) (*http.Transport, error) {
 	if insecure {
 		cfg.InsecureSkipVerify = true //nolint:gosec // explicitly requested with INSECURE_SKIP_TLS
 	}
-	if a.CABundle != nil {
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(a.CABundle) {
-			return nil, fmt.Errorf("agent %q: CA bundle contains no valid PEM certificate", a.Name)
-		}
-		cfg.RootCAs = pool
+	pool, err := a.RootCAs()
+	if err != nil {
+		return nil, err
 	}
+	cfg.RootCAs = pool
 	tr.TLSClientConfig = cfg
 	return tr, nil
 }

@@ -2,7 +2,6 @@ package oauth
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -149,18 +148,11 @@ func (s *Service) httpClient(a agents.Agent) (*http.Client, error) {
 	if c, ok := s.clients[key]; ok {
 		return c, nil
 	}
-	opts := OutboundOptions{InsecureSkipTLS: s.o.InsecureSkipTLS}
-	if len(a.CABundle) > 0 {
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(a.CABundle) {
-			return nil, fmt.Errorf("oauth: agent %q: CA bundle holds no PEM certificate", a.Name)
-		}
-		opts.RootCAs = pool
+	pool, err := a.RootCAs()
+	if err != nil {
+		return nil, fmt.Errorf("oauth: %w", err)
 	}
-	c := NewOutboundClient(opts)
+	c := NewOutboundClient(OutboundOptions{InsecureSkipTLS: s.o.InsecureSkipTLS, RootCAs: pool})
 	s.clients[key] = c
 	return c, nil
 }
