@@ -31,6 +31,7 @@ type app struct {
 		store.Store
 		store.OAuthStore
 	}
+
 	extra map[string]http.Handler
 	// oauthKey seals tokens; nil leaves OAUTH2 agents unavailable.
 	oauthKey []byte

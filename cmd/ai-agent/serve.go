@@ -8,16 +8,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 
 	"github.com/rancher/ai-agent/internal/agent"
 	"github.com/rancher/ai-agent/internal/agents"
-	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/logging"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/rancher"
 	"github.com/rancher/ai-agent/internal/server"
-	"github.com/rancher/ai-agent/internal/store"
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -45,12 +42,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		source = fsrc
 	case *kubeconfig != "" || getenv("KUBERNETES_SERVICE_HOST") != "":
-		return errors.New("reading agents from the cluster is not available in this build yet: use --config FILE")
+		ksrc, err := kubeAgents(ctx, getenv, *kubeconfig, log)
+		if err != nil {
+			return err
+		}
+		source = ksrc
 	default:
 		return errors.New("no agents: give --config FILE (or --kubeconfig)")
 	}
 
-	model, extra, err := chooseModel(e, *script)
+	model, extra, err := chooseModel(e, getenv, *script)
 	if err != nil {
 		return err
 	}
@@ -68,35 +69,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	a := &app{env: e, log: log, model: model, source: source, store: store.NewMemory(), extra: extra, oauthKey: oauthKey,
+	st, err := openStore(ctx, getenv, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	a := &app{env: e, log: log, model: model, source: source, store: st, extra: extra, oauthKey: oauthKey,
 		users: server.UserResolverFunc(func(ctx context.Context, r *http.Request) (agent.User, error) {
 			u, err := users.Resolve(ctx, r)
 			return agent.User{ID: u.ID, Token: u.Token}, err
 		})}
 	return a.run(ctx, ln, nil)
-}
-
-// chooseModel returns the model that ACTIVE_LLM (or --script) selects and
-// the extra routes it serves.
-func chooseModel(e env, script string) (llm.Model, map[string]http.Handler, error) {
-	if script == "" && e.ActiveLLM != "scripted" {
-		if e.ActiveLLM == "" {
-			return nil, nil, errors.New("LLM not configured: set ACTIVE_LLM (this build supports ACTIVE_LLM=scripted, or --script FILE)")
-		}
-		return nil, nil, fmt.Errorf("ACTIVE_LLM=%q: provider not available in this build (use ACTIVE_LLM=scripted or --script FILE)", e.ActiveLLM)
-	}
-	m := llm.NewScripted()
-	if script != "" {
-		f, err := os.Open(script)
-		if err != nil {
-			return nil, nil, fmt.Errorf("script: %w", err)
-		}
-		defer f.Close()
-		entries, err := llm.ParseScript(f)
-		if err != nil {
-			return nil, nil, fmt.Errorf("script %s: %w", script, err)
-		}
-		m.Push(entries...)
-	}
-	return m, map[string]http.Handler{"/v1/control/": m.ControlHandler()}, nil
 }
