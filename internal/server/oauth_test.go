@@ -452,3 +452,31 @@ func TestOAuthBadSecretOrServerIsThatAgentsError(t *testing.T) {
 	c.send(prompt("1+1"))
 	equalFrames(t, c.turn(), []string{"<message>", "math works", "</message>"})
 }
+
+func TestOAuthStepUpStopsAfterThreeAttempts(t *testing.T) {
+	// The AS never grants mcp:write, so every step-up ends in another 403.
+	oe := newOAuthEnv(t, oauthOpts{
+		as:  oauthtest.ASOptions{Scopes: []string{"mcp:read"}},
+		mcp: oauthtest.MCPOptions{RequiredScopes: []string{"mcp:read"}, WriteScope: "mcp:write"},
+	})
+	b := oe.browser(t, "alice")
+	c := b.dial("/v1/ws/messages/limit")
+	c.metadata()
+	readOpen(t, c)
+	b.completeSignIn(c, c.read())
+	c.read()
+	oe.model.Push(call("write", `{"text":"x"}`), llm.TextEntry("could not write"))
+	c.send(prompt("write x"))
+	readOpen(t, c)
+	for i := 0; i < 3; i++ {
+		b.completeSignIn(c, c.read())
+	}
+	equalFrames(t, c.turn(), []string{"could not write", "</message>"})
+	last := oe.model.Requests()[1].Messages
+	if tm := last[len(last)-1]; tm.Role != "tool" || !tm.IsError || !strings.Contains(tm.Content, "403") && !strings.Contains(strings.ToLower(tm.Content), "forbidden") {
+		t.Fatalf("tool result = %+v", tm)
+	}
+	if got := oe.mcp.Requests().Forbidden; got != 4 {
+		t.Fatalf("403s = %d, want 4 (first call and three retries)", got)
+	}
+}

@@ -420,3 +420,31 @@ func waitFor(t *testing.T, ch <-chan struct{}, msg string) {
 }
 
 var _ = errors.Is
+
+func TestChildFailureIsToolText(t *testing.T) {
+	ms := startMath(t)
+	e := newEnv(t, newAgent("math", ms.url()), newAgent("fleet", ms.url()))
+	// The supervisor delegates once; the child loops on tool calls until its
+	// step limit; the supervisor then answers from the failure text.
+	e.model.Fallback = func(r llm.Request) llm.Entry {
+		if r.Purpose == "supervisor" {
+			if last := r.Messages[len(r.Messages)-1]; last.Role == "tool" {
+				return llm.TextEntry("The math agent failed.")
+			}
+			return call("math", `{"query":"loop"}`)
+		}
+		return call("add", `{"a":1,"b":1}`)
+	}
+	c := e.dial("/v1/ws/messages/fail", "tok-alice")
+	c.metadata()
+	c.send(prompt("go"))
+	got := c.turn()
+	if got[len(got)-2] != "The math agent failed." {
+		t.Fatalf("frames %q", got)
+	}
+	reqs := e.model.Requests()
+	last := reqs[len(reqs)-1].Messages
+	if tm := last[len(last)-1]; !tm.IsError || !strings.HasPrefix(tm.Content, "The 'math' agent failed: step limit reached") {
+		t.Fatalf("supervisor saw %+v", tm)
+	}
+}
