@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -111,7 +112,8 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 	}
 
 	c := dialWS(t, "ws://"+addr+"/v1/ws/messages", "")
-	if f := c.read(); !strings.HasPrefix(f, `<chat-metadata>{"chatId":`) || !strings.Contains(f, `{"name":"demo","status":"active"}`) {
+	if f := c.read(); !strings.HasPrefix(f, `<chat-metadata>{"chatId":`) ||
+		!strings.Contains(f, `"agents":[{"name":"cluster","status":"active"},{"name":"notes","status":"active"}]`) {
 		t.Fatalf("metadata: %s", f)
 	}
 	frames := c.turn(`{"prompt":"list the pods in default","context":{}}`)
@@ -122,6 +124,15 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 	}
 	frames = c.turn(`{"prompt":"show me the logs of db-0","context":{}}`)
 	if all := strings.Join(frames, ""); !strings.Contains(all, "permission denied") {
+		t.Fatalf("frames: %q", frames)
+	}
+	demoSignIn(t, c, "alice")
+	frames = c.turn(`{"prompt":"remember to check db-0","context":{}}`)
+	if all := strings.Join(frames, ""); !strings.Contains(all, `Kept the note "to check db-0" for alice.`) {
+		t.Fatalf("frames: %q", frames)
+	}
+	frames = c.turn(`{"prompt":"who am I?","context":{}}`)
+	if all := strings.Join(frames, ""); !strings.Contains(all, "signed in to the notes server as alice") {
 		t.Fatalf("frames: %q", frames)
 	}
 	cancel()
@@ -214,5 +225,61 @@ func TestServeRejectsBadConfig(t *testing.T) {
 	err = serve(context.Background(), []string{"--config", cfg}, func(string) string { return "" }, &out, &out)
 	if err == nil {
 		t.Fatal("no error without ACTIVE_LLM")
+	}
+}
+
+// demoSignIn asks for the notes, which needs a sign-in: it approves on the
+// demo authorization server's page as user and lets the callback page land.
+func demoSignIn(t *testing.T, c *wsClient, user string) {
+	t.Helper()
+	if err := c.ws.Write(context.Background(), websocket.MessageText, []byte(`{"prompt":"show my notes","context":{}}`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<message>", `<agent-metadata>{"agentName":"notes","selectionMode":"auto"}</agent-metadata>`} {
+		if f := c.read(); f != want {
+			t.Fatalf("frame %q, want %q", f, want)
+		}
+	}
+	f := c.read()
+	var req struct{ Type, URL, Agent string }
+	if err := json.Unmarshal([]byte(strings.TrimSuffix(strings.TrimPrefix(f, "<authentication>"), "</authentication>")), &req); err != nil || req.Agent != "notes" {
+		t.Fatalf("frame %q", f)
+	}
+	page, err := http.Get(req.URL)
+	if err != nil || page.StatusCode != 200 {
+		t.Fatalf("authorization page: %v %v", page, err)
+	}
+	page.Body.Close()
+	u, _ := url.Parse(req.URL)
+	form := u.Query()
+	form.Set("user", user)
+	form.Set("decision", "allow")
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.PostForm(u.Scheme+"://"+u.Host+"/authorize", form)
+	if err != nil || resp.StatusCode != http.StatusFound {
+		t.Fatalf("approve: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	cb, err := http.Get(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(cb.Body)
+	cb.Body.Close()
+	if cb.StatusCode != 200 || !strings.Contains(string(body), "oauth_success") {
+		t.Fatalf("callback: %d %s", cb.StatusCode, body)
+	}
+	if err := c.ws.Write(context.Background(), websocket.MessageText, []byte("authentication_confirmed")); err != nil {
+		t.Fatal(err)
+	}
+	var rest []string
+	for f := c.read(); ; f = c.read() {
+		rest = append(rest, f)
+		if f == "</message>" {
+			break
+		}
+	}
+	if all := strings.Join(rest, ""); !strings.Contains(all, user+" has no notes yet.") {
+		t.Fatalf("after sign-in: %q", rest)
 	}
 }

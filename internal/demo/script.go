@@ -22,6 +22,16 @@ func Script(req llm.Request) llm.Entry {
 		return llm.TextEntry(chunks(summary(last.Content))...)
 	}
 	prompt := strings.ToLower(firstLine(last.Content))
+	if req.Purpose == "supervisor" {
+		// Route like rancher-ai-llm-mock does: answer with the agent's name.
+		if has(req.Tools, "notes") && aboutNotes(prompt) {
+			return llm.TextEntry("notes")
+		}
+		return llm.TextEntry("cluster")
+	}
+	if has(req.Tools, "addNote") {
+		return notesCall(firstLine(last.Content), prompt)
+	}
 	if has(req.Tools, "listKubernetesResources") {
 		if kind := kindIn(prompt); kind != "" {
 			return call("listKubernetesResources", map[string]any{"kind": kind, "namespace": namespaceIn(prompt)})
@@ -39,7 +49,7 @@ func Script(req llm.Request) llm.Entry {
 		}
 	}
 	return llm.TextEntry(chunks("I am the demo agent, played by a scripted model. Try \"list the pods in default\", " +
-		"\"show the logs of db-0\" or \"add 4 and 5\".")...)
+		"\"show the logs of db-0\", \"add 4 and 5\", \"show my notes\" or \"remember to check db-0\".")...)
 }
 
 var numbers = regexp.MustCompile(`-?\d+(\.\d+)?`)
@@ -88,9 +98,34 @@ func podIn(p string) string {
 	return ""
 }
 
+func aboutNotes(p string) bool {
+	for _, w := range []string{"note", "remember", "who am i", "whoami", "signed in"} {
+		if strings.Contains(p, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// notesCall picks a notes tool: "remember <text>" keeps a note, "who am I"
+// asks the server who the token belongs to, anything else lists the notes.
+func notesCall(original, p string) llm.Entry {
+	switch {
+	case strings.HasPrefix(p, "remember "):
+		return call("addNote", map[string]any{"text": strings.TrimSpace(original[len("remember "):])})
+	case strings.Contains(p, "who am i") || strings.Contains(p, "whoami") || strings.Contains(p, "signed in"):
+		return call("whoami", map[string]any{})
+	default:
+		return call("listNotes", map[string]any{})
+	}
+}
+
 func summary(result string) string {
 	if strings.Contains(result, "CrashLoopBackOff") {
 		return "Here is what I found:\n\n" + result + "\n\n`db-0` is in CrashLoopBackOff; ask me for its logs."
+	}
+	if strings.Contains(result, "notes") || strings.Contains(result, "note ") || strings.Contains(result, "signed in to the notes server") {
+		return result
 	}
 	if strings.Contains(result, "permission denied") {
 		return "The logs of `db-0` show `permission denied` on its data directory: check the volume's ownership.\n\n```\n" + result + "\n```"
