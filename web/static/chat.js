@@ -4,7 +4,8 @@
   const input = document.getElementById('prompt'), select = document.getElementById('agent');
   const status = document.getElementById('status');
   const base = location.pathname.replace(/\/[^/]*$/, '');
-  let ws, chatId = null, bubble = null;
+  // open: a <message> is open; bubble: its text bubble, made at the first text chunk.
+  let ws, chatId = null, open = false, bubble = null;
 
   const add = (cls, text) => {
     const d = document.createElement('div');
@@ -37,11 +38,11 @@
       return;
     }
     if ((p = tag(f, 'chat-error')) !== null) { add('error', JSON.parse(p).message); return; }
-    if (f === '<message>') { bubble = add('agent', ''); return; }
-    if (f === '</message>') { bubble = null; return; }
+    if (f === '<message>') { open = true; bubble = null; return; }
+    if (f === '</message>') { open = false; bubble = null; return; }
     if ((p = tag(f, 'authentication')) !== null) { return authenticate(JSON.parse(p)); }
     if ((p = tag(f, 'token-refresh')) !== null) { return refresh(JSON.parse(p)); }
-    if (!bubble) return; // the UI drops frames outside a message
+    if (!open) return; // the UI drops frames outside a message
     if ((p = tag(f, 'error')) !== null) { add('error', 'Error processing message: ' + JSON.parse(p).message); return; }
     if ((p = tag(f, 'auth-error')) !== null) { add('error', 'Authentication error: ' + JSON.parse(p).message); return; }
     if ((p = tag(f, 'mcp-response')) !== null) { return resources(JSON.parse(p)); }
@@ -50,6 +51,7 @@
     if ((p = tag(f, 'processing-subagent-start')) !== null) { const m = JSON.parse(p); add('system', m.name + ': ' + m.query.slice(0, 100)); return; }
     if (tag(f, 'processing-subagent-end') !== null) return;
     if (f === '<think>' || f === '</think>') return;
+    if (!bubble) { if (!f.trim()) return; bubble = add('agent', ''); }
     bubble.textContent += f; log.scrollTop = log.scrollHeight;
   }
 
@@ -73,8 +75,8 @@
       d.textContent = 'Authentication window opened';
       const ch = new BroadcastChannel('oauth_channel');
       let done = false;
-      ch.onmessage = (m) => { if (m.data && m.data.type === 'oauth_success' && !done) { done = true; ch.close(); ws.send('authentication_confirmed'); } };
-      const t = setInterval(() => { if (popup.closed) { clearInterval(t); if (!done) { done = true; ch.close(); ws.send('authentication_canceled'); } } }, 500);
+      ch.onmessage = (m) => { if (m.data && m.data.type === 'oauth_success' && !done) { done = true; ch.close(); d.textContent = 'Signed in to "' + req.agent + '"'; ws.send('authentication_confirmed'); } };
+      const t = setInterval(() => { if (popup.closed) { clearInterval(t); if (!done) { done = true; ch.close(); d.textContent = 'Sign-in canceled'; ws.send('authentication_canceled'); } } }, 500);
     };
   }
 
