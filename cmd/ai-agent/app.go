@@ -18,6 +18,7 @@ import (
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/server"
 	"github.com/rancher/ai-agent/internal/store"
+	"github.com/rancher/ai-agent/internal/uitools"
 )
 
 // app is everything one server process runs.
@@ -35,6 +36,8 @@ type app struct {
 	extra map[string]http.Handler
 	// oauthKey seals tokens; nil leaves OAUTH2 agents unavailable.
 	oauthKey []byte
+	// uiTools offers the UI tools; nil when none are configured.
+	uiTools *uitools.Registry
 }
 
 // oauthService builds the OAuth2 service over the app's store.
@@ -76,9 +79,11 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 	} else {
 		a.log.Info("OAUTH_ENCRYPTION_KEY is not set: OAUTH2 agents are unavailable")
 	}
-	runner := agent.New(agent.Options{
-		Model: a.model, Tools: tools, Store: a.store, Logger: a.log, Credentials: creds, Auth: auth,
-	})
+	opts := agent.Options{Model: a.model, Tools: tools, Store: a.store, Logger: a.log, Credentials: creds, Auth: auth}
+	if a.uiTools != nil { // a nil *Registry must not become a non-nil interface
+		opts.UITools = a.uiTools
+	}
+	runner := agent.New(opts)
 	srv := server.New(server.Options{
 		Users: a.users, Agents: a.source, Runner: runner, Store: a.store, Logger: a.log,
 		Extra: extra, Conn: chat.Options{ShutdownGrace: a.env.ShutdownGrace},

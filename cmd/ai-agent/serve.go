@@ -15,6 +15,7 @@ import (
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/rancher"
 	"github.com/rancher/ai-agent/internal/server"
+	"github.com/rancher/ai-agent/internal/uitools"
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -24,6 +25,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	config := fs.String("config", "", "file of AIAgentConfig and Secret objects (multi-document YAML)")
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig of the cluster to read AIAgentConfigs from")
 	script := fs.String("script", "", "play back this script with the scripted model (YAML or JSON list of rancher-ai-llm-mock push bodies)")
+	uiToolsFile := fs.String("ui-tools", "", "UI tools document (the data.config JSON of the rancher-ai-ui ConfigMap)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -69,12 +71,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	var uiTools *uitools.Registry
+	if *uiToolsFile != "" {
+		if uiTools, err = uitools.LoadFile(*uiToolsFile); err != nil {
+			return err
+		}
+	}
 	st, err := openStore(ctx, getenv, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	a := &app{env: e, log: log, model: model, source: source, store: st, extra: extra, oauthKey: oauthKey,
+	a := &app{env: e, log: log, model: model, source: source, store: st, extra: extra, oauthKey: oauthKey, uiTools: uiTools,
 		users: server.UserResolverFunc(func(ctx context.Context, r *http.Request) (agent.User, error) {
 			u, err := users.Resolve(ctx, r)
 			return agent.User{ID: u.ID, Token: u.Token}, err

@@ -65,8 +65,11 @@ type Options struct {
 	Store       store.Store
 	Credentials CredentialProvider
 	// Auth is nil when OAuth2 sign-in is not available.
-	Auth   Authenticator
-	Logger *slog.Logger
+	Auth Authenticator
+	// UITools, when set, offers the UI tools for the selection after an
+	// answer.
+	UITools UITools
+	Logger  *slog.Logger
 	// MaxSteps bounds the model calls of one loop (the Python agent's
 	// recursion_limit). Default 50.
 	MaxSteps int

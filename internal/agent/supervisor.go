@@ -38,6 +38,7 @@ func (s *Session) supervise(ctx context.Context, ts *turnState, user store.Messa
 	})
 	if res.Handoff == "" {
 		s.save(s.chatID, "", user, res, ts)
+		ts.final = res.Final
 		return err
 	}
 	st := s.byName[res.Handoff]

@@ -15,6 +15,8 @@ import (
 type turnState struct {
 	em           chat.Emitter
 	mcpResponses []json.RawMessage
+	// final is the streamed answer of the turn, for the UI-tools selection.
+	final string
 }
 
 // modelTools converts an agent's MCP tools for the model.

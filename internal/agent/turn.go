@@ -33,7 +33,11 @@ func (s *Session) Open(ctx context.Context, em chat.Emitter) {
 func (s *Session) Turn(ctx context.Context, em chat.Emitter, p chat.Prompt) {
 	_ = em.Send(ctx, chat.MessageOpen)
 	defer em.Send(ctx, chat.MessageClose)
-	err := s.turn(ctx, em, p)
+	ts := &turnState{em: em}
+	err := s.turn(ctx, ts, p)
+	if err == nil {
+		s.selectUITools(ctx, ts, p)
+	}
 	switch {
 	case err == nil, errors.Is(err, errSkip):
 	case errors.Is(err, chat.ErrStopped), errors.Is(err, chat.ErrClientGone):
@@ -44,8 +48,7 @@ func (s *Session) Turn(ctx context.Context, em chat.Emitter, p chat.Prompt) {
 	}
 }
 
-func (s *Session) turn(ctx context.Context, em chat.Emitter, p chat.Prompt) error {
-	ts := &turnState{em: em}
+func (s *Session) turn(ctx context.Context, ts *turnState, p chat.Prompt) error {
 	input := p.UserInput
 	if input == "" {
 		input = p.Text
@@ -114,6 +117,9 @@ func (s *Session) runAgent(ctx context.Context, ts *turnState, st *agentState, t
 		Sink: sink, Exec: s.mcpExec(ts, st),
 	})
 	s.save(thread, st.Name, user, res, ts)
+	if stream {
+		ts.final = res.Final
+	}
 	return res, err
 }
 

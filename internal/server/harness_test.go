@@ -23,6 +23,7 @@ import (
 	"github.com/rancher/ai-agent/internal/rancher"
 	"github.com/rancher/ai-agent/internal/server"
 	"github.com/rancher/ai-agent/internal/store"
+	"github.com/rancher/ai-agent/internal/uitools"
 )
 
 // mathServer is a real go-sdk MCP server with the tools the tests use.
@@ -90,6 +91,8 @@ type env struct {
 	store  *store.Memory
 	source *agents.StaticSource
 	users  *rancher.UserResolver
+	// uiTools starts empty: no UI-tools selection until a test sets a document.
+	uiTools *uitools.Registry
 }
 
 // fakeRancher answers /v3/users?me=true for tokens "tok-<user>".
@@ -121,7 +124,7 @@ func newEnvWith(t testing.TB, oauthFn withOAuth, list ...agents.Agent) *env {
 // newEnvOn serves on ln (a new loopback listener when nil).
 func newEnvOn(t testing.TB, ln net.Listener, oauthFn withOAuth, list ...agents.Agent) *env {
 	t.Helper()
-	e := &env{t: t, model: llm.NewScripted(), store: store.NewMemory()}
+	e := &env{t: t, model: llm.NewScripted(), store: store.NewMemory(), uiTools: &uitools.Registry{}}
 	src := agents.StaticSource(list)
 	e.source = &src
 	tools := mcp.NewManager(mcp.Options{})
@@ -142,7 +145,7 @@ func newEnvOn(t testing.TB, ln net.Listener, oauthFn withOAuth, list ...agents.A
 	}
 	runner := agent.New(agent.Options{
 		Model: e.model, Tools: tools, Store: e.store,
-		Credentials: creds, Auth: auth, LoadTimeout: 5 * time.Second,
+		Credentials: creds, Auth: auth, LoadTimeout: 5 * time.Second, UITools: e.uiTools,
 	})
 	e.users = rancher.NewUserResolver(rancher.UserOptions{RancherURL: fakeRancher(t).URL})
 	e.srv = server.New(server.Options{

@@ -75,6 +75,7 @@ func New(o Options) *Server {
 	mux.HandleFunc("GET /v1/api/health", s.health)
 	mux.HandleFunc("GET /v1/api/readiness", s.readiness)
 	mux.Handle("GET /v1/api/settings", s.withUser(http.HandlerFunc(s.settings)))
+	mux.Handle("POST /v1/api/complete/ui-tools", s.withUser(http.HandlerFunc(s.completeUITools)))
 	s.chatRoutes(mux)
 	mux.HandleFunc("GET /v1/ws/messages", s.websocket)
 	mux.HandleFunc("GET /v1/ws/messages/{chatId}", s.websocket)

@@ -1,0 +1,45 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// completeUITools serves POST /v1/api/complete/ui-tools (ui-protocol §3.4):
+// body {prompt, context: [{tag, value, ...}], tools: {name, tools}} →
+// [{toolName, input}].
+func (s *Server) completeUITools(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Prompt  string `json:"prompt"`
+		Context []struct {
+			Tag   string          `json:"tag"`
+			Value json.RawMessage `json:"value"`
+		} `json:"context"`
+		Tools *struct {
+			Name  string   `json:"name"`
+			Tools []string `json:"tools"`
+		} `json:"tools"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "Body must be JSON {prompt, context, tools}"})
+		return
+	}
+	if body.Tools == nil || body.Tools.Name == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "Missing tools.name"})
+		return
+	}
+	var ctx []string
+	for _, c := range body.Context {
+		ctx = append(ctx, fmt.Sprintf("%s: %s", c.Tag, strings.Trim(string(c.Value), `"`)))
+	}
+	picks, err := s.o.Runner.CompleteUITools(r.Context(), body.Prompt, strings.Join(ctx, "\n"), body.Tools.Tools)
+	if err != nil {
+		s.log.Warn("ui-tools completion failed", "error", err)
+		writeJSON(w, http.StatusBadGateway, map[string]string{"detail": "The model did not answer"})
+		return
+	}
+	writeJSON(w, http.StatusOK, picks)
+}
