@@ -171,7 +171,7 @@ spec:
   mcpURL: %s/mcp
   authenticationType: NONE
 `, mcpSrv.URL)), 0o600)
-	env := map[string]string{"RANCHER_URL": rancher.URL, "ACTIVE_LLM": "scripted", "LOG_LEVEL": "debug"}
+	env := map[string]string{"RANCHER_URL": rancher.URL, "ACTIVE_LLM": "scripted", "LOG_LEVEL": "debug", "STORAGE": "memory"}
 	getenv := func(k string) string { return env[k] }
 
 	ctx, cancel := context.WithCancel(context.Background())

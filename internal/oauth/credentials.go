@@ -17,6 +17,10 @@ import (
 // expiryLeeway refreshes a token this long before it expires.
 const expiryLeeway = 30 * time.Second
 
+// refreshCoalesce: a token obtained less than this long ago is reused by a
+// refresh request instead of being refreshed again.
+const refreshCoalesce = 2 * time.Second
+
 // Credential is one user's OAuth credential for one agent. It satisfies
 // mcp.Credentials: every MCP request asks it for the current token, so a
 // token refreshed by any request (or replica) is used by all the others.
@@ -115,6 +119,10 @@ func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *
 	switch {
 	case err == nil && cur.AccessToken != stale && cur.AccessToken != "":
 		return cur, nil // replaced by someone else meanwhile (a refresh or a sign-in)
+	case err == nil && cur.AccessToken != "" && !cur.Obtained.IsZero() && s.o.Now().Sub(cur.Obtained) < refreshCoalesce:
+		// Obtained a moment ago (by this or another replica): concurrent
+		// refresh requests share it instead of each spending the token.
+		return cur, nil
 	case err == nil && cur.RefreshToken != "":
 		rt = cur.RefreshToken
 	case err != nil && !errors.Is(err, ErrNoToken):

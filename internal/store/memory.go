@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"sync"
@@ -63,13 +64,8 @@ func (m *Memory) Messages(_ context.Context, thread string) ([]Message, error) {
 func (m *Memory) Append(_ context.Context, thread string, msgs ...Message) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if c, ok := m.chats[ChatOf(thread)]; ok && c.Name == "" && thread == c.ID {
-		for _, msg := range msgs {
-			if msg.Role == "user" && msg.UserInput != "" {
-				c.Name = DefaultName(msg.UserInput)
-				break
-			}
-		}
+	if c, ok := m.chats[ChatOf(thread)]; ok && c.Name == "" {
+		c.Name = nameFrom(thread, msgs)
 	}
 	m.threads[thread] = append(m.threads[thread], msgs...)
 	return nil
@@ -80,4 +76,97 @@ func (m *Memory) SetClock(now func() time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.now = now
+}
+
+// ListChats implements Store.
+func (m *Memory) ListChats(_ context.Context, userID string, asc bool) ([]Chat, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	used := map[string]bool{}
+	for th, msgs := range m.threads {
+		if len(msgs) > 0 {
+			used[ChatOf(th)] = true
+		}
+	}
+	out := []Chat{}
+	for _, c := range m.chats {
+		if c.UserID == userID && used[c.ID] {
+			out = append(out, *c)
+		}
+	}
+	slices.SortFunc(out, func(a, b Chat) int {
+		if n := a.CreatedAt.Compare(b.CreatedAt); n != 0 {
+			return n
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	if !asc {
+		slices.Reverse(out)
+	}
+	return out, nil
+}
+
+// RenameChat implements Store.
+func (m *Memory) RenameChat(_ context.Context, id, userID, name string) (Chat, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.chats[id]
+	if !ok || c.UserID != userID {
+		return Chat{}, ErrNotFound
+	}
+	c.Name = name
+	return *c, nil
+}
+
+// DeleteChat implements Store.
+func (m *Memory) DeleteChat(_ context.Context, id, userID string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.chats[id]
+	if !ok || c.UserID != userID {
+		return ErrNotFound
+	}
+	m.deleteLocked(id)
+	return nil
+}
+
+// DeleteChats implements Store.
+func (m *Memory) DeleteChats(_ context.Context, userID string) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for id, c := range m.chats {
+		if c.UserID == userID {
+			m.deleteLocked(id)
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (m *Memory) deleteLocked(id string) {
+	delete(m.chats, id)
+	for th := range m.threads {
+		if ChatOf(th) == id {
+			delete(m.threads, th)
+		}
+	}
+}
+
+// ChatUsage implements Store.
+func (m *Memory) ChatUsage(_ context.Context, chatID string) (map[string]TokenUsage, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]TokenUsage{}
+	for th, msgs := range m.threads {
+		if ChatOf(th) != chatID {
+			continue
+		}
+		for _, msg := range msgs {
+			if src := UsageSource(th, msg); src != "" {
+				out[src] = out[src].Add(TokenUsage{InputTokens: msg.Usage.InputTokens, OutputTokens: msg.Usage.OutputTokens})
+			}
+		}
+	}
+	return out, nil
 }

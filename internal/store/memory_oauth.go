@@ -20,14 +20,14 @@ type memOAuth struct {
 	pending map[string]blob
 	tokens  map[string]blob
 	clients map[string]blob
-	locks   map[string]chan struct{}
+	locks   keyedMutex
 }
 
 func (m *Memory) oauth() *memOAuth {
 	m.oinit.Do(func() {
 		m.o = &memOAuth{
 			pending: map[string]blob{}, tokens: map[string]blob{},
-			clients: map[string]blob{}, locks: map[string]chan struct{}{},
+			clients: map[string]blob{},
 		}
 	})
 	return m.o
@@ -115,30 +115,9 @@ func (m *Memory) DeleteClient(_ context.Context, key string) error {
 	return nil
 }
 
-// Lock implements OAuthStore with one channel-semaphore per key.
+// Lock implements OAuthStore with a process-local lock per key.
 func (m *Memory) Lock(ctx context.Context, key string) (func(), error) {
-	o := m.oauth()
-	for {
-		o.omu.Lock()
-		ch, held := o.locks[key]
-		if !held {
-			ch = make(chan struct{})
-			o.locks[key] = ch
-			o.omu.Unlock()
-			return func() {
-				o.omu.Lock()
-				delete(o.locks, key)
-				o.omu.Unlock()
-				close(ch)
-			}, nil
-		}
-		o.omu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
+	return m.oauth().locks.Lock(ctx, key)
 }
 
 // Sweep implements OAuthStore.

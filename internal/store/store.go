@@ -14,11 +14,20 @@ import (
 // another user (the two are never told apart, so an id cannot be probed).
 var ErrNotFound = errors.New("not found")
 
-// Storage types reported to the UI.
+// Storage types reported to the UI. The UI knows only these two and reads
+// them as "will chats survive a redeploy": on "in-memory" it warns that
+// chats are lost and does not reconnect to the last chat id. SQLite reports
+// TypeInMemory on purpose: its file lives in the pod (or a volume of one
+// replica), and the Apply in Settings restarts the Deployment, so a new pod
+// usually starts empty. An unknown value such as "sqlite" would hide the
+// warning from a UI that tests storageType === 'in-memory'.
 const (
 	TypeInMemory = "in-memory"
 	TypePostgres = "postgres"
 )
+
+// MaxNameLen is the longest chat name accepted (in characters).
+const MaxNameLen = 500
 
 // Chat is one conversation of one user.
 type Chat struct {
@@ -70,6 +79,68 @@ type Store interface {
 	// Append adds messages to a thread. The chat takes the first user input
 	// as its name when it has none.
 	Append(ctx context.Context, thread string, msgs ...Message) error
+
+	// ListChats returns the user's chats that have messages, newest first
+	// (oldest first when asc).
+	ListChats(ctx context.Context, userID string, asc bool) ([]Chat, error)
+	// RenameChat names the user's chat, or returns ErrNotFound.
+	RenameChat(ctx context.Context, id, userID, name string) (Chat, error)
+	// DeleteChat deletes the user's chat with its threads (main and
+	// children), or returns ErrNotFound.
+	DeleteChat(ctx context.Context, id, userID string) error
+	// DeleteChats deletes all of the user's chats and reports how many.
+	DeleteChats(ctx context.Context, userID string) (int, error)
+	// ChatUsage sums the token usage of a chat's threads by source (see
+	// UsageSource). The caller checks ownership first.
+	ChatUsage(ctx context.Context, chatID string) (map[string]TokenUsage, error)
+}
+
+// TokenUsage is a sum of tokens. The cache fields stay zero until a model
+// reports them; they exist because the UI's usage shape has them.
+type TokenUsage struct {
+	InputTokens         int `json:"inputTokens"`
+	OutputTokens        int `json:"outputTokens"`
+	CacheReadTokens     int `json:"cacheReadTokens"`
+	CacheCreationTokens int `json:"cacheCreationTokens"`
+}
+
+// Add returns the sum of u and v.
+func (u TokenUsage) Add(v TokenUsage) TokenUsage {
+	return TokenUsage{
+		u.InputTokens + v.InputTokens, u.OutputTokens + v.OutputTokens,
+		u.CacheReadTokens + v.CacheReadTokens, u.CacheCreationTokens + v.CacheCreationTokens,
+	}
+}
+
+// UsageSource names who spent a message's tokens, as the Python agent's
+// usage.byAgent does: a child thread's agent; on the main thread the agent
+// that answered, or "supervisor" when none did (upstream's source "agent"
+// on the main thread). "" when the message carries no usage.
+func UsageSource(thread string, m Message) string {
+	switch {
+	case m.Usage == nil:
+		return ""
+	case thread != ChatOf(thread):
+		return thread[len(ChatOf(thread))+len("::child::"):]
+	case m.Agent != "":
+		return m.Agent
+	default:
+		return "supervisor"
+	}
+}
+
+// nameFrom returns the default name a batch appended to thread gives its
+// chat: the first user input on the main thread, else "".
+func nameFrom(thread string, msgs []Message) string {
+	if thread != ChatOf(thread) {
+		return ""
+	}
+	for _, m := range msgs {
+		if m.Role == "user" && m.UserInput != "" {
+			return DefaultName(m.UserInput)
+		}
+	}
+	return ""
 }
 
 // DefaultName shortens a first prompt into a chat name, as the Python agent

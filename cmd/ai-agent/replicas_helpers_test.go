@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/rancher/ai-agent/internal/store/pgtest"
+)
+
+// repDatabase starts a throwaway PostgreSQL (skipping loudly, or failing
+// under CI=true, when it is not installed) and returns a fresh database.
+func repDatabase(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pg, err := pgtest.Start(ctx)
+	if err != nil {
+		pgtest.Unavailable(t, err)
+	}
+	t.Cleanup(func() { pg.Stop() })
+	dsn, err := pg.CreateDB(ctx, "replicas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dsn
+}
+
+// repBuild builds the ai-agent binary once per test.
+func repBuild(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "ai-agent")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func repFreeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// repRancher is a fake Rancher: cookie R_SESS=tok-<user> is user u-<user>.
+func repRancher(t *testing.T) string {
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie("R_SESS")
+		if err != nil || !strings.HasPrefix(c.Value, "tok-") {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprintf(w, `{"data":[{"id":"u-%s"}]}`, strings.TrimPrefix(c.Value, "tok-"))
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+type repLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *repLog) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+func (l *repLog) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// repStart runs `ai-agent serve` on addr until the test ends and returns
+// its base URL once it is ready.
+func repStart(t *testing.T, bin, addr, config string, env map[string]string) string {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--listen", addr, "--config", config)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var log repLog
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("replica %s log:\n%s", addr, log.String())
+		}
+	})
+	base := "http://" + addr
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		select {
+		case <-exited:
+			t.Fatalf("replica %s exited:\n%s", addr, log.String())
+		default:
+		}
+		if res, err := http.Get(base + "/v1/api/readiness"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return base
+			}
+		}
+	}
+	t.Fatalf("replica %s not ready:\n%s", addr, log.String())
+	return ""
+}
+
+// repDo sends a request as user (R_SESS=tok-<user>; none when "") and
+// returns status and body.
+func repDo(t *testing.T, method, url, user, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user != "" {
+		req.Header.Set("Cookie", "R_SESS=tok-"+user)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+type repWS struct {
+	t  *testing.T
+	ws *websocket.Conn
+}
+
+func repDial(t *testing.T, base, path, user string) *repWS {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	h := http.Header{"Cookie": {"R_SESS=tok-" + user}}
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+path, &websocket.DialOptions{HTTPHeader: h})
+	if err != nil {
+		t.Fatalf("dial %s%s: %v", base, path, err)
+	}
+	ws.SetReadLimit(1 << 20)
+	t.Cleanup(func() { ws.CloseNow() })
+	return &repWS{t: t, ws: ws}
+}
+
+func (c *repWS) send(s string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.ws.Write(ctx, websocket.MessageText, []byte(s)); err != nil {
+		c.t.Fatalf("send: %v", err)
+	}
+}
+
+func (c *repWS) read() string {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, b, err := c.ws.Read(ctx)
+	if err != nil {
+		c.t.Fatalf("read: %v", err)
+	}
+	return string(b)
+}
+
+// until reads frames up to and including last.
+func (c *repWS) until(last string) []string {
+	c.t.Helper()
+	var out []string
+	for {
+		f := c.read()
+		out = append(out, f)
+		if f == last {
+			return out
+		}
+	}
+}
+
+// metadata reads <chat-metadata> and decodes it.
+func (c *repWS) metadata() map[string]any {
+	c.t.Helper()
+	f := c.read()
+	body, ok := strings.CutPrefix(f, "<chat-metadata>")
+	body, ok2 := strings.CutSuffix(body, "</chat-metadata>")
+	var m map[string]any
+	if !ok || !ok2 || json.Unmarshal([]byte(body), &m) != nil {
+		c.t.Fatalf("first frame = %q, want <chat-metadata>", f)
+	}
+	return m
+}

@@ -1,0 +1,102 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/store"
+	"github.com/rancher/ai-agent/internal/store/storetest"
+)
+
+// The closing-note figures: run with
+//
+//	go test -run '^$' -bench . -benchmem ./internal/store/
+var engines = []struct {
+	name string
+	open storetest.Factory
+}{{"memory", openMemory}, {"sqlite", openSQLite}, {"postgres", openPostgres}}
+
+// turn is what one prompt stores on the main thread: the question, a tool
+// call, its result and the answer with usage and an MCP response.
+func turn(i int) []store.Message {
+	now := time.Now().UTC()
+	req := fmt.Sprintf("req-%d", i)
+	return []store.Message{
+		{Message: llm.Message{Role: llm.RoleUser, Content: "list the pods in default"}, UserInput: "list the pods in default",
+			Context: map[string]json.RawMessage{"namespace": json.RawMessage(`"default"`)}, RequestID: req, CreatedAt: now},
+		{Message: llm.Message{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "c1", Name: "listPods", Arguments: json.RawMessage(`{"namespace":"default"}`)}}},
+			Agent: "rancher", RequestID: req, CreatedAt: now},
+		{Message: llm.Message{Role: "tool", ToolCallID: "c1", Content: "pod-a Running\npod-b Running"}, Agent: "rancher", RequestID: req, CreatedAt: now},
+		{Message: llm.Message{Role: llm.RoleAssistant, Content: "There are two pods, both running."}, Agent: "rancher", RequestID: req,
+			Usage: &llm.Usage{InputTokens: 900, OutputTokens: 40}, MCPResponses: []json.RawMessage{json.RawMessage(`[{"kind":"Pod","name":["pod-a","pod-b"]}]`)}, CreatedAt: now},
+	}
+}
+
+func BenchmarkListChats1000(b *testing.B) {
+	for _, e := range engines {
+		b.Run(e.name, func(b *testing.B) {
+			s, ctx := e.open(b), context.Background()
+			for i := range 1000 {
+				id := fmt.Sprintf("chat-%04d", i)
+				if _, err := s.OpenChat(ctx, id, "alice"); err != nil {
+					b.Fatal(err)
+				}
+				if err := s.Append(ctx, id, turn(i)[0], turn(i)[3]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				cs, err := s.ListChats(ctx, "alice", false)
+				if err != nil || len(cs) != 1000 {
+					b.Fatalf("ListChats = %d, %v", len(cs), err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkLoad500Messages(b *testing.B) {
+	for _, e := range engines {
+		b.Run(e.name, func(b *testing.B) {
+			s, ctx := e.open(b), context.Background()
+			if _, err := s.OpenChat(ctx, "c1", "alice"); err != nil {
+				b.Fatal(err)
+			}
+			for i := range 125 {
+				if err := s.Append(ctx, "c1", turn(i)...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				msgs, err := s.Messages(ctx, "c1")
+				if err != nil || len(msgs) != 500 {
+					b.Fatalf("Messages = %d, %v", len(msgs), err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkAppendTurn(b *testing.B) {
+	for _, e := range engines {
+		b.Run(e.name, func(b *testing.B) {
+			s, ctx := e.open(b), context.Background()
+			if _, err := s.OpenChat(ctx, "c1", "alice"); err != nil {
+				b.Fatal(err)
+			}
+			msgs := turn(0)
+			b.ResetTimer()
+			for b.Loop() {
+				if err := s.Append(ctx, "c1", msgs...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

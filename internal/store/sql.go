@@ -1,0 +1,274 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SQL is the engine over database/sql, shared by SQLite and PostgreSQL:
+// the schema and queries are the same, and the two differ only in
+// placeholders, column types (see migrations/) and how they serialise
+// writers and OAuth locks across processes.
+type SQL struct {
+	db      *sql.DB
+	postgre bool
+	now     func() time.Time
+	// lockThread serialises appends to a thread within tx, so sequence
+	// numbers cannot collide between replicas. Nil on SQLite, where each
+	// write transaction is already exclusive (BEGIN IMMEDIATE).
+	lockThread func(ctx context.Context, tx *sql.Tx, thread string) error
+	lock       func(ctx context.Context, key string) (func(), error)
+	closeFn    func() error
+}
+
+// StorageType implements Store (see TypeInMemory for why SQLite says so).
+func (s *SQL) StorageType() string {
+	if s.postgre {
+		return TypePostgres
+	}
+	return TypeInMemory
+}
+
+// Close releases the database.
+func (s *SQL) Close() error { return s.closeFn() }
+
+// SetClock replaces the clock (tests).
+func (s *SQL) SetClock(now func() time.Time) { s.now = now }
+
+// q rewrites ? placeholders to $n for PostgreSQL. No query here has a ?
+// inside a literal.
+func (s *SQL) q(query string) string {
+	if !s.postgre {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+// OpenChat implements Store. INSERT ... ON CONFLICT makes two replicas
+// opening the same new id agree on one owner.
+func (s *SQL) OpenChat(ctx context.Context, id, userID string) (Chat, error) {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO chats (id, user_id, name, created_at) VALUES (?, ?, '', ?)
+		ON CONFLICT (id) DO NOTHING`), id, userID, micros(s.now()))
+	if err != nil {
+		return Chat{}, fmt.Errorf("opening chat %s: %w", id, err)
+	}
+	return s.Chat(ctx, id, userID)
+}
+
+// Chat implements Store.
+func (s *SQL) Chat(ctx context.Context, id, userID string) (Chat, error) {
+	var c Chat
+	var at int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT id, user_id, name, created_at FROM chats WHERE id = ? AND user_id = ?`), id, userID).
+		Scan(&c.ID, &c.UserID, &c.Name, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Chat{}, fmt.Errorf("chat %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Chat{}, fmt.Errorf("reading chat %s: %w", id, err)
+	}
+	c.CreatedAt = fromMicros(at)
+	return c, nil
+}
+
+// ListChats implements Store.
+func (s *SQL) ListChats(ctx context.Context, userID string, asc bool) ([]Chat, error) {
+	order := "DESC"
+	if asc {
+		order = "ASC"
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT c.id, c.user_id, c.name, c.created_at FROM chats c
+		WHERE c.user_id = ? AND EXISTS (SELECT 1 FROM messages m WHERE m.chat_id = c.id)
+		ORDER BY c.created_at `+order+`, c.id `+order), userID)
+	if err != nil {
+		return nil, fmt.Errorf("listing chats: %w", err)
+	}
+	defer rows.Close()
+	out := []Chat{}
+	for rows.Next() {
+		var c Chat
+		var at int64
+		if err := rows.Scan(&c.ID, &c.UserID, &c.Name, &at); err != nil {
+			return nil, fmt.Errorf("listing chats: %w", err)
+		}
+		c.CreatedAt = fromMicros(at)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing chats: %w", err)
+	}
+	return out, nil
+}
+
+// RenameChat implements Store.
+func (s *SQL) RenameChat(ctx context.Context, id, userID, name string) (Chat, error) {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE chats SET name = ? WHERE id = ? AND user_id = ?`), name, id, userID)
+	if err != nil {
+		return Chat{}, fmt.Errorf("renaming chat %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return Chat{}, fmt.Errorf("chat %s: %w", id, ErrNotFound)
+	}
+	return s.Chat(ctx, id, userID)
+}
+
+// DeleteChat implements Store. The chat and every thread of it go in one
+// transaction.
+func (s *SQL) DeleteChat(ctx context.Context, id, userID string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM chats WHERE id = ? AND user_id = ?`), id, userID)
+		if err != nil {
+			return fmt.Errorf("deleting chat %s: %w", id, err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			return fmt.Errorf("chat %s: %w", id, ErrNotFound)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM messages WHERE chat_id = ?`), id); err != nil {
+			return fmt.Errorf("deleting messages of chat %s: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// DeleteChats implements Store.
+func (s *SQL) DeleteChats(ctx context.Context, userID string) (int, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM messages WHERE chat_id IN (SELECT id FROM chats WHERE user_id = ?)`), userID); err != nil {
+			return fmt.Errorf("deleting messages: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM chats WHERE user_id = ?`), userID)
+		if err != nil {
+			return fmt.Errorf("deleting chats: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
+// ChatUsage implements Store from the indexed usage columns, without
+// decoding messages.
+func (s *SQL) ChatUsage(ctx context.Context, chatID string) (map[string]TokenUsage, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT usage_source, SUM(input_tokens), SUM(output_tokens) FROM messages
+		WHERE chat_id = ? AND usage_source <> '' GROUP BY usage_source`), chatID)
+	if err != nil {
+		return nil, fmt.Errorf("summing usage of chat %s: %w", chatID, err)
+	}
+	defer rows.Close()
+	out := map[string]TokenUsage{}
+	for rows.Next() {
+		var src string
+		var u TokenUsage
+		if err := rows.Scan(&src, &u.InputTokens, &u.OutputTokens); err != nil {
+			return nil, fmt.Errorf("summing usage of chat %s: %w", chatID, err)
+		}
+		out[src] = u
+	}
+	return out, rows.Err()
+}
+
+// Messages implements Store.
+func (s *SQL) Messages(ctx context.Context, thread string) ([]Message, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT body FROM messages WHERE thread = ? ORDER BY seq`), thread)
+	if err != nil {
+		return nil, fmt.Errorf("reading thread %s: %w", thread, err)
+	}
+	defer rows.Close()
+	var out []Message
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return nil, fmt.Errorf("reading thread %s: %w", thread, err)
+		}
+		var m Message
+		if err := json.Unmarshal([]byte(body), &m); err != nil {
+			return nil, fmt.Errorf("decoding a message of thread %s: %w", thread, err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Append implements Store: one transaction, one multi-row INSERT.
+func (s *SQL) Append(ctx context.Context, thread string, msgs ...Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	chatID := ChatOf(thread)
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if s.lockThread != nil {
+			if err := s.lockThread(ctx, tx, thread); err != nil {
+				return err
+			}
+		}
+		var last int64
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT COALESCE(MAX(seq), 0) FROM messages WHERE thread = ?`), thread).Scan(&last); err != nil {
+			return fmt.Errorf("appending to %s: %w", thread, err)
+		}
+		var b strings.Builder
+		b.WriteString(`INSERT INTO messages (thread, seq, chat_id, role, request_id, usage_source, input_tokens, output_tokens, body, created_at) VALUES `)
+		args := make([]any, 0, 10*len(msgs))
+		for i, m := range msgs {
+			body, err := json.Marshal(m)
+			if err != nil {
+				return fmt.Errorf("encoding a message of %s: %w", thread, err)
+			}
+			var in, out int
+			if m.Usage != nil {
+				in, out = m.Usage.InputTokens, m.Usage.OutputTokens
+			}
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, thread, last+int64(i)+1, chatID, m.Role, m.RequestID,
+				UsageSource(thread, m), in, out, string(body), micros(m.CreatedAt))
+		}
+		if _, err := tx.ExecContext(ctx, s.q(b.String()), args...); err != nil {
+			return fmt.Errorf("appending to %s: %w", thread, err)
+		}
+		if name := nameFrom(thread, msgs); name != "" {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE chats SET name = ? WHERE id = ? AND name = ''`), name, chatID); err != nil {
+				return fmt.Errorf("naming chat %s: %w", chatID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (s *SQL) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,212 @@
+package storetest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/store"
+)
+
+func appendRoundTrip(t *testing.T, s Engine) {
+	c := ctx(t)
+	_, err := s.OpenChat(c, "c1", "alice")
+	must(t, err)
+	u := userMsg("hello", 1)
+	u.Agent = "rancher"
+	u.Context = map[string]json.RawMessage{"cluster": json.RawMessage(`"local"`)}
+	u.Labels = map[string]string{"summary": "s"}
+	u.Tags = []string{"a", "b"}
+	call := store.Message{
+		Message: llm.Message{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "t1", Name: "add", Arguments: json.RawMessage(`{"a":1}`)}}},
+		Agent:   "rancher", RequestID: "req-1", CreatedAt: at(2),
+	}
+	result := store.Message{Message: llm.Message{Role: "tool", ToolCallID: "t1", Content: "2", IsError: true}, CreatedAt: at(2)}
+	final := answer("done", 3, 10, 5)
+	final.MCPResponses = []json.RawMessage{json.RawMessage(`{"kind":"Pod"}`)}
+	want := []store.Message{u, call, result, final}
+	must(t, s.Append(c, "c1", want[:2]...))
+	must(t, s.Append(c, "c1", want[2:]...))
+	must(t, s.Append(c, "c1")) // nothing: a no-op
+	got, err := s.Messages(c, "c1")
+	must(t, err)
+	if !reflect.DeepEqual(norm(t, got), norm(t, want)) {
+		t.Fatalf("Messages:\n got  %s\n want %s", norm(t, got), norm(t, want))
+	}
+	if msgs, err := s.Messages(c, "other"); err != nil || len(msgs) != 0 {
+		t.Fatalf("unknown thread = %v, %v; want empty", msgs, err)
+	}
+}
+
+// norm renders messages as JSON, so time zones and nil-vs-empty compare
+// as the API sees them.
+func norm(t *testing.T, ms []store.Message) string {
+	t.Helper()
+	b, err := json.Marshal(ms)
+	must(t, err)
+	return string(b)
+}
+
+func defaultNameAndRename(t *testing.T, s Engine) {
+	c := ctx(t)
+	_, err := s.OpenChat(c, "c1", "alice")
+	must(t, err)
+	long := strings.Repeat("é", 60)
+	must(t, s.Append(c, store.ChildThread("c1", "math"), userMsg("child question", 1)))
+	must(t, s.Append(c, "c1", userMsg(long, 2), answer("a", 3, 1, 1)))
+	must(t, s.Append(c, "c1", userMsg("second prompt", 4)))
+	ch, err := s.Chat(c, "c1", "alice")
+	must(t, err)
+	if ch.Name != strings.Repeat("é", 50) {
+		t.Fatalf("default name = %q, want the first main-thread prompt cut to 50 runes", ch.Name)
+	}
+	r, err := s.RenameChat(c, "c1", "alice", "Renamed")
+	must(t, err)
+	must(t, s.Append(c, "c1", userMsg("third", 5)))
+	ch, err = s.Chat(c, "c1", "alice")
+	must(t, err)
+	if r.Name != "Renamed" || ch.Name != "Renamed" {
+		t.Fatalf("after rename: returned %q, stored %q", r.Name, ch.Name)
+	}
+}
+
+func listChats(t *testing.T, s Engine) {
+	c := ctx(t)
+	clock, ok := s.(interface{ SetClock(func() time.Time) })
+	if !ok {
+		t.Fatal("engine has no SetClock")
+	}
+	for i, id := range []string{"old", "mid", "new", "empty"} {
+		clock.SetClock(func() time.Time { return at(i) })
+		_, err := s.OpenChat(c, id, "alice")
+		must(t, err)
+		if id != "empty" {
+			must(t, s.Append(c, id, userMsg("prompt "+id, i)))
+		}
+	}
+	_, err := s.OpenChat(c, "bobs", "bob")
+	must(t, err)
+	must(t, s.Append(c, "bobs", userMsg("bob's", 9)))
+	ids := func(asc bool) string {
+		cs, err := s.ListChats(c, "alice", asc)
+		must(t, err)
+		var out []string
+		for _, ch := range cs {
+			out = append(out, ch.ID+"="+ch.Name)
+		}
+		return strings.Join(out, ",")
+	}
+	if got := ids(false); got != "new=prompt new,mid=prompt mid,old=prompt old" {
+		t.Fatalf("newest first = %s", got)
+	}
+	if got := ids(true); got != "old=prompt old,mid=prompt mid,new=prompt new" {
+		t.Fatalf("oldest first = %s", got)
+	}
+	if cs, err := s.ListChats(c, "carol", false); err != nil || cs == nil || len(cs) != 0 {
+		t.Fatalf("no chats = %#v, %v; want a non-nil empty list", cs, err)
+	}
+}
+
+func deleteChat(t *testing.T, s Engine) {
+	c := ctx(t)
+	for _, id := range []string{"c1", "c2"} {
+		_, err := s.OpenChat(c, id, "alice")
+		must(t, err)
+		must(t, s.Append(c, id, userMsg("q", 1)))
+		must(t, s.Append(c, store.ChildThread(id, "math"), userMsg("child", 2)))
+	}
+	must(t, s.DeleteChat(c, "c1", "alice"))
+	if _, err := s.Chat(c, "c1", "alice"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleted chat: %v", err)
+	}
+	for _, th := range []string{"c1", store.ChildThread("c1", "math")} {
+		if msgs, _ := s.Messages(c, th); len(msgs) != 0 {
+			t.Fatalf("thread %s kept %d messages", th, len(msgs))
+		}
+	}
+	if msgs, _ := s.Messages(c, store.ChildThread("c2", "math")); len(msgs) != 1 {
+		t.Fatalf("other chat's child thread has %d messages, want 1", len(msgs))
+	}
+	if err := s.DeleteChat(c, "c1", "alice"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("second delete: %v", err)
+	}
+}
+
+func deleteChats(t *testing.T, s Engine) {
+	c := ctx(t)
+	for i, u := range []string{"alice", "alice", "bob"} {
+		id := fmt.Sprintf("c%d", i)
+		_, err := s.OpenChat(c, id, u)
+		must(t, err)
+		must(t, s.Append(c, id, userMsg("q", i)))
+	}
+	n, err := s.DeleteChats(c, "alice")
+	must(t, err)
+	if n != 2 {
+		t.Fatalf("DeleteChats = %d, want 2", n)
+	}
+	if cs, _ := s.ListChats(c, "alice", false); len(cs) != 0 {
+		t.Fatalf("alice still has %d chats", len(cs))
+	}
+	if cs, _ := s.ListChats(c, "bob", false); len(cs) != 1 {
+		t.Fatalf("bob has %d chats, want 1", len(cs))
+	}
+}
+
+func usage(t *testing.T, s Engine) {
+	c := ctx(t)
+	_, err := s.OpenChat(c, "c1", "alice")
+	must(t, err)
+	direct := answer("x", 2, 7, 3)
+	direct.Agent = "rancher"
+	must(t, s.Append(c, "c1", userMsg("q", 1), answer("a", 2, 10, 4), direct, answer("b", 3, 1, 1)))
+	must(t, s.Append(c, store.ChildThread("c1", "math"), userMsg("q", 1), answer("c", 2, 100, 50)))
+	must(t, s.Append(c, store.ChildThread("c2", "math"), answer("other chat", 2, 1000, 1000)))
+	got, err := s.ChatUsage(c, "c1")
+	must(t, err)
+	want := map[string]store.TokenUsage{
+		"supervisor": {InputTokens: 11, OutputTokens: 5},
+		"rancher":    {InputTokens: 7, OutputTokens: 3},
+		"math":       {InputTokens: 100, OutputTokens: 50},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ChatUsage = %+v, want %+v", got, want)
+	}
+}
+
+// concurrentAppend: appends racing on one thread all land, each batch
+// contiguous.
+func concurrentAppend(t *testing.T, s Engine) {
+	c := ctx(t)
+	_, err := s.OpenChat(c, "c1", "alice")
+	must(t, err)
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			errs <- s.Append(c, "c1", userMsg(fmt.Sprintf("q%d", i), i), answer(fmt.Sprintf("a%d", i), i, 1, 1))
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		must(t, err)
+	}
+	msgs, err := s.Messages(c, "c1")
+	must(t, err)
+	if len(msgs) != 2*n {
+		t.Fatalf("%d messages, want %d", len(msgs), 2*n)
+	}
+	for i := 0; i < len(msgs); i += 2 {
+		if "a"+msgs[i].Content[1:] != msgs[i+1].Content {
+			t.Fatalf("batches interleaved at %d: %q then %q", i, msgs[i].Content, msgs[i+1].Content)
+		}
+	}
+}

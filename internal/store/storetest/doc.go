@@ -1,0 +1,4 @@
+// Package storetest is the conformance suite every store engine passes:
+// the same behaviour on memory, SQLite and PostgreSQL is what lets tests
+// use memory while production uses a database.
+package storetest
