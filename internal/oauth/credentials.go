@@ -119,7 +119,7 @@ func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *
 	switch {
 	case err == nil && cur.AccessToken != stale && cur.AccessToken != "":
 		return cur, nil // replaced by someone else meanwhile (a refresh or a sign-in)
-	case err == nil && cur.AccessToken != "" && !cur.Obtained.IsZero() && s.o.Now().Sub(cur.Obtained) < refreshCoalesce:
+	case err == nil && cur.AccessToken != "" && !cur.Obtained.IsZero() && recent(s.o.Now().Sub(cur.Obtained)):
 		// Obtained a moment ago (by this or another replica): concurrent
 		// refresh requests share it instead of each spending the token.
 		return cur, nil
@@ -175,6 +175,10 @@ func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *
 
 // fromOAuth2 converts a token response; its expiry follows the service's
 // clock.
+// recent reports a token age within the coalescing window (a clock that
+// went backwards does not count).
+func recent(age time.Duration) bool { return age >= 0 && age < refreshCoalesce }
+
 func fromOAuth2(tok *oauth2.Token, d *Discovery, ci ClientInfo, requested []string, now time.Time) TokenSet {
 	expiry := tok.Expiry
 	if tok.ExpiresIn > 0 {
