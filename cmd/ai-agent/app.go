@@ -86,8 +86,11 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 	runner := agent.New(opts)
 	srv := server.New(server.Options{
 		Users: a.users, Agents: a.source, Runner: runner, Store: a.store, Logger: a.log,
-		Extra: extra, Conn: chat.Options{ShutdownGrace: a.env.ShutdownGrace},
+		Extra: extra, Protected: modelsRoutes(a.env, a.log), Conn: chat.Options{ShutdownGrace: a.env.ShutdownGrace},
 	})
+	if u, ok := a.model.(llm.Unavailable); ok {
+		a.log.Error("the LLM is not configured: every chat will report it", "error", u.Err)
+	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

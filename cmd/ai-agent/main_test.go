@@ -197,6 +197,30 @@ spec:
 	if strings.Join(frames, "|") != strings.Join(want, "|") {
 		t.Fatalf("frames %q", frames)
 	}
+	// The model catalog is behind the user check; the Ollama URL is user
+	// input, so a cloud-metadata address is refused.
+	get := func(path, cookie string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/v1/api/llm/openai/models", ""); code != 401 || !strings.Contains(body, `"detail"`) {
+		t.Fatalf("anonymous models: %d %s", code, body)
+	}
+	if code, body := get("/v1/api/llm/openai/models", "R_SESS=tok"); code != 200 || !strings.Contains(body, `"gpt-4o"`) {
+		t.Fatalf("models: %d %s", code, body)
+	}
+	if code, _ := get("/v1/api/llm/ollama/models?url=http://169.254.169.254", "R_SESS=tok"); code != 502 {
+		t.Fatalf("metadata address: %d", code)
+	}
 	// Logs are JSON and never carry the session token.
 	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
 		if !json.Valid([]byte(line)) {
@@ -281,5 +305,35 @@ func demoSignIn(t *testing.T, c *wsClient, user string) {
 	}
 	if all := strings.Join(rest, ""); !strings.Contains(all, user+" has no notes yet.") {
 		t.Fatalf("after sign-in: %q", rest)
+	}
+}
+
+func TestServeWithBadLLMSettingsReportsThemInChat(t *testing.T) {
+	mcpSrv := httptest.NewServer(demo.Handler())
+	defer mcpSrv.Close()
+	cfg := filepath.Join(t.TempDir(), "agents.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("apiVersion: ai.cattle.io/v1alpha1\nkind: AIAgentConfig\nmetadata:\n  name: c\nspec:\n  displayName: C\n  mcpURL: %s/mcp\n", mcpSrv.URL)), 0o600)
+	env := map[string]string{"RANCHER_API_TOKEN": "tok", "RANCHER_URL": "http://127.0.0.1:1", "ACTIVE_LLM": "gemini", "STORAGE": "memory"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout syncBuf
+	done := make(chan error, 1)
+	users := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"data":[{"id":"u-1"}]}`) }))
+	defer users.Close()
+	env["RANCHER_URL"] = users.URL
+	go func() {
+		done <- serve(ctx, []string{"--config", cfg, "--listen", "127.0.0.1:0"}, func(k string) string { return env[k] }, &stdout, &stdout)
+	}()
+	addr := waitFor(t, &stdout, regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`))
+	if !strings.Contains(stdout.String(), `"msg":"the LLM is not configured: every chat will report it"`) {
+		t.Fatalf("no error logged at start:\n%s", stdout.String())
+	}
+	c := dialWS(t, "ws://"+addr+"/v1/ws/messages", "")
+	if f := c.read(); !strings.HasPrefix(f, `<chat-error>{"message":"LLM Model not configured.`) || !strings.Contains(f, "GEMINI_MODEL") {
+		t.Fatalf("frame %q", f)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

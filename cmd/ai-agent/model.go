@@ -1,22 +1,30 @@
 package main
 
 import (
-	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 
 	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/oauth"
 )
 
 // chooseModel returns the model that ACTIVE_LLM (or --script) selects and
-// the extra routes it serves.
+// the extra routes it serves. ACTIVE_LLM=scripted or --script plays back a
+// script and serves the mock's control API; any other value builds the
+// provider from the environment with the Python agent's rules
+// (llm.ConfigFromEnv); a missing or wrong setting gives llm.Unavailable,
+// whose error names the variable to fix.
 func chooseModel(e env, getenv func(string) string, script string) (llm.Model, map[string]http.Handler, error) {
 	if script == "" && e.ActiveLLM != "scripted" {
-		if e.ActiveLLM == "" {
-			return nil, nil, errors.New("LLM not configured: set ACTIVE_LLM (this build supports ACTIVE_LLM=scripted, or --script FILE)")
+		m, _, err := llm.FromEnv(getenv)
+		if err != nil {
+			// Keep serving, so the UI can reach Settings: every chat shows
+			// the error in <chat-error> (and it is logged at start).
+			return llm.Unavailable{Err: err}, map[string]http.Handler{}, nil
 		}
-		return nil, nil, fmt.Errorf("ACTIVE_LLM=%q: provider not available in this build (use ACTIVE_LLM=scripted or --script FILE)", e.ActiveLLM)
+		return m, map[string]http.Handler{}, nil
 	}
 	m := llm.NewScripted()
 	if script != "" {
@@ -32,4 +40,15 @@ func chooseModel(e env, getenv func(string) string, script string) (llm.Model, m
 		m.Push(entries...)
 	}
 	return m, map[string]http.Handler{"/v1/control/": m.ControlHandler()}, nil
+}
+
+// modelsRoutes returns the model catalog route (upstream §2.3), to be
+// mounted behind the user check. The Ollama URL is user input, so its fetch
+// goes through the outbound client that refuses link-local and metadata
+// addresses.
+func modelsRoutes(e env, log *slog.Logger) map[string]http.Handler {
+	return map[string]http.Handler{"GET /v1/api/llm/{provider}/models": llm.CatalogHandler(llm.CatalogOptions{
+		Client: oauth.NewOutboundClient(oauth.OutboundOptions{InsecureSkipTLS: e.InsecureSkipTLS}),
+		Logger: log,
+	})}
 }

@@ -129,6 +129,9 @@ type Session struct {
 // Open loads each agent's tools (concurrently) for the user and returns the
 // session, or an error wrapping ErrNoAgentAvailable when none is usable.
 func (r *Runner) Open(ctx context.Context, u User, list []agents.Agent, chatID string) (*Session, error) {
+	if m, ok := r.o.Model.(interface{ ConfigError() error }); ok && m.ConfigError() != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoAgentAvailable, m.ConfigError())
+	}
 	if len(list) == 0 {
 		return nil, fmt.Errorf("%w: No agent configurations available", ErrNoAgentAvailable)
 	}

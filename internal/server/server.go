@@ -44,6 +44,8 @@ type Options struct {
 	// Extra routes mounted as is (OAuth endpoints, the scripted model's
 	// control API, the demo page), by pattern.
 	Extra map[string]http.Handler
+	// Protected routes are mounted behind the user check (401 {"detail"}).
+	Protected map[string]http.Handler
 	// AllowedOrigins restricts WebSocket Origin hosts (patterns as in
 	// path.Match). Empty accepts any origin: behind Rancher's proxy the
 	// Host differs from the Origin and Rancher has checked the user.
@@ -81,6 +83,9 @@ func New(o Options) *Server {
 	mux.HandleFunc("GET /v1/ws/messages/{chatId}", s.websocket)
 	for pattern, h := range o.Extra {
 		mux.Handle(pattern, h)
+	}
+	for pattern, h := range o.Protected {
+		mux.Handle(pattern, s.withUser(h))
 	}
 	s.handler = recoverer(s.log, stripProxyPrefix(mux))
 	return s

@@ -1,0 +1,197 @@
+package llm
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"iter"
+	"net/http"
+	"strconv"
+)
+
+// ollama talks to Ollama's native /api/chat by hand: Ollama ships no Go
+// client outside its server module, and the API is one NDJSON stream.
+type ollama struct{ c Config }
+
+func newOllama(c Config) (*ollama, error) { return &ollama{c: c}, nil }
+
+type ollamaMessage struct {
+	Role      string           `json:"role"`
+	Content   string           `json:"content"`
+	Thinking  string           `json:"thinking,omitempty"`
+	ToolCalls []ollamaToolCall `json:"tool_calls,omitempty"`
+	ToolName  string           `json:"tool_name,omitempty"`
+}
+
+type ollamaToolCall struct {
+	ID       string `json:"id,omitempty"`
+	Function struct {
+		Name      string          `json:"name"`
+		Arguments json.RawMessage `json:"arguments"`
+	} `json:"function"`
+}
+
+type ollamaTool struct {
+	Type     string `json:"type"`
+	Function struct {
+		Name        string         `json:"name"`
+		Description string         `json:"description,omitempty"`
+		Parameters  map[string]any `json:"parameters"`
+	} `json:"function"`
+}
+
+type ollamaRequest struct {
+	Model    string          `json:"model"`
+	Messages []ollamaMessage `json:"messages"`
+	Tools    []ollamaTool    `json:"tools,omitempty"`
+	Stream   bool            `json:"stream"`
+}
+
+type ollamaChunk struct {
+	Message         ollamaMessage `json:"message"`
+	Done            bool          `json:"done"`
+	PromptEvalCount int           `json:"prompt_eval_count"`
+	EvalCount       int           `json:"eval_count"`
+	Error           string        `json:"error"`
+}
+
+func ollamaBody(req Request, model string) ollamaRequest {
+	names := toolNames(req.Messages)
+	out := ollamaRequest{Model: model, Stream: true, Messages: make([]ollamaMessage, 0, len(req.Messages))}
+	for _, m := range req.Messages {
+		om := ollamaMessage{Role: m.Role, Content: m.Content}
+		for _, c := range m.ToolCalls {
+			var tc ollamaToolCall
+			tc.ID, tc.Function.Name = c.ID, c.Name
+			tc.Function.Arguments, _ = json.Marshal(argsObject(c.Arguments))
+			om.ToolCalls = append(om.ToolCalls, tc)
+		}
+		if m.Role == RoleTool {
+			om.ToolName = names[m.ToolCallID]
+		}
+		out.Messages = append(out.Messages, om)
+	}
+	for _, t := range req.Tools {
+		var ot ollamaTool
+		ot.Type = "function"
+		ot.Function.Name, ot.Function.Description, ot.Function.Parameters = t.Name, t.Description, schemaObject(t.InputSchema)
+		out.Tools = append(out.Tools, ot)
+	}
+	return out
+}
+
+// Stream implements Model.
+func (o *ollama) Stream(ctx context.Context, req Request) iter.Seq2[Event, error] {
+	return withRetry(ctx, o.c.Retry, "ollama", func(ctx context.Context) iter.Seq2[Event, error] {
+		return o.once(ctx, req)
+	})
+}
+
+func (o *ollama) once(ctx context.Context, req Request) iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		body, err := json.Marshal(ollamaBody(req, modelOf(req, o.c.Model)))
+		if err != nil {
+			yield(Event{}, fmt.Errorf("ollama: encode request: %w", err))
+			return
+		}
+		hr, err := http.NewRequestWithContext(ctx, http.MethodPost, o.c.BaseURL+"/api/chat", bytes.NewReader(body))
+		if err != nil {
+			yield(Event{}, fmt.Errorf("ollama: %w", err))
+			return
+		}
+		hr.Header.Set("Content-Type", "application/json")
+		hr.Header.Set("Accept", "application/x-ndjson")
+		resp, err := o.c.HTTPClient.Do(hr)
+		if err != nil {
+			yield(Event{}, fmt.Errorf("ollama: %w: %w", ErrProvider, err))
+			return
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			yield(Event{}, readAPIError("ollama", resp))
+			return
+		}
+		var th thinker
+		n := 0
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 0, 64<<10), 8<<20)
+		for sc.Scan() {
+			line := bytes.TrimSpace(sc.Bytes())
+			if len(line) == 0 {
+				continue
+			}
+			var ch ollamaChunk
+			if err := json.Unmarshal(line, &ch); err != nil {
+				yield(Event{}, fmt.Errorf("ollama: %w: bad stream line: %w", ErrProvider, err))
+				return
+			}
+			if ch.Error != "" {
+				yield(Event{}, fmt.Errorf("ollama: %w: %s", ErrProvider, truncate(ch.Error, 300)))
+				return
+			}
+			for _, p := range th.pieces(ch.Message.Thinking, ch.Message.Content) {
+				if !yield(Event{Text: p}, nil) {
+					return
+				}
+			}
+			for _, tc := range ch.Message.ToolCalls {
+				n++
+				id := tc.ID
+				if id == "" {
+					id = "call_" + strconv.Itoa(n)
+				}
+				args := tc.Function.Arguments
+				if len(args) == 0 || string(args) == "null" {
+					args = json.RawMessage(`{}`)
+				}
+				if !yield(Event{ToolCall: &ToolCall{ID: id, Name: tc.Function.Name, Arguments: args}}, nil) {
+					return
+				}
+			}
+			if ch.Done {
+				for _, p := range th.close() {
+					if !yield(Event{Text: p}, nil) {
+						return
+					}
+				}
+				yield(Event{Usage: &Usage{InputTokens: ch.PromptEvalCount, OutputTokens: ch.EvalCount}}, nil)
+				return
+			}
+		}
+		if err := sc.Err(); err != nil {
+			yield(Event{}, fmt.Errorf("ollama: %w: %w", ErrProvider, err))
+			return
+		}
+		yield(Event{}, fmt.Errorf("ollama: %w: stream ended before done", ErrProvider))
+	}
+}
+
+// readAPIError turns a non-2xx response into an *APIError, reading the
+// provider's message from the usual JSON shapes ({"error": "…"},
+// {"error": {"message": "…"}}, {"message": "…"}).
+func readAPIError(provider string, resp *http.Response) error {
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var shapes struct {
+		Error   json.RawMessage `json:"error"`
+		Message string          `json:"message"`
+	}
+	msg := ""
+	if json.Unmarshal(raw, &shapes) == nil {
+		var s string
+		var obj struct {
+			Message string `json:"message"`
+		}
+		switch {
+		case json.Unmarshal(shapes.Error, &s) == nil && s != "":
+			msg = s
+		case json.Unmarshal(shapes.Error, &obj) == nil && obj.Message != "":
+			msg = obj.Message
+		default:
+			msg = shapes.Message
+		}
+	}
+	return &APIError{Provider: provider, Status: resp.StatusCode, Message: msg}
+}

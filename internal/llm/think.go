@@ -1,0 +1,78 @@
+package llm
+
+import "encoding/json"
+
+// thinker turns a provider's separate reasoning channel (Ollama "thinking",
+// Gemini thought parts, Bedrock reasoningContent) into the <think>…</think>
+// text the UI renders as a collapsible block. Models that put the tags in
+// their text already need nothing: text is passed through unchanged.
+type thinker struct{ open bool }
+
+// pieces returns the text deltas to emit for one chunk, in order.
+func (t *thinker) pieces(thinking, text string) []string {
+	var out []string
+	if thinking != "" {
+		if !t.open {
+			out = append(out, "<think>")
+			t.open = true
+		}
+		out = append(out, thinking)
+	}
+	if text != "" {
+		if t.open {
+			out = append(out, "</think>")
+			t.open = false
+		}
+		out = append(out, text)
+	}
+	return out
+}
+
+// close ends an open think block at the end of the response.
+func (t *thinker) close() []string {
+	if t.open {
+		t.open = false
+		return []string{"</think>"}
+	}
+	return nil
+}
+
+// toolNames maps tool call ids to tool names, for providers whose tool
+// result refers to the tool by name (Ollama, Gemini).
+func toolNames(msgs []Message) map[string]string {
+	out := map[string]string{}
+	for _, m := range msgs {
+		for _, c := range m.ToolCalls {
+			out[c.ID] = c.Name
+		}
+	}
+	return out
+}
+
+// argsObject decodes tool call arguments into an object; anything else
+// (empty, invalid) becomes an empty object, which every provider accepts.
+func argsObject(raw json.RawMessage) map[string]any {
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil || m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+// schemaObject decodes a tool's JSON schema, defaulting to an empty object
+// schema so that tools without parameters are still valid.
+func schemaObject(raw json.RawMessage) map[string]any {
+	m := argsObject(raw)
+	if len(m) == 0 {
+		return map[string]any{"type": "object", "properties": map[string]any{}}
+	}
+	return m
+}
+
+// modelOf picks the per-request override or the configured default.
+func modelOf(req Request, def string) string {
+	if req.Model != "" {
+		return req.Model
+	}
+	return def
+}
