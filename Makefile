@@ -2,7 +2,7 @@
 GO ?= go
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: demo test unit fuzz conformance build vet
+.PHONY: demo test setup unit fuzz conformance build vet
 
 demo:
 	$(GO) run ./cmd/ai-agent demo
@@ -27,4 +27,12 @@ fuzz:
 conformance:
 	bash .ci/conformance.sh
 
-test: vet unit fuzz conformance
+# What the suites need on a fresh machine: Debian's PostgreSQL, and
+# kube-apiserver, etcd and helm built from the Go module proxy (cached; a
+# cold build takes minutes). Node 22, oidc-provider and the conformance
+# suite are installed from npm by the tests and conformance.sh themselves.
+setup:
+	bash .ci/postgres.sh
+	bash .ci/envtest.sh
+
+test: setup vet unit fuzz conformance

@@ -33,6 +33,7 @@ const (
 type CABundleRef struct {
 	// Name of the Secret.
 	// +kubebuilder:validation:Required
+	// +kubebuilder:validation:MinLength=1
 	Name string `json:"name"`
 	// Key in the Secret that holds the PEM data.
 	// +kubebuilder:default=ca.crt
@@ -44,6 +45,7 @@ type CABundleRef struct {
 type AIAgentConfigSpec struct {
 	// DisplayName is the name shown in the UI.
 	// +kubebuilder:validation:Required
+	// +kubebuilder:validation:MinLength=1
 	DisplayName string `json:"displayName"`
 	// Description tells the supervisor when to route to this agent.
 	// +optional
@@ -92,29 +94,42 @@ type AIAgentConfigSpec struct {
 // IsEnabled reports whether the agent is enabled; a missing field counts as enabled.
 func (s *AIAgentConfigSpec) IsEnabled() bool { return s.Enabled == nil || *s.Enabled }
 
-// Phase values of AIAgentConfigStatus.
+// Phase values of AIAgentConfigStatus. Steve lower-cases the phase into the
+// object's state, and the UI offers an agent only when that state is "ready".
 const (
 	PhaseReady  = "Ready"
 	PhaseFailed = "Failed"
 )
 
+// The Ready condition and its reasons, as the Python controller wrote them.
+const (
+	ConditionReady               = "Ready"
+	ReasonConfigurationSucceeded = "ConfigurationSucceeded"
+	ReasonConfigurationFailed    = "ConfigurationFailed"
+)
+
 // AIAgentConfigStatus is the observed state of an agent.
 type AIAgentConfigStatus struct {
 	// Phase is Ready or Failed.
+	// +kubebuilder:validation:Enum=Ready;Failed
 	// +optional
 	Phase string `json:"phase,omitempty"`
 	// Conditions holds one Ready condition.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// +patchStrategy=merge
+	// +patchMergeKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
 }
 
 // AIAgentConfig describes one agent of the Rancher AI assistant.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:shortName=aiac
+// +kubebuilder:resource:scope=Namespaced,shortName=aiac
 // +kubebuilder:printcolumn:name="Display Name",type=string,JSONPath=`.spec.displayName`
+// +kubebuilder:printcolumn:name="Auth",type=string,JSONPath=`.spec.authenticationType`,priority=1
+// +kubebuilder:printcolumn:name="Enabled",type=boolean,JSONPath=`.spec.enabled`,priority=1
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type AIAgentConfig struct {

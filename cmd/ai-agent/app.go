@@ -13,6 +13,7 @@ import (
 	"github.com/rancher/ai-agent/internal/agent"
 	"github.com/rancher/ai-agent/internal/agents"
 	"github.com/rancher/ai-agent/internal/chat"
+	"github.com/rancher/ai-agent/internal/controller"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
 	"github.com/rancher/ai-agent/internal/oauth"
@@ -61,6 +62,8 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 	defer tools.Close()
 	creds := agent.StaticCredentials{RancherURL: a.env.RancherURL}
 	var auth agent.Authenticator
+	wiring := kubeWiring{Forget: []controller.Forgetter{tools}, RancherURL: a.env.RancherURL,
+		RancherToken: a.env.RancherAPIToken, InsecureSkipTLS: a.env.InsecureSkipTLS, MCPURL: a.env.MCPURL}
 	extra := maps.Clone(a.extra)
 	if extra == nil {
 		extra = map[string]http.Handler{}
@@ -72,6 +75,7 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		}
 		go svc.Run(ctx)
 		creds.OAuth, auth = agent.OAuth{Service: svc}, agent.OAuth{Service: svc}
+		wiring.Forget, wiring.OAuth = append(wiring.Forget, svc), svc
 		maps.Copy(extra, svc.Routes(func(r *http.Request) (oauth.Identity, error) {
 			u, err := a.users.Resolve(r.Context(), r)
 			return oauth.Identity{UserID: u.ID, Host: server.RequestHost(r), Cookies: r.Cookies()}, err
@@ -84,9 +88,18 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		opts.UITools = a.uiTools
 	}
 	runner := agent.New(opts)
+	if err := startKubeController(ctx, a.source, wiring); err != nil {
+		return err
+	}
+	protected := modelsRoutes(a.env, a.log)
+	kubeProtected, filter, err := kubeRoutes(a.source, a.env)
+	if err != nil {
+		return err
+	}
+	maps.Copy(protected, kubeProtected)
 	srv := server.New(server.Options{
 		Users: a.users, Agents: a.source, Runner: runner, Store: a.store, Logger: a.log,
-		Extra: extra, Protected: modelsRoutes(a.env, a.log), Conn: chat.Options{ShutdownGrace: a.env.ShutdownGrace},
+		Extra: extra, Protected: protected, FilterAgents: filter, Conn: chat.Options{ShutdownGrace: a.env.ShutdownGrace},
 	})
 	if u, ok := a.model.(llm.Unavailable); ok {
 		a.log.Error("the LLM is not configured: every chat will report it", "error", u.Err)

@@ -31,7 +31,7 @@ func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // waitFor polls out until re matches and returns the first group.
-func waitFor(t *testing.T, out *syncBuf, re *regexp.Regexp) string {
+func waitFor(t testing.TB, out *syncBuf, re *regexp.Regexp) string {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -45,11 +45,11 @@ func waitFor(t *testing.T, out *syncBuf, re *regexp.Regexp) string {
 }
 
 type wsClient struct {
-	t  *testing.T
+	t  testing.TB
 	ws *websocket.Conn
 }
 
-func dialWS(t *testing.T, url, cookie string) *wsClient {
+func dialWS(t testing.TB, url, cookie string) *wsClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

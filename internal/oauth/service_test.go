@@ -62,7 +62,7 @@ func testService(t *testing.T, as *httptest.Server) (*Service, *Vault, agents.Ag
 	}, AuthSecret: map[string][]byte{"clientID": []byte("c"), "metadataEndpoint": []byte(as.URL + "/.well-known/oauth-authorization-server")}}
 	s, err := NewService(ServiceOptions{
 		Vault: v, Sealer: sealer, Agents: agents.StaticSource{a},
-		Endpoint: func(a agents.Agent) (string, error) { return a.Spec.MCPURL, nil },
+		Endpoint:    func(a agents.Agent) (string, error) { return a.Spec.MCPURL, nil },
 		RedirectURI: "http://127.0.0.1:9/v1/api/oauth2/callback",
 	})
 	if err != nil {

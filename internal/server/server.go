@@ -46,6 +46,9 @@ type Options struct {
 	Extra map[string]http.Handler
 	// Protected routes are mounted behind the user check (401 {"detail"}).
 	Protected map[string]http.Handler
+	// FilterAgents, when set, keeps the agents a user may use (Rancher
+	// RBAC). An error refuses the chat: the check fails closed.
+	FilterAgents func(ctx context.Context, u agent.User, list []agents.Agent) ([]agents.Agent, error)
 	// AllowedOrigins restricts WebSocket Origin hosts (patterns as in
 	// path.Match). Empty accepts any origin: behind Rancher's proxy the
 	// Host differs from the Origin and Rancher has checked the user.

@@ -64,6 +64,13 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		s.fatal(ctx, conn, "No agent configurations available")
 		return
 	}
+	if s.o.FilterAgents != nil {
+		if list, err = s.o.FilterAgents(ctx, user, list); err != nil {
+			s.log.Warn("agent access check failed", "error", err)
+			s.fatal(ctx, conn, "Could not check which agents you may use; try again later")
+			return
+		}
+	}
 	sess, err := s.o.Runner.Open(ctx, user, list, chatID)
 	if err != nil {
 		s.fatal(ctx, conn, errMessage(err))

@@ -1,0 +1,206 @@
+// Package chart_test renders the Helm chart with a real helm binary and
+// applies the result to a real API server with a server-side dry run, so
+// that schema errors, bad RBAC and template bugs fail here, not at install.
+package chart_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	authv1 "k8s.io/api/authorization/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/kube/kubetest"
+)
+
+var (
+	env     *kubetest.Env
+	skipWhy string
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	env, skipWhy, err = kubetest.Start(context.Background(), agents.Namespace)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if skipWhy != "" {
+		fmt.Fprintln(os.Stderr, "!!!!!!!! "+skipWhy)
+	}
+	code := m.Run()
+	if env != nil {
+		_ = env.Stop()
+	}
+	os.Exit(code)
+}
+
+// render runs helm template with the given --set values.
+func render(t *testing.T, set ...string) []*unstructured.Unstructured {
+	t.Helper()
+	helm := filepath.Join(kubetest.BinDir(), "helm")
+	if _, err := os.Stat(helm); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("helm not found: %v (run .ci/envtest.sh)", err)
+		}
+		t.Skipf("!!!!!!!! SKIPPING chart test: %v (run .ci/envtest.sh)", err)
+	}
+	args := []string{"template", "rancher-ai-agent", filepath.Join(kubetest.Root(), "chart", "ai-agent"),
+		"--namespace", agents.Namespace, "--include-crds"}
+	for _, s := range set {
+		args = append(args, "--set", s)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(t.Context(), helm, args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("helm template: %v\n%s", err, stderr.String())
+	}
+	var objs []*unstructured.Unstructured
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(out), 4096)
+	for {
+		var u unstructured.Unstructured
+		err := dec.Decode(&u.Object)
+		if errors.Is(err, io.EOF) {
+			return objs
+		}
+		if err != nil {
+			t.Fatalf("decode rendered chart: %v", err)
+		}
+		if len(u.Object) > 0 {
+			objs = append(objs, &u)
+		}
+	}
+}
+
+func TestChartDryRunApply(t *testing.T) {
+	env.Skip(t, skipWhy)
+	for _, tc := range []struct {
+		name string
+		set  []string
+	}{
+		{"defaults", nil},
+		{"postgres replicas", []string{"replicas=3", "storage.type=postgres", "storage.postgres.connectionString=postgres://x",
+			"oauth.redirectUri=https://rancher.example/api/v1/namespaces/cattle-ai-agent-system/services/http:rancher-ai-agent:80/proxy/v1/api/oauth2/callback",
+			"log.level=debug"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			objs := render(t, tc.set...)
+			kinds := map[string]bool{}
+			for _, o := range objs {
+				kinds[o.GetKind()] = true
+				err := env.Client.Patch(t.Context(), o, client.Apply, client.DryRunAll,
+					client.ForceOwnership, client.FieldOwner("chart-test"))
+				if err != nil {
+					t.Errorf("dry-run apply %s %s: %v", o.GetKind(), o.GetName(), err)
+				}
+			}
+			for _, k := range []string{"CustomResourceDefinition", "Deployment", "Service", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ConfigMap", "Secret"} {
+				if !kinds[k] {
+					t.Errorf("chart renders no %s", k)
+				}
+			}
+		})
+	}
+}
+
+func find(t *testing.T, objs []*unstructured.Unstructured, kind, name string) *unstructured.Unstructured {
+	t.Helper()
+	for _, o := range objs {
+		if o.GetKind() == kind && o.GetName() == name {
+			return o
+		}
+	}
+	t.Fatalf("no %s %s rendered", kind, name)
+	return nil
+}
+
+func TestChartHardening(t *testing.T) {
+	objs := render(t, "replicas=2", "storage.type=postgres", "storage.postgres.existingSecret=db")
+	dep := find(t, objs, "Deployment", "rancher-ai-agent")
+	c := dep.Object["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
+	sc := c["securityContext"].(map[string]any)
+	if sc["readOnlyRootFilesystem"] != true || sc["runAsNonRoot"] != true || sc["allowPrivilegeEscalation"] != false ||
+		fmt.Sprint(sc["capabilities"]) != "map[drop:[ALL]]" {
+		t.Errorf("container securityContext = %v", sc)
+	}
+	if p := c["ports"].([]any)[0].(map[string]any); fmt.Sprint(p["containerPort"]) != "8000" {
+		t.Errorf("port = %v", p)
+	}
+	for probe, path := range map[string]string{"livenessProbe": "/v1/api/health", "readinessProbe": "/v1/api/readiness", "startupProbe": "/v1/api/readiness"} {
+		if got := c[probe].(map[string]any)["httpGet"].(map[string]any)["path"]; got != path {
+			t.Errorf("%s path = %v", probe, got)
+		}
+	}
+	envs := fmt.Sprint(c["env"])
+	for _, want := range []string{"OAUTH_ENCRYPTION_KEY", "DB_CONNECTION_STRING", "name:db", "LEADER_ELECT value:true", "BUILTIN_CA_SECRET value:cattle-mcp-ca"} {
+		if !strings.Contains(envs, want) {
+			t.Errorf("env lacks %q: %s", want, envs)
+		}
+	}
+	if s := find(t, objs, "Service", "rancher-ai-agent"); fmt.Sprint(s.Object["spec"].(map[string]any)["ports"]) != "[map[name:http port:80 protocol:TCP targetPort:http]]" {
+		t.Errorf("service ports = %v", s.Object["spec"])
+	}
+	// Several replicas with SQLite cannot share state: the chart refuses.
+	helm := filepath.Join(kubetest.BinDir(), "helm")
+	out, err := exec.CommandContext(t.Context(), helm, "template", "x", filepath.Join(kubetest.Root(), "chart", "ai-agent"), "--set", "replicas=2").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "needs storage.type=postgres") {
+		t.Errorf("replicas=2 with sqlite rendered: %v\n%s", err, out)
+	}
+}
+
+// TestChartRBACIsLeastThatWorks installs the chart's RBAC for real and asks
+// the API server what the ServiceAccount may do.
+func TestChartRBACIsLeastThatWorks(t *testing.T) {
+	env.Skip(t, skipWhy)
+	for _, o := range render(t) {
+		switch o.GetKind() {
+		case "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding":
+			if err := env.Client.Patch(t.Context(), o, client.Apply, client.ForceOwnership, client.FieldOwner("chart-test")); err != nil {
+				t.Fatalf("apply %s: %v", o.GetKind(), err)
+			}
+		}
+	}
+	sa := "system:serviceaccount:" + agents.Namespace + ":rancher-ai-agent"
+	for _, tc := range []struct {
+		verb, group, resource, sub, ns, name string
+		allowed                              bool
+	}{
+		{"watch", "ai.cattle.io", "aiagentconfigs", "", agents.Namespace, "", true},
+		{"patch", "ai.cattle.io", "aiagentconfigs", "status", agents.Namespace, "x", true},
+		{"create", "ai.cattle.io", "aiagentconfigs", "", agents.Namespace, "", true},
+		{"list", "", "secrets", "", agents.Namespace, "", true},
+		{"update", "", "secrets", "", agents.Namespace, "llm-secret", true},
+		{"update", "", "configmaps", "", agents.Namespace, "llm-config", true},
+		{"create", "authorization.k8s.io", "subjectaccessreviews", "", "", "", true},
+		{"get", "management.cattle.io", "settings", "", "", "internal-server-url", true},
+		{"list", "", "secrets", "", "", "", false},
+		{"get", "", "secrets", "", "kube-system", "x", false},
+		{"update", "", "secrets", "", agents.Namespace, "other", false},
+		{"delete", "ai.cattle.io", "aiagentconfigs", "", agents.Namespace, "x", false},
+		{"get", "management.cattle.io", "settings", "", "", "password-min-length", false},
+	} {
+		sar := &authv1.SubjectAccessReview{Spec: authv1.SubjectAccessReviewSpec{User: sa,
+			Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + agents.Namespace, "system:authenticated"},
+			ResourceAttributes: &authv1.ResourceAttributes{Verb: tc.verb, Group: tc.group, Resource: tc.resource,
+				Subresource: tc.sub, Namespace: tc.ns, Name: tc.name}}}
+		if err := env.Client.Create(t.Context(), sar); err != nil {
+			t.Fatal(err)
+		}
+		if sar.Status.Allowed != tc.allowed {
+			t.Errorf("%s %s/%s %s in %q name %q: allowed=%v, want %v", tc.verb, tc.group, tc.resource, tc.sub, tc.ns, tc.name, sar.Status.Allowed, tc.allowed)
+		}
+	}
+}

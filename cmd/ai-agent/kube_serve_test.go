@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/rancher/ai-agent/api/v1alpha1"
+	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/demo"
+	"github.com/rancher/ai-agent/internal/kube/kubetest"
+)
+
+// writeKubeconfig writes cfg (envtest's admin config) as a kubeconfig file.
+func writeKubeconfig(t testing.TB, cfg *rest.Config) string {
+	t.Helper()
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["envtest"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
+	kc.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData, Token: cfg.BearerToken}
+	kc.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "admin"}
+	kc.CurrentContext = "envtest"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*kc, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// fakeRancherSteve answers /v3/users?me=true for R_SESS=tok-<user> and
+// Steve's AIAgentConfig list with the agents each user may see.
+func fakeRancherSteve(t testing.TB, visible map[string][]string) *httptest.Server {
+	rs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie("R_SESS")
+		if err != nil || !strings.HasPrefix(c.Value, "tok-") {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		user := strings.TrimPrefix(c.Value, "tok-")
+		switch {
+		case r.URL.Path == "/v3/users":
+			fmt.Fprintf(w, `{"data":[{"id":"u-%s"}]}`, user)
+		case strings.HasPrefix(r.URL.Path, "/v1/ai.cattle.io.aiagentconfigs"):
+			var items []string
+			for _, n := range visible[user] {
+				items = append(items, fmt.Sprintf(`{"metadata":{"name":%q,"namespace":"cattle-ai-agent-system"}}`, n))
+			}
+			fmt.Fprintf(w, `{"data":[%s]}`, strings.Join(items, ","))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(rs.Close)
+	return rs
+}
+
+// TestServeFromTheCluster runs `ai-agent serve --kubeconfig` against a real
+// API server: agents come from AIAgentConfigs, each user gets only the
+// agents Rancher lets them see, and a new agent is there on the next chat.
+func TestServeFromTheCluster(t *testing.T) {
+	env, why, err := kubetest.Start(t.Context(), agents.Namespace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Skip(t, why)
+	t.Cleanup(func() { _ = env.Stop() })
+	mcpSrv := httptest.NewServer(demo.Handler())
+	defer mcpSrv.Close()
+	create := func(name string) {
+		obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: agents.Namespace},
+			Spec: v1alpha1.AIAgentConfigSpec{DisplayName: name, Description: name + " things", MCPURL: mcpSrv.URL + "/mcp"}}
+		if err := env.Client.Create(t.Context(), obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create("cluster")
+	rancher := fakeRancherSteve(t, map[string][]string{"alice": {"cluster", "late"}, "bob": {}})
+	vars := map[string]string{"RANCHER_URL": rancher.URL, "ACTIVE_LLM": "scripted", "STORAGE": "memory",
+		"BUILTIN_MCP_URL": "http://127.0.0.1:1/mcp"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuf
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, []string{"--kubeconfig", writeKubeconfig(t, env.Config), "--listen", "127.0.0.1:0"},
+			func(k string) string { return vars[k] }, &out, &out)
+	}()
+	addr := waitFor(t, &out, regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`))
+
+	c := dialWS(t, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok-alice")
+	if f := c.read(); !strings.Contains(f, `"agents":[{"name":"cluster","status":"active"}]`) {
+		t.Fatalf("alice: %s", f)
+	}
+	b := dialWS(t, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok-bob")
+	if f := b.read(); !strings.HasPrefix(f, "<chat-error>") {
+		t.Fatalf("bob, who may see no agent: %s", f)
+	}
+	create("late")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c2 := dialWS(t, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok-alice")
+		f := c2.read()
+		if strings.Contains(f, `{"name":"late","status":"active"}`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("new agent not seen: %s", f)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// BenchmarkConnect20Agents measures a WebSocket connect to <chat-metadata>
+// with 20 agents in the cluster cache: the user check (cached), the RBAC
+// list through a loopback fake of Steve, and each agent's tool list (cached
+// per agent and credential after the first connect).
+func BenchmarkConnect20Agents(b *testing.B) {
+	env, why, err := kubetest.Start(b.Context(), agents.Namespace)
+	if err != nil {
+		b.Fatal(err)
+	}
+	env.Skip(b, why)
+	b.Cleanup(func() { _ = env.Stop() })
+	mcpSrv := httptest.NewServer(demo.Handler())
+	defer mcpSrv.Close()
+	var names []string
+	for i := range 20 {
+		name := fmt.Sprintf("agent-%02d", i)
+		names = append(names, name)
+		obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: agents.Namespace},
+			Spec: v1alpha1.AIAgentConfigSpec{DisplayName: name, MCPURL: mcpSrv.URL + "/mcp"}}
+		if err := env.Client.Create(b.Context(), obj); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rancher := fakeRancherSteve(b, map[string][]string{"alice": names})
+	vars := map[string]string{"RANCHER_URL": rancher.URL, "ACTIVE_LLM": "scripted", "STORAGE": "memory",
+		"BUILTIN_MCP_URL": "http://127.0.0.1:1/mcp"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuf
+	go func() {
+		_ = serve(ctx, []string{"--kubeconfig", writeKubeconfig(b, env.Config), "--listen", "127.0.0.1:0"},
+			func(k string) string { return vars[k] }, &out, &out)
+	}()
+	addr := waitFor(b, &out, regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`))
+	b.ResetTimer()
+	for b.Loop() {
+		c := dialWS(b, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok-alice")
+		if f := c.read(); strings.Count(f, `"status":"active"`) != 20 {
+			b.Fatalf("metadata %s", f)
+		}
+		c.ws.CloseNow()
+	}
+}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"log/slog"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/rancher/ai-agent/api/v1alpha1"
+	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/kube/kubetest"
+)
+
+// TestKubeRuntime starts the cluster source and controller the way serve
+// does and checks that an agent created in the cluster reaches the source
+// and that the built-ins get seeded.
+func TestKubeRuntime(t *testing.T) {
+	env, why, err := kubetest.Start(t.Context(), agents.Namespace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Skip(t, why)
+	t.Cleanup(func() { _ = env.Stop() })
+	obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: "mine", Namespace: agents.Namespace},
+		Spec: v1alpha1.AIAgentConfigSpec{DisplayName: "Mine", MCPURL: "http://127.0.0.1:1/mcp"}}
+	if err := env.Client.Create(t.Context(), obj); err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(k string) string { return map[string]string{"LEADER_ELECT": "true"}[k] }
+	src, err := startKube(t.Context(), env.Config, getenv, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := src.Agents(t.Context())
+	if err != nil || len(list) != 1 || list[0].Name != "mine" || list[0].Spec.AuthenticationType != v1alpha1.AuthNone {
+		t.Fatalf("Agents = %+v, %v", list, err)
+	}
+	if err := startKubeController(t.Context(), src, kubeWiring{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		list, _ = src.Agents(t.Context())
+		if len(list) == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("built-ins not seeded: %d agents", len(list))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := startKubeController(t.Context(), agents.StaticSource(nil), kubeWiring{}); err != nil {
+		t.Fatalf("non-cluster source: %v", err)
+	}
+}

@@ -1,0 +1,70 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"net"
+	"syscall"
+
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/rancher/ai-agent/api/v1alpha1"
+	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/mcp"
+)
+
+// Status messages; the UI shows them to administrators.
+const (
+	MessageReady      = "AI Agent configuration successful"
+	MessageNeedsOAuth = "Needs OAuth2 authentication"
+	prefixFailed      = "Failed to load MCP tools: "
+	prefixConfig      = "Invalid configuration: "
+)
+
+// verdict is the outcome of one check of an agent.
+type verdict struct {
+	ready     bool
+	message   string
+	transient bool // retry with backoff
+}
+
+// judge turns a probe result into a verdict, as the Python controller did:
+// an OAUTH2 agent whose server answers 401 is ready (users sign in per chat).
+func judge(a agents.Agent, err error) verdict {
+	switch {
+	case err == nil:
+		return verdict{ready: true, message: MessageReady}
+	case a.Spec.AuthenticationType == v1alpha1.AuthOAuth2 && errors.Is(err, mcp.ErrUnauthorized):
+		return verdict{ready: true, message: MessageNeedsOAuth}
+	default:
+		return verdict{message: prefixFailed + err.Error(), transient: transient(err)}
+	}
+}
+
+// transient reports errors worth a quick retry: the server is not reachable
+// yet (starting, rolling, DNS not propagated) or timed out.
+func transient(err error) bool {
+	var nerr net.Error
+	var dns *net.DNSError
+	var op *net.OpError
+	return errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.As(err, &dns) || errors.As(err, &op) ||
+		(errors.As(err, &nerr) && nerr.Timeout())
+}
+
+// apply writes the verdict into status and reports whether anything changed;
+// lastTransitionTime moves only when the condition's status flips.
+func apply(st *v1alpha1.AIAgentConfigStatus, v verdict, generation int64) bool {
+	phase, cond, reason := v1alpha1.PhaseFailed, metav1.ConditionFalse, v1alpha1.ReasonConfigurationFailed
+	if v.ready {
+		phase, cond, reason = v1alpha1.PhaseReady, metav1.ConditionTrue, v1alpha1.ReasonConfigurationSucceeded
+	}
+	changed := st.Phase != phase
+	st.Phase = phase
+	return apimeta.SetStatusCondition(&st.Conditions, metav1.Condition{
+		Type: v1alpha1.ConditionReady, Status: cond, Reason: reason,
+		Message: v.message, ObservedGeneration: generation,
+	}) || changed
+}

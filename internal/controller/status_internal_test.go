@@ -1,0 +1,64 @@
+package controller
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"syscall"
+	"testing"
+
+	"github.com/rancher/ai-agent/api/v1alpha1"
+	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/mcp"
+)
+
+func TestJudge(t *testing.T) {
+	oauth := agents.Agent{Spec: v1alpha1.AIAgentConfigSpec{AuthenticationType: v1alpha1.AuthOAuth2}}
+	none := agents.Agent{Spec: v1alpha1.AIAgentConfigSpec{AuthenticationType: v1alpha1.AuthNone}}
+	unauth := fmt.Errorf("list: %w", &mcp.HTTPStatusError{StatusCode: 401})
+	refused := fmt.Errorf("connect: %w", &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED})
+	for _, tc := range []struct {
+		name      string
+		a         agents.Agent
+		err       error
+		ready     bool
+		message   string
+		transient bool
+	}{
+		{"ok", none, nil, true, MessageReady, false},
+		{"oauth 401", oauth, unauth, true, MessageNeedsOAuth, false},
+		{"none 401", none, unauth, false, prefixFailed + unauth.Error(), false},
+		{"refused", none, refused, false, prefixFailed + refused.Error(), true},
+		{"other", none, errors.New("bad json"), false, prefixFailed + "bad json", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := judge(tc.a, tc.err)
+			if v.ready != tc.ready || v.message != tc.message || v.transient != tc.transient {
+				t.Fatalf("judge = %+v", v)
+			}
+		})
+	}
+}
+
+func TestApplyWritesOnlyChanges(t *testing.T) {
+	var st v1alpha1.AIAgentConfigStatus
+	if !apply(&st, verdict{ready: true, message: MessageReady}, 1) {
+		t.Fatal("first status not a change")
+	}
+	first := st.Conditions[0].LastTransitionTime
+	if apply(&st, verdict{ready: true, message: MessageReady}, 1) {
+		t.Fatal("same verdict counted as a change")
+	}
+	if !apply(&st, verdict{ready: true, message: MessageReady}, 2) {
+		t.Fatal("new generation not a change")
+	}
+	if st.Conditions[0].LastTransitionTime != first {
+		t.Fatal("lastTransitionTime moved without a status flip")
+	}
+	if !apply(&st, verdict{message: "x"}, 2) || st.Phase != v1alpha1.PhaseFailed || st.Conditions[0].Reason != v1alpha1.ReasonConfigurationFailed {
+		t.Fatalf("failure not applied: %+v", st)
+	}
+	if len(st.Conditions) != 1 {
+		t.Fatalf("conditions = %+v", st.Conditions)
+	}
+}
