@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -41,6 +42,9 @@ type kubeRuntime struct {
 	cfg    *rest.Config
 	getenv func(string) string
 	log    *slog.Logger
+	// rancherHC trusts Rancher's CA (internal-cacerts) when it came from
+	// the cluster's settings.
+	rancherHC *http.Client
 }
 
 // kubeAgents reads the agents from the cluster (in cluster, or kubeconfig):
@@ -209,7 +213,9 @@ func kubeRoutes(src agents.Source, e env) (map[string]http.Handler, func(context
 		return routes, nil, nil
 	}
 	hc := &http.Client{Timeout: 10 * time.Second}
-	if e.InsecureSkipTLS {
+	if kr.rancherHC != nil {
+		hc = kr.rancherHC
+	} else if e.InsecureSkipTLS {
 		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // INSECURE_SKIP_TLS
 	}
 	f, err := rancher.NewAgentFilter(e.RancherURL, hc)
@@ -219,4 +225,38 @@ func kubeRoutes(src agents.Source, e env) (map[string]http.Handler, func(context
 	return routes, func(ctx context.Context, u agent.User, list []agents.Agent) ([]agents.Agent, error) {
 		return f.Filter(ctx, u.Token, list)
 	}, nil
+}
+
+// rancherFromCluster finds Rancher when RANCHER_URL is not set: the
+// internal-server-url setting, trusting the internal-cacerts CA (added to
+// the system pool). Only for a cluster source.
+func rancherFromCluster(ctx context.Context, src agents.Source, insecure bool) (string, *http.Client, error) {
+	kr, ok := src.(*kubeRuntime)
+	if !ok {
+		return "", nil, nil
+	}
+	c, err := client.New(kr.cfg, client.Options{})
+	if err != nil {
+		return "", nil, fmt.Errorf("kube client: %w", err)
+	}
+	url, ca, err := kube.RancherEndpoint(ctx, c)
+	if err != nil {
+		return "", nil, fmt.Errorf("set RANCHER_URL, or let the agent read Rancher's settings: %w", err)
+	}
+	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure} //nolint:gosec // INSECURE_SKIP_TLS
+	if len(ca) > 0 {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(ca) {
+			return "", nil, errors.New("rancher setting internal-cacerts holds no PEM certificate")
+		}
+		tlsCfg.RootCAs = pool
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = tlsCfg
+	kr.rancherHC = &http.Client{Timeout: 10 * time.Second, Transport: tr}
+	kr.log.Info("Rancher found from its settings", "url", url)
+	return url, kr.rancherHC, nil
 }

@@ -11,10 +11,14 @@ import (
 	"testing"
 	"time"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/agents"
@@ -167,3 +171,79 @@ func BenchmarkConnect20Agents(b *testing.B) {
 		c.ws.CloseNow()
 	}
 }
+
+// TestServeFindsRancherFromSettings: in a cluster without RANCHER_URL the
+// agent reads Rancher's internal-server-url setting (and trusts its
+// internal-cacerts CA).
+func TestServeFindsRancherFromSettings(t *testing.T) {
+	env, why, err := kubetest.Start(t.Context(), agents.Namespace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Skip(t, why)
+	t.Cleanup(func() { _ = env.Stop() })
+	settingsCRD := &apiextensionsv1.CustomResourceDefinition{
+		ObjectMeta: metav1.ObjectMeta{Name: "settings.management.cattle.io"},
+		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
+			Group: "management.cattle.io", Scope: apiextensionsv1.ClusterScoped,
+			Names: apiextensionsv1.CustomResourceDefinitionNames{Plural: "settings", Singular: "setting", Kind: "Setting", ListKind: "SettingList"},
+			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{Name: "v3", Served: true, Storage: true,
+				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{
+					Type: "object", XPreserveUnknownFields: ptrTrue()}}}},
+		},
+	}
+	c, err := client.New(env.Config, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := apiextensionsv1.AddToScheme(c.Scheme()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(t.Context(), settingsCRD); err != nil {
+		t.Fatal(err)
+	}
+	rancher := fakeRancherSteve(t, map[string][]string{"alice": {"cluster"}})
+	mcpSrv := httptest.NewServer(demo.Handler())
+	defer mcpSrv.Close()
+	obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: "cluster", Namespace: agents.Namespace},
+		Spec: v1alpha1.AIAgentConfigSpec{DisplayName: "Cluster", MCPURL: mcpSrv.URL + "/mcp"}}
+	if err := env.Client.Create(t.Context(), obj); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, kv := range [][2]string{{"internal-server-url", rancher.URL}, {"internal-cacerts", ""}} {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(schema.GroupVersionKind{Group: "management.cattle.io", Version: "v3", Kind: "Setting"})
+		u.SetName(kv[0])
+		u.Object["value"] = kv[1]
+		for err := c.Create(t.Context(), u); err != nil; err = c.Create(t.Context(), u) {
+			if time.Now().After(deadline) { // the new CRD takes a moment to serve
+				t.Fatal(err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	vars := map[string]string{"ACTIVE_LLM": "scripted", "STORAGE": "memory", "BUILTIN_MCP_URL": "http://127.0.0.1:1/mcp"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuf
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, []string{"--kubeconfig", writeKubeconfig(t, env.Config), "--listen", "127.0.0.1:0"},
+			func(k string) string { return vars[k] }, &out, &out)
+	}()
+	addr := waitFor(t, &out, regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`))
+	if !strings.Contains(out.String(), `"msg":"Rancher found from its settings","url":"`+rancher.URL+`"`) {
+		t.Fatalf("log:\n%s", out.String())
+	}
+	cl := dialWS(t, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok-alice")
+	if f := cl.read(); !strings.Contains(f, `"agents":[{"name":"cluster","status":"active"}]`) {
+		t.Fatalf("alice: %s", f)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ptrTrue() *bool { b := true; return &b }

@@ -57,10 +57,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	if e.RancherURL == "" && e.RancherAPIToken == "" {
-		return errors.New("RANCHER_URL is required to resolve users (or RANCHER_API_TOKEN with RANCHER_URL for development)")
+	var rancherHC *http.Client
+	if e.RancherURL == "" {
+		if e.RancherURL, rancherHC, err = rancherFromCluster(ctx, source, e.InsecureSkipTLS); err != nil {
+			return err
+		}
 	}
-	users := rancher.NewUserResolver(rancher.UserOptions{RancherURL: e.RancherURL, APIToken: e.RancherAPIToken, Logger: log})
+	if e.RancherURL == "" {
+		return errors.New("RANCHER_URL is required to resolve users (in a cluster it is read from Rancher's internal-server-url setting)")
+	}
+	users := rancher.NewUserResolver(rancher.UserOptions{RancherURL: e.RancherURL, APIToken: e.RancherAPIToken, Logger: log, HTTPClient: rancherHC})
 	var oauthKey []byte
 	if e.OAuthKey != "" {
 		if oauthKey, err = oauth.ParseKey(e.OAuthKey); err != nil {

@@ -1,0 +1,53 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Rancher settings the agent reads when RANCHER_URL is not set.
+const (
+	SettingServerURL = "internal-server-url"
+	SettingCACerts   = "internal-cacerts"
+)
+
+// ErrNoRancherURL is matched when the cluster names no Rancher URL.
+var ErrNoRancherURL = errors.New("the cluster has no internal-server-url setting")
+
+// RancherEndpoint reads Rancher's own URL and CA from its settings
+// (management.cattle.io/v3 Setting, cluster scoped): internal-server-url
+// and internal-cacerts. An empty CA means the system pool.
+func RancherEndpoint(ctx context.Context, c client.Reader) (url string, caPEM []byte, err error) {
+	url, err = setting(ctx, c, SettingServerURL)
+	if err != nil {
+		return "", nil, err
+	}
+	if url == "" {
+		return "", nil, ErrNoRancherURL
+	}
+	ca, err := setting(ctx, c, SettingCACerts)
+	if err != nil {
+		return "", nil, err
+	}
+	return strings.TrimRight(url, "/"), []byte(ca), nil
+}
+
+// setting returns a Setting's value, else its default.
+func setting(ctx context.Context, c client.Reader, name string) (string, error) {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(schema.GroupVersionKind{Group: "management.cattle.io", Version: "v3", Kind: "Setting"})
+	if err := c.Get(ctx, client.ObjectKey{Name: name}, u); err != nil {
+		return "", fmt.Errorf("rancher setting %s: %w", name, err)
+	}
+	if v, _, _ := unstructured.NestedString(u.Object, "value"); v != "" {
+		return v, nil
+	}
+	v, _, _ := unstructured.NestedString(u.Object, "default")
+	return v, nil
+}
