@@ -61,6 +61,9 @@ type loopResult struct {
 	Usage llm.Usage
 	// Handoff is set when the sink decided the answer was a routing choice.
 	Handoff string
+	// Paused holds the tool calls not run because the first one waits for
+	// the user's decision (human validation).
+	Paused []llm.ToolCall
 }
 
 // runLoop calls the model, runs tool calls, feeds results back, until the
@@ -110,6 +113,10 @@ func (s *Session) runLoop(ctx context.Context, spec loopSpec) (loopResult, error
 				return res, context.Cause(ctx)
 			}
 			out := spec.Exec(ctx, call)
+			if out.Role == rolePause {
+				res.Paused = calls[i:]
+				return res, nil
+			}
 			out.Role, out.ToolCallID = llm.RoleTool, call.ID
 			convo = append(convo, out)
 			res.New = append(res.New, out)

@@ -124,6 +124,11 @@ type Session struct {
 	mu        sync.Mutex
 	lastPick  string
 	pickCount int
+
+	// pend is a tool call waiting for the user's decision; pendingChecked
+	// is set once the store was searched for one (a pause survives a restart).
+	pend           *pending
+	pendingChecked bool
 }
 
 // Open loads each agent's tools (concurrently) for the user and returns the

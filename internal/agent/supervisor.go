@@ -80,7 +80,9 @@ func (s *Session) delegateExec(ts *turnState) toolExec {
 			Message: llm.Message{Role: llm.RoleUser, Content: args.Query}, UserInput: args.Query,
 			Agent: st.Name, CreatedAt: s.r.o.Now().UTC(),
 		}
+		ts.delegated = true
 		res, err := s.runAgent(ctx, ts, st, store.ChildThread(s.chatID, st.Name), in, false)
+		ts.delegated = false
 		_ = ts.em.Send(ctx, chat.SubagentEndFrame(st.Name, args.Query))
 		if err != nil {
 			if ctx.Err() != nil {

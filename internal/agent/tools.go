@@ -17,6 +17,10 @@ type turnState struct {
 	mcpResponses []json.RawMessage
 	// final is the streamed answer of the turn, for the UI-tools selection.
 	final string
+	// pause is set when a tool call waits for the user's decision.
+	pause *pause
+	// delegated is set while a supervisor's child runs: it cannot pause.
+	delegated bool
 }
 
 // modelTools converts an agent's MCP tools for the model.
@@ -41,23 +45,36 @@ func (s *Session) mcpExec(ts *turnState, st *agentState) toolExec {
 		if !hasTool(st, call.Name) {
 			return llm.Message{Content: fmt.Sprintf("Error: tool %q does not exist.", call.Name), IsError: true}
 		}
-		res, err := s.callMCP(ctx, ts, st, call)
-		if err != nil {
-			if ctx.Err() != nil {
-				return stoppedResults([]llm.ToolCall{call}, context.Cause(ctx))[0]
+		if needsConfirmation(st, call.Name) {
+			if ts.delegated {
+				return llm.Message{Content: fmt.Sprintf("Error: %s needs the user's confirmation; ask the user to select the %q agent and ask again.", call.Name, st.Name), IsError: true}
 			}
-			s.r.o.Logger.Warn("MCP tool call failed", "agent", st.Name, "tool", call.Name, "error", err)
-			return llm.Message{Content: "Error: " + err.Error(), IsError: true}
+			out, p := s.askConfirmation(ctx, ts, st, call)
+			ts.pause = p
+			return out
 		}
-		if len(res.UIContext) > 0 {
-			ts.mcpResponses = append(ts.mcpResponses, res.UIContext)
-			_ = ts.em.Send(ctx, chat.MCPResponseFrame(res.UIContext))
-		}
-		for _, link := range res.DocLinks {
-			_ = ts.em.Send(ctx, chat.DocLinkFrame(link))
-		}
-		return llm.Message{Content: res.ForModel, IsError: res.IsError}
+		return s.runTool(ctx, ts, st, call)
 	}
+}
+
+// runTool calls an MCP tool and shows its uiContext and doc links.
+func (s *Session) runTool(ctx context.Context, ts *turnState, st *agentState, call llm.ToolCall) llm.Message {
+	res, err := s.callMCP(ctx, ts, st, call)
+	if err != nil {
+		if ctx.Err() != nil {
+			return stoppedResults([]llm.ToolCall{call}, context.Cause(ctx))[0]
+		}
+		s.r.o.Logger.Warn("MCP tool call failed", "agent", st.Name, "tool", call.Name, "error", err)
+		return llm.Message{Content: "Error: " + err.Error(), IsError: true}
+	}
+	if len(res.UIContext) > 0 {
+		ts.mcpResponses = append(ts.mcpResponses, res.UIContext)
+		_ = ts.em.Send(ctx, chat.MCPResponseFrame(res.UIContext))
+	}
+	for _, link := range res.DocLinks {
+		_ = ts.em.Send(ctx, chat.DocLinkFrame(link))
+	}
+	return llm.Message{Content: res.ForModel, IsError: res.IsError}
 }
 
 // callMCP calls a tool; a 401/403 on an OAUTH2 agent asks the user to sign

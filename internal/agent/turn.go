@@ -58,6 +58,17 @@ func (s *Session) turn(ctx context.Context, ts *turnState, p chat.Prompt) error 
 		UserInput: input, Context: p.ContextMap(), Labels: p.Labels, Tags: p.Tags,
 		RequestID: uuid.NewString(), CreatedAt: s.r.o.Now().UTC(),
 	}
+	if !s.pendingChecked {
+		pd, err := s.findPending(ctx)
+		if err != nil {
+			return err
+		}
+		s.pend, s.pendingChecked = pd, true
+	}
+	if pd := s.pend; pd != nil {
+		s.pend = nil
+		return s.resume(ctx, ts, pd, user)
+	}
 	usable := s.usableAgents()
 	switch {
 	case len(usable) == 1:
@@ -117,6 +128,12 @@ func (s *Session) runAgent(ctx context.Context, ts *turnState, st *agentState, t
 		Sink: sink, Exec: s.mcpExec(ts, st),
 	})
 	s.save(thread, st.Name, user, res, ts)
+	if res.Paused != nil {
+		if err := s.savePause(thread, st.Name, user.RequestID, nil, res.Paused, ts); err != nil {
+			return res, err
+		}
+		s.pend = &pending{thread: thread, st: st, calls: res.Paused, stream: stream}
+	}
 	if stream {
 		ts.final = res.Final
 	}
@@ -148,21 +165,40 @@ func (s *Session) history(ctx context.Context, thread string) ([]llm.Message, er
 	if err != nil {
 		return nil, err
 	}
-	out := make([]llm.Message, len(msgs))
-	for i, m := range msgs {
-		out[i] = m.Message
+	out := make([]llm.Message, 0, len(msgs))
+	for _, m := range msgs {
+		if m.Role == store.RoleConfirmation {
+			continue // a human decision, not part of the model's conversation
+		}
+		out = append(out, m.Message)
 	}
 	return out, nil
 }
 
-// save stores a loop's messages. It runs even when the turn was stopped,
-// so it does not use the turn's context.
+// save stores the user message and a loop's messages. It runs even when
+// the turn was stopped, so it does not use the turn's context.
 func (s *Session) save(thread, agent string, user store.Message, res loopResult, ts *turnState) {
-	msgs := make([]store.Message, 0, 1+len(res.New))
-	msgs = append(msgs, user)
+	s.store(thread, append([]store.Message{user}, s.loopMessages(agent, user.RequestID, res, ts)...))
+}
+
+// saveLoop stores a loop's messages (a resumed turn has no user message).
+func (s *Session) saveLoop(thread, agent, requestID string, res loopResult, ts *turnState) {
+	s.store(thread, s.loopMessages(agent, requestID, res, ts))
+}
+
+func (s *Session) store(thread string, msgs []store.Message) {
+	if err := s.r.o.Store.Append(context.Background(), thread, msgs...); err != nil {
+		s.r.o.Logger.Error("saving messages failed", "thread", thread, "error", err)
+	}
+}
+
+// loopMessages converts a loop's new messages for the store; the final
+// answer carries the turn's usage and uiContext.
+func (s *Session) loopMessages(agent, requestID string, res loopResult, ts *turnState) []store.Message {
+	msgs := make([]store.Message, 0, len(res.New))
 	now := s.r.o.Now().UTC()
 	for i, m := range res.New {
-		sm := store.Message{Message: m, Agent: agent, RequestID: user.RequestID, CreatedAt: now}
+		sm := store.Message{Message: m, Agent: agent, RequestID: requestID, CreatedAt: now}
 		if i == len(res.New)-1 && m.Role == llm.RoleAssistant {
 			u := res.Usage
 			sm.Usage = &u
@@ -170,9 +206,7 @@ func (s *Session) save(thread, agent string, user store.Message, res loopResult,
 		}
 		msgs = append(msgs, sm)
 	}
-	if err := s.r.o.Store.Append(context.Background(), thread, msgs...); err != nil {
-		s.r.o.Logger.Error("saving messages failed", "thread", thread, "error", err)
-	}
+	return msgs
 }
 
 // saveSummary records a question and its final answer on the main thread.

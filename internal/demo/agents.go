@@ -14,6 +14,8 @@ func ClusterAgent(url string) agents.Agent {
 			Description:  "Answers questions about the demo cluster's pods, deployments and logs.",
 			SystemPrompt: "You are the Rancher AI assistant for a small demo cluster. Use the tools to answer.",
 			MCPURL:       url, AuthenticationType: v1alpha1.AuthNone,
+			// Changes to the cluster wait for the user's confirmation.
+			HumanValidationTools: []string{"scaleDeployment"},
 		},
 	}
 }

@@ -47,7 +47,7 @@ type AddInput struct {
 }
 
 // NewMCPServer returns the demo MCP server: listKubernetesResources,
-// getPodLogs and add. Results carry `llm` for the model and `uiContext`
+// getPodLogs, scaleDeployment (with its plan, for human validation) and add. Results carry `llm` for the model and `uiContext`
 // for the browser's resource buttons, as the Rancher MCP server does.
 func NewMCPServer() *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "demo-cluster", Version: "v1"}, nil)
@@ -59,6 +59,7 @@ func NewMCPServer() *mcp.Server {
 		Name:        "getPodLogs",
 		Description: "Get the last log lines of a pod in the demo cluster.",
 	}, podLogs)
+	addScale(s)
 	mcp.AddTool(s, &mcp.Tool{Name: "add", Description: "Add two numbers."},
 		func(_ context.Context, _ *mcp.CallToolRequest, in AddInput) (*mcp.CallToolResult, any, error) {
 			return text(fmt.Sprintf("The sum of %g and %g is %g.", in.A, in.B, in.A+in.B)), nil, nil

@@ -32,6 +32,13 @@ func Script(req llm.Request) llm.Entry {
 	if has(req.Tools, "addNote") {
 		return notesCall(firstLine(last.Content), prompt)
 	}
+	if has(req.Tools, "scaleDeployment") && strings.Contains(prompt, "scale") {
+		if m := scaleTo.FindStringSubmatch(prompt); m != nil {
+			var n int
+			fmt.Sscan(m[2], &n)
+			return call("scaleDeployment", map[string]any{"name": m[1], "namespace": namespaceIn(prompt), "replicas": n})
+		}
+	}
 	if has(req.Tools, "listKubernetesResources") {
 		if kind := kindIn(prompt); kind != "" {
 			return call("listKubernetesResources", map[string]any{"kind": kind, "namespace": namespaceIn(prompt)})
@@ -49,10 +56,13 @@ func Script(req llm.Request) llm.Entry {
 		}
 	}
 	return llm.TextEntry(chunks("I am the demo agent, played by a scripted model. Try \"list the pods in default\", " +
-		"\"show the logs of db-0\", \"add 4 and 5\", \"show my notes\" or \"remember to check db-0\".")...)
+		"\"show the logs of db-0\", \"scale web to 3\", \"add 4 and 5\", \"show my notes\" or \"remember to check db-0\".")...)
 }
 
-var numbers = regexp.MustCompile(`-?\d+(\.\d+)?`)
+var (
+	numbers = regexp.MustCompile(`-?\d+(\.\d+)?`)
+	scaleTo = regexp.MustCompile(`scale (?:deployment )?([a-z0-9-]+) to (\d+)`)
+)
 
 func has(tools []llm.Tool, name string) bool {
 	for _, t := range tools {
@@ -123,6 +133,9 @@ func notesCall(original, p string) llm.Entry {
 func summary(result string) string {
 	if strings.Contains(result, "CrashLoopBackOff") {
 		return "Here is what I found:\n\n" + result + "\n\n`db-0` is in CrashLoopBackOff; ask me for its logs."
+	}
+	if strings.HasPrefix(result, "Scaled deployment") {
+		return result
 	}
 	if strings.Contains(result, "notes") || strings.Contains(result, "note ") || strings.Contains(result, "signed in to the notes server") {
 		return result

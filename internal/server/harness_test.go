@@ -50,6 +50,10 @@ func startMath(t testing.TB) *mathServer {
 		func(_ context.Context, _ *sdk.CallToolRequest, in ab) (*sdk.CallToolResult, any, error) {
 			return text(fmt.Sprintf("sum is %g", in.A+in.B)), nil, nil
 		})
+	sdk.AddTool(s, &sdk.Tool{Name: "addPlan", Description: "What add would do."},
+		func(_ context.Context, _ *sdk.CallToolRequest, in ab) (*sdk.CallToolResult, any, error) {
+			return text(fmt.Sprintf(`[{"type":"create","resource":{"kind":"Sum","name":"s","namespace":"","cluster":"local"},"payload":{"a":%g,"b":%g}}]`, in.A, in.B)), nil, nil
+		})
 	sdk.AddTool(s, &sdk.Tool{Name: "listPods", Description: "List pods."},
 		func(_ context.Context, _ *sdk.CallToolRequest, _ struct{}) (*sdk.CallToolResult, any, error) {
 			return text(`{"llm":"2 pods: a, b","uiContext":[{"kind":"Pod","type":"pod","name":["a","b"],"namespace":"default","cluster":"local"}],"docLinks":["https://ranchermanager.docs.rancher.com/pods"]}`), nil, nil

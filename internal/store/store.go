@@ -51,7 +51,26 @@ type Message struct {
 	// MCPResponses are the uiContext payloads shown with this answer.
 	MCPResponses []json.RawMessage `json:"mcpResponses,omitempty"`
 	Usage        *llm.Usage        `json:"usage,omitempty"`
-	CreatedAt    time.Time         `json:"createdAt"`
+	// Confirmation is set on RoleConfirmation records: a tool call waiting
+	// for the user's decision (human validation), then the decision.
+	Confirmation *Confirmation `json:"confirmation,omitempty"`
+	CreatedAt    time.Time     `json:"createdAt"`
+}
+
+// RoleConfirmation marks a record that is not part of the model's
+// conversation: a human-validation request or its answer.
+const RoleConfirmation = "confirmation"
+
+// Confirmation is a human decision on a tool call.
+type Confirmation struct {
+	// Plan is what the user is asked to confirm (the <tool>Plan result).
+	Plan json.RawMessage `json:"plan,omitempty"`
+	// Pending are the tool calls not run yet, the first one awaiting the
+	// decision. Set on the request record.
+	Pending []llm.ToolCall `json:"pending,omitempty"`
+	// Answered and Confirmed are set on the answer record.
+	Answered  bool `json:"answered,omitempty"`
+	Confirmed bool `json:"confirmed,omitempty"`
 }
 
 // ChildThread is the thread id of a child agent's conversation in a chat.

@@ -46,6 +46,7 @@
     if ((p = tag(f, 'error')) !== null) { add('error', 'Error processing message: ' + JSON.parse(p).message); return; }
     if ((p = tag(f, 'auth-error')) !== null) { add('error', 'Authentication error: ' + JSON.parse(p).message); return; }
     if ((p = tag(f, 'mcp-response')) !== null) { return resources(JSON.parse(p)); }
+    if ((p = tag(f, 'confirmation-response')) !== null) { return confirm(JSON.parse(p)); }
     if ((p = tag(f, 'mcp-doclink')) !== null) { add('system', 'Source: ' + p); return; }
     if ((p = tag(f, 'agent-metadata')) !== null) { const m = JSON.parse(p); add('system', 'Agent: ' + m.agentName + (m.recommended ? ' (recommended)' : '')); return; }
     if ((p = tag(f, 'processing-subagent-start')) !== null) { const m = JSON.parse(p); add('system', m.name + ': ' + m.query.slice(0, 100)); return; }
@@ -61,6 +62,21 @@
       const b = document.createElement('button'); b.textContent = o.kind + ' ' + (o.namespace ? o.namespace + '/' : '') + n;
       d.appendChild(b);
     }
+  }
+
+  // Human validation: show what the tool would change; the answer resumes the turn.
+  function confirm(plan) {
+    const items = [].concat(plan).map((x) => x.type + ' ' + x.resource.kind + ' ' +
+      (x.resource.namespace ? x.resource.namespace + '/' : '') + x.resource.name +
+      (x.payload && x.payload.patched ? '\n' + x.payload.patched : ''));
+    const d = add('system', 'Confirm this change?\n' + items.join('\n') + '\n');
+    const answer = (yes) => () => {
+      d.textContent = yes ? 'Confirmed' : 'Canceled';
+      ws.send(JSON.stringify({ prompt: yes ? 'yes' : 'no', context: {}, tags: ['confirmation'] }));
+    };
+    const ok = document.createElement('button'); ok.textContent = 'Confirm'; ok.onclick = answer(true);
+    const no = document.createElement('button'); no.textContent = 'Cancel'; no.onclick = answer(false);
+    d.append(ok, no);
   }
 
   function authenticate(req) {

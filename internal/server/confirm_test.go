@@ -1,0 +1,67 @@
+package server_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/store"
+)
+
+func TestHumanValidationPausesAndResumes(t *testing.T) {
+	ms := startMath(t)
+	a := newAgent("math", ms.url())
+	a.Spec.HumanValidationTools = []string{"add"}
+	e := newEnv(t, a)
+	e.model.Push(call("add", `{"a":4,"b":5}`))
+	c := e.dial("/v1/ws/messages/hv-1", "tok-alice")
+	c.metadata()
+	c.send(prompt("add 4 and 5"))
+	plan := `[{"type":"create","resource":{"kind":"Sum","name":"s","namespace":"","cluster":"local"},"payload":{"a":4,"b":5}}]`
+	equalFrames(t, c.turn(), []string{"<message>", "<confirmation-response>" + plan + "</confirmation-response>", "</message>"})
+	// The model never saw the hidden plan tool, and add did not run yet.
+	for _, tl := range e.model.Requests()[0].Tools {
+		if tl.Name == "addPlan" {
+			t.Fatal("plan tool offered to the model")
+		}
+	}
+	c.ws.CloseNow()
+
+	// A new connection (as after a restart) finds the pause in the store;
+	// "yes" runs the tool and the conversation goes on.
+	e.model.Push(llm.TextEntry("It is 9."))
+	c2 := e.dial("/v1/ws/messages/hv-1", "tok-alice")
+	c2.metadata()
+	c2.send(`{"prompt":"yes","context":{},"tags":["confirmation"]}`)
+	equalFrames(t, c2.turn(), []string{"<message>", "It is 9.", "</message>"})
+	reqs := e.model.Requests()
+	equalFrames(t, msgs(reqs[1].Messages), []string{
+		"system: You are the math agent.", "user: add 4 and 5",
+		`assistant:  [call call_1 add {"a":4,"b":5}]`, "tool: sum is 9 (for call_1)",
+	})
+	thread, _ := e.store.Messages(context.Background(), "hv-1")
+	var answered bool
+	for _, m := range thread {
+		if m.Role == store.RoleConfirmation && m.Confirmation.Answered && m.Confirmation.Confirmed {
+			answered = true
+		}
+	}
+	if !answered {
+		t.Fatal("the decision is not recorded")
+	}
+
+	// Anything else cancels, without a model call.
+	e.model.Push(call("add", `{"a":1,"b":1}`))
+	c2.send(prompt("add 1 and 1"))
+	c2.turn()
+	n := len(e.model.Requests())
+	c2.send(`{"prompt":"no","context":{},"tags":["confirmation"]}`)
+	equalFrames(t, c2.turn(), []string{"<message>", "Previous tool canceled by the user.", "</message>"})
+	if len(e.model.Requests()) != n {
+		t.Fatal("the model was called after a cancel")
+	}
+	thread, _ = e.store.Messages(context.Background(), "hv-1")
+	if last := thread[len(thread)-2]; last.Role != "tool" || last.Content != "tool execution cancelled by the user" {
+		t.Fatalf("cancel result %+v", last)
+	}
+}
