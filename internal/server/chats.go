@@ -225,7 +225,7 @@ func (s *Server) chatMessages(w http.ResponseWriter, r *http.Request) {
 // are left out, as the Python agent's messages_history does.
 func historyRows(chatID string, msgs []store.Message) []map[string]any {
 	rows := []map[string]any{}
-	var final *store.Message
+	var final, asked *store.Message
 	flush := func() {
 		if final != nil {
 			rows = append(rows, agentRow(chatID, *final))
@@ -240,10 +240,28 @@ func historyRows(chatID string, msgs []store.Message) []map[string]any {
 			rows = append(rows, userRow(chatID, *m))
 		case m.Role == llm.RoleAssistant && m.Content != "" && len(m.ToolCalls) == 0:
 			final = m
+		case m.Role == store.RoleConfirmation && m.Confirmation != nil && !m.Confirmation.Answered:
+			flush()
+			asked = m
+			rows = append(rows, confirmationRow(chatID, *m))
+		case m.Role == store.RoleConfirmation && m.Confirmation != nil && asked != nil:
+			rows[len(rows)-1]["confirmation"] = m.Confirmation.Confirmed
+			asked = nil
 		}
 	}
 	flush()
 	return rows
+}
+
+// confirmationRow is a human-validation request as the UI shows it in
+// history: the message is exactly the <confirmation-response> tag, and
+// "confirmation" (set once answered) tells confirmed from cancelled.
+func confirmationRow(chatID string, m store.Message) map[string]any {
+	return map[string]any{
+		"chatId": chatID, "role": "agent", "agent": agentName(m),
+		"message":   "<confirmation-response>" + string(m.Confirmation.Plan) + "</confirmation-response>",
+		"createdAt": isoTime(m.CreatedAt),
+	}
 }
 
 func agentName(m store.Message) any {

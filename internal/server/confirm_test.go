@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"testing"
 
 	"github.com/rancher/ai-agent/internal/llm"
@@ -48,6 +50,20 @@ func TestHumanValidationPausesAndResumes(t *testing.T) {
 	}
 	if !answered {
 		t.Fatal("the decision is not recorded")
+	}
+
+	// History shows the request, answered.
+	req, _ := http.NewRequest(http.MethodGet, e.http.URL+"/v1/api/chats/hv-1/messages", nil)
+	req.Header.Set("Cookie", "R_SESS=tok-alice")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&rows)
+	resp.Body.Close()
+	if len(rows) != 3 || rows[1]["message"] != "<confirmation-response>"+plan+"</confirmation-response>" || rows[1]["confirmation"] != true || rows[2]["message"] != "It is 9." {
+		t.Fatalf("history %v", rows)
 	}
 
 	// Anything else cancels, without a model call.
