@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/llm/provider"
 	"github.com/rancher/ai-agent/internal/oauth"
 )
 
@@ -14,11 +15,11 @@ import (
 // the extra routes it serves. ACTIVE_LLM=scripted or --script plays back a
 // script and serves the mock's control API; any other value builds the
 // provider from the environment with the Python agent's rules
-// (llm.ConfigFromEnv); a missing or wrong setting gives llm.Unavailable,
+// (provider.ConfigFromEnv); a missing or wrong setting gives llm.Unavailable,
 // whose error names the variable to fix.
 func chooseModel(e env, getenv func(string) string, script string) (llm.Model, map[string]http.Handler, error) {
 	if script == "" && e.ActiveLLM != "scripted" {
-		m, _, err := llm.FromEnv(getenv)
+		m, _, err := provider.FromEnv(getenv)
 		if err != nil {
 			// Keep serving, so the UI can reach Settings: every chat shows
 			// the error in <chat-error> (and it is logged at start).
@@ -47,7 +48,7 @@ func chooseModel(e env, getenv func(string) string, script string) (llm.Model, m
 // goes through the outbound client that refuses link-local and metadata
 // addresses.
 func modelsRoutes(e env, log *slog.Logger) map[string]http.Handler {
-	return map[string]http.Handler{"GET /v1/api/llm/{provider}/models": llm.CatalogHandler(llm.CatalogOptions{
+	return map[string]http.Handler{"GET /v1/api/llm/{provider}/models": provider.CatalogHandler(provider.CatalogOptions{
 		Client: oauth.NewOutboundClient(oauth.OutboundOptions{InsecureSkipTLS: e.InsecureSkipTLS}),
 		Logger: log,
 	})}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/llm/provider"
 )
 
 func TestChooseModelReportsMissingSettingAtStart(t *testing.T) {
@@ -22,11 +23,11 @@ func TestChooseModelReportsMissingSettingAtStart(t *testing.T) {
 		}
 		return u.Err
 	}
-	if err := unavailable(); !errors.Is(err, llm.ErrModelNotConfigured) || !strings.Contains(err.Error(), "GEMINI_MODEL") {
+	if err := unavailable(); !errors.Is(err, provider.ErrModelNotConfigured) || !strings.Contains(err.Error(), "GEMINI_MODEL") {
 		t.Fatalf("err %v", err)
 	}
 	env["GEMINI_MODEL"] = "gemini-2.5-flash"
-	if err := unavailable(); !errors.Is(err, llm.ErrMissingSetting) || !strings.Contains(err.Error(), "GOOGLE_API_KEY") {
+	if err := unavailable(); !errors.Is(err, provider.ErrMissingSetting) || !strings.Contains(err.Error(), "GOOGLE_API_KEY") {
 		t.Fatalf("err %v", err)
 	}
 	env["GOOGLE_API_KEY"] = "k"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/llm/llmmock"
+	"github.com/rancher/ai-agent/internal/llm/provider"
 )
 
 // collect drains a stream into text chunks and tool calls.
@@ -40,7 +41,7 @@ func collect(t *testing.T, m llm.Model, req llm.Request) ([]string, []llm.ToolCa
 // TestEveryProviderAgainstMock drives each real provider client against the
 // mock: a tool-call entry, a text entry, and the empty-queue answer.
 func TestEveryProviderAgainstMock(t *testing.T) {
-	for _, p := range llm.Providers() {
+	for _, p := range provider.Providers() {
 		t.Run(p, func(t *testing.T) {
 			mock := llmmock.New()
 			srv := httptest.NewServer(mock)
@@ -49,7 +50,7 @@ func TestEveryProviderAgainstMock(t *testing.T) {
 				"ACTIVE_LLM": p, strings.ToUpper(strings.ReplaceAll(p, "-", "_")) + "_MODEL": "m-1",
 				"LLM_MOCK_ENABLED": "true", "LLM_MOCK_URL": srv.URL,
 			}
-			model, cfg, err := llm.FromEnv(func(k string) string { return env[k] })
+			model, cfg, err := provider.FromEnv(func(k string) string { return env[k] })
 			if err != nil {
 				t.Fatal(err)
 			}

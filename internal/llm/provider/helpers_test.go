@@ -1,4 +1,4 @@
-package llm
+package provider
 
 import (
 	"context"
@@ -11,17 +11,19 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rancher/ai-agent/internal/llm"
 )
 
 // result is a drained stream.
 type result struct {
 	text  []string
-	calls []ToolCall
-	usage *Usage
+	calls []llm.ToolCall
+	usage *llm.Usage
 	err   error
 }
 
-func drain(ctx context.Context, m Model, req Request) result {
+func drain(ctx context.Context, m llm.Model, req llm.Request) result {
 	var r result
 	for ev, err := range m.Stream(ctx, req) {
 		if err != nil {
@@ -116,16 +118,16 @@ func breakConn(t *testing.T, w http.ResponseWriter) {
 
 // conversation is the request every provider test sends: system prompt,
 // user question, an earlier tool call with its (failed) result, and a tool.
-func conversation() Request {
-	return Request{
+func conversation() llm.Request {
+	return llm.Request{
 		Model: "override-model",
-		Messages: []Message{
-			{Role: RoleSystem, Content: "You are helpful."},
-			{Role: RoleUser, Content: "1+2?"},
-			{Role: RoleAssistant, Content: "Let me add.", ToolCalls: []ToolCall{{ID: "c1", Name: "add", Arguments: json.RawMessage(`{"a":1,"b":2}`)}}},
-			{Role: RoleTool, ToolCallID: "c1", Content: "boom", IsError: true},
+		Messages: []llm.Message{
+			{Role: llm.RoleSystem, Content: "You are helpful."},
+			{Role: llm.RoleUser, Content: "1+2?"},
+			{Role: llm.RoleAssistant, Content: "Let me add.", ToolCalls: []llm.ToolCall{{ID: "c1", Name: "add", Arguments: json.RawMessage(`{"a":1,"b":2}`)}}},
+			{Role: llm.RoleTool, ToolCallID: "c1", Content: "boom", IsError: true},
 		},
-		Tools: []Tool{{Name: "add", Description: "Adds two numbers.", InputSchema: json.RawMessage(`{"type":"object","properties":{"a":{"type":"number"},"b":{"type":"number"}}}`)}},
+		Tools: []llm.Tool{{Name: "add", Description: "Adds two numbers.", InputSchema: json.RawMessage(`{"type":"object","properties":{"a":{"type":"number"},"b":{"type":"number"}}}`)}},
 	}
 }
 

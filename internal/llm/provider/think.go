@@ -1,6 +1,10 @@
-package llm
+package provider
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/rancher/ai-agent/internal/llm"
+)
 
 // thinker turns a provider's separate reasoning channel (Ollama "thinking",
 // Gemini thought parts, Bedrock reasoningContent) into the <think>…</think>
@@ -39,7 +43,7 @@ func (t *thinker) close() []string {
 
 // toolNames maps tool call ids to tool names, for providers whose tool
 // result refers to the tool by name (Ollama, Gemini).
-func toolNames(msgs []Message) map[string]string {
+func toolNames(msgs []llm.Message) map[string]string {
 	out := map[string]string{}
 	for _, m := range msgs {
 		for _, c := range m.ToolCalls {
@@ -70,7 +74,7 @@ func schemaObject(raw json.RawMessage) map[string]any {
 }
 
 // modelOf picks the per-request override or the configured default.
-func modelOf(req Request, def string) string {
+func modelOf(req llm.Request, def string) string {
 	if req.Model != "" {
 		return req.Model
 	}

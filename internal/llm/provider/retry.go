@@ -1,4 +1,4 @@
-package llm
+package provider
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"iter"
 	"math/rand/v2"
 	"time"
+
+	"github.com/rancher/ai-agent/internal/llm"
 )
 
 // RetryPolicy bounds retries of a call that failed before its first event.
@@ -55,9 +57,9 @@ func retryable(err error) bool {
 // withRetry runs attempt, retrying transient failures that happen before the
 // first event, and marks failures after it with ErrInterrupted. A cancelled
 // ctx ends the sequence with an error wrapping ctx's cause.
-func withRetry(ctx context.Context, p RetryPolicy, provider string, attempt func(context.Context) iter.Seq2[Event, error]) iter.Seq2[Event, error] {
+func withRetry(ctx context.Context, p RetryPolicy, provider string, attempt func(context.Context) iter.Seq2[llm.Event, error]) iter.Seq2[llm.Event, error] {
 	p = p.orDefault()
-	return func(yield func(Event, error) bool) {
+	return func(yield func(llm.Event, error) bool) {
 		for try := 1; ; try++ {
 			started := false
 			var failed error
@@ -75,22 +77,22 @@ func withRetry(ctx context.Context, p RetryPolicy, provider string, attempt func
 				return
 			}
 			if ctx.Err() != nil {
-				yield(Event{}, fmt.Errorf("%s: %w", provider, context.Cause(ctx)))
+				yield(llm.Event{}, fmt.Errorf("%s: %w", provider, context.Cause(ctx)))
 				return
 			}
 			if started {
-				yield(Event{}, fmt.Errorf("%w: %w", ErrInterrupted, failed))
+				yield(llm.Event{}, fmt.Errorf("%w: %w", ErrInterrupted, failed))
 				return
 			}
 			if !retryable(failed) || try >= p.Attempts {
-				yield(Event{}, failed)
+				yield(llm.Event{}, failed)
 				return
 			}
 			t := time.NewTimer(p.backoff(try))
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				yield(Event{}, fmt.Errorf("%s: %w", provider, context.Cause(ctx)))
+				yield(llm.Event{}, fmt.Errorf("%s: %w", provider, context.Cause(ctx)))
 				return
 			case <-t.C:
 			}

@@ -1,4 +1,4 @@
-package llm
+package provider
 
 import (
 	"bufio"
@@ -10,6 +10,8 @@ import (
 	"iter"
 	"net/http"
 	"strconv"
+
+	"github.com/rancher/ai-agent/internal/llm"
 )
 
 // ollama talks to Ollama's native /api/chat by hand: Ollama ships no Go
@@ -58,7 +60,7 @@ type ollamaChunk struct {
 	Error           string        `json:"error"`
 }
 
-func ollamaBody(req Request, model string) ollamaRequest {
+func ollamaBody(req llm.Request, model string) ollamaRequest {
 	names := toolNames(req.Messages)
 	out := ollamaRequest{Model: model, Stream: true, Messages: make([]ollamaMessage, 0, len(req.Messages))}
 	for _, m := range req.Messages {
@@ -69,7 +71,7 @@ func ollamaBody(req Request, model string) ollamaRequest {
 			tc.Function.Arguments, _ = json.Marshal(argsObject(c.Arguments))
 			om.ToolCalls = append(om.ToolCalls, tc)
 		}
-		if m.Role == RoleTool {
+		if m.Role == llm.RoleTool {
 			om.ToolName = names[m.ToolCallID]
 		}
 		out.Messages = append(out.Messages, om)
@@ -84,34 +86,34 @@ func ollamaBody(req Request, model string) ollamaRequest {
 }
 
 // Stream implements Model.
-func (o *ollama) Stream(ctx context.Context, req Request) iter.Seq2[Event, error] {
-	return withRetry(ctx, o.c.Retry, "ollama", func(ctx context.Context) iter.Seq2[Event, error] {
+func (o *ollama) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Event, error] {
+	return withRetry(ctx, o.c.Retry, "ollama", func(ctx context.Context) iter.Seq2[llm.Event, error] {
 		return o.once(ctx, req)
 	})
 }
 
-func (o *ollama) once(ctx context.Context, req Request) iter.Seq2[Event, error] {
-	return func(yield func(Event, error) bool) {
+func (o *ollama) once(ctx context.Context, req llm.Request) iter.Seq2[llm.Event, error] {
+	return func(yield func(llm.Event, error) bool) {
 		body, err := json.Marshal(ollamaBody(req, modelOf(req, o.c.Model)))
 		if err != nil {
-			yield(Event{}, fmt.Errorf("ollama: encode request: %w", err))
+			yield(llm.Event{}, fmt.Errorf("ollama: encode request: %w", err))
 			return
 		}
 		hr, err := http.NewRequestWithContext(ctx, http.MethodPost, o.c.BaseURL+"/api/chat", bytes.NewReader(body))
 		if err != nil {
-			yield(Event{}, fmt.Errorf("ollama: %w", err))
+			yield(llm.Event{}, fmt.Errorf("ollama: %w", err))
 			return
 		}
 		hr.Header.Set("Content-Type", "application/json")
 		hr.Header.Set("Accept", "application/x-ndjson")
 		resp, err := o.c.HTTPClient.Do(hr)
 		if err != nil {
-			yield(Event{}, fmt.Errorf("ollama: %w: %w", ErrProvider, err))
+			yield(llm.Event{}, fmt.Errorf("ollama: %w: %w", ErrProvider, err))
 			return
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			yield(Event{}, readAPIError("ollama", resp))
+			yield(llm.Event{}, readAPIError("ollama", resp))
 			return
 		}
 		var th thinker
@@ -125,15 +127,15 @@ func (o *ollama) once(ctx context.Context, req Request) iter.Seq2[Event, error] 
 			}
 			var ch ollamaChunk
 			if err := json.Unmarshal(line, &ch); err != nil {
-				yield(Event{}, fmt.Errorf("ollama: %w: bad stream line: %w", ErrProvider, err))
+				yield(llm.Event{}, fmt.Errorf("ollama: %w: bad stream line: %w", ErrProvider, err))
 				return
 			}
 			if ch.Error != "" {
-				yield(Event{}, fmt.Errorf("ollama: %w: %s", ErrProvider, truncate(ch.Error, 300)))
+				yield(llm.Event{}, fmt.Errorf("ollama: %w: %s", ErrProvider, truncate(ch.Error, 300)))
 				return
 			}
 			for _, p := range th.pieces(ch.Message.Thinking, ch.Message.Content) {
-				if !yield(Event{Text: p}, nil) {
+				if !yield(llm.Event{Text: p}, nil) {
 					return
 				}
 			}
@@ -147,25 +149,25 @@ func (o *ollama) once(ctx context.Context, req Request) iter.Seq2[Event, error] 
 				if len(args) == 0 || string(args) == "null" {
 					args = json.RawMessage(`{}`)
 				}
-				if !yield(Event{ToolCall: &ToolCall{ID: id, Name: tc.Function.Name, Arguments: args}}, nil) {
+				if !yield(llm.Event{ToolCall: &llm.ToolCall{ID: id, Name: tc.Function.Name, Arguments: args}}, nil) {
 					return
 				}
 			}
 			if ch.Done {
 				for _, p := range th.close() {
-					if !yield(Event{Text: p}, nil) {
+					if !yield(llm.Event{Text: p}, nil) {
 						return
 					}
 				}
-				yield(Event{Usage: &Usage{InputTokens: ch.PromptEvalCount, OutputTokens: ch.EvalCount}}, nil)
+				yield(llm.Event{Usage: &llm.Usage{InputTokens: ch.PromptEvalCount, OutputTokens: ch.EvalCount}}, nil)
 				return
 			}
 		}
 		if err := sc.Err(); err != nil {
-			yield(Event{}, fmt.Errorf("ollama: %w: %w", ErrProvider, err))
+			yield(llm.Event{}, fmt.Errorf("ollama: %w: %w", ErrProvider, err))
 			return
 		}
-		yield(Event{}, fmt.Errorf("ollama: %w: stream ended before done", ErrProvider))
+		yield(llm.Event{}, fmt.Errorf("ollama: %w: stream ended before done", ErrProvider))
 	}
 }
 

@@ -1,4 +1,4 @@
-package llm
+package provider
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"iter"
 	"strconv"
 	"strings"
+
+	"github.com/rancher/ai-agent/internal/llm"
 
 	"google.golang.org/genai"
 )
@@ -45,7 +47,7 @@ func newGemini(c Config) (*gemini, error) {
 // geminiContents maps our messages: system → SystemInstruction, assistant →
 // role "model" with functionCall parts, tool results → functionResponse parts
 // (consecutive ones in one user turn, as the API expects).
-func geminiContents(req Request, model string) ([]*genai.Content, *genai.GenerateContentConfig) {
+func geminiContents(req llm.Request, model string) ([]*genai.Content, *genai.GenerateContentConfig) {
 	names := toolNames(req.Messages)
 	cfg := &genai.GenerateContentConfig{}
 	var system []string
@@ -59,11 +61,11 @@ func geminiContents(req Request, model string) ([]*genai.Content, *genai.Generat
 	}
 	for _, m := range req.Messages {
 		switch m.Role {
-		case RoleSystem:
+		case llm.RoleSystem:
 			system = append(system, m.Content)
-		case RoleUser:
+		case llm.RoleUser:
 			add(genai.RoleUser, &genai.Part{Text: m.Content})
-		case RoleAssistant:
+		case llm.RoleAssistant:
 			c := &genai.Content{Role: genai.RoleModel}
 			if m.Content != "" {
 				c.Parts = append(c.Parts, &genai.Part{Text: m.Content})
@@ -75,7 +77,7 @@ func geminiContents(req Request, model string) ([]*genai.Content, *genai.Generat
 				c.Parts = []*genai.Part{{Text: ""}}
 			}
 			out = append(out, c)
-		case RoleTool:
+		case llm.RoleTool:
 			key := "output"
 			if m.IsError {
 				key = "error"
@@ -105,26 +107,26 @@ func geminiContents(req Request, model string) ([]*genai.Content, *genai.Generat
 }
 
 // Stream implements Model.
-func (g *gemini) Stream(ctx context.Context, req Request) iter.Seq2[Event, error] {
-	return withRetry(ctx, g.c.Retry, "gemini", func(ctx context.Context) iter.Seq2[Event, error] {
+func (g *gemini) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Event, error] {
+	return withRetry(ctx, g.c.Retry, "gemini", func(ctx context.Context) iter.Seq2[llm.Event, error] {
 		return g.once(ctx, req)
 	})
 }
 
-func (g *gemini) once(ctx context.Context, req Request) iter.Seq2[Event, error] {
-	return func(yield func(Event, error) bool) {
+func (g *gemini) once(ctx context.Context, req llm.Request) iter.Seq2[llm.Event, error] {
+	return func(yield func(llm.Event, error) bool) {
 		model := modelOf(req, g.c.Model)
 		contents, cfg := geminiContents(req, model)
 		var th thinker
-		var usage *Usage
+		var usage *llm.Usage
 		n := 0
 		for resp, err := range g.client.Models.GenerateContentStream(ctx, model, contents, cfg) {
 			if err != nil {
-				yield(Event{}, g.wrap(err))
+				yield(llm.Event{}, g.wrap(err))
 				return
 			}
 			if u := resp.UsageMetadata; u != nil {
-				usage = &Usage{InputTokens: int(u.PromptTokenCount), OutputTokens: int(u.CandidatesTokenCount + u.ThoughtsTokenCount)}
+				usage = &llm.Usage{InputTokens: int(u.PromptTokenCount), OutputTokens: int(u.CandidatesTokenCount + u.ThoughtsTokenCount)}
 			}
 			if len(resp.Candidates) == 0 || resp.Candidates[0].Content == nil {
 				continue
@@ -137,7 +139,7 @@ func (g *gemini) once(ctx context.Context, req Request) iter.Seq2[Event, error] 
 					pieces = th.pieces("", p.Text)
 				}
 				for _, s := range pieces {
-					if !yield(Event{Text: s}, nil) {
+					if !yield(llm.Event{Text: s}, nil) {
 						return
 					}
 				}
@@ -151,19 +153,19 @@ func (g *gemini) once(ctx context.Context, req Request) iter.Seq2[Event, error] 
 					if err != nil || fc.Args == nil {
 						args = []byte(`{}`)
 					}
-					if !yield(Event{ToolCall: &ToolCall{ID: id, Name: fc.Name, Arguments: args}}, nil) {
+					if !yield(llm.Event{ToolCall: &llm.ToolCall{ID: id, Name: fc.Name, Arguments: args}}, nil) {
 						return
 					}
 				}
 			}
 		}
 		for _, s := range th.close() {
-			if !yield(Event{Text: s}, nil) {
+			if !yield(llm.Event{Text: s}, nil) {
 				return
 			}
 		}
 		if usage != nil {
-			yield(Event{Usage: usage}, nil)
+			yield(llm.Event{Usage: usage}, nil)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package llm
+package provider
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/rancher/ai-agent/internal/llm"
 )
 
 // Provider names, as ACTIVE_LLM spells them.
@@ -128,7 +130,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 }
 
 // FromEnv builds the Model the environment selects (see ConfigFromEnv).
-func FromEnv(getenv func(string) string) (Model, Config, error) {
+func FromEnv(getenv func(string) string) (llm.Model, Config, error) {
 	c, err := ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, c, err
@@ -138,7 +140,7 @@ func FromEnv(getenv func(string) string) (Model, Config, error) {
 }
 
 // New builds the Model of c.Provider.
-func New(c Config) (Model, error) {
+func New(c Config) (llm.Model, error) {
 	if c.HTTPClient == nil {
 		c.HTTPClient = NewHTTPClient(c.IdleTimeout)
 	}

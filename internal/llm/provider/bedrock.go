@@ -1,4 +1,4 @@
-package llm
+package provider
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"iter"
 	"strings"
+
+	"github.com/rancher/ai-agent/internal/llm"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -49,7 +51,7 @@ func newBedrock(c Config) (*bedrock, error) {
 // bedrockInput maps our messages. Bedrock wants strictly alternating
 // user/assistant turns, so consecutive same-role messages (several tool
 // results, or a user message after tool results) are merged into one turn.
-func bedrockInput(req Request) ([]types.Message, []types.SystemContentBlock, *types.ToolConfiguration) {
+func bedrockInput(req llm.Request) ([]types.Message, []types.SystemContentBlock, *types.ToolConfiguration) {
 	var msgs []types.Message
 	var system []types.SystemContentBlock
 	add := func(role types.ConversationRole, blocks ...types.ContentBlock) {
@@ -64,15 +66,15 @@ func bedrockInput(req Request) ([]types.Message, []types.SystemContentBlock, *ty
 	}
 	for _, m := range req.Messages {
 		switch m.Role {
-		case RoleSystem:
+		case llm.RoleSystem:
 			if m.Content != "" {
 				system = append(system, &types.SystemContentBlockMemberText{Value: m.Content})
 			}
-		case RoleUser:
+		case llm.RoleUser:
 			if m.Content != "" {
 				add(types.ConversationRoleUser, &types.ContentBlockMemberText{Value: m.Content})
 			}
-		case RoleAssistant:
+		case llm.RoleAssistant:
 			var blocks []types.ContentBlock
 			if m.Content != "" {
 				blocks = append(blocks, &types.ContentBlockMemberText{Value: m.Content})
@@ -83,7 +85,7 @@ func bedrockInput(req Request) ([]types.Message, []types.SystemContentBlock, *ty
 				}})
 			}
 			add(types.ConversationRoleAssistant, blocks...)
-		case RoleTool:
+		case llm.RoleTool:
 			tr := types.ToolResultBlock{ToolUseId: aws.String(m.ToolCallID), Content: []types.ToolResultContentBlock{&types.ToolResultContentBlockMemberText{Value: m.Content}}}
 			if m.IsError {
 				tr.Status = types.ToolResultStatusError
@@ -106,8 +108,8 @@ func bedrockInput(req Request) ([]types.Message, []types.SystemContentBlock, *ty
 }
 
 // Stream implements Model.
-func (b *bedrock) Stream(ctx context.Context, req Request) iter.Seq2[Event, error] {
-	return withRetry(ctx, b.c.Retry, "bedrock", func(ctx context.Context) iter.Seq2[Event, error] {
+func (b *bedrock) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Event, error] {
+	return withRetry(ctx, b.c.Retry, "bedrock", func(ctx context.Context) iter.Seq2[llm.Event, error] {
 		if b.c.Mock {
 			return b.converse(ctx, req)
 		}
@@ -115,14 +117,14 @@ func (b *bedrock) Stream(ctx context.Context, req Request) iter.Seq2[Event, erro
 	})
 }
 
-func (b *bedrock) stream(ctx context.Context, req Request) iter.Seq2[Event, error] {
-	return func(yield func(Event, error) bool) {
+func (b *bedrock) stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Event, error] {
+	return func(yield func(llm.Event, error) bool) {
 		msgs, system, tools := bedrockInput(req)
 		out, err := b.client.ConverseStream(ctx, &bedrockruntime.ConverseStreamInput{
 			ModelId: aws.String(modelOf(req, b.c.Model)), Messages: msgs, System: system, ToolConfig: tools,
 		})
 		if err != nil {
-			yield(Event{}, b.wrap(err))
+			yield(llm.Event{}, b.wrap(err))
 			return
 		}
 		es := out.GetStream()
@@ -154,10 +156,10 @@ func (b *bedrock) stream(ctx context.Context, req Request) iter.Seq2[Event, erro
 					tc, err := pending.toolCall()
 					pending = nil
 					if err != nil {
-						yield(Event{}, fmt.Errorf("bedrock: %w: %w", ErrProvider, err))
+						yield(llm.Event{}, fmt.Errorf("bedrock: %w: %w", ErrProvider, err))
 						return
 					}
-					if !yield(Event{ToolCall: tc}, nil) {
+					if !yield(llm.Event{ToolCall: tc}, nil) {
 						return
 					}
 				}
@@ -165,28 +167,28 @@ func (b *bedrock) stream(ctx context.Context, req Request) iter.Seq2[Event, erro
 				if u := v.Value.Usage; u != nil {
 					pieces = append(pieces, th.close()...)
 					for _, p := range pieces {
-						if !yield(Event{Text: p}, nil) {
+						if !yield(llm.Event{Text: p}, nil) {
 							return
 						}
 					}
 					pieces = nil
-					if !yield(Event{Usage: &Usage{InputTokens: int(aws.ToInt32(u.InputTokens)), OutputTokens: int(aws.ToInt32(u.OutputTokens))}}, nil) {
+					if !yield(llm.Event{Usage: &llm.Usage{InputTokens: int(aws.ToInt32(u.InputTokens)), OutputTokens: int(aws.ToInt32(u.OutputTokens))}}, nil) {
 						return
 					}
 				}
 			}
 			for _, p := range pieces {
-				if !yield(Event{Text: p}, nil) {
+				if !yield(llm.Event{Text: p}, nil) {
 					return
 				}
 			}
 		}
 		if err := es.Err(); err != nil {
-			yield(Event{}, b.wrap(err))
+			yield(llm.Event{}, b.wrap(err))
 			return
 		}
 		for _, p := range th.close() {
-			if !yield(Event{Text: p}, nil) {
+			if !yield(llm.Event{Text: p}, nil) {
 				return
 			}
 		}
@@ -194,7 +196,7 @@ func (b *bedrock) stream(ctx context.Context, req Request) iter.Seq2[Event, erro
 }
 
 // toolCall checks and returns the accumulated call.
-func (p *pendingCall) toolCall() (*ToolCall, error) {
+func (p *pendingCall) toolCall() (*llm.ToolCall, error) {
 	args := json.RawMessage(strings.TrimSpace(string(p.args)))
 	if len(args) == 0 {
 		args = json.RawMessage(`{}`)
@@ -202,23 +204,23 @@ func (p *pendingCall) toolCall() (*ToolCall, error) {
 	if !json.Valid(args) {
 		return nil, fmt.Errorf("tool call %q has invalid JSON arguments", p.name)
 	}
-	return &ToolCall{ID: p.id, Name: p.name, Arguments: args}, nil
+	return &llm.ToolCall{ID: p.id, Name: p.name, Arguments: args}, nil
 }
 
 // converse is the non-streaming call used against rancher-ai-llm-mock.
-func (b *bedrock) converse(ctx context.Context, req Request) iter.Seq2[Event, error] {
-	return func(yield func(Event, error) bool) {
+func (b *bedrock) converse(ctx context.Context, req llm.Request) iter.Seq2[llm.Event, error] {
+	return func(yield func(llm.Event, error) bool) {
 		msgs, system, tools := bedrockInput(req)
 		out, err := b.client.Converse(ctx, &bedrockruntime.ConverseInput{
 			ModelId: aws.String(modelOf(req, b.c.Model)), Messages: msgs, System: system, ToolConfig: tools,
 		})
 		if err != nil {
-			yield(Event{}, b.wrap(err))
+			yield(llm.Event{}, b.wrap(err))
 			return
 		}
 		if m, ok := out.Output.(*types.ConverseOutputMemberMessage); ok {
 			for _, blk := range m.Value.Content {
-				var ev Event
+				var ev llm.Event
 				switch v := blk.(type) {
 				case *types.ContentBlockMemberText:
 					ev.Text = v.Value
@@ -231,7 +233,7 @@ func (b *bedrock) converse(ctx context.Context, req Request) iter.Seq2[Event, er
 							args = raw
 						}
 					}
-					ev.ToolCall = &ToolCall{ID: aws.ToString(v.Value.ToolUseId), Name: aws.ToString(v.Value.Name), Arguments: args}
+					ev.ToolCall = &llm.ToolCall{ID: aws.ToString(v.Value.ToolUseId), Name: aws.ToString(v.Value.Name), Arguments: args}
 				}
 				if (ev.Text != "" || ev.ToolCall != nil) && !yield(ev, nil) {
 					return
@@ -239,7 +241,7 @@ func (b *bedrock) converse(ctx context.Context, req Request) iter.Seq2[Event, er
 			}
 		}
 		if u := out.Usage; u != nil {
-			yield(Event{Usage: &Usage{InputTokens: int(aws.ToInt32(u.InputTokens)), OutputTokens: int(aws.ToInt32(u.OutputTokens))}}, nil)
+			yield(llm.Event{Usage: &llm.Usage{InputTokens: int(aws.ToInt32(u.InputTokens)), OutputTokens: int(aws.ToInt32(u.OutputTokens))}}, nil)
 		}
 	}
 }

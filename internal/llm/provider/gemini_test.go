@@ -1,10 +1,12 @@
-package llm
+package provider
 
 import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/rancher/ai-agent/internal/llm"
 )
 
 // Gemini API streamGenerateContent?alt=sse (REST reference): SSE data lines
@@ -41,7 +43,7 @@ func TestGeminiRequestAndStream(t *testing.T) {
 	if len(r.calls) != 1 || r.calls[0].Name != "add" || string(r.calls[0].Arguments) != `{"a":1,"b":2}` {
 		t.Fatalf("calls %+v", r.calls)
 	}
-	if r.usage == nil || *r.usage != (Usage{InputTokens: 30, OutputTokens: 7}) {
+	if r.usage == nil || *r.usage != (llm.Usage{InputTokens: 30, OutputTokens: 7}) {
 		t.Fatalf("usage %+v", r.usage)
 	}
 	reqs := rec.all()
@@ -88,7 +90,7 @@ func TestGeminiErrors(t *testing.T) {
 		}))
 		defer srv.Close()
 		m, _ := New(Config{Provider: ProviderGemini, Model: "gemini-2.5-pro", APIKey: "k", BaseURL: srv.URL, Retry: fastRetry()})
-		r := drain(testCtx(t), m, Request{Messages: []Message{{Role: RoleUser, Content: "hi"}}})
+		r := drain(testCtx(t), m, llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}})
 		var ae *APIError
 		if !errors.As(r.err, &ae) || ae.Status != 400 || ae.Message != "API key not valid." || len(rec.all()) != 2 {
 			t.Fatalf("err %v after %d calls", r.err, len(rec.all()))
@@ -102,7 +104,7 @@ func TestGeminiErrors(t *testing.T) {
 		}))
 		defer srv.Close()
 		m, _ := New(Config{Provider: ProviderGemini, Model: "gemini-2.5-pro", APIKey: "k", BaseURL: srv.URL, Retry: fastRetry()})
-		r := drain(testCtx(t), m, Request{Messages: []Message{{Role: RoleUser, Content: "hi"}}})
+		r := drain(testCtx(t), m, llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}})
 		if joined(r) != "par" || !errors.Is(r.err, ErrInterrupted) {
 			t.Fatalf("text %q err %v", r.text, r.err)
 		}

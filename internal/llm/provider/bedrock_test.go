@@ -1,4 +1,4 @@
-package llm
+package provider
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/rancher/ai-agent/internal/llm"
 
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 )
@@ -76,7 +78,7 @@ func TestBedrockRequestAndStream(t *testing.T) {
 	if len(r.calls) != 1 || r.calls[0].ID != "tu_1" || string(r.calls[0].Arguments) != `{"a":1,"b":2}` {
 		t.Fatalf("calls %+v", r.calls)
 	}
-	if r.usage == nil || *r.usage != (Usage{InputTokens: 40, OutputTokens: 11}) {
+	if r.usage == nil || *r.usage != (llm.Usage{InputTokens: 40, OutputTokens: 11}) {
 		t.Fatalf("usage %+v", r.usage)
 	}
 	q := rec.all()[0]
@@ -111,7 +113,7 @@ func TestBedrockErrors(t *testing.T) {
 		}))
 		defer srv.Close()
 		m, _ := New(Config{Provider: ProviderBedrock, Model: "x", Region: "us-east-1", APIKey: "k", BaseURL: srv.URL, Retry: fastRetry()})
-		r := drain(testCtx(t), m, Request{Messages: []Message{{Role: RoleUser, Content: "hi"}}})
+		r := drain(testCtx(t), m, llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}})
 		if r.err != nil || joined(r) != "ok" || len(rec.all()) != 2 {
 			t.Fatalf("err %v text %q after %d", r.err, r.text, len(rec.all()))
 		}
@@ -126,7 +128,7 @@ func TestBedrockErrors(t *testing.T) {
 		}))
 		defer srv.Close()
 		m, _ := New(Config{Provider: ProviderBedrock, Model: "x", Region: "us-east-1", APIKey: "br-secret", BaseURL: srv.URL, Retry: fastRetry()})
-		r := drain(testCtx(t), m, Request{Messages: []Message{{Role: RoleUser, Content: "hi"}}})
+		r := drain(testCtx(t), m, llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}})
 		var ae *APIError
 		if !errors.As(r.err, &ae) || ae.Status != 403 || len(rec.all()) != 1 || bytes.Contains([]byte(r.err.Error()), []byte("br-secret")) {
 			t.Fatalf("err %v after %d", r.err, len(rec.all()))
@@ -140,7 +142,7 @@ func TestBedrockErrors(t *testing.T) {
 		)
 		defer srv.Close()
 		m, _ := New(Config{Provider: ProviderBedrock, Model: "x", Region: "us-east-1", APIKey: "k", BaseURL: srv.URL, Retry: fastRetry()})
-		r := drain(testCtx(t), m, Request{Messages: []Message{{Role: RoleUser, Content: "hi"}}})
+		r := drain(testCtx(t), m, llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}})
 		if joined(r) != "par" || !errors.Is(r.err, ErrInterrupted) || !errors.Is(r.err, ErrProvider) {
 			t.Fatalf("text %q err %v", r.text, r.err)
 		}
@@ -150,7 +152,7 @@ func TestBedrockErrors(t *testing.T) {
 		srv := bedrockFake(t, &rec, event(t, "event", "contentBlockDelta", `{"contentBlockIndex":0,"delta":{"text":"par"}}`), nil)
 		defer srv.Close()
 		m, _ := New(Config{Provider: ProviderBedrock, Model: "x", Region: "us-east-1", APIKey: "k", BaseURL: srv.URL, Retry: fastRetry()})
-		r := drain(testCtx(t), m, Request{Messages: []Message{{Role: RoleUser, Content: "hi"}}})
+		r := drain(testCtx(t), m, llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}})
 		if joined(r) != "par" || !errors.Is(r.err, ErrInterrupted) {
 			t.Fatalf("text %q err %v", r.text, r.err)
 		}

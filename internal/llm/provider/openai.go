@@ -1,4 +1,4 @@
-package llm
+package provider
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"iter"
 	"sort"
+
+	"github.com/rancher/ai-agent/internal/llm"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
@@ -37,20 +39,20 @@ func newOpenAI(c Config) (*openAI, error) {
 	return &openAI{c: c, client: openai.NewClient(opts...)}, nil
 }
 
-func openAIParams(req Request, model string) openai.ChatCompletionNewParams {
+func openAIParams(req llm.Request, model string) openai.ChatCompletionNewParams {
 	p := openai.ChatCompletionNewParams{
 		Model:         shared.ChatModel(model),
 		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
 	}
 	for _, m := range req.Messages {
 		switch m.Role {
-		case RoleSystem:
+		case llm.RoleSystem:
 			p.Messages = append(p.Messages, openai.SystemMessage(m.Content))
-		case RoleUser:
+		case llm.RoleUser:
 			p.Messages = append(p.Messages, openai.UserMessage(m.Content))
-		case RoleTool:
+		case llm.RoleTool:
 			p.Messages = append(p.Messages, openai.ToolMessage(m.Content, m.ToolCallID))
-		case RoleAssistant:
+		case llm.RoleAssistant:
 			a := openai.ChatCompletionAssistantMessageParam{}
 			if m.Content != "" || len(m.ToolCalls) == 0 {
 				a.Content.OfString = openai.String(m.Content)
@@ -78,8 +80,8 @@ func openAIParams(req Request, model string) openai.ChatCompletionNewParams {
 }
 
 // Stream implements Model.
-func (o *openAI) Stream(ctx context.Context, req Request) iter.Seq2[Event, error] {
-	return withRetry(ctx, o.c.Retry, o.c.Provider, func(ctx context.Context) iter.Seq2[Event, error] {
+func (o *openAI) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Event, error] {
+	return withRetry(ctx, o.c.Retry, o.c.Provider, func(ctx context.Context) iter.Seq2[llm.Event, error] {
 		return o.once(ctx, req)
 	})
 }
@@ -91,20 +93,20 @@ type pendingCall struct {
 	args     []byte
 }
 
-func (o *openAI) once(ctx context.Context, req Request) iter.Seq2[Event, error] {
-	return func(yield func(Event, error) bool) {
+func (o *openAI) once(ctx context.Context, req llm.Request) iter.Seq2[llm.Event, error] {
+	return func(yield func(llm.Event, error) bool) {
 		stream := o.client.Chat.Completions.NewStreaming(ctx, openAIParams(req, modelOf(req, o.c.Model)))
 		defer stream.Close()
 		calls := map[int64]*pendingCall{}
-		var usage *Usage
+		var usage *llm.Usage
 		for stream.Next() {
 			ch := stream.Current()
 			if ch.JSON.Usage.Valid() && (ch.Usage.PromptTokens > 0 || ch.Usage.CompletionTokens > 0) {
-				usage = &Usage{InputTokens: int(ch.Usage.PromptTokens), OutputTokens: int(ch.Usage.CompletionTokens)}
+				usage = &llm.Usage{InputTokens: int(ch.Usage.PromptTokens), OutputTokens: int(ch.Usage.CompletionTokens)}
 			}
 			for _, choice := range ch.Choices {
 				if d := choice.Delta.Content; d != "" {
-					if !yield(Event{Text: d}, nil) {
+					if !yield(llm.Event{Text: d}, nil) {
 						return
 					}
 				}
@@ -125,7 +127,7 @@ func (o *openAI) once(ctx context.Context, req Request) iter.Seq2[Event, error] 
 			}
 		}
 		if err := stream.Err(); err != nil {
-			yield(Event{}, o.wrap(err))
+			yield(llm.Event{}, o.wrap(err))
 			return
 		}
 		idx := make([]int64, 0, len(calls))
@@ -139,15 +141,15 @@ func (o *openAI) once(ctx context.Context, req Request) iter.Seq2[Event, error] 
 			if len(args) == 0 {
 				args = json.RawMessage(`{}`)
 			} else if !json.Valid(args) {
-				yield(Event{}, fmt.Errorf("%s: %w: tool call %q has invalid JSON arguments", o.c.Provider, ErrProvider, pc.name))
+				yield(llm.Event{}, fmt.Errorf("%s: %w: tool call %q has invalid JSON arguments", o.c.Provider, ErrProvider, pc.name))
 				return
 			}
-			if !yield(Event{ToolCall: &ToolCall{ID: pc.id, Name: pc.name, Arguments: args}}, nil) {
+			if !yield(llm.Event{ToolCall: &llm.ToolCall{ID: pc.id, Name: pc.name, Arguments: args}}, nil) {
 				return
 			}
 		}
 		if usage != nil {
-			yield(Event{Usage: usage}, nil)
+			yield(llm.Event{Usage: usage}, nil)
 		}
 	}
 }

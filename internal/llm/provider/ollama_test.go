@@ -1,4 +1,4 @@
-package llm
+package provider
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/rancher/ai-agent/internal/llm"
 )
 
 // Ollama's /api/chat (docs/api.md): NDJSON chunks {message, done}; tool
@@ -37,7 +39,7 @@ func TestOllamaRequestAndStream(t *testing.T) {
 	if len(r.calls) != 1 || r.calls[0].Name != "add" || string(r.calls[0].Arguments) != `{"a":1,"b":2}` || r.calls[0].ID == "" {
 		t.Fatalf("calls %+v", r.calls)
 	}
-	if r.usage == nil || *r.usage != (Usage{InputTokens: 12, OutputTokens: 7}) {
+	if r.usage == nil || *r.usage != (llm.Usage{InputTokens: 12, OutputTokens: 7}) {
 		t.Fatalf("usage %+v", r.usage)
 	}
 	reqs := rec.all()
@@ -68,7 +70,7 @@ func TestOllamaErrors(t *testing.T) {
 		}))
 		defer srv.Close()
 		m, _ := New(Config{Provider: ProviderOllama, Model: "m", BaseURL: srv.URL, Retry: fastRetry()})
-		r := drain(testCtx(t), m, Request{Messages: []Message{{Role: RoleUser, Content: "hi"}}})
+		r := drain(testCtx(t), m, llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}})
 		if r.err != nil || joined(r) != "ok" || len(rec.all()) != 2 {
 			t.Fatalf("err %v text %q calls %d", r.err, r.text, len(rec.all()))
 		}
@@ -82,7 +84,7 @@ func TestOllamaErrors(t *testing.T) {
 		}))
 		defer srv.Close()
 		m, _ := New(Config{Provider: ProviderOllama, Model: "m", BaseURL: srv.URL, Retry: fastRetry()})
-		r := drain(testCtx(t), m, Request{})
+		r := drain(testCtx(t), m, llm.Request{})
 		var ae *APIError
 		if !errors.As(r.err, &ae) || ae.Status != 404 || ae.Message == "" || !errors.Is(r.err, ErrProvider) || len(rec.all()) != 1 {
 			t.Fatalf("err %v, %d calls", r.err, len(rec.all()))
@@ -95,7 +97,7 @@ func TestOllamaErrors(t *testing.T) {
 		}))
 		defer srv.Close()
 		m, _ := New(Config{Provider: ProviderOllama, Model: "m", BaseURL: srv.URL, Retry: fastRetry()})
-		r := drain(testCtx(t), m, Request{})
+		r := drain(testCtx(t), m, llm.Request{})
 		if joined(r) != "par" || !errors.Is(r.err, ErrInterrupted) || !errors.Is(r.err, ErrProvider) {
 			t.Fatalf("text %q err %v", r.text, r.err)
 		}
@@ -107,7 +109,7 @@ func TestOllamaErrors(t *testing.T) {
 		}))
 		defer srv.Close()
 		m, _ := New(Config{Provider: ProviderOllama, Model: "m", BaseURL: srv.URL, Retry: fastRetry()})
-		r := drain(testCtx(t), m, Request{})
+		r := drain(testCtx(t), m, llm.Request{})
 		if joined(r) != "par" || !errors.Is(r.err, ErrInterrupted) {
 			t.Fatalf("text %q err %v", r.text, r.err)
 		}
@@ -127,7 +129,7 @@ func TestOllamaErrors(t *testing.T) {
 		ctx, cancel := context.WithCancel(testCtx(t))
 		defer cancel()
 		var err error
-		for ev, e := range m.Stream(ctx, Request{}) {
+		for ev, e := range m.Stream(ctx, llm.Request{}) {
 			if ev.Text == "par" {
 				cancel()
 			}

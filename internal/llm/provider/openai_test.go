@@ -1,4 +1,4 @@
-package llm
+package provider
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/rancher/ai-agent/internal/llm"
 )
 
 // OpenAI Chat Completions streaming (API reference, "The chat completion
@@ -47,7 +49,7 @@ func TestOpenAIRequestAndStream(t *testing.T) {
 			if len(r.calls) != 1 || r.calls[0].ID != "call_9" || r.calls[0].Name != "add" || string(r.calls[0].Arguments) != `{"a":1,"b":2}` {
 				t.Fatalf("calls %+v", r.calls)
 			}
-			if r.usage == nil || *r.usage != (Usage{InputTokens: 20, OutputTokens: 9}) {
+			if r.usage == nil || *r.usage != (llm.Usage{InputTokens: 20, OutputTokens: 9}) {
 				t.Fatalf("usage %+v", r.usage)
 			}
 		})
@@ -88,7 +90,7 @@ func TestOpenAIErrors(t *testing.T) {
 		}))
 		defer srv.Close()
 		m, _ := New(Config{Provider: ProviderOpenAI, Model: "gpt-4o", APIKey: "sk-secret", BaseURL: srv.URL, Retry: fastRetry()})
-		r := drain(testCtx(t), m, Request{Messages: []Message{{Role: RoleUser, Content: "hi"}}})
+		r := drain(testCtx(t), m, llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}})
 		var ae *APIError
 		if !errors.As(r.err, &ae) || ae.Status != 401 || len(rec.all()) != 2 {
 			t.Fatalf("err %v after %d calls", r.err, len(rec.all()))
@@ -105,7 +107,7 @@ func TestOpenAIErrors(t *testing.T) {
 		}))
 		defer srv.Close()
 		m, _ := New(Config{Provider: ProviderOpenAI, Model: "gpt-4o", APIKey: "k", BaseURL: srv.URL, Retry: fastRetry()})
-		r := drain(testCtx(t), m, Request{})
+		r := drain(testCtx(t), m, llm.Request{})
 		if joined(r) != "par" || !errors.Is(r.err, ErrInterrupted) {
 			t.Fatalf("text %q err %v", r.text, r.err)
 		}
@@ -118,7 +120,7 @@ func TestOpenAIErrors(t *testing.T) {
 		}))
 		defer srv.Close()
 		m, _ := New(Config{Provider: ProviderOpenAI, Model: "gpt-4o", APIKey: "k", BaseURL: srv.URL, Retry: fastRetry()})
-		r := drain(testCtx(t), m, Request{})
+		r := drain(testCtx(t), m, llm.Request{})
 		if joined(r) != "par" || !errors.Is(r.err, ErrInterrupted) {
 			t.Fatalf("text %q err %v", r.text, r.err)
 		}

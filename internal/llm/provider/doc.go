@@ -1,0 +1,8 @@
+// Package provider holds the model providers of the Python agent behind
+// llm.Model: ollama (native /api/chat), openai and generic-openai
+// (openai-go), gemini (genai) and bedrock (aws-sdk-go-v2 Converse), chosen
+// from the environment (ACTIVE_LLM, <PROVIDER>_MODEL, mock mode) as the
+// Python agent chooses them, plus the model catalog endpoint. They live
+// apart from package llm so that the core types do not pull the providers'
+// SDKs into every package that speaks of messages.
+package provider
