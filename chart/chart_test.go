@@ -5,7 +5,6 @@ package chart_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -30,20 +29,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	var err error
-	env, skipWhy, err = kubetest.Start(context.Background(), agents.Namespace)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if skipWhy != "" {
-		fmt.Fprintln(os.Stderr, "!!!!!!!! "+skipWhy)
-	}
-	code := m.Run()
-	if env != nil {
-		_ = env.Stop()
-	}
-	os.Exit(code)
+	kubetest.Main(m, agents.Namespace, func(e *kubetest.Env, why string) { env, skipWhy = e, why })
 }
 
 // render runs helm template with the given --set values.

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -91,15 +89,7 @@ func TestServeFromTheCluster(t *testing.T) {
 	rancher := fakeRancherSteve(t, map[string][]string{"alice": {"cluster", "late"}, "bob": {}})
 	vars := map[string]string{"RANCHER_URL": rancher.URL, "ACTIVE_LLM": "scripted", "STORAGE": "memory",
 		"BUILTIN_MCP_URL": "http://127.0.0.1:1/mcp"}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out syncBuf
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, []string{"--kubeconfig", writeKubeconfig(t, env.Config), "--listen", "127.0.0.1:0"},
-			func(k string) string { return vars[k] }, &out, &out)
-	}()
-	addr := waitFor(t, &out, regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`))
+	addr, _, stop := runServe(t, []string{"--kubeconfig", writeKubeconfig(t, env.Config)}, func(k string) string { return vars[k] })
 
 	c := dialWS(t, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok-alice")
 	if f := c.read(); !strings.Contains(f, `"agents":[{"name":"cluster","status":"active"}]`) {
@@ -122,10 +112,7 @@ func TestServeFromTheCluster(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 }
 
 // BenchmarkConnect20Agents measures a WebSocket connect to <chat-metadata>
@@ -154,14 +141,7 @@ func BenchmarkConnect20Agents(b *testing.B) {
 	rancher := fakeRancherSteve(b, map[string][]string{"alice": names})
 	vars := map[string]string{"RANCHER_URL": rancher.URL, "ACTIVE_LLM": "scripted", "STORAGE": "memory",
 		"BUILTIN_MCP_URL": "http://127.0.0.1:1/mcp"}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out syncBuf
-	go func() {
-		_ = serve(ctx, []string{"--kubeconfig", writeKubeconfig(b, env.Config), "--listen", "127.0.0.1:0"},
-			func(k string) string { return vars[k] }, &out, &out)
-	}()
-	addr := waitFor(b, &out, regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`))
+	addr, _, _ := runServe(b, []string{"--kubeconfig", writeKubeconfig(b, env.Config)}, func(k string) string { return vars[k] })
 	b.ResetTimer()
 	for b.Loop() {
 		c := dialWS(b, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok-alice")
@@ -224,15 +204,7 @@ func TestServeFindsRancherFromSettings(t *testing.T) {
 		}
 	}
 	vars := map[string]string{"ACTIVE_LLM": "scripted", "STORAGE": "memory", "BUILTIN_MCP_URL": "http://127.0.0.1:1/mcp"}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out syncBuf
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, []string{"--kubeconfig", writeKubeconfig(t, env.Config), "--listen", "127.0.0.1:0"},
-			func(k string) string { return vars[k] }, &out, &out)
-	}()
-	addr := waitFor(t, &out, regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`))
+	addr, out, stop := runServe(t, []string{"--kubeconfig", writeKubeconfig(t, env.Config)}, func(k string) string { return vars[k] })
 	if !strings.Contains(out.String(), `"msg":"Rancher found from its settings","url":"`+rancher.URL+`"`) {
 		t.Fatalf("log:\n%s", out.String())
 	}
@@ -240,10 +212,7 @@ func TestServeFindsRancherFromSettings(t *testing.T) {
 	if f := cl.read(); !strings.Contains(f, `"agents":[{"name":"cluster","status":"active"}]`) {
 		t.Fatalf("alice: %s", f)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 }
 
 func ptrTrue() *bool { b := true; return &b }

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -56,19 +54,7 @@ spec:
 		"RANCHER_URL": rancher.URL, "ACTIVE_LLM": provider, "LOG_LEVEL": "debug", "STORAGE": "memory",
 		"OLLAMA_MODEL": "x", "OPENAI_MODEL": "x", "GEMINI_MODEL": "x", "BEDROCK_MODEL": "x", "GENERIC_OPENAI_MODEL": "x", "LLM_MOCK_ENABLED": "true", "LLM_MOCK_URL": mockSrv.URL,
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuf
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, []string{"--config", cfg, "--listen", "127.0.0.1:0"}, func(k string) string { return env[k] }, &stdout, &stderr)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve returned %v", err)
-		}
-	})
-	addr := waitFor(t, &stdout, regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`))
+	addr, _, _ := runServe(t, []string{"--config", cfg}, func(k string) string { return env[k] })
 	return addr, mock
 }
 

@@ -174,14 +174,7 @@ spec:
 	env := map[string]string{"RANCHER_URL": rancher.URL, "ACTIVE_LLM": "scripted", "LOG_LEVEL": "debug", "STORAGE": "memory"}
 	getenv := func(k string) string { return env[k] }
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuf
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, []string{"--config", cfg, "--listen", "127.0.0.1:0"}, getenv, &stdout, &stderr)
-	}()
-	addr := waitFor(t, &stdout, regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`))
+	addr, out, stop := runServe(t, []string{"--config", cfg}, getenv)
 
 	push := `{"mcpTool":{"name":"add","args":{"a":2,"b":3}},"text":{"chunks":["Two plus three ","is five."]}}`
 	resp, err := http.Post("http://"+addr+"/v1/control/push", "application/json", strings.NewReader(push))
@@ -222,18 +215,15 @@ spec:
 		t.Fatalf("metadata address: %d", code)
 	}
 	// Logs are JSON and never carry the session token.
-	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
 		if !json.Valid([]byte(line)) {
 			t.Fatalf("log line is not JSON: %s", line)
 		}
 	}
-	if strings.Contains(stdout.String(), "R_SESS=tok") {
+	if strings.Contains(out.String(), "R_SESS=tok") {
 		t.Fatal("session token logged")
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve returned %v", err)
-	}
+	stop()
 }
 
 func TestServeRejectsBadConfig(t *testing.T) {
@@ -313,27 +303,39 @@ func TestServeWithBadLLMSettingsReportsThemInChat(t *testing.T) {
 	defer mcpSrv.Close()
 	cfg := filepath.Join(t.TempDir(), "agents.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf("apiVersion: ai.cattle.io/v1alpha1\nkind: AIAgentConfig\nmetadata:\n  name: c\nspec:\n  displayName: C\n  mcpURL: %s/mcp\n", mcpSrv.URL)), 0o600)
-	env := map[string]string{"RANCHER_API_TOKEN": "tok", "RANCHER_URL": "http://127.0.0.1:1", "ACTIVE_LLM": "gemini", "STORAGE": "memory"}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout syncBuf
-	done := make(chan error, 1)
 	users := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"data":[{"id":"u-1"}]}`) }))
 	defer users.Close()
-	env["RANCHER_URL"] = users.URL
-	go func() {
-		done <- serve(ctx, []string{"--config", cfg, "--listen", "127.0.0.1:0"}, func(k string) string { return env[k] }, &stdout, &stdout)
-	}()
-	addr := waitFor(t, &stdout, regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`))
-	if !strings.Contains(stdout.String(), `"msg":"the LLM is not configured: every chat will report it"`) {
-		t.Fatalf("no error logged at start:\n%s", stdout.String())
+	env := map[string]string{"RANCHER_API_TOKEN": "tok", "RANCHER_URL": users.URL, "ACTIVE_LLM": "gemini", "STORAGE": "memory"}
+	addr, out, stop := runServe(t, []string{"--config", cfg}, func(k string) string { return env[k] })
+	if !strings.Contains(out.String(), `"msg":"the LLM is not configured: every chat will report it"`) {
+		t.Fatalf("no error logged at start:\n%s", out.String())
 	}
 	c := dialWS(t, "ws://"+addr+"/v1/ws/messages", "")
 	if f := c.read(); !strings.HasPrefix(f, `<chat-error>{"message":"LLM Model not configured.`) || !strings.Contains(f, "GEMINI_MODEL") {
 		t.Fatalf("frame %q", f)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	stop()
+}
+
+// runServe starts `ai-agent serve` in-process on a loopback port with args
+// and the environment getenv, and returns its address, its log and a stop
+// function that checks it shuts down cleanly (also run at cleanup).
+func runServe(t testing.TB, args []string, getenv func(string) string) (string, *syncBuf, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuf{}
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, append(args, "--listen", "127.0.0.1:0"), getenv, out, out) }()
+	addr := waitFor(t, out, regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`))
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve returned %v", err)
+			}
+		})
 	}
+	t.Cleanup(stop)
+	return addr, out, stop
 }

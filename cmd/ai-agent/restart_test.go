@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -35,23 +33,12 @@ spec:
   humanValidationTools: [scaleDeployment]
 `, mcpSrv.URL)), 0o600)
 	vars := map[string]string{"RANCHER_URL": rancher.URL, "ACTIVE_LLM": "scripted", "STORAGE": "sqlite", "SQLITE_PATH": filepath.Join(dir, "chats.db")}
-	start := func(push string) (addr string, stop func()) {
-		ctx, cancel := context.WithCancel(context.Background())
-		var out syncBuf
-		done := make(chan error, 1)
-		go func() {
-			done <- serve(ctx, []string{"--config", cfg, "--listen", "127.0.0.1:0"}, func(k string) string { return vars[k] }, &out, &out)
-		}()
-		addr = waitFor(t, &out, regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`))
+	start := func(push string) (string, func()) {
+		addr, _, stop := runServe(t, []string{"--config", cfg}, func(k string) string { return vars[k] })
 		if resp, err := http.Post("http://"+addr+"/v1/control/push", "application/json", strings.NewReader(push)); err != nil || resp.StatusCode != 204 {
 			t.Fatalf("push: %v %v", resp, err)
 		}
-		return addr, func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
-		}
+		return addr, stop
 	}
 	addr, stop := start(`{"mcpTool":{"name":"scaleDeployment","args":{"name":"web","replicas":3}},"text":{"chunks":["unused"]}}`)
 	c := dialWS(t, "ws://"+addr+"/v1/ws/messages/restart-1", "R_SESS=tok")

@@ -1,9 +1,6 @@
 package controller_test
 
 import (
-	"context"
-	"fmt"
-	"os"
 	"testing"
 
 	"github.com/rancher/ai-agent/internal/agents"
@@ -18,18 +15,5 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	var err error
-	env, skipWhy, err = kubetest.Start(context.Background(), agents.Namespace)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if skipWhy != "" {
-		fmt.Fprintln(os.Stderr, "!!!!!!!! "+skipWhy)
-	}
-	code := m.Run()
-	if env != nil {
-		_ = env.Stop()
-	}
-	os.Exit(code)
+	kubetest.Main(m, agents.Namespace, func(e *kubetest.Env, why string) { env, skipWhy = e, why })
 }
