@@ -22,22 +22,17 @@ const recommendAfter = 3
 // prompt to that agent, whose answer is then streamed (this is how the
 // rancher-ai-llm-mock scripts routing).
 func (s *Session) supervise(ctx context.Context, ts *turnState, user store.Message) error {
-	usable := s.usableAgents()
 	history, err := s.history(ctx, s.chatID)
 	if err != nil {
 		return err
 	}
-	names := make([]string, len(usable))
-	for i, st := range usable {
-		names[i] = st.Name
-	}
-	res, err := s.runLoop(ctx, loopSpec{
-		Purpose: "supervisor", System: supervisorPrompt(usable), Tools: agentTools(usable),
-		History: history, Input: []llm.Message{user.Message},
-		Sink: &holdbackSink{em: ts.em, names: names}, Exec: s.delegateExec(ts),
-	})
+	res, err := s.runLoop(ctx, s.supervisorSpec(ts, history, []llm.Message{user.Message}))
 	if res.Handoff == "" {
 		s.save(s.chatID, "", user, res, ts)
+		if res.Paused != nil {
+			s.pausedAbove(res.Paused)
+			return s.savePause(s.chatID, "", user.RequestID, nil, res.Paused, ts)
+		}
 		ts.final = res.Final
 		return err
 	}
@@ -53,6 +48,19 @@ func (s *Session) supervise(ctx context.Context, ts *turnState, user store.Messa
 	user.Agent = ""
 	s.saveSummary(st.Name, user, cres.Final)
 	return err
+}
+
+// supervisorSpec is the supervisor's loop over history and input.
+func (s *Session) supervisorSpec(ts *turnState, history, input []llm.Message) loopSpec {
+	usable := s.usableAgents()
+	names := make([]string, len(usable))
+	for i, st := range usable {
+		names[i] = st.Name
+	}
+	return loopSpec{
+		Purpose: "supervisor", System: supervisorPrompt(usable), Tools: agentTools(usable),
+		History: history, Input: input, Sink: &holdbackSink{em: ts.em, names: names}, Exec: s.delegateExec(ts),
+	}
 }
 
 // delegateExec runs a supervisor tool call: the named child answers query.
@@ -84,6 +92,10 @@ func (s *Session) delegateExec(ts *turnState) toolExec {
 		res, err := s.runAgent(ctx, ts, st, store.ChildThread(s.chatID, st.Name), in, false)
 		ts.delegated = false
 		_ = ts.em.Send(ctx, chat.SubagentEndFrame(st.Name, args.Query))
+		if res.Paused != nil {
+			// The child waits for the user's decision; so does this call.
+			return llm.Message{Role: rolePause}
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return stoppedResults([]llm.ToolCall{call}, context.Cause(ctx))[0]

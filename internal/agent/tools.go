@@ -19,7 +19,8 @@ type turnState struct {
 	final string
 	// pause is set when a tool call waits for the user's decision.
 	pause *pause
-	// delegated is set while a supervisor's child runs: it cannot pause.
+	// delegated is set while a supervisor's child runs (its pause also
+	// pauses the supervisor).
 	delegated bool
 }
 
@@ -46,9 +47,6 @@ func (s *Session) mcpExec(ts *turnState, st *agentState) toolExec {
 			return llm.Message{Content: fmt.Sprintf("Error: tool %q does not exist.", call.Name), IsError: true}
 		}
 		if needsConfirmation(st, call.Name) {
-			if ts.delegated {
-				return llm.Message{Content: fmt.Sprintf("Error: %s needs the user's confirmation; ask the user to select the %q agent and ask again.", call.Name, st.Name), IsError: true}
-			}
 			out, p := s.askConfirmation(ctx, ts, st, call)
 			ts.pause = p
 			return out

@@ -81,3 +81,32 @@ func TestHumanValidationPausesAndResumes(t *testing.T) {
 		t.Fatalf("cancel result %+v", last)
 	}
 }
+
+func TestHumanValidationThroughTheSupervisor(t *testing.T) {
+	ms := startMath(t)
+	a := newAgent("math", ms.url())
+	a.Spec.HumanValidationTools = []string{"add"}
+	e := newEnv(t, a, newAgent("fleet", ms.url()))
+	// The supervisor delegates; the child wants add, which waits for the user.
+	e.model.Push(call("math", `{"query":"add 4 and 5"}`), call("add", `{"a":4,"b":5}`))
+	c := e.dial("/v1/ws/messages/hv-sup", "tok-alice")
+	c.metadata()
+	c.send(prompt("what is 4+5?"))
+	got := c.turn()
+	if len(got) != 6 || got[3] != "<confirmation-response>"+`[{"type":"create","resource":{"kind":"Sum","name":"s","namespace":"","cluster":"local"},"payload":{"a":4,"b":5}}]`+"</confirmation-response>" {
+		t.Fatalf("frames %q", got)
+	}
+	c.ws.CloseNow()
+	// After a reconnect (as after a restart): yes runs add in the child, the
+	// child answers (not streamed), and the supervisor goes on from it.
+	e.model.Push(llm.TextEntry("child: 9"), llm.TextEntry("The answer ", "is 9."))
+	c2 := e.dial("/v1/ws/messages/hv-sup", "tok-alice")
+	c2.metadata()
+	c2.send(`{"prompt":"yes","context":{},"tags":["confirmation"]}`)
+	equalFrames(t, c2.turn(), []string{"<message>", "The answer ", "is 9.", "</message>"})
+	reqs := e.model.Requests()
+	child, sup := msgs(reqs[2].Messages), msgs(reqs[3].Messages)
+	if child[len(child)-1] != "tool: sum is 9 (for call_2)" || sup[len(sup)-1] != "tool: child: 9 (for call_1)" {
+		t.Fatalf("child saw %q\nsupervisor saw %q", child, sup)
+	}
+}
