@@ -167,8 +167,8 @@ func (s *Session) history(ctx context.Context, thread string) ([]llm.Message, er
 	}
 	out := make([]llm.Message, 0, len(msgs))
 	for _, m := range msgs {
-		if m.Role == store.RoleConfirmation {
-			continue // a human decision, not part of the model's conversation
+		if m.Role == store.RoleConfirmation || m.Role == store.RoleUITools {
+			continue // records for the user's history, not the model's conversation
 		}
 		out = append(out, m.Message)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/store"
 	"github.com/rancher/ai-agent/internal/uitools"
 )
 
@@ -48,6 +49,10 @@ func (s *Session) selectUITools(ctx context.Context, ts *turnState, p chat.Promp
 	}
 	if len(picks) > 0 {
 		_ = ts.em.Send(ctx, chat.Tag("ui-tools", picks))
+		// Kept on the main thread after the answer, for the chat history.
+		if b, err := json.Marshal(picks); err == nil {
+			s.store(s.chatID, []store.Message{{Message: llm.Message{Role: store.RoleUITools}, UITools: b, CreatedAt: s.r.o.Now().UTC()}})
+		}
 	}
 }
 

@@ -14,10 +14,15 @@ import (
 func historyRows(chatID string, msgs []store.Message) []map[string]any {
 	rows := []map[string]any{}
 	var final, asked *store.Message
+	var tools json.RawMessage
 	flush := func() {
 		if final != nil {
-			rows = append(rows, agentRow(chatID, *final))
-			final = nil
+			row := agentRow(chatID, *final)
+			if tools != nil {
+				row["tools"] = tools
+			}
+			rows = append(rows, row)
+			final, tools = nil, nil
 		}
 	}
 	for i := range msgs {
@@ -28,6 +33,8 @@ func historyRows(chatID string, msgs []store.Message) []map[string]any {
 			rows = append(rows, userRow(chatID, *m))
 		case m.Role == llm.RoleAssistant && m.Content != "" && len(m.ToolCalls) == 0:
 			final = m
+		case m.Role == store.RoleUITools && final != nil:
+			tools = m.UITools
 		case m.Role == store.RoleConfirmation && m.Confirmation != nil && !m.Confirmation.Answered:
 			flush()
 			asked = m

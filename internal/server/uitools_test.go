@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -42,6 +43,19 @@ func TestUIToolsAfterTheAnswer(t *testing.T) {
 		t.Fatalf("selection request %+v", sel)
 	}
 
+	// History keeps the picks with the answer.
+	hreq, _ := http.NewRequest(http.MethodGet, e.http.URL+"/v1/api/chats/"+chatIDOf(t, e, "u-alice")+"/messages", nil)
+	hreq.Header.Set("Cookie", "R_SESS=tok-alice")
+	hresp, err := http.DefaultClient.Do(hreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb, _ := io.ReadAll(hresp.Body)
+	hresp.Body.Close()
+	if !strings.Contains(string(hb), `"tools":[{"toolName":"suggestions","input":{"suggestion1":"list pods"}}]`) {
+		t.Fatalf("history %s", hb)
+	}
+
 	// The welcome completion endpoint.
 	e.model.Push(call("suggestions", `{"suggestion1":"a"}`))
 	req, _ := http.NewRequest(http.MethodPost, e.http.URL+"/v1/api/complete/ui-tools",
@@ -61,4 +75,14 @@ func TestUIToolsAfterTheAnswer(t *testing.T) {
 	if resp, _ := http.DefaultClient.Do(req); resp.StatusCode != 400 {
 		t.Fatalf("missing tools.name: %d", resp.StatusCode)
 	}
+}
+
+// chatIDOf returns the id of the user's only chat.
+func chatIDOf(t *testing.T, e *env, user string) string {
+	t.Helper()
+	chats, err := e.store.ListChats(context.Background(), user, false)
+	if err != nil || len(chats) != 1 {
+		t.Fatalf("chats %v %v", chats, err)
+	}
+	return chats[0].ID
 }

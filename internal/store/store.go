@@ -54,12 +54,19 @@ type Message struct {
 	// Confirmation is set on RoleConfirmation records: a tool call waiting
 	// for the user's decision (human validation), then the decision.
 	Confirmation *Confirmation `json:"confirmation,omitempty"`
-	CreatedAt    time.Time     `json:"createdAt"`
+	// UITools are the UI tools picked after an answer ([{toolName, input}]),
+	// on a RoleUITools record that follows the answer.
+	UITools   json.RawMessage `json:"uiTools,omitempty"`
+	CreatedAt time.Time       `json:"createdAt"`
 }
 
 // RoleConfirmation marks a record that is not part of the model's
 // conversation: a human-validation request or its answer.
 const RoleConfirmation = "confirmation"
+
+// RoleUITools marks the record of the UI tools shown with an answer; like
+// RoleConfirmation it is for history, not for the model.
+const RoleUITools = "ui-tools"
 
 // Confirmation is a human decision on a tool call.
 type Confirmation struct {
