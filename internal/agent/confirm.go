@@ -64,13 +64,12 @@ type pending struct {
 
 // lastPause returns the open pause record ending a thread, if any.
 func (s *Session) lastPause(ctx context.Context, thread string) ([]llm.ToolCall, error) {
-	msgs, err := s.r.o.Store.Messages(ctx, thread)
-	if err != nil {
+	m, ok, err := s.r.o.Store.LastMessage(ctx, thread)
+	if err != nil || !ok {
 		return nil, err
 	}
-	if n := len(msgs); n > 0 && msgs[n-1].Role == store.RoleConfirmation && msgs[n-1].Confirmation != nil &&
-		!msgs[n-1].Confirmation.Answered && len(msgs[n-1].Confirmation.Pending) > 0 {
-		return msgs[n-1].Confirmation.Pending, nil
+	if m.Role == store.RoleConfirmation && m.Confirmation != nil && !m.Confirmation.Answered && len(m.Confirmation.Pending) > 0 {
+		return m.Confirmation.Pending, nil
 	}
 	return nil, nil
 }
@@ -164,8 +163,7 @@ func (s *Session) resumeAgent(ctx context.Context, ts *turnState, pd *pending, u
 			out = exec(ctx, c)
 		}
 		if out.Role == rolePause {
-			s.pend = &pending{thread: pd.thread, st: pd.st, calls: pd.calls[i:], stream: pd.stream, parent: pd.parent}
-			return "", s.savePause(pd.thread, pd.st.Name, user.RequestID, results, pd.calls[i:], ts)
+			return "", s.pauseAgent(pending{thread: pd.thread, st: pd.st, calls: pd.calls[i:], stream: pd.stream, parent: pd.parent}, user.RequestID, results, ts)
 		}
 		out.Role, out.ToolCallID = llm.RoleTool, c.ID
 		results = append(results, out)
@@ -175,20 +173,12 @@ func (s *Session) resumeAgent(ctx context.Context, ts *turnState, pd *pending, u
 	if err != nil {
 		return "", err
 	}
-	var sink textSink = discardSink{}
-	if pd.stream {
-		sink = streamSink{ts.em}
-	}
 	ts.delegated = pd.parent != nil
-	res, err := s.runLoop(ctx, loopSpec{
-		Purpose: "agent", Model: modelOf(pd.st), System: pd.st.Spec.SystemPrompt, Tools: modelTools(pd.st),
-		History: history, Sink: sink, Exec: s.mcpExec(ts, pd.st),
-	})
+	res, err := s.runLoop(ctx, s.agentSpec(ts, pd.st, history, nil, pd.stream))
 	ts.delegated = false
 	s.saveLoop(pd.thread, pd.st.Name, user.RequestID, res, ts)
 	if res.Paused != nil {
-		s.pend = &pending{thread: pd.thread, st: pd.st, calls: res.Paused, stream: pd.stream, parent: pd.parent}
-		return "", s.savePause(pd.thread, pd.st.Name, user.RequestID, nil, res.Paused, ts)
+		return "", s.pauseAgent(pending{thread: pd.thread, st: pd.st, calls: res.Paused, stream: pd.stream, parent: pd.parent}, user.RequestID, nil, ts)
 	}
 	if pd.stream {
 		ts.final = res.Final
@@ -264,6 +254,16 @@ func toStore(ms []llm.Message, agent, requestID string, now time.Time) []store.M
 		out[i] = store.Message{Message: m, Agent: agent, RequestID: requestID, CreatedAt: now}
 	}
 	return out
+}
+
+// pauseAgent stores an agent's pause (after the results in done) and
+// remembers it for the next prompt.
+func (s *Session) pauseAgent(pd pending, requestID string, done []llm.Message, ts *turnState) error {
+	if err := s.savePause(pd.thread, pd.st.Name, requestID, done, pd.calls, ts); err != nil {
+		return err
+	}
+	s.pend = &pd
+	return nil
 }
 
 // savePause stores what ran and the pause record.

@@ -118,26 +118,30 @@ func (s *Session) runAgent(ctx context.Context, ts *turnState, st *agentState, t
 	if err != nil {
 		return loopResult{}, err
 	}
-	var sink textSink = discardSink{}
-	if stream {
-		sink = streamSink{ts.em}
-	}
-	res, err := s.runLoop(ctx, loopSpec{
-		Purpose: "agent", Model: modelOf(st), System: st.Spec.SystemPrompt,
-		Tools: modelTools(st), History: history, Input: []llm.Message{user.Message},
-		Sink: sink, Exec: s.mcpExec(ts, st),
-	})
+	res, err := s.runLoop(ctx, s.agentSpec(ts, st, history, []llm.Message{user.Message}, stream))
 	s.save(thread, st.Name, user, res, ts)
 	if res.Paused != nil {
-		if err := s.savePause(thread, st.Name, user.RequestID, nil, res.Paused, ts); err != nil {
+		if err := s.pauseAgent(pending{thread: thread, st: st, calls: res.Paused, stream: stream}, user.RequestID, nil, ts); err != nil {
 			return res, err
 		}
-		s.pend = &pending{thread: thread, st: st, calls: res.Paused, stream: stream}
 	}
 	if stream {
 		ts.final = res.Final
 	}
 	return res, err
+}
+
+// agentSpec is an agent's loop over history and input, streamed to the
+// browser or not (a supervisor's child).
+func (s *Session) agentSpec(ts *turnState, st *agentState, history, input []llm.Message, stream bool) loopSpec {
+	var sink textSink = discardSink{}
+	if stream {
+		sink = streamSink{ts.em}
+	}
+	return loopSpec{
+		Purpose: "agent", Model: modelOf(st), System: st.Spec.SystemPrompt, Tools: modelTools(st),
+		History: history, Input: input, Sink: sink, Exec: s.mcpExec(ts, st),
+	}
 }
 
 // manual runs the agent the user picked, on its child thread; the main
@@ -218,7 +222,5 @@ func (s *Session) saveSummary(agent string, user store.Message, final string) {
 			Agent:   agent, RequestID: user.RequestID, CreatedAt: s.r.o.Now().UTC(),
 		})
 	}
-	if err := s.r.o.Store.Append(context.Background(), s.chatID, msgs...); err != nil {
-		s.r.o.Logger.Error("saving messages failed", "thread", s.chatID, "error", err)
-	}
+	s.store(s.chatID, msgs)
 }

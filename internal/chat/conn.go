@@ -82,6 +82,7 @@ type Conn struct {
 	mu         sync.Mutex
 	wait       *waiter
 	turnCancel context.CancelCauseFunc
+	turnDone   chan struct{} // closed when the running turn returns
 }
 
 type waiter struct {
@@ -183,13 +184,13 @@ func (c *Conn) Serve(shutdown context.Context, h Handler) {
 		timer := time.NewTimer(c.opts.ShutdownGrace)
 		defer timer.Stop()
 		c.mu.Lock()
-		running := c.turnCancel
+		running, done := c.turnCancel, c.turnDone
 		c.mu.Unlock()
 		if running != nil {
 			select {
 			case <-timer.C:
 				running(ErrShutdown)
-			case <-c.doneRunning():
+			case <-done:
 			}
 		}
 		c.Close(websocket.StatusGoingAway, "server shutting down")
@@ -198,34 +199,18 @@ func (c *Conn) Serve(shutdown context.Context, h Handler) {
 	c.cancel()
 }
 
-// doneRunning returns a channel closed when no turn runs.
-func (c *Conn) doneRunning() <-chan struct{} {
-	ch := make(chan struct{})
-	go func() {
-		defer close(ch)
-		for {
-			c.mu.Lock()
-			idle := c.turnCancel == nil
-			c.mu.Unlock()
-			if idle || c.life.Err() != nil {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
-	return ch
-}
-
 func (c *Conn) run(fn func(ctx context.Context)) {
 	ctx, cancel := context.WithCancelCause(c.life)
+	done := make(chan struct{})
 	c.mu.Lock()
-	c.turnCancel = cancel
+	c.turnCancel, c.turnDone = cancel, done
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
-		c.turnCancel = nil
+		c.turnCancel, c.turnDone = nil, nil
 		c.mu.Unlock()
 		cancel(nil)
+		close(done)
 	}()
 	fn(ctx)
 }

@@ -109,7 +109,7 @@ func (h *handlers) registration(legacy bool) http.HandlerFunc {
 			return
 		}
 		ci, err := Register(r.Context(), h.s.guarded, as, RegistrationRequest{
-			RedirectURIs: []string{h.s.RedirectURI(hostOf(r))}, SameOriginAs: metadataURL,
+			RedirectURIs: []string{h.s.RedirectURI(identity(r).Host)}, SameOriginAs: metadataURL,
 		})
 		if err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "Dynamic Client Registration failed: " + safeReason(err)})
@@ -222,7 +222,8 @@ func (h *handlers) refresh(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": "No refresh token available"})
 		return
 	}
-	t, err := h.s.refresh(r.Context(), a, key, d, cfg, rt, cur.AccessToken, h.s.RedirectURI(hostOf(r)))
+	redirectURI := h.s.RedirectURI(id.Host)
+	t, err := h.s.refresh(r.Context(), a, key, d, cfg, rt, cur.AccessToken, redirectURI)
 	if err != nil {
 		code := http.StatusBadGateway
 		if errors.Is(err, ErrInvalidGrant) || errors.Is(err, ErrNoToken) {
@@ -231,10 +232,12 @@ func (h *handlers) refresh(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, code, map[string]string{"detail": "Token refresh failed"})
 		return
 	}
-	h.s.setCookies(w, id.UserID, a.Name, t, cookiePath(h.s.RedirectURI(hostOf(r))))
+	h.s.setCookies(w, id.UserID, a.Name, t, cookiePath(redirectURI))
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// hostOf is the browser's host for the one unauthenticated route (the
+// others take it from the resolved Identity).
 func hostOf(r *http.Request) string {
 	if h := r.Header.Get("X-Forwarded-Host"); h != "" {
 		return strings.TrimSpace(strings.Split(h, ",")[0])

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -225,7 +226,7 @@ func (s *Service) Forget(agentName string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k := range s.disc {
-		if len(k) > len(agentName) && k[:len(agentName)+1] == agentName+"\x00" {
+		if strings.HasPrefix(k, agentName+"\x00") {
 			delete(s.disc, k)
 		}
 	}

@@ -136,23 +136,3 @@ func (f *AgentFilter) page(ctx context.Context, token, u string) (*steveList, er
 	}
 	return &l, nil
 }
-
-// UserSource is the agents.Source of one user: src filtered by the filter
-// with the user's session token. Build one per connection.
-func (f *AgentFilter) UserSource(src agents.Source, token string) agents.Source {
-	return userSource{f: f, src: src, token: token}
-}
-
-type userSource struct {
-	f     *AgentFilter
-	src   agents.Source
-	token string
-}
-
-func (u userSource) Agents(ctx context.Context) ([]agents.Agent, error) {
-	all, err := u.src.Agents(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return u.f.Filter(ctx, u.token, all)
-}

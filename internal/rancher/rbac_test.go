@@ -108,7 +108,7 @@ func TestFilterWithRealRBAC(t *testing.T) {
 	if err != nil || !slices.Equal(names(got), []string{"visible"}) {
 		t.Fatalf("alice: %v, %v", names(got), err)
 	}
-	got, err = f.UserSource(agents.StaticSource(all), "bob-token").Agents(ctx)
+	got, err = f.Filter(ctx, "bob-token", all)
 	if err != nil || len(got) != 0 {
 		t.Fatalf("bob: %v, %v", names(got), err)
 	}

@@ -140,9 +140,7 @@ func UserFrom(ctx context.Context) (agent.User, bool) {
 	return u, ok
 }
 
-// WithUser is middleware that resolves the user or answers 401 {"detail"}.
-func (s *Server) WithUser(h http.Handler) http.Handler { return s.withUser(h) }
-
+// withUser is middleware that resolves the user or answers 401 {"detail"}.
 func (s *Server) withUser(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, err := s.o.Users.Resolve(r.Context(), r)

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"strings"
 
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
 
+	"github.com/rancher/ai-agent/internal/agent"
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/store"
 )
@@ -89,12 +91,8 @@ func (s *Server) fatal(ctx context.Context, conn *chat.Conn, msg string) {
 	conn.Close(websocket.StatusNormalClosure, "")
 }
 
-// errMessage strips the sentinel's prefix from an agent error.
+// errMessage is an agent error without the sentinel's prefix: the reason
+// the user can act on.
 func errMessage(err error) string {
-	msg := err.Error()
-	const p = "no agent available: "
-	if len(msg) > len(p) && msg[:len(p)] == p {
-		return msg[len(p):]
-	}
-	return msg
+	return strings.TrimPrefix(err.Error(), agent.ErrNoAgentAvailable.Error()+": ")
 }

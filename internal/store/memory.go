@@ -60,6 +60,17 @@ func (m *Memory) Messages(_ context.Context, thread string) ([]Message, error) {
 	return slices.Clone(m.threads[thread]), nil
 }
 
+// LastMessage implements Store.
+func (m *Memory) LastMessage(_ context.Context, thread string) (Message, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	msgs := m.threads[thread]
+	if len(msgs) == 0 {
+		return Message{}, false, nil
+	}
+	return msgs[len(msgs)-1], true, nil
+}
+
 // Append implements Store.
 func (m *Memory) Append(_ context.Context, thread string, msgs ...Message) error {
 	m.mu.Lock()

@@ -210,6 +210,23 @@ func (s *SQL) Messages(ctx context.Context, thread string) ([]Message, error) {
 	return out, rows.Err()
 }
 
+// LastMessage implements Store.
+func (s *SQL) LastMessage(ctx context.Context, thread string) (Message, bool, error) {
+	var body string
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT body FROM messages WHERE thread = ? ORDER BY seq DESC LIMIT 1`), thread).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Message{}, false, nil
+	}
+	if err != nil {
+		return Message{}, false, fmt.Errorf("reading thread %s: %w", thread, err)
+	}
+	var m Message
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		return Message{}, false, fmt.Errorf("decoding a message of thread %s: %w", thread, err)
+	}
+	return m, true, nil
+}
+
 // Append implements Store: one transaction, one multi-row INSERT.
 func (s *SQL) Append(ctx context.Context, thread string, msgs ...Message) error {
 	if len(msgs) == 0 {

@@ -102,6 +102,10 @@ type Store interface {
 	Chat(ctx context.Context, id, userID string) (Chat, error)
 	// Messages returns a thread's messages, oldest first.
 	Messages(ctx context.Context, thread string) ([]Message, error)
+	// LastMessage returns a thread's newest message; ok is false for an
+	// empty or unknown thread. A turn checks it for a pause without loading
+	// the whole thread.
+	LastMessage(ctx context.Context, thread string) (m Message, ok bool, err error)
 	// Append adds messages to a thread. The chat takes the first user input
 	// as its name when it has none.
 	Append(ctx context.Context, thread string, msgs ...Message) error

@@ -42,6 +42,13 @@ func appendRoundTrip(t *testing.T, s Engine) {
 	if msgs, err := s.Messages(c, "other"); err != nil || len(msgs) != 0 {
 		t.Fatalf("unknown thread = %v, %v; want empty", msgs, err)
 	}
+	last, ok, err := s.LastMessage(c, "c1")
+	if err != nil || !ok || norm(t, []store.Message{last}) != norm(t, want[3:]) {
+		t.Fatalf("LastMessage = %v, %v, %v; want the final answer", last, ok, err)
+	}
+	if _, ok, err := s.LastMessage(c, "other"); err != nil || ok {
+		t.Fatalf("LastMessage of an unknown thread = %v, %v", ok, err)
+	}
 }
 
 // norm renders messages as JSON, so time zones and nil-vs-empty compare
