@@ -1,8 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -10,6 +13,8 @@ import (
 type blob struct {
 	data    []byte
 	expires time.Time // zero: never
+	// written orders client registrations for SweepClients.
+	written uint64
 }
 
 func (b blob) live(now time.Time) bool { return b.expires.IsZero() || now.Before(b.expires) }
@@ -20,6 +25,7 @@ type memOAuth struct {
 	pending map[string]blob
 	tokens  map[string]blob
 	clients map[string]blob
+	writes  uint64
 	locks   keyedMutex
 }
 
@@ -38,7 +44,7 @@ func (m *Memory) PutPending(_ context.Context, state string, b []byte, expires t
 	o := m.oauth()
 	o.omu.Lock()
 	defer o.omu.Unlock()
-	o.pending[state] = blob{slices.Clone(b), expires}
+	o.pending[state] = blob{data: slices.Clone(b), expires: expires}
 	return nil
 }
 
@@ -60,7 +66,7 @@ func (m *Memory) PutToken(_ context.Context, key string, b []byte, expires time.
 	o := m.oauth()
 	o.omu.Lock()
 	defer o.omu.Unlock()
-	o.tokens[key] = blob{slices.Clone(b), expires}
+	o.tokens[key] = blob{data: slices.Clone(b), expires: expires}
 	return nil
 }
 
@@ -90,8 +96,32 @@ func (m *Memory) PutClient(_ context.Context, key string, b []byte) error {
 	o := m.oauth()
 	o.omu.Lock()
 	defer o.omu.Unlock()
-	o.clients[key] = blob{data: slices.Clone(b)}
+	o.writes++
+	o.clients[key] = blob{data: slices.Clone(b), written: o.writes}
 	return nil
+}
+
+// SweepClients implements OAuthStore.
+func (m *Memory) SweepClients(_ context.Context, keep []string, max int) (int, error) {
+	o := m.oauth()
+	o.omu.Lock()
+	defer o.omu.Unlock()
+	n := 0
+	for k := range o.clients {
+		if !slices.ContainsFunc(keep, func(p string) bool { return strings.HasPrefix(k, p) }) {
+			delete(o.clients, k)
+			n++
+		}
+	}
+	if max > 0 && len(o.clients) > max {
+		keys := slices.Collect(maps.Keys(o.clients))
+		slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(o.clients[a].written, o.clients[b].written) })
+		for _, k := range keys[:len(keys)-max] {
+			delete(o.clients, k)
+			n++
+		}
+	}
+	return n, nil
 }
 
 // GetClient implements OAuthStore.

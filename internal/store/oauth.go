@@ -22,6 +22,11 @@ type OAuthStore interface {
 	PutClient(ctx context.Context, key string, blob []byte) error
 	GetClient(ctx context.Context, key string) ([]byte, error)
 	DeleteClient(ctx context.Context, key string) error
+	// SweepClients deletes the client registrations whose key starts with
+	// none of keep (registrations for redirect URIs no longer in use),
+	// then, when more than max remain (max > 0), the least recently
+	// written ones; it reports how many it deleted.
+	SweepClients(ctx context.Context, keep []string, max int) (int, error)
 
 	// Lock serialises work on key among all users of the store (for
 	// single-flight refresh; with a shared database, across replicas). The

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -68,8 +69,8 @@ func (s *SQL) DeleteToken(ctx context.Context, key string) error {
 
 // PutClient implements OAuthStore.
 func (s *SQL) PutClient(ctx context.Context, key string, b []byte) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO oauth_clients (key, blob) VALUES (?, ?)
-		ON CONFLICT (key) DO UPDATE SET blob = excluded.blob`), key, b)
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO oauth_clients (key, blob, updated) VALUES (?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET blob = excluded.blob, updated = excluded.updated`), key, b, micros(s.now()))
 	if err != nil {
 		return fmt.Errorf("saving client: %w", err)
 	}
@@ -95,6 +96,34 @@ func (s *SQL) DeleteClient(ctx context.Context, key string) error {
 		return fmt.Errorf("deleting client: %w", err)
 	}
 	return nil
+}
+
+// SweepClients implements OAuthStore. The prefixes are the vault's hex
+// tags, so LIKE sees no wildcard in them.
+func (s *SQL) SweepClients(ctx context.Context, keep []string, max int) (int, error) {
+	cond, args := "1 = 1", []any{}
+	for _, p := range keep {
+		if strings.ContainsAny(p, `%_\`) {
+			return 0, fmt.Errorf("sweeping clients: prefix %q has a LIKE wildcard", p)
+		}
+		cond += " AND key NOT LIKE ?"
+		args = append(args, p+"%")
+	}
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM oauth_clients WHERE `+cond), args...)
+	if err != nil {
+		return 0, fmt.Errorf("sweeping clients: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if max > 0 {
+		res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM oauth_clients WHERE key NOT IN
+			(SELECT key FROM oauth_clients ORDER BY updated DESC, key DESC LIMIT ?)`), max)
+		if err != nil {
+			return int(n), fmt.Errorf("capping clients: %w", err)
+		}
+		k, _ := res.RowsAffected()
+		n += k
+	}
+	return int(n), nil
 }
 
 // Lock implements OAuthStore: a PostgreSQL advisory lock (across

@@ -128,3 +128,48 @@ func lock(t *testing.T, s Engine) {
 	must(t, err)
 	again()
 }
+
+// sweepClients: registrations whose key has none of the kept prefixes go,
+// then the least recently written beyond the cap.
+func sweepClients(t *testing.T, s Engine) {
+	c := ctx(t)
+	clock := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	if sc, ok := s.(interface{ SetClock(func() time.Time) }); ok {
+		sc.SetClock(func() time.Time { return clock })
+	}
+	put := func(key string) {
+		t.Helper()
+		clock = clock.Add(time.Second)
+		must(t, s.PutClient(c, key, []byte("blob of "+key)))
+	}
+	for _, k := range []string{"aaaa.1", "bbbb.1", "aaaa.2", "legacy", "cccc.1"} {
+		put(k)
+	}
+	n, err := s.SweepClients(c, []string{"aaaa.", "cccc."}, 0)
+	must(t, err)
+	if n != 2 {
+		t.Fatalf("SweepClients = %d, want 2 (bbbb.1 and legacy)", n)
+	}
+	for k, want := range map[string]bool{"aaaa.1": true, "aaaa.2": true, "cccc.1": true, "bbbb.1": false, "legacy": false} {
+		if _, err := s.GetClient(c, k); (err == nil) != want {
+			t.Fatalf("after sweep, GetClient(%s) = %v, want present=%v", k, err, want)
+		}
+	}
+	put("aaaa.1") // written again: now the newest
+	n, err = s.SweepClients(c, []string{"aaaa.", "cccc."}, 2)
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("SweepClients with a cap of 2 = %d, want 1", n)
+	}
+	if _, err := s.GetClient(c, "aaaa.2"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the oldest registration survived the cap: %v", err)
+	}
+	for _, k := range []string{"aaaa.1", "cccc.1"} {
+		if b, err := s.GetClient(c, k); err != nil || string(b) != "blob of "+k {
+			t.Fatalf("GetClient(%s) = %q, %v", k, b, err)
+		}
+	}
+	if n, err := s.SweepClients(c, nil, 0); err != nil || n != 2 {
+		t.Fatalf("SweepClients keeping nothing = %d, %v; want 2", n, err)
+	}
+}

@@ -37,6 +37,7 @@ func Run(t *testing.T, open Factory) {
 		{"Pending", pending},
 		{"TokensAndClients", tokensAndClients},
 		{"Sweep", sweep},
+		{"SweepClients", sweepClients},
 		{"Lock", lock},
 	}
 	for _, tc := range tests {
