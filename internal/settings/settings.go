@@ -25,6 +25,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/rancher/ai-agent/internal/rancher"
 )
 
 // Names of the objects the settings live in.
@@ -172,17 +174,15 @@ func Apply(ctx context.Context, c client.Client, ns, user string, body map[strin
 	return out, nil
 }
 
-// authorize asks the API server whether user may update Secrets in ns.
+// authorize asks the API server (a SubjectAccessReview) whether user may
+// update Secrets in ns.
 func authorize(ctx context.Context, c client.Client, ns, user string) error {
-	sar := &authv1.SubjectAccessReview{Spec: authv1.SubjectAccessReviewSpec{User: user,
-		ResourceAttributes: &authv1.ResourceAttributes{Verb: "update", Resource: "secrets", Namespace: ns}}}
-	if err := c.Create(ctx, sar); err != nil {
-		return fmt.Errorf("access review: %w", err)
+	err := rancher.SubjectAccessReviews{Client: c}.Allow(ctx, rancher.User{ID: user},
+		authv1.ResourceAttributes{Verb: "update", Resource: "secrets", Namespace: ns})
+	if errors.Is(err, rancher.ErrForbidden) {
+		return fmt.Errorf("%w: %w", ErrForbidden, err)
 	}
-	if !sar.Status.Allowed {
-		return fmt.Errorf("%w (user %s)", ErrForbidden, user)
-	}
-	return nil
+	return err
 }
 
 // validate rejects unknown keys and a provider without its required values.
