@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
 	"github.com/rancher/ai-agent/internal/oauth"
+	"github.com/rancher/ai-agent/internal/origins"
+	"github.com/rancher/ai-agent/internal/rancher"
 	"github.com/rancher/ai-agent/internal/server"
 	"github.com/rancher/ai-agent/internal/store"
 	"github.com/rancher/ai-agent/internal/uitools"
@@ -39,10 +42,55 @@ type app struct {
 	oauthKey []byte
 	// uiTools offers the UI tools; nil when none are configured.
 	uiTools *uitools.Registry
+	// engine names the store's engine for the log (sqlite, postgres, memory).
+	engine string
+	// publicURL is Rancher's server-url setting ("" outside a cluster).
+	publicURL string
+	// rancherHC reaches Rancher (nil: the default client).
+	rancherHC *http.Client
+	// selfOrigins are the server's own origins (the demo's page).
+	selfOrigins []string
+	// mayConfigure, when set, replaces the Rancher access check (the demo).
+	mayConfigure func(context.Context, agent.User) error
+}
+
+// originPolicy is the allow-list of browser origins: Rancher's server-url,
+// RANCHER_URL, OAUTH_REDIRECT_URI, the server's own, and ALLOWED_ORIGINS.
+func (a *app) originPolicy() (*origins.Policy, error) {
+	if _, err := origins.New(a.env.AllowedOrigins...); err != nil {
+		return nil, fmt.Errorf("ALLOWED_ORIGINS: %w", err)
+	}
+	p, err := origins.New(append([]string{a.publicURL, a.env.RancherURL, a.env.OAuthRedirectURI},
+		append(a.selfOrigins, a.env.AllowedOrigins...)...)...)
+	if err != nil {
+		return nil, fmt.Errorf("allowed origins (server-url, RANCHER_URL, OAUTH_REDIRECT_URI): %w", err)
+	}
+	return p, nil
+}
+
+// accessCheck is who may make the agent fetch a URL they name: users who
+// may update AIAgentConfigs, as Rancher says (answers cached for 30s per
+// user), or everyone with RBAC_ENABLED=false.
+func (a *app) accessCheck() (func(context.Context, agent.User) error, error) {
+	if a.mayConfigure != nil {
+		return a.mayConfigure, nil
+	}
+	if !a.env.RBACEnabled {
+		a.log.Warn("RBAC_ENABLED=false: every user may make the agent fetch URLs (OAuth discovery and registration, model lists)")
+		return server.AllowEveryone, nil
+	}
+	r, err := accessReviewer(a.source, a.env.RancherURL, a.rancherHC)
+	if err != nil {
+		return nil, err
+	}
+	cached := rancher.NewCachedAccess(r, 30*time.Second, nil)
+	return func(ctx context.Context, u agent.User) error {
+		return cached.Allow(ctx, rancher.User{ID: u.ID, Token: u.Token}, rancher.ConfigureAgents())
+	}, nil
 }
 
 // oauthService builds the OAuth2 service over the app's store.
-func (a *app) oauthService(tools *mcp.Manager) (*oauth.Service, error) {
+func (a *app) oauthService(tools *mcp.Manager, policy *origins.Policy) (*oauth.Service, error) {
 	sealer, err := oauth.NewSealer(a.oauthKey)
 	if err != nil {
 		return nil, err
@@ -50,6 +98,7 @@ func (a *app) oauthService(tools *mcp.Manager) (*oauth.Service, error) {
 	return oauth.NewService(oauth.ServiceOptions{
 		Vault: oauth.NewVault(a.store, sealer, nil), Sealer: sealer, Agents: a.source,
 		Endpoint: tools.EndpointURL, RedirectURI: a.env.OAuthRedirectURI, CIMDURL: a.env.OAuthClientMetadataURL,
+		Origins: policy, BaseURL: cmp.Or(a.publicURL, a.env.RancherURL),
 		InsecureSkipTLS: a.env.InsecureSkipTLS, Logger: a.log,
 	})
 }
@@ -64,12 +113,20 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 	var auth agent.Authenticator
 	wiring := kubeWiring{Forget: []controller.Forgetter{tools}, RancherURL: a.env.RancherURL,
 		RancherToken: a.env.RancherAPIToken, InsecureSkipTLS: a.env.InsecureSkipTLS, MCPURL: a.env.MCPURL}
+	policy, err := a.originPolicy()
+	if err != nil {
+		return err
+	}
+	mayConfigure, err := a.accessCheck()
+	if err != nil {
+		return err
+	}
 	extra := maps.Clone(a.extra)
 	if extra == nil {
 		extra = map[string]http.Handler{}
 	}
 	if a.oauthKey != nil {
-		svc, err := a.oauthService(tools)
+		svc, err := a.oauthService(tools, policy)
 		if err != nil {
 			return err
 		}
@@ -100,6 +157,7 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 	srv := server.New(server.Options{
 		Users: a.users, Agents: a.source, Runner: runner, Store: a.store, Logger: a.log,
 		Extra: extra, Protected: protected, FilterAgents: filter, Conn: chat.Options{ShutdownGrace: a.env.ShutdownGrace},
+		Origins: policy, MayConfigure: mayConfigure,
 	})
 	if u, ok := a.model.(llm.Unavailable); ok {
 		a.log.Error("the LLM is not configured: every chat will report it", "error", u.Err)
@@ -108,7 +166,8 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	srv.SetReady(true)
-	a.log.Info("ai-agent listening", "addr", ln.Addr().String(), "storage", a.store.StorageType())
+	a.log.Info("ai-agent listening", "addr", ln.Addr().String(), "storage", a.engine, "storageType", a.store.StorageType(),
+		"allowedOrigins", policy.List())
 	if onReady != nil {
 		onReady(ln.Addr().String())
 	}

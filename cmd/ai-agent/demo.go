@@ -62,6 +62,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fmt.Errorf("listen: %w (another demo running? try --listen 127.0.0.1:0)", err)
 	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	if e.OAuthRedirectURI == "" {
 		e.OAuthRedirectURI = "http://" + ln.Addr().String() + "/v1/api/oauth2/callback"
 	}
@@ -76,7 +77,12 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		users: server.UserResolverFunc(func(context.Context, *http.Request) (agent.User, error) {
 			return agent.User{ID: "demo-user"}, nil
 		}),
-		extra: map[string]http.Handler{"/": web.Handler(), "/v1/control/": model.ControlHandler()},
+		extra:  map[string]http.Handler{"/": web.Handler(), "/v1/control/": model.ControlHandler()},
+		engine: "memory",
+		// The page's own origin, also by the name localhost.
+		selfOrigins: []string{"http://" + ln.Addr().String(), "http://localhost:" + port},
+		// One local user, who runs the demo: they may discover and register.
+		mayConfigure: server.AllowEveryone,
 	}
 	err = a.run(ctx, ln, func(addr string) {
 		fmt.Fprintf(stdout, "\nRancher AI agent demo is running.\n\n  Open http://%s/ in a browser and ask \"list the pods in default\",\n  then \"show my notes\" to sign in to the OAuth-protected notes agent.\n\n  WebSocket: ws://%s/v1/ws/messages   Stop: Ctrl-C\n\n", addr, addr)

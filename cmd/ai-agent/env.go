@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/rancher/ai-agent/internal/origins"
 )
 
 // env is the process environment as a plain struct: the variables of the
@@ -26,6 +28,12 @@ type env struct {
 	// OAuthClientMetadataURL is the https URL of our Client ID Metadata
 	// Document, used as client_id with authorization servers that support it.
 	OAuthClientMetadataURL string
+	// AllowedOrigins (ALLOWED_ORIGINS, comma separated) are browser origins
+	// allowed besides Rancher's own and OAUTH_REDIRECT_URI's.
+	AllowedOrigins []string
+	// RBACEnabled (RBAC_ENABLED, default true): Rancher decides which
+	// agents a user may use and who may make the agent fetch a URL.
+	RBACEnabled bool
 }
 
 func readEnv(getenv func(string) string) (env, error) {
@@ -40,6 +48,8 @@ func readEnv(getenv func(string) string) (env, error) {
 		OAuthRedirectURI:       getenv("OAUTH_REDIRECT_URI"),
 		OAuthKey:               getenv("OAUTH_ENCRYPTION_KEY"),
 		OAuthClientMetadataURL: getenv("OAUTH_CLIENT_METADATA_URL"),
+		AllowedOrigins:         origins.Split(getenv("ALLOWED_ORIGINS")),
+		RBACEnabled:            true,
 	}
 	var err error
 	if e.InsecureSkipTLS, err = boolEnv(getenv, "INSECURE_SKIP_TLS"); err != nil {
@@ -47,6 +57,11 @@ func readEnv(getenv func(string) string) (env, error) {
 	}
 	if e.LLMMockEnabled, err = boolEnv(getenv, "LLM_MOCK_ENABLED"); err != nil {
 		return e, err
+	}
+	if getenv("RBAC_ENABLED") != "" {
+		if e.RBACEnabled, err = boolEnv(getenv, "RBAC_ENABLED"); err != nil {
+			return e, err
+		}
 	}
 	if v := getenv("SHUTDOWN_GRACE"); v != "" {
 		if e.ShutdownGrace, err = time.ParseDuration(v); err != nil {

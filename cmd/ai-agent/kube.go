@@ -202,13 +202,7 @@ func kubeRoutes(src agents.Source, e env) (map[string]http.Handler, func(context
 			return u.ID, nil
 		},
 	})}
-	rbac := true
-	if v := kr.getenv("RBAC_ENABLED"); v != "" {
-		if rbac, err = boolEnv(kr.getenv, "RBAC_ENABLED"); err != nil {
-			return nil, nil, err
-		}
-	}
-	if !rbac {
+	if !e.RBACEnabled {
 		kr.log.Warn("RBAC_ENABLED=false: every user may use every agent")
 		return routes, nil, nil
 	}
@@ -259,4 +253,40 @@ func rancherFromCluster(ctx context.Context, src agents.Source, insecure bool) (
 	kr.rancherHC = &http.Client{Timeout: 10 * time.Second, Transport: tr}
 	kr.log.Info("Rancher found from its settings", "url", url)
 	return url, kr.rancherHC, nil
+}
+
+// rancherPublicURL is Rancher's server-url setting for a cluster source:
+// the URL users' browsers open. It is "" for other sources, and when the
+// cluster has no such setting (then RANCHER_URL stands in).
+func rancherPublicURL(ctx context.Context, src agents.Source) string {
+	kr, ok := src.(*kubeRuntime)
+	if !ok {
+		return ""
+	}
+	c, err := client.New(kr.cfg, client.Options{})
+	if err == nil {
+		var u string
+		if u, err = kube.PublicURL(ctx, c); err == nil && u != "" {
+			kr.log.Info("Rancher's public URL from its server-url setting", "url", u)
+			return u
+		}
+	}
+	kr.log.Info("Rancher's server-url setting is not readable: RANCHER_URL gives the allowed origin and the OAuth redirect URI", "error", err)
+	return ""
+}
+
+// accessReviewer asks who may configure agents: a SubjectAccessReview to
+// the cluster's API server for a cluster source, else a
+// SelfSubjectAccessReview through Rancher as the user (hc, nil for the
+// default client).
+func accessReviewer(src agents.Source, rancherURL string, hc *http.Client) (rancher.AccessReviewer, error) {
+	kr, ok := src.(*kubeRuntime)
+	if !ok {
+		return rancher.SelfSubjectAccessReviews{RancherURL: rancherURL, HTTPClient: hc}, nil
+	}
+	c, err := client.New(kr.cfg, client.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("kube client: %w", err)
+	}
+	return rancher.SubjectAccessReviews{Client: c}, nil
 }

@@ -171,7 +171,8 @@ spec:
   mcpURL: %s/mcp
   authenticationType: NONE
 `, mcpSrv.URL)), 0o600)
-	env := map[string]string{"RANCHER_URL": rancher.URL, "ACTIVE_LLM": "scripted", "LOG_LEVEL": "debug", "STORAGE": "memory"}
+	// RBAC_ENABLED=false: every user may name the Ollama URL below.
+	env := map[string]string{"RANCHER_URL": rancher.URL, "ACTIVE_LLM": "scripted", "LOG_LEVEL": "debug", "STORAGE": "memory", "RBAC_ENABLED": "false"}
 	getenv := func(k string) string { return env[k] }
 
 	addr, out, stop := runServe(t, []string{"--config", cfg}, getenv)
@@ -191,7 +192,7 @@ spec:
 		t.Fatalf("frames %q", frames)
 	}
 	// The model catalog is behind the user check; the Ollama URL is user
-	// input, so a cloud-metadata address is refused.
+	// input, so a cloud-metadata address is refused, whoever asks.
 	get := func(path, cookie string) (int, string) {
 		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
 		if cookie != "" {

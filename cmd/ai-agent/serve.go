@@ -83,12 +83,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			return err
 		}
 	}
-	st, err := openStore(ctx, getenv, log)
+	st, engine, err := openStore(ctx, getenv, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	a := &app{env: e, log: log, model: model, source: source, store: st, extra: extra, oauthKey: oauthKey, uiTools: uiTools,
+		engine: engine, publicURL: rancherPublicURL(ctx, source), rancherHC: rancherHC,
 		users: server.UserResolverFunc(func(ctx context.Context, r *http.Request) (agent.User, error) {
 			u, err := users.Resolve(ctx, r)
 			return agent.User{ID: u.ID, Token: u.Token}, err

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -19,61 +18,68 @@ type appStore interface {
 	Close() error
 }
 
-// openStore opens the store the environment selects:
+// openStore opens the store the environment selects and names its engine
+// (sqlite, postgres, memory) for the log:
 //
 //   - DB_ENABLED=true with DB_CONNECTION_STRING (the Python agent's
 //     variables): PostgreSQL, shared by every replica;
 //   - STORAGE=memory: nothing survives a restart (tests, demos);
-//   - otherwise SQLite, the embedded default, at SQLITE_PATH. Its default
-//     is $XDG_STATE_HOME/ai-agent/ai-agent.db, else
-//     <temp dir>/ai-agent/ai-agent.db: the container's root file system
-//     is read-only, and a temp dir is the one place usually writable, so
-//     the default works without a volume (and, being per pod, is reported
-//     to the UI as "in-memory"). Mount a volume and set SQLITE_PATH to
-//     keep chats across pods.
-func openStore(ctx context.Context, getenv func(string) string, log *slog.Logger) (appStore, error) {
+//   - otherwise SQLite, the embedded default, at SQLITE_PATH (see
+//     sqlitePath). The UI is told "in-memory" for it (store.TypeInMemory):
+//     the chart's default file is per pod.
+func openStore(ctx context.Context, getenv func(string) string, log *slog.Logger) (appStore, string, error) {
 	db, err := boolEnv(getenv, "DB_ENABLED")
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	kind := strings.ToLower(strings.TrimSpace(getenv("STORAGE")))
 	switch {
 	case db:
 		dsn := getenv("DB_CONNECTION_STRING")
 		if dsn == "" {
-			return nil, errors.New("DB_ENABLED=true needs DB_CONNECTION_STRING")
+			return nil, "", errors.New("DB_ENABLED=true needs DB_CONNECTION_STRING")
 		}
 		st, err := store.OpenPostgres(ctx, dsn)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		log.Info("storage: postgresql")
-		return st, nil
+		log.Info("storage: postgres")
+		return st, "postgres", nil
 	case kind == "memory":
-		log.Info("storage: in memory (STORAGE=memory): chats are lost on restart")
-		return memStore{store.NewMemory()}, nil
+		log.Info("storage: memory (STORAGE=memory): chats are lost on restart")
+		return memStore{store.NewMemory()}, "memory", nil
 	case kind == "" || kind == "sqlite":
-		path := sqlitePath(getenv)
+		path, err := sqlitePath(getenv)
+		if err != nil {
+			return nil, "", err
+		}
 		st, err := store.OpenSQLite(ctx, path)
 		if err != nil {
-			return nil, fmt.Errorf("%w (set SQLITE_PATH to a writable file, or STORAGE=memory)", err)
+			return nil, "", fmt.Errorf("%w (set SQLITE_PATH to a writable file, or STORAGE=memory)", err)
 		}
 		log.Info("storage: sqlite", "path", path)
-		return st, nil
+		return st, "sqlite", nil
 	default:
-		return nil, fmt.Errorf("STORAGE=%q: want sqlite or memory (PostgreSQL: DB_ENABLED=true)", kind)
+		return nil, "", fmt.Errorf("STORAGE=%q: want sqlite or memory (PostgreSQL: DB_ENABLED=true)", kind)
 	}
 }
 
-// sqlitePath is SQLITE_PATH or its default (see openStore).
-func sqlitePath(getenv func(string) string) string {
+// sqlitePath is SQLITE_PATH, else ai-agent/ai-agent.db in the user's state
+// directory (XDG Base Directory: $XDG_STATE_HOME, else
+// $HOME/.local/state). Never a shared temporary directory, where another
+// local user could create the file, or its directory, first. The chart sets
+// SQLITE_PATH to its volume.
+func sqlitePath(getenv func(string) string) (string, error) {
 	if p := getenv("SQLITE_PATH"); p != "" {
-		return p
+		return p, nil
 	}
-	if d := getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "ai-agent", "ai-agent.db")
+	if d := getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "ai-agent", "ai-agent.db"), nil
 	}
-	return filepath.Join(os.TempDir(), "ai-agent", "ai-agent.db")
+	if h := getenv("HOME"); h != "" && filepath.IsAbs(h) {
+		return filepath.Join(h, ".local", "state", "ai-agent", "ai-agent.db"), nil
+	}
+	return "", errors.New("no place for the SQLite file: set SQLITE_PATH (or HOME, or XDG_STATE_HOME), or STORAGE=memory")
 }
 
 type memStore struct{ *store.Memory }

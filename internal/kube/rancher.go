@@ -11,10 +11,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// Rancher settings the agent reads when RANCHER_URL is not set.
+// Rancher settings the agent reads: its internal URL and CA when
+// RANCHER_URL is not set, and the public URL browsers use (the allowed
+// origin and the OAuth redirect URI).
 const (
 	SettingServerURL = "internal-server-url"
 	SettingCACerts   = "internal-cacerts"
+	SettingPublicURL = "server-url"
 )
 
 // ErrNoRancherURL is matched when the cluster names no Rancher URL.
@@ -36,6 +39,13 @@ func RancherEndpoint(ctx context.Context, c client.Reader) (url string, caPEM []
 		return "", nil, err
 	}
 	return strings.TrimRight(url, "/"), []byte(ca), nil
+}
+
+// PublicURL reads Rancher's server-url setting: the URL users open in
+// their browsers. It is "" (with no error) when the setting is unset.
+func PublicURL(ctx context.Context, c client.Reader) (string, error) {
+	v, err := setting(ctx, c, SettingPublicURL)
+	return strings.TrimRight(v, "/"), err
 }
 
 // setting returns a Setting's value, else its default.

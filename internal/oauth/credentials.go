@@ -203,7 +203,7 @@ func (s *Service) client(ctx context.Context, a agents.Agent, cfg AgentConfig, d
 		return ClientInfo{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, AuthMethod: method, Issuer: d.Issuer}, nil
 	}
 	if redirectURI == "" {
-		redirectURI = s.o.RedirectURI
+		redirectURI = s.RedirectURI("")
 	}
 	if ci, err := s.o.Vault.GetClient(ctx, d.Issuer, redirectURI); err == nil {
 		return ci, nil
@@ -234,6 +234,7 @@ func (s *Service) client(ctx context.Context, a agents.Agent, cfg AgentConfig, d
 		if err := s.o.Vault.PutClient(ctx, redirectURI, ci); err != nil {
 			return ClientInfo{}, err
 		}
+		s.sweepClients(ctx) // keep the number of registrations under the cap
 	}
 	return ci, nil
 }

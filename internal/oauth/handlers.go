@@ -70,7 +70,9 @@ func (h *handlers) metadata(param string) http.HandlerFunc {
 		}
 		d, err := Discover(r.Context(), h.s.guarded, mcpURL, nil)
 		if err != nil || d.MetadataURL == "" {
-			h.s.log.Info("metadata discovery failed", "error", err)
+			// JSON null whatever went wrong (ui-protocol.md §3.3): the
+			// reason is for the log only, so no scan oracle.
+			h.s.log.Info("metadata discovery failed", "mcpUrl", mcpURL, "reason", safeReason(err), "error", err)
 			writeJSON(w, http.StatusOK, nil)
 			return
 		}
@@ -81,6 +83,9 @@ func (h *handlers) metadata(param string) http.HandlerFunc {
 		writeJSON(w, http.StatusOK, map[string]any{"metadataEndpoint": d.MetadataURL, "scopesSupported": scopes})
 	}
 }
+
+// registrationFailed is the one answer of a failed registration.
+const registrationFailed = "Dynamic Client Registration failed: the authorization server metadata could not be read or the server refused the registration. The agent's log has the reason."
 
 // registration registers a client for the settings form (RFC 7591); the
 // registration endpoint must be on the metadata endpoint's origin.
@@ -104,15 +109,18 @@ func (h *handlers) registration(legacy bool) http.HandlerFunc {
 			return
 		}
 		as, err := FetchASMetadata(r.Context(), h.s.guarded, metadataURL)
-		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "Could not read the authorization server metadata: " + safeReason(err)})
-			return
+		var ci ClientInfo
+		if err == nil {
+			ci, err = Register(r.Context(), h.s.guarded, as, RegistrationRequest{
+				RedirectURIs: []string{h.s.RedirectURI(identity(r).Host)}, SameOriginAs: metadataURL,
+			})
 		}
-		ci, err := Register(r.Context(), h.s.guarded, as, RegistrationRequest{
-			RedirectURIs: []string{h.s.RedirectURI(identity(r).Host)}, SameOriginAs: metadataURL,
-		})
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "Dynamic Client Registration failed: " + safeReason(err)})
+			// One answer whatever went wrong, so that the endpoint cannot
+			// tell a caller which addresses and ports answer: the reason
+			// is for the log only.
+			h.s.log.Info("dynamic client registration failed", "metadataEndpoint", metadataURL, "reason", safeReason(err), "error", err)
+			writeJSON(w, http.StatusBadRequest, map[string]string{"detail": registrationFailed})
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"clientId": ci.ClientID, "clientSecret": ci.ClientSecret})

@@ -12,9 +12,9 @@ import (
 // has no client ID, registers our client (once per authorization server;
 // later calls reuse the stored registration). The controller calls it on
 // every check of the agent, whether or not its MCP server answered (the
-// Python agent skipped it in the normal 401 case). Without a configured
-// redirect URI the registration waits for the first sign-in, whose request
-// host gives the callback URL.
+// Python agent skipped it in the normal 401 case), for the default callback
+// URL (OAUTH_REDIRECT_URI, else Rancher's); without one it waits for the
+// first sign-in.
 func (s *Service) Register(ctx context.Context, a agents.Agent) error {
 	cfg, err := ConfigFromSecret(a.AuthSecret)
 	if err != nil {
@@ -24,10 +24,11 @@ func (s *Service) Register(ctx context.Context, a agents.Agent) error {
 	if err != nil {
 		return err
 	}
-	if cfg.ClientID != "" || s.o.RedirectURI == "" {
+	redirect := s.RedirectURI("")
+	if cfg.ClientID != "" || redirect == "" {
 		return nil
 	}
-	if _, err := s.client(ctx, a, cfg, d, s.o.RedirectURI); err != nil {
+	if _, err := s.client(ctx, a, cfg, d, redirect); err != nil {
 		return fmt.Errorf("register OAuth client: %w", err)
 	}
 	return nil

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/origins"
 )
 
 // callbackPath is where the authorization server sends the browser back.
@@ -22,8 +24,9 @@ const proxyPrefix = "/api/v1/namespaces/cattle-ai-agent-system/services/http:ran
 // Identity is the user a flow runs for, as the WebSocket handshake saw it.
 type Identity struct {
 	UserID string
-	// Host is the browser's host; the redirect URI is derived from it when
-	// ServiceOptions.RedirectURI is empty.
+	// Host is the host the client says it used (Host or X-Forwarded-Host).
+	// It is client-supplied: RedirectURI uses it only when it names an
+	// allowed origin.
 	Host    string
 	Cookies []*http.Cookie
 }
@@ -48,9 +51,23 @@ type ServiceOptions struct {
 	Agents agents.Source
 	// Endpoint is the MCP URL of an agent.
 	Endpoint func(agents.Agent) (string, error)
-	// RedirectURI is OAUTH_REDIRECT_URI; empty derives
-	// https://<host><Rancher proxy prefix>/v1/api/oauth2/callback.
+	// RedirectURI is OAUTH_REDIRECT_URI: when set, the only callback URL.
 	RedirectURI string
+	// Origins are the allowed browser origins. When RedirectURI is empty,
+	// a request whose host names one of them gets
+	// <origin><Rancher proxy prefix>/v1/api/oauth2/callback, the URL the UI
+	// shows the administrator.
+	Origins *origins.Policy
+	// BaseURL is Rancher's public URL (its server-url setting, else
+	// RANCHER_URL): when RedirectURI is empty, every other request gets its
+	// origin's callback URL. A client-supplied host never does.
+	BaseURL string
+	// MaxClients caps the stored client registrations (default 1000);
+	// registrations for redirect URIs no longer in use are swept anyway.
+	MaxClients int
+	// OutboundTimeout bounds each request made on a user's behalf
+	// (default DefaultOutboundTimeout).
+	OutboundTimeout time.Duration
 	// CIMDURL is our Client ID Metadata Document URL, if we publish one.
 	CIMDURL string
 	// InsecureSkipTLS disables TLS verification for OAuth requests of agents.
@@ -79,6 +96,8 @@ type Service struct {
 	clients   map[string]*http.Client
 	refreshed map[string]time.Time
 	guarded   *http.Client
+	// base is the origin of BaseURL ("" when none).
+	base string
 }
 
 type discEntry struct {
@@ -106,15 +125,28 @@ func NewService(o ServiceOptions) (*Service, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.MaxClients <= 0 {
+		o.MaxClients = 1000
+	}
+	var base string
+	if o.BaseURL != "" {
+		var err error
+		if base, err = origins.Of(o.BaseURL); err != nil {
+			return nil, fmt.Errorf("oauth: base URL: %w", err)
+		}
+	}
 	return &Service{
-		o: o, log: o.Logger,
+		o: o, log: o.Logger, base: base,
 		disc: map[string]discEntry{}, clients: map[string]*http.Client{}, refreshed: map[string]time.Time{},
-		guarded: NewOutboundClient(OutboundOptions{}),
+		guarded: NewOutboundClient(OutboundOptions{Timeout: o.OutboundTimeout}),
 	}, nil
 }
 
-// Run sweeps expired flows and tokens every minute until ctx ends.
+// Run sweeps client registrations for redirect URIs no longer in use at
+// once, then expired flows and tokens (and registrations) every minute
+// until ctx ends.
 func (s *Service) Run(ctx context.Context) {
+	s.sweepClients(ctx)
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -127,16 +159,62 @@ func (s *Service) Run(ctx context.Context) {
 			} else if n > 0 {
 				s.log.Debug("oauth sweep", "removed", n)
 			}
+			s.sweepClients(ctx)
 		}
 	}
 }
 
-// RedirectURI is the callback URL for a browser host.
+// SweepClients deletes the stored client registrations whose redirect URI
+// is no longer one of RedirectURIs, then the least recently written beyond
+// MaxClients, and reports how many. With no redirect URI configured it
+// deletes nothing: none can be told in use.
+func (s *Service) SweepClients(ctx context.Context) (int, error) {
+	uris := s.RedirectURIs()
+	if len(uris) == 0 {
+		return 0, nil
+	}
+	return s.o.Vault.SweepClients(ctx, uris, s.o.MaxClients)
+}
+
+// sweepClients is SweepClients with the outcome logged.
+func (s *Service) sweepClients(ctx context.Context) {
+	if n, err := s.SweepClients(ctx); err != nil {
+		s.log.Warn("oauth client registration sweep failed", "error", err)
+	} else if n > 0 {
+		s.log.Info("oauth client registrations removed (redirect URI no longer in use, or over the cap)", "removed", n)
+	}
+}
+
+// RedirectURI is the callback URL for a request whose client says it used
+// host: OAUTH_REDIRECT_URI; else the callback of the allowed origin that
+// host names; else the callback of BaseURL's origin; "" when none is
+// configured. Any other host is ignored, so a forged Host or
+// X-Forwarded-Host cannot choose where codes are sent.
 func (s *Service) RedirectURI(host string) string {
 	if s.o.RedirectURI != "" {
 		return s.o.RedirectURI
 	}
-	return "https://" + host + proxyPrefix + callbackPath
+	if o, ok := s.o.Origins.ForHost(host); ok {
+		return o + proxyPrefix + callbackPath
+	}
+	if s.base != "" {
+		return s.base + proxyPrefix + callbackPath
+	}
+	return ""
+}
+
+// RedirectURIs are all the callback URLs RedirectURI can return.
+func (s *Service) RedirectURIs() []string {
+	if s.o.RedirectURI != "" {
+		return []string{s.o.RedirectURI}
+	}
+	var out []string
+	for _, o := range append(s.o.Origins.List(), s.base) {
+		if u := o + proxyPrefix + callbackPath; o != "" && !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // httpClient is the outbound client for an agent's OAuth requests: guarded
@@ -153,7 +231,7 @@ func (s *Service) httpClient(a agents.Agent) (*http.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oauth: %w", err)
 	}
-	c := NewOutboundClient(OutboundOptions{InsecureSkipTLS: s.o.InsecureSkipTLS, RootCAs: pool})
+	c := NewOutboundClient(OutboundOptions{InsecureSkipTLS: s.o.InsecureSkipTLS, RootCAs: pool, Timeout: s.o.OutboundTimeout})
 	s.clients[key] = c
 	return c, nil
 }

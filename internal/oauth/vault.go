@@ -184,9 +184,32 @@ func stateKey(state string) string {
 	return hex.EncodeToString(h[:])
 }
 
+// clientKey names the registration for an issuer and redirect URI: the
+// redirect URI's tag, a dot, then a hash of both, so that SweepClients can
+// keep the registrations of the redirect URIs in use by key prefix.
 func clientKey(issuer, redirectURI string) string {
 	h := sha256.Sum256([]byte("client\x00" + issuer + "\x00" + redirectURI))
-	return hex.EncodeToString(h[:])
+	return redirectTag(redirectURI) + hex.EncodeToString(h[:])
+}
+
+// redirectTag is the key prefix of a redirect URI's registrations.
+func redirectTag(redirectURI string) string {
+	h := sha256.Sum256([]byte("redirect\x00" + redirectURI))
+	return hex.EncodeToString(h[:8]) + "."
+}
+
+// SweepClients deletes the registrations for redirect URIs other than
+// inUse, then the least recently written beyond max; it reports how many.
+func (v *Vault) SweepClients(ctx context.Context, inUse []string, max int) (int, error) {
+	keep := make([]string, len(inUse))
+	for i, u := range inUse {
+		keep[i] = redirectTag(u)
+	}
+	n, err := v.st.SweepClients(ctx, keep, max)
+	if err != nil {
+		return n, fmt.Errorf("oauth vault: %w", err)
+	}
+	return n, nil
 }
 
 // GetClient returns the registration kept for an issuer and redirect URI.

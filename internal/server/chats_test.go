@@ -21,6 +21,9 @@ func (e *env) api(method, path, token, body string) (int, string) {
 	if token != "" {
 		req.Header.Set("Cookie", "R_SESS="+token)
 	}
+	if method == http.MethodPost || method == http.MethodPut {
+		req.Header.Set("Content-Type", "application/json") // as the UI sends
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,7 +21,9 @@ import (
 	"github.com/rancher/ai-agent/internal/agents"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
+	"github.com/rancher/ai-agent/internal/origins"
 	"github.com/rancher/ai-agent/internal/rancher"
+	"github.com/rancher/ai-agent/internal/rancher/ranchertest"
 	"github.com/rancher/ai-agent/internal/server"
 	"github.com/rancher/ai-agent/internal/store"
 	"github.com/rancher/ai-agent/internal/uitools"
@@ -97,11 +100,30 @@ type env struct {
 	users  *rancher.UserResolver
 	// uiTools starts empty: no UI-tools selection until a test sets a document.
 	uiTools *uitools.Registry
+	// admins may configure agents (u-alice unless a test changes it).
+	admins sync.Map
+	// reviews counts the access reviews Rancher was asked.
+	reviews atomic.Int32
 }
 
-// fakeRancher answers /v3/users?me=true for tokens "tok-<user>".
-func fakeRancher(t testing.TB) *httptest.Server {
+// rancherOrigin is the Rancher the harness's browsers come from.
+const rancherOrigin = "https://rancher.example.com"
+
+// fakeRancher answers /v3/users?me=true for tokens "tok-<user>" and, as
+// Rancher's proxy of the local cluster, SelfSubjectAccessReviews posted as
+// the user (ranchertest): those for whom admin is true may update
+// AIAgentConfigs; Rancher cannot answer for tok-down.
+func fakeRancher(t testing.TB, admin func(user string) bool, reviews *atomic.Int32) *httptest.Server {
 	rs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == rancher.SelfSubjectAccessPath {
+			reviews.Add(1)
+			if r.Header.Get("Authorization") == "Bearer tok-down" { // Rancher cannot answer for this one
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			ranchertest.SelfSubjectAccessReviews(t, admin)(w, r)
+			return
+		}
 		c, err := r.Cookie("R_SESS")
 		if err != nil || !strings.HasPrefix(c.Value, "tok-") {
 			w.WriteHeader(http.StatusUnauthorized)
@@ -151,8 +173,19 @@ func newEnvOn(t testing.TB, ln net.Listener, oauthFn withOAuth, list ...agents.A
 		Model: e.model, Tools: tools, Store: e.store,
 		Credentials: creds, Auth: auth, LoadTimeout: 5 * time.Second, UITools: e.uiTools,
 	})
-	e.users = rancher.NewUserResolver(rancher.UserOptions{RancherURL: fakeRancher(t).URL})
+	e.admins.Store("u-alice", true)
+	rs := fakeRancher(t, func(user string) bool { _, ok := e.admins.Load(user); return ok }, &e.reviews)
+	e.users = rancher.NewUserResolver(rancher.UserOptions{RancherURL: rs.URL})
+	policy, err := origins.New(rancherOrigin, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	access := rancher.NewCachedAccess(rancher.SelfSubjectAccessReviews{RancherURL: rs.URL}, time.Minute, nil)
 	e.srv = server.New(server.Options{
+		Origins: policy,
+		MayConfigure: func(ctx context.Context, u agent.User) error {
+			return access.Allow(ctx, rancher.User{ID: u.ID, Token: u.Token}, rancher.ConfigureAgents())
+		},
 		Users: server.UserResolverFunc(func(ctx context.Context, r *http.Request) (agent.User, error) {
 			u, err := e.users.Resolve(ctx, r)
 			return agent.User{ID: u.ID, Token: u.Token}, err
@@ -202,16 +235,27 @@ func (e *env) dialCookie(path, cookie string) (*client, error) {
 	if cookie != "" {
 		h.Set("Cookie", cookie)
 	}
+	c, _, err := e.dialHeader(path, h)
+	return c, err
+}
+
+// dialHeader dials with the handshake headers h (Origin, Host, ...) and
+// returns the handshake response too.
+func (e *env) dialHeader(path string, h http.Header) (*client, *http.Response, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.http.URL, "http")+path, &websocket.DialOptions{HTTPHeader: h})
+	opts := &websocket.DialOptions{HTTPHeader: h}
+	if host := h.Get("Host"); host != "" {
+		opts.Host = host
+	}
+	ws, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.http.URL, "http")+path, opts)
 	if err != nil {
-		return nil, err
+		return nil, resp, err
 	}
 	ws.SetReadLimit(1 << 20)
 	c := &client{t: e.t, ws: ws}
 	e.t.Cleanup(func() { ws.CloseNow() })
-	return c, nil
+	return c, resp, nil
 }
 
 func (c *client) send(s string) {

@@ -66,6 +66,7 @@ func BenchmarkOAuthRefresh(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		req, _ := http.NewRequest(http.MethodPost, oe.http.URL+"/v1/api/oauth2/refresh", strings.NewReader(`{"agent":"gh"}`))
+		req.Header.Set("Content-Type", "application/json")
 		if resp, body := br.do(req); resp.StatusCode != 200 {
 			b.Fatalf("%d %s", resp.StatusCode, body)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/rancher/ai-agent/internal/mcp"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
+	"github.com/rancher/ai-agent/internal/origins"
 	"github.com/rancher/ai-agent/internal/server"
 )
 
@@ -24,11 +26,12 @@ import (
 // (oidc-provider) and a go-sdk MCP server that validates its tokens.
 type oauthEnv struct {
 	*env
-	as    *oauthtest.AuthServer
-	mcp   *oauthtest.ProtectedMCP
-	svc   *oauth.Service
-	tools *mcp.Manager
-	vault *oauth.Vault
+	as     *oauthtest.AuthServer
+	mcp    *oauthtest.ProtectedMCP
+	svc    *oauth.Service
+	tools  *mcp.Manager
+	vault  *oauth.Vault
+	sealer *oauth.Sealer
 
 	mu   sync.Mutex
 	skew time.Duration // added to the service's clock
@@ -45,6 +48,13 @@ type oauthOpts struct {
 	secretFn func(as *oauthtest.AuthServer) map[string][]byte
 	// preRegister adds a static confidential client "pre" for our callback.
 	preRegister bool
+	// derivedRedirect leaves OAUTH_REDIRECT_URI unset: the redirect URI
+	// comes from the allowed origins (rancherOrigin and the server's own)
+	// and Rancher's URL (rancherOrigin).
+	derivedRedirect bool
+	// outbound bounds requests made on a user's behalf (default 10s).
+	outbound time.Duration
+	log      *slog.Logger
 }
 
 func ghAgent(url string, secret map[string][]byte) agents.Agent {
@@ -82,13 +92,22 @@ func newOAuthEnv(t testing.TB, o oauthOpts) *oauthEnv {
 	list := append([]agents.Agent{ghAgent(oe.mcp.URL, o.secret)}, o.others...)
 	oe.env = newEnvOn(t, ln, func(e *env, tools *mcp.Manager, base string) (map[string]http.Handler, agent.CredentialProvider, agent.Authenticator) {
 		sealer, _ := oauth.NewSealer(oauth.GenerateKey())
-		oe.vault = oauth.NewVault(e.store, sealer, oe.now)
-		svc, err := oauth.NewService(oauth.ServiceOptions{
+		oe.vault, oe.sealer = oauth.NewVault(e.store, sealer, oe.now), sealer
+		so := oauth.ServiceOptions{
 			Vault: oe.vault, Sealer: sealer,
 			Agents:   sourceFunc(func() []agents.Agent { return *e.source }),
 			Endpoint: tools.EndpointURL, RedirectURI: base + "/v1/api/oauth2/callback",
 			SignInTimeout: o.signIn, RefreshReplyTimeout: o.refreshAck, Now: oe.now,
-		})
+			OutboundTimeout: o.outbound, Logger: o.log,
+		}
+		if o.derivedRedirect {
+			policy, err := origins.New(rancherOrigin, base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			so.RedirectURI, so.Origins, so.BaseURL = "", policy, rancherOrigin
+		}
+		svc, err := oauth.NewService(so)
 		if err != nil {
 			t.Fatal(err)
 		}

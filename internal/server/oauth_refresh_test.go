@@ -137,6 +137,7 @@ func TestOAuthTokenRefreshFrameWithSealedCookie(t *testing.T) {
 		}
 	}
 	req, _ = http.NewRequest(http.MethodPost, oe.http.URL+"/v1/api/oauth2/refresh", strings.NewReader(`{"agent":"gh"}`))
+	req.Header.Set("Content-Type", "application/json")
 	if resp, body := bob.do(req); resp.StatusCode != 401 || !strings.Contains(body, "No refresh token") {
 		t.Fatalf("bob refresh: %d %s", resp.StatusCode, body)
 	}

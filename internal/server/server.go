@@ -14,6 +14,7 @@ import (
 	"github.com/rancher/ai-agent/internal/agent"
 	"github.com/rancher/ai-agent/internal/agents"
 	"github.com/rancher/ai-agent/internal/chat"
+	"github.com/rancher/ai-agent/internal/origins"
 	"github.com/rancher/ai-agent/internal/store"
 )
 
@@ -49,10 +50,15 @@ type Options struct {
 	// FilterAgents, when set, keeps the agents a user may use (Rancher
 	// RBAC). An error refuses the chat: the check fails closed.
 	FilterAgents func(ctx context.Context, u agent.User, list []agents.Agent) ([]agents.Agent, error)
-	// AllowedOrigins restricts WebSocket Origin hosts (patterns as in
-	// path.Match). Empty accepts any origin: behind Rancher's proxy the
-	// Host differs from the Origin and Rancher has checked the user.
-	AllowedOrigins []string
+	// Origins are the browser origins allowed to open a WebSocket or call
+	// the API (checkBrowser). Nil allows none: only requests without an
+	// Origin header (not a browser) get through.
+	Origins *origins.Policy
+	// MayConfigure answers whether a user may configure agents: only they
+	// may call the routes that make the agent fetch a URL they name
+	// (guardFetch). nil error is yes. A nil MayConfigure refuses everyone;
+	// AllowEveryone is the RBAC_ENABLED=false choice.
+	MayConfigure func(ctx context.Context, u agent.User) error
 	// Conn tunes each chat connection.
 	Conn chat.Options
 }
@@ -90,7 +96,7 @@ func New(o Options) *Server {
 	for pattern, h := range o.Protected {
 		mux.Handle(pattern, s.withUser(h))
 	}
-	s.handler = recoverer(s.log, stripProxyPrefix(mux))
+	s.handler = recoverer(s.log, stripProxyPrefix(checkBrowser(s.log, o.Origins, s.guardFetch(mux))))
 	return s
 }
 

@@ -61,6 +61,7 @@ func TestUIToolsAfterTheAnswer(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, e.http.URL+"/v1/api/complete/ui-tools",
 		strings.NewReader(`{"prompt":"Welcome","context":[{"tag":"cluster","value":"local"}],"tools":{"name":"rancher-ai-ui","tools":["suggestions"]}}`))
 	req.Header.Set("Cookie", "R_SESS=tok-alice")
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +73,7 @@ func TestUIToolsAfterTheAnswer(t *testing.T) {
 	}
 	req, _ = http.NewRequest(http.MethodPost, e.http.URL+"/v1/api/complete/ui-tools", strings.NewReader(`{"prompt":"x"}`))
 	req.Header.Set("Cookie", "R_SESS=tok-alice")
+	req.Header.Set("Content-Type", "application/json")
 	if resp, _ := http.DefaultClient.Do(req); resp.StatusCode != 400 {
 		t.Fatalf("missing tools.name: %d", resp.StatusCode)
 	}
