@@ -162,6 +162,31 @@ func TestServeFindsRancherFromSettings(t *testing.T) {
 	}
 	env.Skip(t, why)
 	t.Cleanup(func() { _ = env.Stop() })
+	rancher := fakeRancherSteve(t, map[string][]string{"alice": {"cluster"}})
+	mcpSrv := httptest.NewServer(demo.Handler())
+	defer mcpSrv.Close()
+	obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: "cluster", Namespace: agents.Namespace},
+		Spec: v1alpha1.AIAgentConfigSpec{DisplayName: "Cluster", MCPURL: mcpSrv.URL + "/mcp"}}
+	if err := env.Client.Create(t.Context(), obj); err != nil {
+		t.Fatal(err)
+	}
+	rancherSettings(t, env, [][2]string{{"internal-server-url", rancher.URL}, {"internal-cacerts", ""}})
+	vars := map[string]string{"ACTIVE_LLM": "scripted", "STORAGE": "memory", "BUILTIN_MCP_URL": "http://127.0.0.1:1/mcp"}
+	addr, out, stop := runServe(t, []string{"--kubeconfig", writeKubeconfig(t, env.Config)}, func(k string) string { return vars[k] })
+	if !strings.Contains(out.String(), `"msg":"Rancher found from its settings","url":"`+rancher.URL+`"`) {
+		t.Fatalf("log:\n%s", out.String())
+	}
+	cl := dialWS(t, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok-alice")
+	if f := cl.read(); !strings.Contains(f, `"agents":[{"name":"cluster","status":"active"}]`) {
+		t.Fatalf("alice: %s", f)
+	}
+	stop()
+}
+
+// rancherSettings installs Rancher's Setting CRD (management.cattle.io/v3)
+// in the API server and creates the settings kvs.
+func rancherSettings(t *testing.T, env *kubetest.Env, kvs [][2]string) {
+	t.Helper()
 	settingsCRD := &apiextensionsv1.CustomResourceDefinition{
 		ObjectMeta: metav1.ObjectMeta{Name: "settings.management.cattle.io"},
 		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
@@ -182,16 +207,8 @@ func TestServeFindsRancherFromSettings(t *testing.T) {
 	if err := c.Create(t.Context(), settingsCRD); err != nil {
 		t.Fatal(err)
 	}
-	rancher := fakeRancherSteve(t, map[string][]string{"alice": {"cluster"}})
-	mcpSrv := httptest.NewServer(demo.Handler())
-	defer mcpSrv.Close()
-	obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: "cluster", Namespace: agents.Namespace},
-		Spec: v1alpha1.AIAgentConfigSpec{DisplayName: "Cluster", MCPURL: mcpSrv.URL + "/mcp"}}
-	if err := env.Client.Create(t.Context(), obj); err != nil {
-		t.Fatal(err)
-	}
 	deadline := time.Now().Add(20 * time.Second)
-	for _, kv := range [][2]string{{"internal-server-url", rancher.URL}, {"internal-cacerts", ""}} {
+	for _, kv := range kvs {
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(schema.GroupVersionKind{Group: "management.cattle.io", Version: "v3", Kind: "Setting"})
 		u.SetName(kv[0])
@@ -203,16 +220,6 @@ func TestServeFindsRancherFromSettings(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
-	vars := map[string]string{"ACTIVE_LLM": "scripted", "STORAGE": "memory", "BUILTIN_MCP_URL": "http://127.0.0.1:1/mcp"}
-	addr, out, stop := runServe(t, []string{"--kubeconfig", writeKubeconfig(t, env.Config)}, func(k string) string { return vars[k] })
-	if !strings.Contains(out.String(), `"msg":"Rancher found from its settings","url":"`+rancher.URL+`"`) {
-		t.Fatalf("log:\n%s", out.String())
-	}
-	cl := dialWS(t, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok-alice")
-	if f := cl.read(); !strings.Contains(f, `"agents":[{"name":"cluster","status":"active"}]`) {
-		t.Fatalf("alice: %s", f)
-	}
-	stop()
 }
 
 func ptrTrue() *bool { b := true; return &b }

@@ -231,7 +231,6 @@ func TestNoScanOracle(t *testing.T) {
 		return s.URL
 	}
 	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
 	targets := map[string]string{
 		"closed port": closedURL,
 		"404":         serve(http.NotFound),
@@ -251,6 +250,7 @@ func TestNoScanOracle(t *testing.T) {
 		}),
 		"blocked address": "http://169.254.169.254",
 	}
+	t.Cleanup(func() { close(release) }) // before the servers' Close, which waits for handlers
 	bodies := map[string]map[string]string{}
 	for kind, base := range targets {
 		for name, c := range map[string][3]string{
