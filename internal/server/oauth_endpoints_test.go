@@ -33,6 +33,7 @@ func TestOAuthSettingsEndpoints(t *testing.T) {
 		t.Fatalf("metadata address: %d %s", code, body)
 	}
 	req, _ := http.NewRequest(http.MethodPost, oe.http.URL+"/v1/api/oauth2/dynamic-registration", strings.NewReader(`{"metadataEndpoint":"`+oe.as.MetadataURL+`"}`))
+	req.Header.Set("Content-Type", "application/json")
 	if resp, body := b.do(req); resp.StatusCode != 200 || !strings.Contains(body, `"clientId":"`) {
 		t.Fatalf("registration: %d %s", resp.StatusCode, body)
 	}
