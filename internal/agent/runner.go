@@ -22,8 +22,9 @@ type User struct {
 	ID string
 	// Token is the user's Rancher session token (for RANCHER-auth agents).
 	Token string
-	// Host is the host the browser used (X-Forwarded-Host, else Host); the
-	// OAuth redirect URI is derived from it when none is configured.
+	// Host is the host the client says it used (X-Forwarded-Host, else
+	// Host). It is client-supplied: the OAuth redirect URI uses it only
+	// when it names an allowed origin.
 	Host string
 	// Cookies are the cookies of the WebSocket handshake (the sealed OAuth
 	// refresh cookie tells that a <token-refresh> may work).

@@ -1,6 +1,9 @@
 // Package server holds the HTTP surface: the /v1/api/* routes, the
 // /v1/ws/messages WebSocket, and the middleware around them (user
-// resolution, the Rancher service-proxy prefix, logging, panics).
+// resolution, the Rancher service-proxy prefix, logging, panics). guard.go
+// holds the trust-boundary middleware: checkBrowser (allowed origins,
+// Sec-Fetch-Site, JSON bodies) and guardFetch (only users who may configure
+// agents make the agent fetch a URL they name).
 //
 // The WebSocket handler (ws.go) is where a connection starts: it resolves
 // the user, opens the chat, builds an agent.Session and hands the socket to
