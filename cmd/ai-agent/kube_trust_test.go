@@ -35,17 +35,16 @@ func TestServeClusterTrust(t *testing.T) {
 	env.Skip(t, why)
 	t.Cleanup(func() { _ = env.Stop() })
 	ctx := t.Context()
-	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "agent-admin", Namespace: agents.Namespace},
-		Rules: []rbacv1.PolicyRule{{APIGroups: []string{"ai.cattle.io"}, Resources: []string{"aiagentconfigs"}, Verbs: []string{"update"}}}}
-	rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "agent-admin", Namespace: agents.Namespace},
-		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "agent-admin"},
-		Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: "u-admin"}}}
+	if err := env.Grant(ctx, agents.Namespace, "agent-admin", "u-admin",
+		rbacv1.PolicyRule{APIGroups: []string{"ai.cattle.io"}, Resources: []string{"aiagentconfigs"}, Verbs: []string{"update"}}); err != nil {
+		t.Fatal(err)
+	}
 	mcpURL, metadataURL, _ := loopbackNotes(t)
 	mcpSrv := httptest.NewServer(demo.Handler())
 	t.Cleanup(mcpSrv.Close)
 	obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: "cluster", Namespace: agents.Namespace},
 		Spec: v1alpha1.AIAgentConfigSpec{DisplayName: "Cluster", MCPURL: mcpSrv.URL + "/mcp"}}
-	for _, o := range []client.Object{role, rb, obj} {
+	for _, o := range []client.Object{obj} {
 		if err := env.Client.Create(ctx, o); err != nil {
 			t.Fatal(err)
 		}

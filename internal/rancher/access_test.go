@@ -12,8 +12,6 @@ import (
 
 	authv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rancher/ai-agent/internal/agents"
 	"github.com/rancher/ai-agent/internal/kube/kubetest"
@@ -31,15 +29,9 @@ func TestSubjectAccessReviewsWithRealRBAC(t *testing.T) {
 	env.Skip(t, why)
 	t.Cleanup(func() { _ = env.Stop() })
 	ctx := t.Context()
-	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "agent-admin", Namespace: agents.Namespace},
-		Rules: []rbacv1.PolicyRule{{APIGroups: []string{"ai.cattle.io"}, Resources: []string{"aiagentconfigs"}, Verbs: []string{"update"}}}}
-	rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "agent-admin", Namespace: agents.Namespace},
-		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "agent-admin"},
-		Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: "u-admin"}}}
-	for _, o := range []client.Object{role, rb} {
-		if err := env.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
+	if err := env.Grant(ctx, agents.Namespace, "agent-admin", "u-admin",
+		rbacv1.PolicyRule{APIGroups: []string{"ai.cattle.io"}, Resources: []string{"aiagentconfigs"}, Verbs: []string{"update"}}); err != nil {
+		t.Fatal(err)
 	}
 	r := rancher.SubjectAccessReviews{Client: env.Client}
 	if err := r.Allow(ctx, rancher.User{ID: "u-admin"}, rancher.ConfigureAgents()); err != nil {

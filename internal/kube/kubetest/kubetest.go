@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -141,3 +142,18 @@ func Counting(cfg *rest.Config, n *atomic.Int64) *rest.Config {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// Grant creates a Role named name in namespace with rules and binds it to
+// the user (RBAC objects in the real API server).
+func (e *Env) Grant(ctx context.Context, namespace, name, user string, rules ...rbacv1.PolicyRule) error {
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}, Rules: rules}
+	rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: name},
+		Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: user}}}
+	for _, o := range []client.Object{role, rb} {
+		if err := e.Client.Create(ctx, o); err != nil {
+			return fmt.Errorf("grant %s to %s: %w", name, user, err)
+		}
+	}
+	return nil
+}
