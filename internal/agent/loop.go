@@ -34,7 +34,7 @@ func (streamSink) end(context.Context, bool) (string, error)   { return "", nil 
 // discardSink drops deltas (child agents: their tokens are not streamed).
 type discardSink struct{}
 
-func (discardSink) write(context.Context, string) error { return nil }
+func (discardSink) write(context.Context, string) error       { return nil }
 func (discardSink) end(context.Context, bool) (string, error) { return "", nil }
 
 // toolExec runs one tool call and returns its result message, or a pause
