@@ -149,6 +149,7 @@ func (s *Session) resumeRun(ctx context.Context, ts *turnState, pd *pending, req
 	if err != nil {
 		return fail(err)
 	}
+	history = s.summarize(ctx, pd.run, history, requestID)
 	res := s.runLoop(ctx, s.spec(ts, pd.run, history, nil))
 	s.saveLoop(pd.thread, pd.agent(), requestID, res, ts)
 	return s.settle(pd.run, requestID, nil, res.out, ts)
@@ -164,7 +165,7 @@ func (s *Session) cancel(ctx context.Context, ts *turnState, pd *pending, reques
 	if pd.stream {
 		_ = ts.em.Send(ctx, cancelTurnReply)
 	}
-	if err := s.r.o.Store.Append(context.WithoutCancel(ctx), pd.thread, msgs...); err != nil {
+	if err := s.append(context.WithoutCancel(ctx), pd.thread, msgs...); err != nil {
 		return fail(err)
 	}
 	return answer(cancelTurnReply)
@@ -172,7 +173,7 @@ func (s *Session) cancel(ctx context.Context, ts *turnState, pd *pending, reques
 
 // record appends a confirmation record to a thread.
 func (s *Session) record(ctx context.Context, thread, agent, requestID string, c *store.Confirmation) error {
-	return s.r.o.Store.Append(context.WithoutCancel(ctx), thread, store.Message{Message: llm.Message{Role: store.RoleConfirmation},
+	return s.append(context.WithoutCancel(ctx), thread, store.Message{Message: llm.Message{Role: store.RoleConfirmation},
 		Agent: agent, RequestID: requestID, CreatedAt: s.r.o.Now().UTC(), Confirmation: c})
 }
 
@@ -227,5 +228,5 @@ func (s *Session) savePause(thread, agent, requestID string, done []llm.Message,
 	msgs := toStore(done, agent, requestID, now)
 	msgs = append(msgs, store.Message{Message: llm.Message{Role: store.RoleConfirmation}, Agent: agent, RequestID: requestID,
 		CreatedAt: now, Confirmation: &store.Confirmation{Plan: p.plan, Pending: p.calls}})
-	return s.r.o.Store.Append(context.Background(), thread, msgs...)
+	return s.append(context.Background(), thread, msgs...)
 }

@@ -73,6 +73,8 @@ type Options struct {
 	// MaxSteps bounds the model calls of one loop (the Python agent's
 	// recursion_limit). Default 50.
 	MaxSteps int
+	// Summarization bounds the model's conversation (zero fields: defaults).
+	Summarization Summarization
 	// LoadTimeout bounds loading one agent's tools at connect. Default 15s.
 	LoadTimeout time.Duration
 	// Now is the clock; default time.Now.
@@ -96,6 +98,7 @@ func New(o Options) *Runner {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	o.Summarization.defaults()
 	return &Runner{o: o}
 }
 
@@ -129,6 +132,10 @@ type Session struct {
 	// is set once the store was searched for one (a pause survives a restart).
 	pend           *pending
 	pendingChecked bool
+
+	// threads are the copies of this chat's threads (turns of a session
+	// run one at a time).
+	threads map[string]*threadCopy
 }
 
 // Open loads each agent's tools (concurrently) for the user and returns the
@@ -140,7 +147,7 @@ func (r *Runner) Open(ctx context.Context, u User, list []agents.Agent, chatID s
 	if len(list) == 0 {
 		return nil, fmt.Errorf("%w: No agent configurations available", ErrNoAgentAvailable)
 	}
-	s := &Session{r: r, user: u, chatID: chatID, byName: map[string]*agentState{}}
+	s := &Session{r: r, user: u, chatID: chatID, byName: map[string]*agentState{}, threads: map[string]*threadCopy{}}
 	var wg sync.WaitGroup
 	for _, a := range list {
 		st := &agentState{Agent: a}

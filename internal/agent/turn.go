@@ -148,6 +148,7 @@ func (s *Session) start(ctx context.Context, ts *turnState, r run, user store.Me
 	if err != nil {
 		return fail(err)
 	}
+	history = s.summarize(ctx, r, history, user.RequestID)
 	res := s.runLoop(ctx, s.spec(ts, r, history, []llm.Message{user.Message}))
 	if res.out.kind == handedOff {
 		return res.out
@@ -188,22 +189,6 @@ func modelOf(st *agentState) string {
 	return ""
 }
 
-// history loads a thread as model messages.
-func (s *Session) history(ctx context.Context, thread string) ([]llm.Message, error) {
-	msgs, err := s.r.o.Store.Messages(ctx, thread)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]llm.Message, 0, len(msgs))
-	for _, m := range msgs {
-		if m.Role == store.RoleConfirmation || m.Role == store.RoleUITools {
-			continue // records for the user's history, not the model's conversation
-		}
-		out = append(out, m.Message)
-	}
-	return out, nil
-}
-
 // save stores the user message and a loop's messages. It runs even when
 // the turn was stopped, so it does not use the turn's context.
 func (s *Session) save(thread, agent string, user store.Message, res loopResult, ts *turnState) {
@@ -216,7 +201,7 @@ func (s *Session) saveLoop(thread, agent, requestID string, res loopResult, ts *
 }
 
 func (s *Session) store(thread string, msgs []store.Message) {
-	if err := s.r.o.Store.Append(context.Background(), thread, msgs...); err != nil {
+	if err := s.append(context.Background(), thread, msgs...); err != nil {
 		s.r.o.Logger.Error("saving messages failed", "thread", thread, "error", err)
 	}
 }

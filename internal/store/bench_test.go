@@ -45,7 +45,7 @@ func BenchmarkListChats1000(b *testing.B) {
 				if _, err := s.OpenChat(ctx, id, "alice"); err != nil {
 					b.Fatal(err)
 				}
-				if err := s.Append(ctx, id, turn(i)[0], turn(i)[3]); err != nil {
+				if _, err := s.Append(ctx, id, turn(i)[0], turn(i)[3]); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -68,7 +68,7 @@ func BenchmarkLoad500Messages(b *testing.B) {
 				b.Fatal(err)
 			}
 			for i := range 125 {
-				if err := s.Append(ctx, "c1", turn(i)...); err != nil {
+				if _, err := s.Append(ctx, "c1", turn(i)...); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -93,7 +93,7 @@ func BenchmarkAppendTurn(b *testing.B) {
 			msgs := turn(0)
 			b.ResetTimer()
 			for b.Loop() {
-				if err := s.Append(ctx, "c1", msgs...); err != nil {
+				if _, err := s.Append(ctx, "c1", msgs...); err != nil {
 					b.Fatal(err)
 				}
 			}
