@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
+	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/store"
 )
 
@@ -229,5 +231,37 @@ func TestSignInCanceled(t *testing.T) {
 	msgs := paired(t, f.store, "c1")
 	if r := msgs[2]; !r.IsError || !strings.Contains(r.Content, "canceled") {
 		t.Fatalf("tool result = %+v, want the cancel as an error result", r)
+	}
+}
+
+// failingTools fails every tools/list.
+type failingTools struct{ *fakeTools }
+
+var errDown = errors.New("connection refused")
+
+func (failingTools) Tools(context.Context, agents.Agent, mcp.Credentials) ([]mcp.Tool, error) {
+	return nil, errDown
+}
+
+func TestOpenUnavailableIsTyped(t *testing.T) {
+	f := newFixture(t)
+	f.opts.Tools = failingTools{f.tools}
+	_, err := agent.New(f.opts).Open(context.Background(), agent.User{ID: "alice"}, []agents.Agent{mkAgent("math")}, "c1")
+	ue, ok := errors.AsType[*agent.UnavailableError](err)
+	if !ok || !errors.Is(err, agent.ErrNoAgentAvailable) || !errors.Is(err, errDown) {
+		t.Fatalf("Open = %v; want an *UnavailableError matching ErrNoAgentAvailable and its cause", err)
+	}
+	if ue.Reason != `Failed to load MCP tools for agent "math": connection refused` {
+		t.Fatalf("Reason = %q", ue.Reason)
+	}
+	_, err = agent.New(f.opts).Open(context.Background(), agent.User{ID: "alice"}, nil, "c1")
+	if ue, ok := errors.AsType[*agent.UnavailableError](err); !ok || ue.Reason != "No agent configurations available" {
+		t.Fatalf("Open without agents = %v", err)
+	}
+}
+
+func TestOneCancelSentinel(t *testing.T) {
+	if !errors.Is(fmt.Errorf("sign-in: %w", oauth.ErrCanceled), agent.ErrAuthCanceled) {
+		t.Fatal("oauth's cancel does not match agent.ErrAuthCanceled")
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
-	"strings"
 
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
@@ -91,8 +90,10 @@ func (s *Server) fatal(ctx context.Context, conn *chat.Conn, msg string) {
 	conn.Close(websocket.StatusNormalClosure, "")
 }
 
-// errMessage is an agent error without the sentinel's prefix: the reason
-// the user can act on.
+// errMessage is the reason of an agent error that the user can act on.
 func errMessage(err error) string {
-	return strings.TrimPrefix(err.Error(), agent.ErrNoAgentAvailable.Error()+": ")
+	if ue, ok := errors.AsType[*agent.UnavailableError](err); ok {
+		return ue.Reason
+	}
+	return "No agent available"
 }
