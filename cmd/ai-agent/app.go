@@ -83,7 +83,8 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 	} else {
 		a.log.Info("OAUTH_ENCRYPTION_KEY is not set: OAUTH2 agents are unavailable")
 	}
-	opts := agent.Options{Model: a.model, Tools: tools, Store: a.store, Logger: a.log, Credentials: creds, Auth: auth}
+	opts := agent.Options{Model: a.model, Tools: tools, Store: a.store, Logger: a.log, Credentials: creds, Auth: auth,
+		Summarization: a.env.Summarization}
 	if a.uiTools != nil { // a nil *Registry must not become a non-nil interface
 		opts.UITools = a.uiTools
 	}

@@ -2,8 +2,11 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rancher/ai-agent/internal/agent"
 )
 
 // env is the process environment as a plain struct: the variables of the
@@ -26,6 +29,9 @@ type env struct {
 	// OAuthClientMetadataURL is the https URL of our Client ID Metadata
 	// Document, used as client_id with authorization servers that support it.
 	OAuthClientMetadataURL string
+	// Summarization is SUMMARIZATION_MESSAGES, _TOKENS and _KEEP (0: the
+	// agent's defaults, 30, 30,000 and 15).
+	Summarization agent.Summarization
 }
 
 func readEnv(getenv func(string) string) (env, error) {
@@ -47,6 +53,17 @@ func readEnv(getenv func(string) string) (env, error) {
 	}
 	if e.LLMMockEnabled, err = boolEnv(getenv, "LLM_MOCK_ENABLED"); err != nil {
 		return e, err
+	}
+	for name, dst := range map[string]*int{
+		"SUMMARIZATION_MESSAGES": &e.Summarization.Messages,
+		"SUMMARIZATION_TOKENS":   &e.Summarization.Tokens,
+		"SUMMARIZATION_KEEP":     &e.Summarization.Keep,
+	} {
+		if v := getenv(name); v != "" {
+			if *dst, err = strconv.Atoi(v); err != nil || *dst < 1 {
+				return e, fmt.Errorf("%s=%q: want a positive whole number", name, v)
+			}
+		}
 	}
 	if v := getenv("SHUTDOWN_GRACE"); v != "" {
 		if e.ShutdownGrace, err = time.ParseDuration(v); err != nil {
