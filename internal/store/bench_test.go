@@ -120,24 +120,29 @@ func BenchmarkAppendTurn(b *testing.B) {
 }
 
 // BenchmarkSeq measures the version check a turn makes instead of reading
-// its thread, on a thread of 500 messages.
+// its thread, on the thread of turn 10 (40 messages) and of turn 200 (800):
+// it must not grow with the thread on any engine.
 func BenchmarkSeq(b *testing.B) {
 	for _, e := range engines {
-		b.Run(e.name, func(b *testing.B) {
-			s, ctx := e.open(b), context.Background()
-			if _, err := s.OpenChat(ctx, "c1", "alice"); err != nil {
-				b.Fatal(err)
-			}
-			for i := range 125 {
-				if _, err := s.Append(ctx, "c1", turn(i)...); err != nil {
+		for _, size := range []int{40, 800} {
+			b.Run(fmt.Sprintf("%s/msgs=%d", e.name, size), func(b *testing.B) {
+				s, ctx := e.open(b), context.Background()
+				if _, err := s.OpenChat(ctx, "c1", "alice"); err != nil {
 					b.Fatal(err)
 				}
-			}
-			for b.Loop() {
-				if seq, err := s.Seq(ctx, "c1"); err != nil || seq != 500 {
-					b.Fatalf("Seq = %d, %v", seq, err)
+				var fill []store.Message
+				for i := range size / 4 {
+					fill = append(fill, turn(i)...)
 				}
-			}
-		})
+				if _, err := s.Append(ctx, "c1", fill...); err != nil {
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					if seq, err := s.Seq(ctx, "c1"); err != nil || seq != int64(size) {
+						b.Fatalf("Seq = %d, %v", seq, err)
+					}
+				}
+			})
+		}
 	}
 }
