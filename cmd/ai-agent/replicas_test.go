@@ -40,9 +40,9 @@ func writeConfig(t *testing.T, yaml string) string {
 	return p
 }
 
-// TestReplicasShareChats: a chat started on replica A continues on B, with
-// its history, and both serve the same chats API.
-func TestReplicasShareChats(t *testing.T) {
+// clusterReplicas starts two replicas on one database with the demo MCP
+// server as agent "cluster", and returns their base URLs.
+func clusterReplicas(t *testing.T) (a, b string) {
 	env := replicaEnv(t)
 	mcp := httptest.NewServer(demo.Handler())
 	t.Cleanup(mcp.Close)
@@ -57,8 +57,13 @@ spec:
   authenticationType: NONE
 `, mcp.URL))
 	bin := repBuild(t)
-	a := repStart(t, bin, repFreeAddr(t), cfg, env)
-	b := repStart(t, bin, repFreeAddr(t), cfg, env)
+	return repStart(t, bin, repFreeAddr(t), cfg, env), repStart(t, bin, repFreeAddr(t), cfg, env)
+}
+
+// TestReplicasShareChats: a chat started on replica A continues on B, with
+// its history, and both serve the same chats API.
+func TestReplicasShareChats(t *testing.T) {
+	a, b := clusterReplicas(t)
 	id := uuid.NewString()
 
 	for i, tc := range []struct{ base, answer, prompt string }{

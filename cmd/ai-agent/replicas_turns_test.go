@@ -3,13 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
-
-	"github.com/rancher/ai-agent/internal/demo"
 )
 
 // TestReplicasSeeEachOthersTurns: one chat open on replica A and on
@@ -19,22 +16,7 @@ import (
 // The scripted model counts a request's words as its input tokens, so the
 // growth of the chat's input usage tells what each request carried.
 func TestReplicasSeeEachOthersTurns(t *testing.T) {
-	env := replicaEnv(t)
-	mcp := httptest.NewServer(demo.Handler())
-	t.Cleanup(mcp.Close)
-	cfg := writeConfig(t, fmt.Sprintf(`apiVersion: ai.cattle.io/v1alpha1
-kind: AIAgentConfig
-metadata: {name: cluster, namespace: cattle-ai-agent-system}
-spec:
-  displayName: Cluster
-  description: The demo cluster
-  systemPrompt: You answer about the cluster.
-  mcpURL: %s/mcp
-  authenticationType: NONE
-`, mcp.URL))
-	bin := repBuild(t)
-	a := repStart(t, bin, repFreeAddr(t), cfg, env)
-	b := repStart(t, bin, repFreeAddr(t), cfg, env)
+	a, b := clusterReplicas(t)
 	id := uuid.NewString()
 	ws := map[string]*repWS{a: repDial(t, a, "/v1/ws/messages/"+id, "alice"), b: repDial(t, b, "/v1/ws/messages/"+id, "alice")}
 	for _, c := range ws {
@@ -42,7 +24,9 @@ spec:
 	}
 	input := func() int {
 		var chat struct {
-			Usage struct{ ByAgent map[string]struct{ InputTokens int } }
+			Usage struct {
+				ByAgent map[string]struct{ InputTokens int }
+			}
 		}
 		code, body := repDo(t, "GET", a+"/v1/api/chats/"+id, "alice", "")
 		if code != 200 || json.Unmarshal([]byte(body), &chat) != nil {
