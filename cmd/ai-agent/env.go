@@ -2,8 +2,11 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rancher/ai-agent/internal/server"
 )
 
 // env is the process environment as a plain struct: the variables of the
@@ -20,12 +23,16 @@ type env struct {
 	ShutdownGrace   time.Duration
 	// OAuthRedirectURI overrides the OAuth callback URL.
 	OAuthRedirectURI string
-	// OAuthKey is OAUTH_ENCRYPTION_KEY: base64 of 32 bytes that seal stored
-	// tokens and cookies. Without it OAUTH2 agents are unavailable.
+	// OAuthKey is OAUTH_ENCRYPTION_KEY: comma-separated base64 keys of 32
+	// bytes that seal stored tokens and cookies; the first seals, all open.
+	// Without it (and no generated key, see oauthKeys) OAUTH2 agents are
+	// unavailable.
 	OAuthKey string
 	// OAuthClientMetadataURL is the https URL of our Client ID Metadata
 	// Document, used as client_id with authorization servers that support it.
 	OAuthClientMetadataURL string
+	// MaxChatsPerUser is MAX_CHATS_PER_USER: open WebSockets per user.
+	MaxChatsPerUser int
 }
 
 func readEnv(getenv func(string) string) (env, error) {
@@ -47,6 +54,12 @@ func readEnv(getenv func(string) string) (env, error) {
 	}
 	if e.LLMMockEnabled, err = boolEnv(getenv, "LLM_MOCK_ENABLED"); err != nil {
 		return e, err
+	}
+	e.MaxChatsPerUser = server.DefaultMaxChatsPerUser
+	if v := strings.TrimSpace(getenv("MAX_CHATS_PER_USER")); v != "" {
+		if e.MaxChatsPerUser, err = strconv.Atoi(v); err != nil || e.MaxChatsPerUser < 1 {
+			return e, fmt.Errorf("MAX_CHATS_PER_USER=%q: want a positive number", v)
+		}
 	}
 	if v := getenv("SHUTDOWN_GRACE"); v != "" {
 		if e.ShutdownGrace, err = time.ParseDuration(v); err != nil {
