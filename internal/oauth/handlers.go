@@ -179,12 +179,23 @@ func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
 	d := &Discovery{Resource: flow.Resource, Issuer: flow.Issuer, AuthServer: flow.AS}
 	t := fromOAuth2(tok, d, flow.Client, flow.Scopes, h.s.o.Now())
 	key := TokenKey{User: flow.User, Agent: flow.Agent, Issuer: flow.Issuer}
-	if err := h.s.o.Vault.Put(r.Context(), key, t); err != nil {
+	if err := h.s.putLocked(r.Context(), key, t); err != nil {
 		writePage(w, http.StatusInternalServerError, false, fail, "The token could not be stored.")
 		return
 	}
 	h.s.setCookies(w, key, t, flow.CookiePath)
 	writePage(w, http.StatusOK, true, "Signed in", "You can close this window.")
+}
+
+// putLocked stores t under the lock that refreshes and re-sealing take,
+// so that none of them overwrites it with older tokens.
+func (s *Service) putLocked(ctx context.Context, key TokenKey, t TokenSet) error {
+	unlock, err := s.o.Vault.Lock(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return s.o.Vault.Put(ctx, key, t)
 }
 
 func (s *Service) setCookies(w http.ResponseWriter, key TokenKey, t TokenSet, path string) {

@@ -106,8 +106,8 @@ func ParseKeys(s string) ([][]byte, error) {
 	return keys, nil
 }
 
-// GenerateKey returns a random key (for the demo and tests only: a key that
-// is not kept loses every stored token at restart).
+// GenerateKey returns a random key. A key that is not kept (the demo's)
+// loses every stored token at restart.
 func GenerateKey() []byte {
 	k := make([]byte, KeySize)
 	_, _ = rand.Read(k)

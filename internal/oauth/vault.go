@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -101,20 +102,51 @@ func (v *Vault) Get(ctx context.Context, k TokenKey) (TokenSet, error) {
 	if err != nil {
 		return TokenSet{}, fmt.Errorf("oauth vault: %w", err)
 	}
+	t, _, err := v.open(k, b)
+	return t, err
+}
+
+func (v *Vault) open(k TokenKey, b []byte) (TokenSet, bool, error) {
 	plain, stale, err := v.seal.open(b, k.aad())
 	if err != nil {
-		return TokenSet{}, fmt.Errorf("oauth vault: %w", err)
+		return TokenSet{}, false, fmt.Errorf("oauth vault: %w", err)
 	}
 	var t TokenSet
 	if err := json.Unmarshal(plain, &t); err != nil {
-		return TokenSet{}, fmt.Errorf("oauth vault: %w", err)
+		return TokenSet{}, false, fmt.Errorf("oauth vault: %w", err)
 	}
-	if stale {
-		// Sealed by an older key: seal it with the current one now, so
-		// that the old key can be retired.
-		_ = v.Put(ctx, k, t)
+	return t, stale, nil
+}
+
+// Reseal seals the tokens of k again with the current key when an older
+// key sealed them, so that the old key can be retired. It holds the lock of
+// k and rewrites only the record it read: a refresh or sign-in that wrote
+// newer tokens meanwhile is never overwritten.
+func (v *Vault) Reseal(ctx context.Context, k TokenKey) error {
+	b, err := v.st.GetToken(ctx, k.id())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
 	}
-	return t, nil
+	if err != nil {
+		return fmt.Errorf("oauth vault: %w", err)
+	}
+	if _, stale, err := v.open(k, b); err != nil || !stale {
+		return err
+	}
+	unlock, err := v.Lock(ctx, k)
+	if err != nil {
+		return fmt.Errorf("oauth vault: %w", err)
+	}
+	defer unlock()
+	now, err := v.st.GetToken(ctx, k.id())
+	if err != nil || !bytes.Equal(now, b) {
+		return nil // changed or gone meanwhile: nothing old to rewrite
+	}
+	t, _, err := v.open(k, b)
+	if err != nil {
+		return err
+	}
+	return v.Put(ctx, k, t)
 }
 
 // Put stores the tokens of k. The record lives while its refresh token may

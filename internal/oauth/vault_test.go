@@ -164,6 +164,12 @@ func TestKeyRotation(t *testing.T) {
 	if got, err := vb.Get(ctx, k); err != nil || got.AccessToken != "at" {
 		t.Fatalf("get with both keys: %+v %v", got, err)
 	}
+	if raw, _ := st.GetToken(ctx, k.id()); string(raw) != string(sealedOld) {
+		t.Fatal("a read rewrote the record")
+	}
+	if err := vb.Reseal(ctx, k); err != nil {
+		t.Fatal(err)
+	}
 	if ci, err := vb.GetClient(ctx, "https://as", "https://cb"); err != nil || ci.ClientID != "c1" {
 		t.Fatalf("client with both keys: %+v %v", ci, err)
 	}
