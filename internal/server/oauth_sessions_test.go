@@ -24,6 +24,26 @@ func (oe *oauthEnv) approve(t *testing.T, authURL, user string) *url.URL {
 	return cb
 }
 
+// pendingSignIn opens a chat on the single OAUTH2 agent and returns it with
+// its eager <authentication> frame.
+func (b *browser) pendingSignIn(chat string) (*client, string) {
+	b.t.Helper()
+	c := b.dial("/v1/ws/messages/" + chat)
+	c.metadata()
+	if f := c.read(); f != "<message>" {
+		b.t.Fatalf("frame = %q, want <message>", f)
+	}
+	return c, c.read()
+}
+
+// askWhoami runs a turn that calls the MCP server's whoami tool.
+func (oe *oauthEnv) askWhoami(t *testing.T, c *client, answer string) {
+	t.Helper()
+	oe.model.Push(call("whoami", `{}`), llm.TextEntry(answer))
+	c.send(prompt("who am I?"))
+	equalFrames(t, c.turn(), []string{"<message>", answer, "</message>"})
+}
+
 func (b *browser) oauthCookies() []string {
 	var out []string
 	for k := range b.cookies {
@@ -41,10 +61,8 @@ func TestOAuthRefusedCallbackBurnsNothing(t *testing.T) {
 	oe := newOAuthEnv(t, oauthOpts{})
 	alice, bob, anonymous := oe.browser(t, "alice"), oe.browser(t, "bob"), oe.browser(t, "nobody")
 	delete(anonymous.cookies, "R_SESS")
-	c := alice.dial("/v1/ws/messages/burn")
-	c.metadata()
-	readOpen(t, c)
-	authURL, _ := authRequest(t, c.read())
+	c, frame := alice.pendingSignIn("burn")
+	authURL, _ := authRequest(t, frame)
 	cb := oe.approve(t, authURL, "alice")
 	for _, attacker := range []*browser{bob, anonymous, bob} {
 		resp, page := attacker.callback(cb)
@@ -67,9 +85,7 @@ func TestOAuthRefusedCallbackBurnsNothing(t *testing.T) {
 	if f := c.read(); f != "</message>" {
 		t.Fatalf("after sign-in got %q", f)
 	}
-	oe.model.Push(call("whoami", `{}`), llm.TextEntry("You are alice."))
-	c.send(prompt("who am I?"))
-	equalFrames(t, c.turn(), []string{"<message>", "You are alice.", "</message>"})
+	oe.askWhoami(t, c, "You are alice.")
 	if got := oe.mcp.Calls(); !slices.Equal(got, []string{"alice"}) {
 		t.Fatalf("MCP calls by %v", got)
 	}
@@ -88,14 +104,9 @@ func TestOAuthRefusedCallbackBurnsNothing(t *testing.T) {
 func TestOAuthNewSignInReplacesThePendingOne(t *testing.T) {
 	oe := newOAuthEnv(t, oauthOpts{})
 	alice := oe.browser(t, "alice")
-	c1 := alice.dial("/v1/ws/messages/tab-1")
-	c1.metadata()
-	readOpen(t, c1)
-	first, _ := authRequest(t, c1.read())
-	c2 := alice.dial("/v1/ws/messages/tab-2")
-	c2.metadata()
-	readOpen(t, c2)
-	second := c2.read()
+	_, frame := alice.pendingSignIn("tab-1")
+	first, _ := authRequest(t, frame)
+	c2, second := alice.pendingSignIn("tab-2")
 
 	cb := oe.approve(t, first, "alice")
 	if resp, page := alice.callback(cb); resp.StatusCode != http.StatusBadRequest || strings.Contains(page, "oauth_success") {
@@ -108,9 +119,7 @@ func TestOAuthNewSignInReplacesThePendingOne(t *testing.T) {
 	if f := c2.read(); f != "</message>" {
 		t.Fatalf("after sign-in got %q", f)
 	}
-	oe.model.Push(call("whoami", `{}`), llm.TextEntry("alice"))
-	c2.send(prompt("who"))
-	equalFrames(t, c2.turn(), []string{"<message>", "alice", "</message>"})
+	oe.askWhoami(t, c2, "alice")
 }
 
 // TestOAuthCookieFromFormerIssuerIsRefused: the sealed cookies name the
@@ -120,10 +129,8 @@ func TestOAuthNewSignInReplacesThePendingOne(t *testing.T) {
 func TestOAuthCookieFromFormerIssuerIsRefused(t *testing.T) {
 	oe := newOAuthEnv(t, oauthOpts{})
 	alice := oe.browser(t, "alice")
-	c := alice.dial("/v1/ws/messages/iss-1")
-	c.metadata()
-	readOpen(t, c)
-	alice.completeSignIn(c, c.read())
+	c, frame := alice.pendingSignIn("iss-1")
+	alice.completeSignIn(c, frame)
 	c.read()
 	refresh := func() (int, string) {
 		req, _ := http.NewRequest(http.MethodPost, oe.http.URL+"/v1/api/oauth2/refresh", strings.NewReader(`{"agent":"gh"}`))
@@ -154,10 +161,8 @@ func TestOAuthCookieFromFormerIssuerIsRefused(t *testing.T) {
 	}
 	// On a socket, the browser is not asked to refresh: it is asked to sign
 	// in at the new authorization server.
-	c2 := alice.dial("/v1/ws/messages/iss-2")
-	c2.metadata()
-	readOpen(t, c2)
-	authURL, _ := authRequest(t, c2.read())
+	_, frame = alice.pendingSignIn("iss-2")
+	authURL, _ := authRequest(t, frame)
 	if !strings.HasPrefix(authURL, as2.AuthorizationEndpoint+"?") {
 		t.Fatalf("sign-in at %s, want %s", authURL, as2.AuthorizationEndpoint)
 	}
