@@ -121,23 +121,7 @@ func TestReplicasShareOAuth(t *testing.T) {
 	const accessTTL = time.Hour
 	as := oauthtest.StartAuthServer(t, oauthtest.ASOptions{Scopes: []string{"mcp:read"}, RotateRefreshTokens: true, AccessTokenTTL: accessTTL})
 	pm := oauthtest.StartProtectedMCP(t, as, oauthtest.MCPOptions{RequiredScopes: []string{"mcp:read"}})
-	cfg := writeConfig(t, fmt.Sprintf(`apiVersion: ai.cattle.io/v1alpha1
-kind: AIAgentConfig
-metadata: {name: gh, namespace: cattle-ai-agent-system}
-spec:
-  displayName: GH
-  description: gh things
-  systemPrompt: You are gh.
-  mcpURL: %s
-  authenticationType: OAUTH2
-  authenticationSecret: gh-auth
----
-apiVersion: v1
-kind: Secret
-metadata: {name: gh-auth, namespace: cattle-ai-agent-system}
-type: Opaque
-data: {}
-`, pm.URL))
+	cfg := ghConfig(t, pm.URL, "")
 	bin := repBuild(t)
 	addrA, addrB := repFreeAddr(t), repFreeAddr(t)
 	env["OAUTH_REDIRECT_URI"] = "http://" + addrB + "/v1/api/oauth2/callback"

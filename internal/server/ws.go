@@ -47,6 +47,11 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	// The connection's own life, not the request's, bounds set-up work.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	if !s.sockets.acquire(user.ID, s.o.MaxChatsPerUser) {
+		s.tooManyChats(ctx, conn, user.ID)
+		return
+	}
+	defer s.sockets.release(user.ID)
 
 	if chatID == "" {
 		chatID = uuid.NewString()
@@ -81,7 +86,7 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	if err := conn.Send(ctx, chat.ChatMetadataFrame(meta)); err != nil {
 		return
 	}
-	conn.Serve(s.shutdown, sess)
+	conn.Serve(s.shutdown, &checkedHandler{Handler: sess, s: s, conn: conn, user: user, header: r.Header.Clone(), url: r.URL.String()})
 	conn.Close(websocket.StatusNormalClosure, "")
 }
 
