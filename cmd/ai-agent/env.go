@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/rancher/ai-agent/internal/agent"
+	"github.com/rancher/ai-agent/internal/server"
 	"github.com/rancher/ai-agent/internal/origins"
 )
 
@@ -22,8 +25,10 @@ type env struct {
 	ShutdownGrace   time.Duration
 	// OAuthRedirectURI overrides the OAuth callback URL.
 	OAuthRedirectURI string
-	// OAuthKey is OAUTH_ENCRYPTION_KEY: base64 of 32 bytes that seal stored
-	// tokens and cookies. Without it OAUTH2 agents are unavailable.
+	// OAuthKey is OAUTH_ENCRYPTION_KEY: comma-separated base64 keys of 32
+	// bytes that seal stored tokens and cookies; the first seals, all open.
+	// Without it (and no generated key, see oauthKeys) OAUTH2 agents are
+	// unavailable.
 	OAuthKey string
 	// OAuthClientMetadataURL is the https URL of our Client ID Metadata
 	// Document, used as client_id with authorization servers that support it.
@@ -34,6 +39,11 @@ type env struct {
 	// RBACEnabled (RBAC_ENABLED, default true): Rancher decides which
 	// agents a user may use and who may make the agent fetch a URL.
 	RBACEnabled bool
+	// Summarization is SUMMARIZATION_MESSAGES, _TOKENS and _KEEP (0: the
+	// agent's defaults, 30, 30,000 and 15).
+	Summarization agent.Summarization
+	// MaxChatsPerUser is MAX_CHATS_PER_USER: open WebSockets per user.
+	MaxChatsPerUser int
 }
 
 func readEnv(getenv func(string) string) (env, error) {
@@ -61,6 +71,19 @@ func readEnv(getenv func(string) string) (env, error) {
 	if getenv("RBAC_ENABLED") != "" {
 		if e.RBACEnabled, err = boolEnv(getenv, "RBAC_ENABLED"); err != nil {
 			return e, err
+		}
+	}
+	e.MaxChatsPerUser = server.DefaultMaxChatsPerUser
+	for name, dst := range map[string]*int{
+		"SUMMARIZATION_MESSAGES": &e.Summarization.Messages,
+		"SUMMARIZATION_TOKENS":   &e.Summarization.Tokens,
+		"SUMMARIZATION_KEEP":     &e.Summarization.Keep,
+		"MAX_CHATS_PER_USER":     &e.MaxChatsPerUser,
+	} {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			if *dst, err = strconv.Atoi(v); err != nil || *dst < 1 {
+				return e, fmt.Errorf("%s=%q: want a positive whole number", name, v)
+			}
 		}
 	}
 	if v := getenv("SHUTDOWN_GRACE"); v != "" {

@@ -64,22 +64,17 @@ func openStore(ctx context.Context, getenv func(string) string, log *slog.Logger
 	}
 }
 
-// sqlitePath is SQLITE_PATH, else ai-agent/ai-agent.db in the user's state
-// directory (XDG Base Directory: $XDG_STATE_HOME, else
-// $HOME/.local/state). Never a shared temporary directory, where another
-// local user could create the file, or its directory, first. The chart sets
-// SQLITE_PATH to its volume.
+// sqlitePath is SQLITE_PATH, else ai-agent.db in the state directory
+// (stateDir). The chart sets SQLITE_PATH to its volume.
 func sqlitePath(getenv func(string) string) (string, error) {
 	if p := getenv("SQLITE_PATH"); p != "" {
 		return p, nil
 	}
-	if d := getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
-		return filepath.Join(d, "ai-agent", "ai-agent.db"), nil
+	dir, err := stateDir(getenv)
+	if err != nil {
+		return "", fmt.Errorf("no place for the SQLite file: set SQLITE_PATH, or STORAGE=memory: %w", err)
 	}
-	if h := getenv("HOME"); h != "" && filepath.IsAbs(h) {
-		return filepath.Join(h, ".local", "state", "ai-agent", "ai-agent.db"), nil
-	}
-	return "", errors.New("no place for the SQLite file: set SQLITE_PATH (or HOME, or XDG_STATE_HOME), or STORAGE=memory")
+	return filepath.Join(dir, "ai-agent.db"), nil
 }
 
 type memStore struct{ *store.Memory }

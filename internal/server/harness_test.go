@@ -104,19 +104,28 @@ type env struct {
 	admins sync.Map
 	// reviews counts the access reviews Rancher was asked.
 	reviews atomic.Int32
+
+	rmu sync.Mutex
+	// revoked sessions are unknown to the fake Rancher; rancherDown makes
+	// it answer 503.
+	revoked     map[string]bool
+	rancherDown bool
+	// userSkew is added to the user resolver's clock.
+	userSkew time.Duration
 }
 
 // rancherOrigin is the Rancher the harness's browsers come from.
 const rancherOrigin = "https://rancher.example.com"
 
-// fakeRancher answers /v3/users?me=true for tokens "tok-<user>" and, as
-// Rancher's proxy of the local cluster, SelfSubjectAccessReviews posted as
-// the user (ranchertest): those for whom admin is true may update
-// AIAgentConfigs; Rancher cannot answer for tok-down.
-func fakeRancher(t testing.TB, admin func(user string) bool, reviews *atomic.Int32) *httptest.Server {
+// fakeRancher answers /v3/users?me=true for tokens "tok-<user>" that are
+// not revoked and, as Rancher's proxy of the local cluster,
+// SelfSubjectAccessReviews posted as the user (ranchertest): users in
+// e.admins may update AIAgentConfigs; Rancher cannot answer for tok-down.
+func (e *env) fakeRancher(t testing.TB) *httptest.Server {
+	admin := func(user string) bool { _, ok := e.admins.Load(user); return ok }
 	rs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == rancher.SelfSubjectAccessPath {
-			reviews.Add(1)
+			e.reviews.Add(1)
 			if r.Header.Get("Authorization") == "Bearer tok-down" { // Rancher cannot answer for this one
 				w.WriteHeader(http.StatusServiceUnavailable)
 				return
@@ -124,8 +133,15 @@ func fakeRancher(t testing.TB, admin func(user string) bool, reviews *atomic.Int
 			ranchertest.SelfSubjectAccessReviews(t, admin)(w, r)
 			return
 		}
+		e.rmu.Lock()
+		down := e.rancherDown
+		e.rmu.Unlock()
+		if down {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
 		c, err := r.Cookie("R_SESS")
-		if err != nil || !strings.HasPrefix(c.Value, "tok-") {
+		if err != nil || !strings.HasPrefix(c.Value, "tok-") || e.isRevoked(c.Value) {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
@@ -133,6 +149,33 @@ func fakeRancher(t testing.TB, admin func(user string) bool, reviews *atomic.Int
 	}))
 	t.Cleanup(rs.Close)
 	return rs
+}
+
+func (e *env) isRevoked(token string) bool {
+	e.rmu.Lock()
+	defer e.rmu.Unlock()
+	return e.revoked[token]
+}
+
+// revoke makes Rancher forget a session (a logout, an expired token).
+func (e *env) revoke(token string) {
+	e.rmu.Lock()
+	defer e.rmu.Unlock()
+	if e.revoked == nil {
+		e.revoked = map[string]bool{}
+	}
+	e.revoked[token] = true
+}
+
+func (e *env) setRancherDown(down bool) { e.rmu.Lock(); e.rancherDown = down; e.rmu.Unlock() }
+
+// advanceUsers moves the user resolver's clock (past its cache TTL).
+func (e *env) advanceUsers(d time.Duration) { e.rmu.Lock(); e.userSkew += d; e.rmu.Unlock() }
+
+func (e *env) usersNow() time.Time {
+	e.rmu.Lock()
+	defer e.rmu.Unlock()
+	return time.Now().Add(e.userSkew)
 }
 
 func newEnv(t *testing.T, list ...agents.Agent) *env { return newEnvTB(t, list...) }
@@ -149,6 +192,15 @@ func newEnvWith(t testing.TB, oauthFn withOAuth, list ...agents.Agent) *env {
 
 // newEnvOn serves on ln (a new loopback listener when nil).
 func newEnvOn(t testing.TB, ln net.Listener, oauthFn withOAuth, list ...agents.Agent) *env {
+	return newEnvFull(t, ln, oauthFn, nil, list...)
+}
+
+// newEnvOpts lets a test set server options before the server starts.
+func newEnvOpts(t testing.TB, set func(*server.Options), list ...agents.Agent) *env {
+	return newEnvFull(t, nil, nil, set, list...)
+}
+
+func newEnvFull(t testing.TB, ln net.Listener, oauthFn withOAuth, set func(*server.Options), list ...agents.Agent) *env {
 	t.Helper()
 	e := &env{t: t, model: llm.NewScripted(), store: store.NewMemory(), uiTools: &uitools.Registry{}}
 	src := agents.StaticSource(list)
@@ -174,14 +226,14 @@ func newEnvOn(t testing.TB, ln net.Listener, oauthFn withOAuth, list ...agents.A
 		Credentials: creds, Auth: auth, LoadTimeout: 5 * time.Second, UITools: e.uiTools,
 	})
 	e.admins.Store("u-alice", true)
-	rs := fakeRancher(t, func(user string) bool { _, ok := e.admins.Load(user); return ok }, &e.reviews)
-	e.users = rancher.NewUserResolver(rancher.UserOptions{RancherURL: rs.URL})
+	rs := e.fakeRancher(t)
+	e.users = rancher.NewUserResolver(rancher.UserOptions{RancherURL: rs.URL, Now: e.usersNow})
 	policy, err := origins.New(rancherOrigin, base)
 	if err != nil {
 		t.Fatal(err)
 	}
 	access := rancher.NewCachedAccess(rancher.SelfSubjectAccessReviews{RancherURL: rs.URL}, time.Minute, nil)
-	e.srv = server.New(server.Options{
+	opts := server.Options{
 		Origins: policy,
 		MayConfigure: func(ctx context.Context, u agent.User) error {
 			return access.Allow(ctx, rancher.User{ID: u.ID, Token: u.Token}, rancher.ConfigureAgents())
@@ -192,7 +244,11 @@ func newEnvOn(t testing.TB, ln net.Listener, oauthFn withOAuth, list ...agents.A
 		}),
 		Agents: sourceFunc(func() []agents.Agent { return *e.source }), Runner: runner, Store: e.store,
 		Extra: extra,
-	})
+	}
+	if set != nil {
+		set(&opts)
+	}
+	e.srv = server.New(opts)
 	e.srv.SetReady(true)
 	e.http = httptest.NewUnstartedServer(e.srv.Handler())
 	e.http.Listener.Close()
