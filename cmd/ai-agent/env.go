@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/rancher/ai-agent/internal/agent"
-	"github.com/rancher/ai-agent/internal/server"
 	"github.com/rancher/ai-agent/internal/origins"
+	"github.com/rancher/ai-agent/internal/server"
 )
 
 // env is the process environment as a plain struct: the variables of the
