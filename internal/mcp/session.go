@@ -95,9 +95,11 @@ func (e *entry) connectLocked(ctx context.Context, m *Manager, a agents.Agent) e
 	t := &sdk.StreamableClientTransport{
 		Endpoint:             endpoint,
 		HTTPClient:           &http.Client{Transport: rt, Timeout: m.opts.Timeout},
-		DisableStandaloneSSE: true,
+		// Servers may send elicitation requests on the standalone stream;
+		// without an elicitation handler nothing would answer them.
+		DisableStandaloneSSE: m.opts.Elicit == nil,
 	}
-	cs, err := m.client.Connect(ctx, t, nil)
+	cs, err := m.client.Connect(ctx, t, &sdk.ClientSessionOptions{ProtocolVersion: m.opts.ProtocolVersion})
 	if err != nil {
 		base.CloseIdleConnections()
 		return fmt.Errorf("connect to MCP server: %w", rt.authError(err))

@@ -107,6 +107,14 @@ func tokenRequest(ctx context.Context, hc *http.Client, endpoint string, form ur
 		form.Set("client_secret", ci.ClientSecret)
 	case AuthMethodNone:
 		form.Set("client_id", ci.ClientID)
+	case AuthMethodPrivateKeyJWT:
+		a, err := clientAssertion(ci, endpoint, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		form.Set("client_id", ci.ClientID)
+		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		form.Set("client_assertion", a)
 	default:
 		return nil, fmt.Errorf("%w: unsupported token endpoint auth method %q", ErrNoClient, method)
 	}

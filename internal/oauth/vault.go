@@ -48,6 +48,9 @@ type TokenSet struct {
 	Client ClientInfo `json:"client"`
 	// Requested are the scopes asked for, kept for step-up unions.
 	Requested []string `json:"req,omitempty"`
+	// DPoPKey is the private key (PKCS#8) the token is bound to (RFC 9449),
+	// sealed with it: the token alone cannot be used.
+	DPoPKey []byte `json:"dpop,omitempty"`
 }
 
 // Expired reports whether the access token is expired, or within leeway of
@@ -73,6 +76,9 @@ type PendingFlow struct {
 	AS     ASMetadata `json:"as"`
 	// CookiePath scopes the cookies the callback sets.
 	CookiePath string `json:"cookiePath,omitempty"`
+	// DPoPKey is the key the code exchange binds the token to, when the
+	// authorization server supports DPoP.
+	DPoPKey []byte `json:"dpop,omitempty"`
 }
 
 // Vault keeps tokens, pending flows and client registrations sealed in an
