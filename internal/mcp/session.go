@@ -93,8 +93,8 @@ func (e *entry) connectLocked(ctx context.Context, m *Manager, a agents.Agent) e
 	}
 	rt := &authTransport{base: base, cred: e.cred}
 	t := &sdk.StreamableClientTransport{
-		Endpoint:             endpoint,
-		HTTPClient:           &http.Client{Transport: rt, Timeout: m.opts.Timeout},
+		Endpoint:   endpoint,
+		HTTPClient: &http.Client{Transport: rt, Timeout: m.opts.Timeout},
 		// Servers may send elicitation requests on the standalone stream;
 		// without an elicitation handler nothing would answer them.
 		DisableStandaloneSSE: m.opts.Elicit == nil,
