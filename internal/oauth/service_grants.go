@@ -139,7 +139,7 @@ func (s *Service) runGrant(ctx context.Context, hc *http.Client, key TokenKey, d
 		if err != nil {
 			return nil, ci, err
 		}
-		idp, _, err := FetchASMetadataForIssuer(ctx, hc, cfg.IdPIssuer)
+		idp, _, err := fetchIssuerMetadata(ctx, hc, cfg.IdPIssuer, false)
 		if err != nil {
 			return nil, ci, fmt.Errorf("enterprise identity provider: %w", err)
 		}
