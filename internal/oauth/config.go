@@ -87,6 +87,9 @@ func ConfigFromSecret(data map[string][]byte) (AgentConfig, error) {
 			return c, fmt.Errorf("%w: grantType %s needs clientID and clientSecret or privateKey", ErrBadSecret, c.GrantType)
 		}
 	case GrantWorkloadIdentity:
+		if c.ClientID == "" {
+			return c, fmt.Errorf("%w: grantType %s needs clientID", ErrBadSecret, c.GrantType)
+		}
 		if c.TokenPath == "" {
 			c.TokenPath = defaultTokenPath
 		}
