@@ -52,6 +52,9 @@ func (c *Credential) CacheKey() string {
 func (c *Credential) Authorize(req *http.Request) error {
 	if c.cfg.noSignIn() {
 		t, err := c.s.grantToken(req.Context(), c.agent, c.key, c.d, c.cfg)
+		if errors.Is(err, ErrEnterpriseSignIn) {
+			return nil // the MCP server's 401 starts the sign-in at the IdP
+		}
 		if err != nil {
 			return err // nothing the MCP server could accept
 		}
@@ -224,10 +227,11 @@ func fromOAuth2(tok *oauth2.Token, d *Discovery, ci ClientInfo, requested []stri
 	if tok.ExpiresIn > 0 {
 		expiry = now.Add(time.Duration(tok.ExpiresIn) * time.Second)
 	}
+	idToken, _ := tok.Extra("id_token").(string)
 	return TokenSet{
 		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.TokenType,
 		Expiry: expiry, Obtained: now, Scopes: TokenScopes(tok), Resource: d.Resource, Client: ci,
-		Requested: requested,
+		Requested: requested, IDToken: idToken,
 	}
 }
 

@@ -174,12 +174,14 @@ func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
 	d := &Discovery{Resource: flow.Resource, Issuer: flow.Issuer, AuthServer: flow.AS}
 	t := fromOAuth2(tok, d, flow.Client, flow.Scopes, h.s.o.Now())
 	t.DPoPKey = flow.DPoPKey
-	key := TokenKey{User: flow.User, Agent: flow.Agent, Issuer: flow.Issuer}
+	key := flow.TokenKey()
 	if err := h.s.o.Vault.Put(r.Context(), key, t); err != nil {
 		writePage(w, http.StatusInternalServerError, false, fail, "The token could not be stored.")
 		return
 	}
-	h.s.setCookies(w, flow.User, flow.Agent, t, flow.CookiePath)
+	if flow.TokenAgent == "" { // the IdP sign-in's tokens are not the agent's
+		h.s.setCookies(w, flow.User, flow.Agent, t, flow.CookiePath)
+	}
 	writePage(w, http.StatusOK, true, "Signed in", "You can close this window.")
 }
 

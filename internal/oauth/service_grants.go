@@ -39,14 +39,42 @@ func tokenKey(cfg AgentConfig, a agents.Agent, u Identity, issuer string) TokenK
 
 // PutIdentity keeps user's ID token from the enterprise identity provider
 // idpIssuer (the result of the one enterprise sign-in), for every
-// GrantEnterprise agent of that provider.
+// GrantEnterprise agent of that provider. The chat's sign-in at the IdP
+// (enterpriseSignIn) keeps it the same way.
 func (s *Service) PutIdentity(ctx context.Context, user, idpIssuer, idToken string) error {
 	if idToken == "" {
 		return fmt.Errorf("%w: empty ID token", ErrEnterpriseSignIn)
 	}
 	now := s.o.Now()
-	return s.o.Vault.Put(ctx, TokenKey{User: user, Agent: idpAgent, Issuer: idpIssuer},
-		TokenSet{AccessToken: idToken, TokenType: "id_token", Obtained: now, Expiry: now.Add(time.Hour)})
+	return s.o.Vault.Put(ctx, idpIdentityKey(user, idpIssuer),
+		TokenSet{IDToken: idToken, TokenType: "id_token", Obtained: now, Expiry: now.Add(time.Hour)})
+}
+
+// idpIdentityKey is where a user's sign-in at an identity provider is kept.
+func idpIdentityKey(user, idpIssuer string) TokenKey {
+	return TokenKey{User: user, Agent: idpAgent, Issuer: idpIssuer}
+}
+
+// enterpriseSignIn signs the user in at the agent's enterprise identity
+// provider (OpenID Connect authorization code flow with PKCE, scope openid,
+// through the chat like any sign-in) and then obtains the agent's token
+// from that identity. Other agents of the same provider reuse the identity
+// without asking the user.
+func (s *Service) enterpriseSignIn(ctx context.Context, em Emitter, a agents.Agent, u Identity, d *Discovery, cfg AgentConfig) error {
+	hc, err := s.httpClient(a)
+	if err != nil {
+		return err
+	}
+	idp, _, err := FetchASMetadataForIssuer(ctx, hc, cfg.IdPIssuer)
+	if err != nil {
+		return fmt.Errorf("agent %q: enterprise identity provider: %w", a.Name, err)
+	}
+	idpDisc := &Discovery{Issuer: idp.Issuer, AuthServer: *idp}
+	idpCfg := AgentConfig{ClientID: cfg.IdPClientID, ClientSecret: cfg.IdPClientSecret}
+	if err := s.signIn(ctx, em, a, u, idpIdentityKey(u.UserID, idp.Issuer), idpDisc, idpCfg, []string{"openid"}); err != nil {
+		return err
+	}
+	return s.renewGrant(ctx, a, u, d, cfg)
 }
 
 // grantToken returns the token of an agent grant (client credentials,
@@ -132,20 +160,20 @@ func (s *Service) runGrant(ctx context.Context, hc *http.Client, key TokenKey, d
 		tok, err := JWTBearer(ctx, hc, strings.TrimSpace(string(b)), ci, &d.AuthServer, d.Resource, cfg.Scopes)
 		return tok, ci, err
 	case GrantEnterprise:
-		id, err := s.o.Vault.Get(ctx, TokenKey{User: key.User, Agent: idpAgent, Issuer: cfg.IdPIssuer})
-		if errors.Is(err, ErrNoToken) || (err == nil && id.Expired(s.o.Now(), 0)) {
+		idp, _, err := fetchIssuerMetadata(ctx, hc, cfg.IdPIssuer, false)
+		if err != nil {
+			return nil, ci, fmt.Errorf("enterprise identity provider: %w", err)
+		}
+		id, err := s.o.Vault.Get(ctx, idpIdentityKey(key.User, idp.Issuer))
+		if errors.Is(err, ErrNoToken) || (err == nil && (id.IDToken == "" || id.Expired(s.o.Now(), 0))) {
 			return nil, ci, ErrEnterpriseSignIn
 		}
 		if err != nil {
 			return nil, ci, err
 		}
-		idp, _, err := fetchIssuerMetadata(ctx, hc, cfg.IdPIssuer, false)
-		if err != nil {
-			return nil, ci, fmt.Errorf("enterprise identity provider: %w", err)
-		}
 		idc := ClientInfo{ClientID: cfg.IdPClientID, ClientSecret: cfg.IdPClientSecret,
 			AuthMethod: chooseAuthMethod(idp.TokenEndpointAuthMethodsSupported, cfg.IdPClientSecret != "")}
-		jag, err := RequestIDJAG(ctx, hc, idp.TokenEndpoint, id.AccessToken, idc, d.Issuer, d.Resource, cfg.Scopes)
+		jag, err := RequestIDJAG(ctx, hc, idp.TokenEndpoint, id.IDToken, idc, d.Issuer, d.Resource, cfg.Scopes)
 		if err != nil {
 			return nil, ci, err
 		}

@@ -43,7 +43,11 @@ func (s *Service) Authenticate(ctx context.Context, em Emitter, a agents.Agent, 
 		return err
 	}
 	if cfg.noSignIn() {
-		return s.renewGrant(ctx, a, u, d, cfg)
+		err := s.renewGrant(ctx, a, u, d, cfg)
+		if errors.Is(err, ErrEnterpriseSignIn) {
+			return s.enterpriseSignIn(ctx, em, a, u, d, cfg)
+		}
+		return err
 	}
 	key := TokenKey{User: u.UserID, Agent: a.Name, Issuer: d.Issuer}
 	cs := ParseChallenges(r.WWWAuthenticate)
@@ -111,6 +115,9 @@ func (s *Service) signIn(ctx context.Context, em Emitter, a agents.Agent, u Iden
 	flow := PendingFlow{Pending: p, User: u.UserID, Agent: a.Name, Client: ci, AS: d.AuthServer, CookiePath: cookiePath(redirectURI)}
 	if _, flow.DPoPKey, err = s.dpopFor(TokenSet{}, d); err != nil {
 		return err
+	}
+	if key.Agent != a.Name {
+		flow.TokenAgent = key.Agent
 	}
 	if err := s.o.Vault.PutPending(ctx, flow, s.o.FlowTTL); err != nil {
 		return err

@@ -79,6 +79,7 @@ type tokenResponse struct {
 	RefreshToken string          `json:"refresh_token"`
 	ExpiresIn    json.RawMessage `json:"expires_in"`
 	Scope        string          `json:"scope"`
+	IDToken      string          `json:"id_token"`
 	Error        string          `json:"error"`
 }
 
@@ -166,6 +167,9 @@ func tokenRequest(ctx context.Context, hc *http.Client, endpoint string, form ur
 	extra := map[string]any{}
 	if tr.Scope != "" {
 		extra["scope"] = tr.Scope
+	}
+	if tr.IDToken != "" {
+		extra["id_token"] = tr.IDToken
 	}
 	return tok.WithExtra(extra), nil
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -151,5 +152,66 @@ func TestOAuthDPoPBoundTokens(t *testing.T) {
 				t.Fatal("refreshed token is not bound to the same key")
 			}
 		})
+	}
+}
+
+// signInEmitter is the browser side of a sign-in asked of Service.Authenticate
+// directly: it approves at the authorization server and loads the callback.
+type signInEmitter struct {
+	b    *browser
+	urls []string
+}
+
+func (e *signInEmitter) Send(context.Context, string) error { return nil }
+
+func (e *signInEmitter) Ask(_ context.Context, frame string, _ ...string) (string, error) {
+	u, _ := authRequest(e.b.t, frame)
+	e.urls = append(e.urls, u)
+	if resp, page := e.b.signIn(u); resp.StatusCode != 200 {
+		e.b.t.Fatalf("callback: %d %s", resp.StatusCode, page)
+	}
+	return "authentication_confirmed", nil
+}
+
+// The user signs in once at the enterprise identity provider (here
+// oidc-provider, OpenID Connect); every enterprise agent of that provider
+// then exchanges that identity (RFC 8693) without asking again. The exchange
+// itself is refused by oidc-provider, which has no ID-JAG support (the
+// conformance suite's IdP covers it): what is checked is the one sign-in
+// and that each agent presented it.
+func TestOAuthEnterpriseOneSignInForAllAgents(t *testing.T) {
+	oe := newOAuthEnv(t, oauthOpts{preRegister: true, secretFn: func(as *oauthtest.AuthServer) map[string][]byte {
+		return map[string][]byte{
+			"grantType": []byte("enterprise"), "clientID": []byte("mcp-client"), "clientSecret": []byte("mcp-secret"),
+			"idpIssuer": []byte(as.Issuer), "idpClientID": []byte("pre"), "idpClientSecret": []byte("pre-secret"),
+		}
+	}})
+	em := &signInEmitter{b: oe.browser(t, "alice")}
+	refusal := oauth.Refusal{Status: http.StatusUnauthorized, WWWAuthenticate: []string{oe.mcp.Challenge401}}
+	a := oe.agent("gh")
+	err := oe.svc.Authenticate(context.Background(), em, a, identityOf("alice"), refusal)
+	if len(em.urls) != 1 {
+		t.Fatalf("%d sign-ins, want one at the IdP", len(em.urls))
+	}
+	q := mustQuery(t, em.urls[0])
+	if !strings.HasPrefix(em.urls[0], oe.as.AuthorizationEndpoint) || q.Get("client_id") != "pre" || q.Get("scope") != "openid" || q.Has("resource") {
+		t.Fatalf("IdP authorization URL %s", em.urls[0])
+	}
+	var te *oauth.TokenError
+	if !errors.As(err, &te) {
+		t.Fatalf("err = %v, want the IdP's refusal of the token exchange", err)
+	}
+	after := oe.as.TokenRequests()
+	if after.AuthorizationCode != 1 || after.Total != 2 {
+		t.Fatalf("token requests %+v, want the sign-in's code exchange and one token exchange", after)
+	}
+	// Another agent of the same enterprise: no sign-in, the same identity.
+	a2 := a
+	a2.Name = "gh-2"
+	if err := oe.svc.Authenticate(context.Background(), em, a2, identityOf("alice"), refusal); !errors.As(err, &te) {
+		t.Fatalf("second agent: %v", err)
+	}
+	if got := oe.as.TokenRequests(); len(em.urls) != 1 || got.AuthorizationCode != 1 || got.Total != 3 {
+		t.Fatalf("second agent: %d sign-ins, token requests %+v", len(em.urls), got)
 	}
 }
