@@ -28,6 +28,18 @@ func whoamiTurn(t *testing.T, oe *oauthEnv, c *client, answer string) {
 	equalFrames(t, c.turn(), []string{"<message>", answer, "</message>"})
 }
 
+// signedInChat opens a chat for user and completes the eager sign-in.
+func signedInChat(t *testing.T, oe *oauthEnv, user, path string) *client {
+	t.Helper()
+	b := oe.browser(t, user)
+	c := b.dial(path)
+	c.metadata()
+	readOpen(t, c)
+	b.completeSignIn(c, c.read())
+	c.read()
+	return c
+}
+
 func ecClientKey(t *testing.T) (pemKey []byte, jwk map[string]any) {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -97,12 +109,7 @@ func TestOAuthDPoPBoundTokens(t *testing.T) {
 				o.mcp.DPoPNonce = "rs-nonce-1"
 			}
 			oe := newOAuthEnv(t, o)
-			b := oe.browser(t, "alice")
-			c := b.dial("/v1/ws/messages/dpop")
-			c.metadata()
-			readOpen(t, c)
-			b.completeSignIn(c, c.read())
-			c.read()
+			c := signedInChat(t, oe, "alice", "/v1/ws/messages/dpop")
 			whoamiTurn(t, oe, c, "alice, bound")
 			ts := oe.tokensOf(t, "alice")
 			claims, _ := oauthtest.ParseUnverifiedClaims(ts.AccessToken)
