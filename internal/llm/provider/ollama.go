@@ -119,7 +119,8 @@ func (o *ollama) once(ctx context.Context, req llm.Request) iter.Seq2[llm.Event,
 		var th thinker
 		n := 0
 		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 0, 64<<10), 8<<20)
+		// Lines are small; the buffer grows for a long one (up to 8 MiB).
+		sc.Buffer(make([]byte, 0, 4<<10), 8<<20)
 		for sc.Scan() {
 			line := bytes.TrimSpace(sc.Bytes())
 			if len(line) == 0 {
