@@ -91,6 +91,9 @@ type Conn struct {
 	working    bool          // a worker goroutine is running turns
 	closing    bool          // shutting down: no new turn starts
 	workers    sync.WaitGroup
+	// dropped counts the prompts refused because the queue was full; each
+	// is answered once the running turn has closed its message.
+	dropped int
 }
 
 type waiter struct {
@@ -223,6 +226,7 @@ func (c *Conn) work(first func(ctx context.Context)) {
 		end()
 	}
 	for {
+		c.answerDropped()
 		c.mu.Lock()
 		if len(c.queue) == 0 || c.closing || c.life.Err() != nil {
 			c.working = false
@@ -295,12 +299,28 @@ func (c *Conn) enqueue(f Frame) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.queue) >= c.opts.QueueSize {
-		c.log.Warn("prompt dropped: too many prompts queued", "queued", len(c.queue))
+		c.log.Warn("prompt refused: too many prompts queued", "queued", len(c.queue))
+		c.dropped++
 		return
 	}
 	c.queue = append(c.queue, f)
 	if !c.working {
 		c.startWorkerLocked(nil)
+	}
+}
+
+// answerDropped tells the browser about each prompt refused while the
+// queue was full: a message of its own, between turns, never inside one.
+func (c *Conn) answerDropped() {
+	c.mu.Lock()
+	n := c.dropped
+	c.dropped = 0
+	c.mu.Unlock()
+	msg := fmt.Sprintf("Too many messages are waiting (at most %d): this one was not processed. Send it again when the answers have arrived.", c.opts.QueueSize)
+	for range n {
+		_ = c.Send(c.life, MessageOpen)
+		_ = c.Send(c.life, ErrorFrame(msg))
+		_ = c.Send(c.life, MessageClose)
 	}
 }
 

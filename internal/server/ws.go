@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
-	"strings"
 
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
@@ -45,10 +44,15 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	s.conns.Add(1)
 	defer s.conns.Done()
 	conn := chat.NewConn(ws, s.o.Conn)
+	if !s.sockets.acquire(user.ID, s.o.MaxChatsPerUser) {
+		s.tooManyChats(context.Background(), conn, user.ID)
+		return
+	}
+	defer s.sockets.release(user.ID)
 	// The chat is opened by the connection's first job, on a goroutine that
 	// ends with it: this goroutine only reads, and its stack stays small
 	// while the chat is idle.
-	conn.Serve(s.shutdown, &opening{s: s, conn: conn, user: user, chatID: chatID})
+	conn.Serve(s.shutdown, &opening{s: s, conn: conn, user: user, chatID: chatID, header: r.Header.Clone(), url: r.URL.String()})
 	conn.Close(websocket.StatusNormalClosure, "")
 }
 
@@ -60,7 +64,9 @@ type opening struct {
 	conn   *chat.Conn
 	user   agent.User
 	chatID string
-	sess   *agent.Session // set by Open; nil when the chat could not open
+	header http.Header // of the handshake, for the per-turn user check
+	url    string
+	turns  *checkedHandler // set by Open; nil when the chat could not open
 }
 
 func (o *opening) Open(ctx context.Context, em chat.Emitter) {
@@ -106,15 +112,15 @@ func (o *opening) Open(ctx context.Context, em chat.Emitter) {
 	if err := em.Send(setup, chat.ChatMetadataFrame(meta)); err != nil {
 		return
 	}
-	o.sess = sess
+	o.turns = &checkedHandler{Handler: sess, s: s, conn: o.conn, user: o.user, header: o.header, url: o.url}
 	sess.Open(ctx, em)
 }
 
 func (o *opening) Turn(ctx context.Context, em chat.Emitter, p chat.Prompt) {
-	if o.sess == nil { // the chat did not open; the connection is closing
+	if o.turns == nil { // the chat did not open; the connection is closing
 		return
 	}
-	o.sess.Turn(ctx, em, p)
+	o.turns.Turn(ctx, em, p)
 }
 
 func (s *Server) fatal(ctx context.Context, conn *chat.Conn, msg string) {
@@ -122,8 +128,10 @@ func (s *Server) fatal(ctx context.Context, conn *chat.Conn, msg string) {
 	conn.Close(websocket.StatusNormalClosure, "")
 }
 
-// errMessage is an agent error without the sentinel's prefix: the reason
-// the user can act on.
+// errMessage is the reason of an agent error that the user can act on.
 func errMessage(err error) string {
-	return strings.TrimPrefix(err.Error(), agent.ErrNoAgentAvailable.Error()+": ")
+	if ue, ok := errors.AsType[*agent.UnavailableError](err); ok {
+		return ue.Reason
+	}
+	return "No agent available"
 }
