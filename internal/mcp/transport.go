@@ -45,9 +45,19 @@ func (m *Manager) EndpointURL(a agents.Agent) (string, error) {
 	return raw, nil
 }
 
-// newTransport builds the HTTP transport of one agent revision.
+// maxIdleConnsPerHost is how many idle connections to an MCP server the
+// shared transport of an agent keeps: the sessions of every user of the
+// agent share it, each concurrent tools/call holds one connection, and Go's
+// default of 2 makes a busy agent dial for most calls.
+const maxIdleConnsPerHost = 1024
+
+// newTransport builds the HTTP transport of one agent revision, shared by
+// all its sessions (each session's credential is applied per request by
+// authTransport). HTTP/2 is used where the server offers it over TLS.
 func newTransport(a agents.Agent, insecure bool) (*http.Transport, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ForceAttemptHTTP2 = true
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = maxIdleConnsPerHost, maxIdleConnsPerHost
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if insecure {
 		cfg.InsecureSkipVerify = true //nolint:gosec // explicitly requested with INSECURE_SKIP_TLS
