@@ -588,7 +588,7 @@
       inp.select();
     }, 'icon rename-chat');
     rename.title = 'Rename';
-    const del = button('🗑', async () => {
+    const del = button('×', async () => {
       if (!del.classList.contains('armed')) { // a second click deletes
         del.classList.add('armed');
         del.textContent = 'Delete?';
@@ -600,7 +600,7 @@
       loadChats();
     }, 'icon delete-chat');
     del.title = 'Delete';
-    del.onblur = () => { del.classList.remove('armed'); del.textContent = '🗑'; };
+    del.onblur = () => { del.classList.remove('armed'); del.textContent = '×'; };
     li.append(open, rename, del);
     return li;
   }
