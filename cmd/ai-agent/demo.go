@@ -83,7 +83,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	model.ChunkDelay = 40 * time.Millisecond
 	list := agents.StaticSource{demo.ClusterAgent(mcpURL + "/mcp"), demo.NotesAgent(notesURL + "/mcp")}
 	a := &app{
-		env: e, log: log, model: model, store: store.NewMemory(), oauthKey: key, source: list,
+		env: e, log: log, model: model, store: store.NewMemory(), oauthKeys: [][]byte{key}, source: list,
 		users: server.UserResolverFunc(func(_ context.Context, r *http.Request) (agent.User, error) {
 			id, err := demo.User(r)
 			return agent.User{ID: id}, err

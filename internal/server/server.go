@@ -55,6 +55,9 @@ type Options struct {
 	AllowedOrigins []string
 	// Conn tunes each chat connection.
 	Conn chat.Options
+	// MaxChatsPerUser bounds the open WebSockets of one user
+	// (MAX_CHATS_PER_USER); 0 is DefaultMaxChatsPerUser.
+	MaxChatsPerUser int
 }
 
 // Server serves HTTP and tracks open chats for a graceful shutdown.
@@ -66,6 +69,7 @@ type Server struct {
 	shutdown context.Context
 	stop     context.CancelFunc
 	handler  http.Handler
+	sockets  socketCounts
 }
 
 // New builds the server and its routes.
@@ -74,6 +78,9 @@ func New(o Options) *Server {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	o.Conn.Logger = o.Logger
+	if o.MaxChatsPerUser <= 0 {
+		o.MaxChatsPerUser = DefaultMaxChatsPerUser
+	}
 	s := &Server{o: o, log: o.Logger}
 	s.shutdown, s.stop = context.WithCancel(context.Background())
 	mux := http.NewServeMux()
