@@ -4,8 +4,9 @@ export GOFLAGS ?= -buildvcs=false
 
 .PHONY: demo test setup unit fuzz conformance build vet
 
+# No echo of the command: the first line on the terminal is the URL to open.
 demo:
-	$(GO) run ./cmd/ai-agent demo
+	@$(GO) run ./cmd/ai-agent demo
 
 build:
 	$(GO) build -o bin/ai-agent ./cmd/ai-agent
