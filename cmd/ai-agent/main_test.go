@@ -325,7 +325,8 @@ func runServe(t testing.TB, args []string, getenv func(string) string) (string, 
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuf{}
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, append(args, "--listen", "127.0.0.1:0"), getenv, out, out) }()
+	args = append(append([]string{"--metrics-listen", "127.0.0.1:0"}, args...), "--listen", "127.0.0.1:0")
+	go func() { done <- serve(ctx, args, getenv, out, out) }()
 	addr := waitFor(t, out, regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`))
 	var once sync.Once
 	stop := func() {

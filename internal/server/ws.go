@@ -44,6 +44,9 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	}
 	s.conns.Add(1)
 	defer s.conns.Done()
+	if s.o.Observer != nil {
+		defer s.o.Observer.Connected()()
+	}
 	conn := chat.NewConn(ws, s.o.Conn)
 	// The connection's own life, not the request's, bounds set-up work.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -82,7 +85,11 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	if err := conn.Send(ctx, chat.ChatMetadataFrame(meta)); err != nil {
 		return
 	}
-	conn.Serve(s.shutdown, sess)
+	var h chat.Handler = sess
+	if s.o.Observer != nil {
+		h = s.o.Observer.Handler(sess, ConnInfo{ChatID: chatID, UserID: user.ID, Agents: meta.Agents})
+	}
+	conn.Serve(s.shutdown, h)
 	conn.Close(websocket.StatusNormalClosure, "")
 }
 
