@@ -159,17 +159,25 @@ func (h *turnHandler) Turn(ctx context.Context, em chat.Emitter, p chat.Prompt) 
 		sc.agent = agentUnknown
 	}
 	start := h.t.now()
-	h.next.Turn(context.WithValue(ctx, scopeKey{}, sc), &emitter{next: em, t: h.t, sc: sc}, p)
-	outcome := sc.outcome(ctx)
-	sc.endDelegations(outcome)
-	h.t.turns.WithLabelValues(agent, outcome).Inc()
-	h.t.turnDuration.WithLabelValues(agent).Observe(h.t.since(start))
-	span.SetAttributes(attribute.String(attrOutcome, outcome))
-	if outcome == OutcomeError || outcome == OutcomeAuthError {
-		span.SetStatus(codes.Error, outcome)
-		span.SetAttributes(attribute.String(attrErrorType, outcome))
+	var once sync.Once
+	// The turn is counted when </message> goes out (so a client that saw
+	// it also sees the metrics), or when Turn returns without sending it.
+	finish := func() {
+		once.Do(func() {
+			outcome := sc.outcome(ctx)
+			sc.endDelegations(outcome)
+			h.t.turns.WithLabelValues(agent, outcome).Inc()
+			h.t.turnDuration.WithLabelValues(agent).Observe(h.t.since(start))
+			span.SetAttributes(attribute.String(attrOutcome, outcome))
+			if outcome == OutcomeError || outcome == OutcomeAuthError {
+				span.SetStatus(codes.Error, outcome)
+				span.SetAttributes(attribute.String(attrErrorType, outcome))
+			}
+			span.End()
+		})
 	}
-	span.End()
+	h.next.Turn(context.WithValue(ctx, scopeKey{}, sc), &emitter{next: em, t: h.t, sc: sc, finish: finish}, p)
+	finish()
 }
 
 // outcome is what the user saw: an <error> or <auth-error> frame, a stop,
@@ -207,9 +215,10 @@ func (sc *scope) endDelegations(outcome string) {
 
 // emitter watches the frames of a turn: delegations, picks, errors.
 type emitter struct {
-	next chat.Emitter
-	t    *Telemetry
-	sc   *scope
+	next   chat.Emitter
+	t      *Telemetry
+	sc     *scope
+	finish func()
 }
 
 func (e *emitter) Ask(ctx context.Context, frame string, replies ...string) (string, error) {
@@ -217,7 +226,10 @@ func (e *emitter) Ask(ctx context.Context, frame string, replies ...string) (str
 }
 
 func (e *emitter) Send(ctx context.Context, frame string) error {
-	if strings.HasPrefix(frame, "<") && !strings.HasPrefix(frame, "</") {
+	switch {
+	case frame == chat.MessageClose:
+		e.finish()
+	case strings.HasPrefix(frame, "<") && !strings.HasPrefix(frame, "</"):
 		e.observe(frame)
 	}
 	return e.next.Send(ctx, frame)
