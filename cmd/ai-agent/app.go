@@ -36,8 +36,9 @@ type app struct {
 	}
 
 	extra map[string]http.Handler
-	// oauthKey seals tokens; nil leaves OAUTH2 agents unavailable.
-	oauthKey []byte
+	// oauthKeys seal tokens (the first seals, all open); none leaves
+	// OAUTH2 agents unavailable.
+	oauthKeys [][]byte
 	// uiTools offers the UI tools; nil when none are configured.
 	uiTools *uitools.Registry
 	// tel observes turns, model and tool calls, sign-ins; nil observes nothing.
@@ -47,10 +48,11 @@ type app struct {
 
 // oauthService builds the OAuth2 service over the app's store.
 func (a *app) oauthService(tools *mcp.Manager) (*oauth.Service, error) {
-	sealer, err := oauth.NewSealer(a.oauthKey)
+	sealer, err := oauth.NewSealer(a.oauthKeys[0], a.oauthKeys[1:]...)
 	if err != nil {
 		return nil, err
 	}
+	a.log.Info("OAuth tokens and cookies are sealed", "keyId", sealer.KeyID(), "keys", len(a.oauthKeys))
 	return oauth.NewService(oauth.ServiceOptions{
 		Vault: oauth.NewVault(a.store, sealer, nil), Sealer: sealer, Agents: a.source,
 		Endpoint: tools.EndpointURL, RedirectURI: a.env.OAuthRedirectURI, CIMDURL: a.env.OAuthClientMetadataURL,
@@ -86,7 +88,7 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 	if extra == nil {
 		extra = map[string]http.Handler{}
 	}
-	if a.oauthKey != nil {
+	if len(a.oauthKeys) > 0 {
 		svc, err := a.oauthService(tools)
 		if err != nil {
 			return err
@@ -99,9 +101,10 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 			return oauth.Identity{UserID: u.ID, Host: server.RequestHost(r), Cookies: r.Cookies()}, err
 		}))
 	} else {
-		a.log.Info("OAUTH_ENCRYPTION_KEY is not set: OAUTH2 agents are unavailable")
+		creds.OAuth = noOAuthKey{}
 	}
-	opts := agent.Options{Model: a.model, Tools: agent.ToolProvider(tools), Store: a.store, Logger: a.log, Credentials: creds, Auth: auth}
+	opts := agent.Options{Model: a.model, Tools: agent.ToolProvider(tools), Store: a.store, Logger: a.log, Credentials: creds, Auth: auth,
+		Summarization: a.env.Summarization}
 	if a.tel != nil {
 		opts.Model, opts.Tools = observedModel(a.tel, a.model, a.env.ActiveLLM, a.getenv), a.tel.Tools(tools)
 	}
@@ -122,6 +125,7 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		Users: a.users, Agents: a.source, Runner: runner, Store: a.store, Logger: a.log,
 		Extra: extra, Protected: protected, FilterAgents: filter, Conn: chat.Options{ShutdownGrace: a.env.ShutdownGrace},
 		Observer: a.connObserver(),
+		MaxChatsPerUser: a.env.MaxChatsPerUser,
 	})
 	if u, ok := a.model.(llm.Unavailable); ok {
 		a.log.Error("the LLM is not configured: every chat will report it", "error", u.Err)
@@ -149,4 +153,15 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		return fmt.Errorf("http shutdown: %w", err)
 	}
 	return nil
+}
+
+// errNoOAuthKey is how an OAUTH2 agent reports, in <chat-metadata>, that
+// the server cannot keep OAuth tokens.
+var errNoOAuthKey = errors.New("OAuth2 sign-in is unavailable: this server has no encryption key for OAuth tokens. An administrator must set OAUTH_ENCRYPTION_KEY (e.g. openssl rand -base64 32) and restart the agent")
+
+// noOAuthKey is the credential provider of OAUTH2 agents without a key.
+type noOAuthKey struct{}
+
+func (noOAuthKey) Credentials(context.Context, agents.Agent, agent.User) (mcp.Credentials, error) {
+	return nil, errNoOAuthKey
 }

@@ -71,7 +71,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	model.Fallback = demo.Script
 	model.ChunkDelay = 40 * time.Millisecond
 	a := &app{
-		env: e, log: log, model: model, store: store.NewMemory(), oauthKey: key,
+		env: e, log: log, model: model, store: store.NewMemory(), oauthKeys: [][]byte{key},
 		source: agents.StaticSource{demo.ClusterAgent(mcpURL + "/mcp"), demo.NotesAgent(notesURL + "/mcp")},
 		users: server.UserResolverFunc(func(context.Context, *http.Request) (agent.User, error) {
 			return agent.User{ID: "demo-user"}, nil

@@ -2,8 +2,12 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rancher/ai-agent/internal/agent"
+	"github.com/rancher/ai-agent/internal/server"
 )
 
 // env is the process environment as a plain struct: the variables of the
@@ -20,12 +24,19 @@ type env struct {
 	ShutdownGrace   time.Duration
 	// OAuthRedirectURI overrides the OAuth callback URL.
 	OAuthRedirectURI string
-	// OAuthKey is OAUTH_ENCRYPTION_KEY: base64 of 32 bytes that seal stored
-	// tokens and cookies. Without it OAUTH2 agents are unavailable.
+	// OAuthKey is OAUTH_ENCRYPTION_KEY: comma-separated base64 keys of 32
+	// bytes that seal stored tokens and cookies; the first seals, all open.
+	// Without it (and no generated key, see oauthKeys) OAUTH2 agents are
+	// unavailable.
 	OAuthKey string
 	// OAuthClientMetadataURL is the https URL of our Client ID Metadata
 	// Document, used as client_id with authorization servers that support it.
 	OAuthClientMetadataURL string
+	// Summarization is SUMMARIZATION_MESSAGES, _TOKENS and _KEEP (0: the
+	// agent's defaults, 30, 30,000 and 15).
+	Summarization agent.Summarization
+	// MaxChatsPerUser is MAX_CHATS_PER_USER: open WebSockets per user.
+	MaxChatsPerUser int
 }
 
 func readEnv(getenv func(string) string) (env, error) {
@@ -47,6 +58,19 @@ func readEnv(getenv func(string) string) (env, error) {
 	}
 	if e.LLMMockEnabled, err = boolEnv(getenv, "LLM_MOCK_ENABLED"); err != nil {
 		return e, err
+	}
+	e.MaxChatsPerUser = server.DefaultMaxChatsPerUser
+	for name, dst := range map[string]*int{
+		"SUMMARIZATION_MESSAGES": &e.Summarization.Messages,
+		"SUMMARIZATION_TOKENS":   &e.Summarization.Tokens,
+		"SUMMARIZATION_KEEP":     &e.Summarization.Keep,
+		"MAX_CHATS_PER_USER":     &e.MaxChatsPerUser,
+	} {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			if *dst, err = strconv.Atoi(v); err != nil || *dst < 1 {
+				return e, fmt.Errorf("%s=%q: want a positive whole number", name, v)
+			}
+		}
 	}
 	if v := getenv("SHUTDOWN_GRACE"); v != "" {
 		if e.ShutdownGrace, err = time.ParseDuration(v); err != nil {

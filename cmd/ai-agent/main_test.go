@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -325,7 +326,12 @@ func runServe(t testing.TB, args []string, getenv func(string) string) (string, 
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuf{}
 	done := make(chan error, 1)
-	args = append(append([]string{"--metrics-listen", "127.0.0.1:0"}, args...), "--listen", "127.0.0.1:0")
+	if !slices.Contains(args, "--metrics-listen") {
+		args = append([]string{"--metrics-listen", "127.0.0.1:0"}, args...)
+	}
+	if !slices.Contains(args, "--listen") {
+		args = append(args, "--listen", "127.0.0.1:0")
+	}
 	go func() { done <- serve(ctx, args, getenv, out, out) }()
 	addr := waitFor(t, out, regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`))
 	var once sync.Once

@@ -40,9 +40,9 @@ func writeConfig(t *testing.T, yaml string) string {
 	return p
 }
 
-// TestReplicasShareChats: a chat started on replica A continues on B, with
-// its history, and both serve the same chats API.
-func TestReplicasShareChats(t *testing.T) {
+// clusterReplicas starts two replicas on one database with the demo MCP
+// server as agent "cluster", and returns their base URLs.
+func clusterReplicas(t *testing.T) (a, b string) {
 	env := replicaEnv(t)
 	mcp := httptest.NewServer(demo.Handler())
 	t.Cleanup(mcp.Close)
@@ -57,8 +57,13 @@ spec:
   authenticationType: NONE
 `, mcp.URL))
 	bin := repBuild(t)
-	a := repStart(t, bin, repFreeAddr(t), cfg, env)
-	b := repStart(t, bin, repFreeAddr(t), cfg, env)
+	return repStart(t, bin, repFreeAddr(t), cfg, env), repStart(t, bin, repFreeAddr(t), cfg, env)
+}
+
+// TestReplicasShareChats: a chat started on replica A continues on B, with
+// its history, and both serve the same chats API.
+func TestReplicasShareChats(t *testing.T) {
+	a, b := clusterReplicas(t)
 	id := uuid.NewString()
 
 	for i, tc := range []struct{ base, answer, prompt string }{
@@ -116,23 +121,7 @@ func TestReplicasShareOAuth(t *testing.T) {
 	const accessTTL = time.Hour
 	as := oauthtest.StartAuthServer(t, oauthtest.ASOptions{Scopes: []string{"mcp:read"}, RotateRefreshTokens: true, AccessTokenTTL: accessTTL})
 	pm := oauthtest.StartProtectedMCP(t, as, oauthtest.MCPOptions{RequiredScopes: []string{"mcp:read"}})
-	cfg := writeConfig(t, fmt.Sprintf(`apiVersion: ai.cattle.io/v1alpha1
-kind: AIAgentConfig
-metadata: {name: gh, namespace: cattle-ai-agent-system}
-spec:
-  displayName: GH
-  description: gh things
-  systemPrompt: You are gh.
-  mcpURL: %s
-  authenticationType: OAUTH2
-  authenticationSecret: gh-auth
----
-apiVersion: v1
-kind: Secret
-metadata: {name: gh-auth, namespace: cattle-ai-agent-system}
-type: Opaque
-data: {}
-`, pm.URL))
+	cfg := ghConfig(t, pm.URL, "")
 	bin := repBuild(t)
 	addrA, addrB := repFreeAddr(t), repFreeAddr(t)
 	env["OAUTH_REDIRECT_URI"] = "http://" + addrB + "/v1/api/oauth2/callback"

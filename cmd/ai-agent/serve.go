@@ -12,7 +12,6 @@ import (
 	"github.com/rancher/ai-agent/internal/agent"
 	"github.com/rancher/ai-agent/internal/agents"
 	"github.com/rancher/ai-agent/internal/logging"
-	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/rancher"
 	"github.com/rancher/ai-agent/internal/server"
 	"github.com/rancher/ai-agent/internal/uitools"
@@ -68,11 +67,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return errors.New("RANCHER_URL is required to resolve users (in a cluster it is read from Rancher's internal-server-url setting)")
 	}
 	users := rancher.NewUserResolver(rancher.UserOptions{RancherURL: e.RancherURL, APIToken: e.RancherAPIToken, Logger: log, HTTPClient: rancherHC})
-	var oauthKey []byte
-	if e.OAuthKey != "" {
-		if oauthKey, err = oauth.ParseKey(e.OAuthKey); err != nil {
-			return fmt.Errorf("OAUTH_ENCRYPTION_KEY: %w", err)
-		}
+	keys, err := oauthKeys(e, getenv, log)
+	if err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -94,7 +91,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer stopTelemetry()
-	a := &app{env: e, log: log, model: model, tel: tel, getenv: getenv, source: source, store: st, extra: extra, oauthKey: oauthKey, uiTools: uiTools,
+	a := &app{env: e, log: log, model: model, tel: tel, getenv: getenv, source: source, store: st, extra: extra, oauthKeys: keys, uiTools: uiTools,
 		users: server.UserResolverFunc(func(ctx context.Context, r *http.Request) (agent.User, error) {
 			u, err := users.Resolve(ctx, r)
 			return agent.User{ID: u.ID, Token: u.Token}, err

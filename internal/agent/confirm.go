@@ -26,14 +26,6 @@ const (
 	cancelTurnReply = "Previous tool canceled by the user."
 )
 
-// rolePause is what a tool executor returns to pause the loop.
-const rolePause = "pause"
-
-// pause is a tool call waiting for the user's decision.
-type pause struct {
-	plan json.RawMessage
-}
-
 // needsConfirmation reports whether an agent's tool needs the user's decision.
 func needsConfirmation(st *agentState, tool string) bool {
 	return slices.Contains(st.Spec.HumanValidationTools, tool)
@@ -48,18 +40,16 @@ func (s *Session) askConfirmation(ctx context.Context, ts *turnState, st *agentS
 	}
 	plan := json.RawMessage(strings.TrimSpace(res.Raw))
 	_ = ts.em.Send(ctx, chat.Tag("confirmation-response", plan))
-	return llm.Message{Role: rolePause}, &pause{plan: plan}
+	return llm.Message{}, &pause{plan: plan}
 }
 
-// pending is a paused turn found in a thread. A child's pause reached
-// through a supervisor's tool call has the supervisor's pause as parent:
-// the child finishes first, and its answer completes the parent's call.
+// pending is a paused run found in a thread or made by this turn. A
+// child's pause reached through a supervisor's tool call has the
+// supervisor's pause as parent: the child finishes first, and its answer
+// completes the parent's call.
 type pending struct {
-	thread string
-	st     *agentState // nil for the supervisor
-	calls  []llm.ToolCall
-	stream bool
-	parent *pending
+	run
+	calls []llm.ToolCall
 }
 
 // lastPause returns the open pause record ending a thread, if any.
@@ -82,7 +72,7 @@ func (s *Session) findPending(ctx context.Context) (*pending, error) {
 	if len(usable) == 1 {
 		calls, err := s.lastPause(ctx, s.chatID)
 		if err != nil || calls != nil {
-			return &pending{thread: s.chatID, st: usable[0], calls: calls, stream: true}, err
+			return &pending{run: run{thread: s.chatID, st: usable[0], stream: true}, calls: calls}, err
 		}
 	}
 	for _, st := range usable {
@@ -94,14 +84,14 @@ func (s *Session) findPending(ctx context.Context) (*pending, error) {
 		if calls == nil {
 			continue
 		}
-		pd := &pending{thread: thread, st: st, calls: calls, stream: true}
+		pd := &pending{run: run{thread: thread, st: st, stream: true}, calls: calls}
 		if len(usable) > 1 {
 			up, err := s.lastPause(ctx, s.chatID)
 			if err != nil {
 				return nil, err
 			}
 			if up != nil && up[0].Name == st.Name {
-				pd.stream, pd.parent = false, &pending{thread: s.chatID, calls: up, stream: true}
+				pd.stream, pd.parent = false, &pending{run: run{thread: s.chatID, stream: true}, calls: up}
 			}
 		}
 		return pd, nil
@@ -110,129 +100,81 @@ func (s *Session) findPending(ctx context.Context) (*pending, error) {
 }
 
 // resume answers a paused tool call with the user's prompt and goes on.
-func (s *Session) resume(ctx context.Context, ts *turnState, pd *pending, user store.Message) error {
+// Going up a chain of pauses, each run resumes the same way: its first
+// call is answered (the confirmed tool runs; for a supervisor, the
+// child's answer is the result), the calls after it run, then its loop
+// goes on.
+func (s *Session) resume(ctx context.Context, ts *turnState, pd *pending, user store.Message) outcome {
 	yes := strings.EqualFold(strings.TrimSpace(user.UserInput), "yes")
-	if err := s.record(ctx, pd.thread, agentOf(pd), user.RequestID, &store.Confirmation{Answered: true, Confirmed: yes}); err != nil {
-		return err
+	confirmed := pd
+	first := func(ctx context.Context) llm.Message { return s.runTool(ctx, ts, confirmed.st, confirmed.calls[0]) }
+	for {
+		out := s.resumeRun(ctx, ts, pd, user.RequestID, yes, first)
+		if out.kind != answered || pd.parent == nil {
+			return out
+		}
+		final := out.final
+		first = func(context.Context) llm.Message { return llm.Message{Content: final} }
+		pd = pd.parent
 	}
-	final, err := s.resumeAgent(ctx, ts, pd, user, yes)
-	if err != nil || pd.parent == nil || s.pend != nil {
-		return err
-	}
-	if pd.parent.st == nil {
-		return s.resumeSupervisor(ctx, ts, pd.parent, user, final, yes)
-	}
-	return nil
 }
 
-func agentOf(pd *pending) string {
-	if pd.st == nil {
-		return ""
+// resumeRun records the decision on pd's thread and cancels or goes on.
+func (s *Session) resumeRun(ctx context.Context, ts *turnState, pd *pending, requestID string, yes bool, first func(context.Context) llm.Message) outcome {
+	if err := s.record(ctx, pd.thread, pd.agent(), requestID, &store.Confirmation{Answered: true, Confirmed: yes}); err != nil {
+		return fail(err)
 	}
-	return pd.st.Name
+	if !yes {
+		return s.cancel(ctx, ts, pd, requestID)
+	}
+	exec := s.exec(ts, pd.run)
+	results := make([]llm.Message, 0, len(pd.calls))
+	for i, c := range pd.calls {
+		var out llm.Message
+		var p *pause
+		if i == 0 {
+			out = first(ctx)
+		} else {
+			out, p = exec(ctx, c)
+		}
+		if p != nil {
+			p.calls = pd.calls[i:]
+			return s.settle(pd.run, requestID, results, outcome{kind: paused, pause: p}, ts)
+		}
+		out.Role, out.ToolCallID = llm.RoleTool, c.ID
+		results = append(results, out)
+	}
+	s.store(pd.thread, toStore(results, pd.agent(), requestID, s.r.o.Now().UTC()))
+	history, err := s.history(ctx, pd.thread)
+	if err != nil {
+		return fail(err)
+	}
+	history = s.summarize(ctx, pd.run, history, requestID)
+	res := s.runLoop(ctx, s.spec(ts, pd.run, history, nil))
+	s.saveLoop(pd.thread, pd.agent(), requestID, res, ts)
+	return s.settle(pd.run, requestID, nil, res.out, ts)
+}
+
+// cancel answers the paused calls as canceled and ends the run with the
+// cancel reply (streamed when the run is).
+func (s *Session) cancel(ctx context.Context, ts *turnState, pd *pending, requestID string) outcome {
+	now := s.r.o.Now().UTC()
+	msgs := cancelResults(pd.calls, pd.agent(), requestID, now)
+	msgs = append(msgs, store.Message{Message: llm.Message{Role: llm.RoleAssistant, Content: cancelTurnReply},
+		Agent: pd.agent(), RequestID: requestID, CreatedAt: now})
+	if pd.stream {
+		_ = ts.em.Send(ctx, cancelTurnReply)
+	}
+	if err := s.append(context.WithoutCancel(ctx), pd.thread, msgs...); err != nil {
+		return fail(err)
+	}
+	return answer(cancelTurnReply)
 }
 
 // record appends a confirmation record to a thread.
 func (s *Session) record(ctx context.Context, thread, agent, requestID string, c *store.Confirmation) error {
-	return s.r.o.Store.Append(context.WithoutCancel(ctx), thread, store.Message{Message: llm.Message{Role: store.RoleConfirmation},
+	return s.append(context.WithoutCancel(ctx), thread, store.Message{Message: llm.Message{Role: store.RoleConfirmation},
 		Agent: agent, RequestID: requestID, CreatedAt: s.r.o.Now().UTC(), Confirmation: c})
-}
-
-// resumeAgent answers an agent's paused call; it returns the agent's final
-// answer (the cancel reply when the user said no).
-func (s *Session) resumeAgent(ctx context.Context, ts *turnState, pd *pending, user store.Message, yes bool) (string, error) {
-	now := s.r.o.Now().UTC()
-	if !yes {
-		msgs := cancelResults(pd.calls, pd.st.Name, user.RequestID, now)
-		msgs = append(msgs, store.Message{Message: llm.Message{Role: llm.RoleAssistant, Content: cancelTurnReply},
-			Agent: pd.st.Name, RequestID: user.RequestID, CreatedAt: now})
-		if pd.stream {
-			_ = ts.em.Send(ctx, cancelTurnReply)
-		}
-		return cancelTurnReply, s.r.o.Store.Append(context.WithoutCancel(ctx), pd.thread, msgs...)
-	}
-	// Run the confirmed call (and those after it, which may pause again),
-	// then let the model go on from the results.
-	exec := s.mcpExec(ts, pd.st)
-	var results []llm.Message
-	for i, c := range pd.calls {
-		var out llm.Message
-		if i == 0 {
-			out = s.runTool(ctx, ts, pd.st, c) // the confirmed one
-		} else {
-			out = exec(ctx, c)
-		}
-		if out.Role == rolePause {
-			return "", s.pauseAgent(pending{thread: pd.thread, st: pd.st, calls: pd.calls[i:], stream: pd.stream, parent: pd.parent}, user.RequestID, results, ts)
-		}
-		out.Role, out.ToolCallID = llm.RoleTool, c.ID
-		results = append(results, out)
-	}
-	s.store(pd.thread, toStore(results, pd.st.Name, user.RequestID, now))
-	history, err := s.history(ctx, pd.thread)
-	if err != nil {
-		return "", err
-	}
-	ts.delegated = pd.parent != nil
-	res, err := s.runLoop(ctx, s.agentSpec(ts, pd.st, history, nil, pd.stream))
-	ts.delegated = false
-	s.saveLoop(pd.thread, pd.st.Name, user.RequestID, res, ts)
-	if res.Paused != nil {
-		return "", s.pauseAgent(pending{thread: pd.thread, st: pd.st, calls: res.Paused, stream: pd.stream, parent: pd.parent}, user.RequestID, nil, ts)
-	}
-	if pd.stream {
-		ts.final = res.Final
-	}
-	return res.Final, err
-}
-
-// resumeSupervisor completes a supervisor's paused call to a child with the
-// child's answer and lets the supervisor go on.
-func (s *Session) resumeSupervisor(ctx context.Context, ts *turnState, pd *pending, user store.Message, childFinal string, yes bool) error {
-	now := s.r.o.Now().UTC()
-	if err := s.record(ctx, pd.thread, "", user.RequestID, &store.Confirmation{Answered: true, Confirmed: yes}); err != nil {
-		return err
-	}
-	if !yes {
-		msgs := cancelResults(pd.calls, "", user.RequestID, now)
-		msgs = append(msgs, store.Message{Message: llm.Message{Role: llm.RoleAssistant, Content: cancelTurnReply},
-			RequestID: user.RequestID, CreatedAt: now})
-		_ = ts.em.Send(ctx, cancelTurnReply)
-		return s.r.o.Store.Append(context.WithoutCancel(ctx), pd.thread, msgs...)
-	}
-	results := []llm.Message{{Role: llm.RoleTool, ToolCallID: pd.calls[0].ID, Content: childFinal}}
-	exec := s.delegateExec(ts)
-	for i, c := range pd.calls[1:] {
-		out := exec(ctx, c)
-		if out.Role == rolePause {
-			s.pausedAbove(pd.calls[1+i:])
-			return s.savePause(pd.thread, "", user.RequestID, results, pd.calls[1+i:], ts)
-		}
-		out.Role, out.ToolCallID = llm.RoleTool, c.ID
-		results = append(results, out)
-	}
-	s.store(pd.thread, toStore(results, "", user.RequestID, now))
-	history, err := s.history(ctx, pd.thread)
-	if err != nil {
-		return err
-	}
-	res, err := s.runLoop(ctx, s.supervisorSpec(ts, history, nil))
-	s.saveLoop(pd.thread, "", user.RequestID, res, ts)
-	if res.Paused != nil {
-		s.pausedAbove(res.Paused)
-		return s.savePause(pd.thread, "", user.RequestID, nil, res.Paused, ts)
-	}
-	ts.final = res.Final
-	return err
-}
-
-// pausedAbove records that the supervisor's calls wait on the child pause
-// just made.
-func (s *Session) pausedAbove(calls []llm.ToolCall) {
-	if s.pend != nil {
-		s.pend.stream = false
-		s.pend.parent = &pending{thread: s.chatID, calls: calls, stream: true}
-	}
 }
 
 func cancelResults(calls []llm.ToolCall, agent, requestID string, now time.Time) []store.Message {
@@ -256,21 +198,35 @@ func toStore(ms []llm.Message, agent, requestID string, now time.Time) []store.M
 	return out
 }
 
-// pauseAgent stores an agent's pause (after the results in done) and
-// remembers it for the next prompt.
-func (s *Session) pauseAgent(pd pending, requestID string, done []llm.Message, ts *turnState) error {
-	if err := s.savePause(pd.thread, pd.st.Name, requestID, done, pd.calls, ts); err != nil {
-		return err
+// settle finishes a run's outcome: a pause is stored (after the results in
+// done) and becomes the pending call the next prompt answers; a streamed
+// answer is the turn's final answer.
+func (s *Session) settle(r run, requestID string, done []llm.Message, out outcome, ts *turnState) outcome {
+	switch out.kind {
+	case paused:
+		if err := s.savePause(r.thread, r.agent(), requestID, done, out.pause); err != nil {
+			return fail(err)
+		}
+		own := &pending{run: r, calls: out.pause.calls}
+		out.pend = own
+		if c := out.pause.child; c != nil {
+			// The child waits for the user's decision; this call waits on it.
+			c.parent, c.stream = own, false
+			out.pend = c
+		}
+	case answered:
+		if r.stream {
+			ts.final = out.final
+		}
 	}
-	s.pend = &pd
-	return nil
+	return out
 }
 
 // savePause stores what ran and the pause record.
-func (s *Session) savePause(thread, agent, requestID string, done []llm.Message, calls []llm.ToolCall, ts *turnState) error {
+func (s *Session) savePause(thread, agent, requestID string, done []llm.Message, p *pause) error {
 	now := s.r.o.Now().UTC()
 	msgs := toStore(done, agent, requestID, now)
 	msgs = append(msgs, store.Message{Message: llm.Message{Role: store.RoleConfirmation}, Agent: agent, RequestID: requestID,
-		CreatedAt: now, Confirmation: &store.Confirmation{Plan: ts.pause.plan, Pending: calls}})
-	return s.r.o.Store.Append(context.Background(), thread, msgs...)
+		CreatedAt: now, Confirmation: &store.Confirmation{Plan: p.plan, Pending: p.calls}})
+	return s.append(context.Background(), thread, msgs...)
 }

@@ -4,8 +4,16 @@
 // A Runner holds the long-lived dependencies (model, MCP manager, store,
 // credentials). Runner.Open builds a Session for one connection: it loads
 // every agent's tools once, so that a turn only calls the model and the
-// tools. Session.Turn is where a prompt becomes model calls
-// (loop.go) and tool calls (tools.go); supervisor.go routes between agents.
+// tools. Session.Turn (turn.go) is where a prompt becomes a run: an agent
+// or the supervisor (supervisor.go) on a thread. A run calls the loop
+// (loop.go: model calls, tool calls through tools.go) and ends with an
+// outcome value (outcome.go: answered, paused, handed off, stopped,
+// failed); a pause for human validation is stored and the next prompt
+// resumes it on one path for agents and the supervisor (confirm.go).
+//
+// A session keeps a copy of each thread (thread.go) and appends to it; the
+// store's per-thread sequence number tells when another replica wrote.
+// Long threads are summarized before a run (summarize.go).
 //
 // Sign-in for OAUTH2 agents is not done here: an Authenticator (package
 // oauth) is asked when a tool load or call answers 401/403, and the same

@@ -19,24 +19,27 @@ var ErrStepLimit = errors.New("step limit reached")
 // textSink receives the model's text deltas of one call.
 type textSink interface {
 	write(ctx context.Context, delta string) error
-	// end is called after each model call with whether tool calls came.
-	end(ctx context.Context, toolCalls bool) error
+	// end is called after each model call with whether tool calls came; a
+	// non-empty handoff means the answer was a routing choice (an agent's
+	// name) and ends the loop.
+	end(ctx context.Context, toolCalls bool) (handoff string, err error)
 }
 
 // streamSink forwards every delta unchanged as its own frame.
 type streamSink struct{ em chat.Emitter }
 
 func (s streamSink) write(ctx context.Context, d string) error { return s.em.Send(ctx, d) }
-func (streamSink) end(context.Context, bool) error             { return nil }
+func (streamSink) end(context.Context, bool) (string, error)   { return "", nil }
 
 // discardSink drops deltas (child agents: their tokens are not streamed).
 type discardSink struct{}
 
-func (discardSink) write(context.Context, string) error { return nil }
-func (discardSink) end(context.Context, bool) error     { return nil }
+func (discardSink) write(context.Context, string) error       { return nil }
+func (discardSink) end(context.Context, bool) (string, error) { return "", nil }
 
-// toolExec runs one tool call and returns its result message.
-type toolExec func(ctx context.Context, call llm.ToolCall) llm.Message
+// toolExec runs one tool call and returns its result message, or a pause
+// when the call waits for the user's decision.
+type toolExec func(ctx context.Context, call llm.ToolCall) (llm.Message, *pause)
 
 // loopSpec is one run of the model <-> tools loop.
 type loopSpec struct {
@@ -55,20 +58,17 @@ type loopSpec struct {
 // loopResult is what a loop produced.
 type loopResult struct {
 	// New holds the messages this loop added after the Input, always
-	// consistent: every tool call has a result, even when the loop stopped.
+	// consistent: every tool call has a result, even when the loop stopped,
+	// except the calls of a pause (out.pend), which the pause record holds.
 	New   []llm.Message
-	Final string
 	Usage llm.Usage
-	// Handoff is set when the sink decided the answer was a routing choice.
-	Handoff string
-	// Paused holds the tool calls not run because the first one waits for
-	// the user's decision (human validation).
-	Paused []llm.ToolCall
+	out   outcome
 }
 
 // runLoop calls the model, runs tool calls, feeds results back, until the
-// model answers without tool calls or MaxSteps is reached.
-func (s *Session) runLoop(ctx context.Context, spec loopSpec) (loopResult, error) {
+// model answers without tool calls or MaxSteps is reached. A paused loop's
+// outcome has its pause but no pend yet: the caller stores the pause.
+func (s *Session) runLoop(ctx context.Context, spec loopSpec) loopResult {
 	var res loopResult
 	convo := make([]llm.Message, 0, len(spec.History)+len(spec.Input)+8)
 	if spec.System != "" {
@@ -78,7 +78,8 @@ func (s *Session) runLoop(ctx context.Context, spec loopSpec) (loopResult, error
 	convo = append(convo, spec.Input...)
 	for step := 0; step < s.r.o.MaxSteps; step++ {
 		if ctx.Err() != nil {
-			return res, context.Cause(ctx)
+			res.out = fail(context.Cause(ctx))
+			return res
 		}
 		text, calls, usage, err := s.callModel(ctx, spec, convo)
 		res.Usage.InputTokens += usage.InputTokens
@@ -88,41 +89,46 @@ func (s *Session) runLoop(ctx context.Context, spec loopSpec) (loopResult, error
 				res.New = append(res.New, llm.Message{Role: llm.RoleAssistant, Content: text})
 			}
 			if ctx.Err() != nil {
-				return res, context.Cause(ctx)
+				err = context.Cause(ctx)
 			}
-			return res, err
+			res.out = fail(err)
+			return res
 		}
 		msg := llm.Message{Role: llm.RoleAssistant, Content: text, ToolCalls: calls}
 		convo = append(convo, msg)
 		res.New = append(res.New, msg)
-		if err := spec.Sink.end(ctx, len(calls) > 0); err != nil {
-			if h, ok := errors.AsType[*handoffError](err); ok {
-				res.Handoff = h.agent
-				res.New = res.New[:len(res.New)-1]
-				return res, nil
-			}
-			return res, err
-		}
-		if len(calls) == 0 {
-			res.Final = text
-			return res, nil
+		handoff, err := spec.Sink.end(ctx, len(calls) > 0)
+		switch {
+		case err != nil:
+			res.out = fail(err)
+			return res
+		case handoff != "":
+			res.New = res.New[:len(res.New)-1]
+			res.out = outcome{kind: handedOff, agent: handoff}
+			return res
+		case len(calls) == 0:
+			res.out = answer(text)
+			return res
 		}
 		for i, call := range calls {
 			if ctx.Err() != nil {
 				res.New = append(res.New, stoppedResults(calls[i:], context.Cause(ctx))...)
-				return res, context.Cause(ctx)
+				res.out = fail(context.Cause(ctx))
+				return res
 			}
-			out := spec.Exec(ctx, call)
-			if out.Role == rolePause {
-				res.Paused = calls[i:]
-				return res, nil
+			out, p := spec.Exec(ctx, call)
+			if p != nil {
+				p.calls = calls[i:]
+				res.out = outcome{kind: paused, pause: p}
+				return res
 			}
 			out.Role, out.ToolCallID = llm.RoleTool, call.ID
 			convo = append(convo, out)
 			res.New = append(res.New, out)
 		}
 	}
-	return res, fmt.Errorf("%w: Recursion limit of %d reached without hitting a stop condition", ErrStepLimit, s.r.o.MaxSteps)
+	res.out = fail(fmt.Errorf("%w: Recursion limit of %d reached without hitting a stop condition", ErrStepLimit, s.r.o.MaxSteps))
+	return res
 }
 
 // stoppedResults answers the calls that never ran, so the thread stays valid

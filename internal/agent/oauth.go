@@ -33,9 +33,5 @@ func (o OAuth) Authenticate(ctx context.Context, em chat.Emitter, a agents.Agent
 	if he, ok := errors.AsType[*mcp.HTTPStatusError](challenge); ok {
 		r = oauth.Refusal{Status: he.StatusCode, WWWAuthenticate: he.WWWAuthenticate}
 	}
-	err := o.Service.Authenticate(ctx, em, a, identity(u), r)
-	if errors.Is(err, oauth.ErrCanceled) {
-		return ErrAuthCanceled
-	}
-	return err
+	return o.Service.Authenticate(ctx, em, a, identity(u), r)
 }

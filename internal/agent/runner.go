@@ -14,6 +14,7 @@ import (
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
+	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/store"
 )
 
@@ -52,11 +53,28 @@ type Authenticator interface {
 }
 
 // ErrAuthCanceled is matched by an Authenticate error when the user
-// dismissed the sign-in.
-var ErrAuthCanceled = errors.New("authentication canceled by the user")
+// dismissed the sign-in. It is package oauth's sentinel: one error for one
+// event, whichever Authenticator reports it.
+var ErrAuthCanceled = oauth.ErrCanceled
 
-// ErrNoAgentAvailable is returned by Open when no agent can be used.
+// ErrNoAgentAvailable is matched by Open's error when no agent can be used;
+// the error is an *UnavailableError.
 var ErrNoAgentAvailable = errors.New("no agent available")
+
+// UnavailableError is Open's error when no agent can be used.
+type UnavailableError struct {
+	// Reason is the sentence shown to the user (<chat-error>).
+	Reason string
+	// Err is the cause, when one agent's failure is it.
+	Err error
+}
+
+func (e *UnavailableError) Error() string { return ErrNoAgentAvailable.Error() + ": " + e.Reason }
+
+// Is makes the error match ErrNoAgentAvailable.
+func (e *UnavailableError) Is(target error) bool { return target == ErrNoAgentAvailable }
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
 
 // Options configure a Runner.
 type Options struct {
@@ -73,6 +91,8 @@ type Options struct {
 	// MaxSteps bounds the model calls of one loop (the Python agent's
 	// recursion_limit). Default 50.
 	MaxSteps int
+	// Summarization bounds the model's conversation (zero fields: defaults).
+	Summarization Summarization
 	// LoadTimeout bounds loading one agent's tools at connect. Default 15s.
 	LoadTimeout time.Duration
 	// Now is the clock; default time.Now.
@@ -96,6 +116,7 @@ func New(o Options) *Runner {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	o.Summarization.defaults()
 	return &Runner{o: o}
 }
 
@@ -129,18 +150,22 @@ type Session struct {
 	// is set once the store was searched for one (a pause survives a restart).
 	pend           *pending
 	pendingChecked bool
+
+	// threads are the copies of this chat's threads (turns of a session
+	// run one at a time).
+	threads map[string]*threadCopy
 }
 
 // Open loads each agent's tools (concurrently) for the user and returns the
-// session, or an error wrapping ErrNoAgentAvailable when none is usable.
+// session, or an *UnavailableError when none is usable.
 func (r *Runner) Open(ctx context.Context, u User, list []agents.Agent, chatID string) (*Session, error) {
 	if m, ok := r.o.Model.(interface{ ConfigError() error }); ok && m.ConfigError() != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoAgentAvailable, m.ConfigError())
+		return nil, &UnavailableError{Reason: m.ConfigError().Error(), Err: m.ConfigError()}
 	}
 	if len(list) == 0 {
-		return nil, fmt.Errorf("%w: No agent configurations available", ErrNoAgentAvailable)
+		return nil, &UnavailableError{Reason: "No agent configurations available"}
 	}
-	s := &Session{r: r, user: u, chatID: chatID, byName: map[string]*agentState{}}
+	s := &Session{r: r, user: u, chatID: chatID, byName: map[string]*agentState{}, threads: map[string]*threadCopy{}}
 	var wg sync.WaitGroup
 	for _, a := range list {
 		st := &agentState{Agent: a}
@@ -155,9 +180,9 @@ func (r *Runner) Open(ctx context.Context, u User, list []agents.Agent, chatID s
 		}
 	}
 	if len(s.list) == 1 {
-		return nil, fmt.Errorf("%w: Failed to load MCP tools for agent %q: %v", ErrNoAgentAvailable, s.list[0].Name, s.list[0].err)
+		return nil, &UnavailableError{Reason: fmt.Sprintf("Failed to load MCP tools for agent %q: %v", s.list[0].Name, s.list[0].err), Err: s.list[0].err}
 	}
-	return nil, fmt.Errorf("%w: No agents could be created", ErrNoAgentAvailable)
+	return nil, &UnavailableError{Reason: "No agents could be created"}
 }
 
 // load resolves the credential and tools of one agent.

@@ -21,33 +21,22 @@ const recommendAfter = 3
 // result. A supervisor answer that is exactly an agent's name hands the
 // prompt to that agent, whose answer is then streamed (this is how the
 // rancher-ai-llm-mock scripts routing).
-func (s *Session) supervise(ctx context.Context, ts *turnState, user store.Message) error {
-	history, err := s.history(ctx, s.chatID)
-	if err != nil {
-		return err
+func (s *Session) supervise(ctx context.Context, ts *turnState, user store.Message) outcome {
+	out := s.start(ctx, ts, run{thread: s.chatID, stream: true}, user)
+	if out.kind != handedOff {
+		return out
 	}
-	res, err := s.runLoop(ctx, s.supervisorSpec(ts, history, []llm.Message{user.Message}))
-	if res.Handoff == "" {
-		s.save(s.chatID, "", user, res, ts)
-		if res.Paused != nil {
-			s.pausedAbove(res.Paused)
-			return s.savePause(s.chatID, "", user.RequestID, nil, res.Paused, ts)
-		}
-		ts.final = res.Final
-		return err
-	}
-	st := s.byName[res.Handoff]
+	st := s.byName[out.agent]
 	s.pick(ctx, ts.em, st.Name)
-	if err := s.ensureSignedIn(ctx, ts, st); err != nil {
+	if out, ok := s.signIn(ctx, ts, st); !ok {
 		s.saveSummary(st.Name, user, "")
-		return err
+		return out
 	}
 	child := user
 	child.Agent = st.Name
-	cres, err := s.runAgent(ctx, ts, st, store.ChildThread(s.chatID, st.Name), child, true)
-	user.Agent = ""
-	s.saveSummary(st.Name, user, cres.Final)
-	return err
+	out = s.start(ctx, ts, run{thread: store.ChildThread(s.chatID, st.Name), st: st, stream: true}, child)
+	s.saveSummary(st.Name, user, out.final)
+	return out
 }
 
 // supervisorSpec is the supervisor's loop over history and input.
@@ -65,22 +54,22 @@ func (s *Session) supervisorSpec(ts *turnState, history, input []llm.Message) lo
 
 // delegateExec runs a supervisor tool call: the named child answers query.
 func (s *Session) delegateExec(ts *turnState) toolExec {
-	return func(ctx context.Context, call llm.ToolCall) llm.Message {
+	return func(ctx context.Context, call llm.ToolCall) (llm.Message, *pause) {
 		st := s.byName[call.Name]
 		if st == nil || !st.usable() {
-			return llm.Message{Content: fmt.Sprintf("Error: agent %q does not exist.", call.Name), IsError: true}
+			return llm.Message{Content: fmt.Sprintf("Error: agent %q does not exist.", call.Name), IsError: true}, nil
 		}
 		var args struct {
 			Query string `json:"query"`
 		}
 		if err := json.Unmarshal(call.Arguments, &args); err != nil || strings.TrimSpace(args.Query) == "" {
-			return llm.Message{Content: `Error: the argument "query" is required.`, IsError: true}
+			return llm.Message{Content: `Error: the argument "query" is required.`, IsError: true}, nil
 		}
 		s.pick(ctx, ts.em, st.Name)
 		if st.needsAuth {
 			// Lazy sign-in: the run waits here, then goes on with this call.
 			if err := s.authenticate(ctx, ts.em, st, st.challenge); err != nil {
-				return llm.Message{Content: fmt.Sprintf("The '%s' agent is not available: %v", st.Name, err), IsError: true}
+				return llm.Message{Content: fmt.Sprintf("The '%s' agent is not available: %v", st.Name, err), IsError: true}, nil
 			}
 		}
 		_ = ts.em.Send(ctx, chat.SubagentStartFrame(st.Name, args.Query))
@@ -88,24 +77,21 @@ func (s *Session) delegateExec(ts *turnState) toolExec {
 			Message: llm.Message{Role: llm.RoleUser, Content: args.Query}, UserInput: args.Query,
 			Agent: st.Name, CreatedAt: s.r.o.Now().UTC(),
 		}
-		ts.delegated = true
-		res, err := s.runAgent(ctx, ts, st, store.ChildThread(s.chatID, st.Name), in, false)
-		ts.delegated = false
+		out := s.start(ctx, ts, run{thread: store.ChildThread(s.chatID, st.Name), st: st}, in)
 		_ = ts.em.Send(ctx, chat.SubagentEndFrame(st.Name, args.Query))
-		if res.Paused != nil {
+		switch {
+		case out.kind == paused:
 			// The child waits for the user's decision; so does this call.
-			return llm.Message{Role: rolePause}
+			return llm.Message{}, &pause{plan: out.pause.plan, child: out.pend}
+		case out.kind == answered && out.final == "":
+			return llm.Message{Content: "No response from agent."}, nil
+		case out.kind == answered:
+			return llm.Message{Content: out.final}, nil
+		case ctx.Err() != nil:
+			return stoppedResults([]llm.ToolCall{call}, context.Cause(ctx))[0], nil
+		default:
+			return llm.Message{Content: fmt.Sprintf("The '%s' agent failed: %v", st.Name, out.err), IsError: true}, nil
 		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return stoppedResults([]llm.ToolCall{call}, context.Cause(ctx))[0]
-			}
-			return llm.Message{Content: fmt.Sprintf("The '%s' agent failed: %v", st.Name, err), IsError: true}
-		}
-		if res.Final == "" {
-			return llm.Message{Content: "No response from agent."}
-		}
-		return llm.Message{Content: res.Final}
 	}
 }
 
@@ -151,11 +137,6 @@ func supervisorPrompt(usable []*agentState) string {
 	return b.String()
 }
 
-// handoffError ends a supervisor call whose whole answer was an agent name.
-type handoffError struct{ agent string }
-
-func (e *handoffError) Error() string { return "handoff to " + e.agent }
-
 // holdbackSink streams the supervisor's text, except that it holds deltas
 // back while the answer so far could still be an agent's name, so that a
 // routing answer is never shown. Held deltas are sent unchanged, one frame
@@ -180,14 +161,14 @@ func (h *holdbackSink) write(ctx context.Context, d string) error {
 	return nil
 }
 
-func (h *holdbackSink) end(ctx context.Context, toolCalls bool) error {
+func (h *holdbackSink) end(ctx context.Context, toolCalls bool) (string, error) {
 	defer func() { h.held, h.flushed = nil, false; h.acc.Reset() }()
 	if !h.flushed && !toolCalls {
 		if name := h.nameOf(strings.TrimSpace(h.acc.String())); name != "" {
-			return &handoffError{agent: name}
+			return name, nil
 		}
 	}
-	return h.flush(ctx)
+	return "", h.flush(ctx)
 }
 
 func (h *holdbackSink) flush(ctx context.Context) error {

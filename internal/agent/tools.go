@@ -17,11 +17,6 @@ type turnState struct {
 	mcpResponses []json.RawMessage
 	// final is the streamed answer of the turn, for the UI-tools selection.
 	final string
-	// pause is set when a tool call waits for the user's decision.
-	pause *pause
-	// delegated is set while a supervisor's child runs (its pause also
-	// pauses the supervisor).
-	delegated bool
 }
 
 // modelTools converts an agent's MCP tools for the model.
@@ -42,16 +37,14 @@ func modelTools(st *agentState) []llm.Tool {
 // model. Failures become error results, never Go errors, so the model can
 // react and the thread stays valid.
 func (s *Session) mcpExec(ts *turnState, st *agentState) toolExec {
-	return func(ctx context.Context, call llm.ToolCall) llm.Message {
+	return func(ctx context.Context, call llm.ToolCall) (llm.Message, *pause) {
 		if !hasTool(st, call.Name) {
-			return llm.Message{Content: fmt.Sprintf("Error: tool %q does not exist.", call.Name), IsError: true}
+			return llm.Message{Content: fmt.Sprintf("Error: tool %q does not exist.", call.Name), IsError: true}, nil
 		}
 		if needsConfirmation(st, call.Name) {
-			out, p := s.askConfirmation(ctx, ts, st, call)
-			ts.pause = p
-			return out
+			return s.askConfirmation(ctx, ts, st, call)
 		}
-		return s.runTool(ctx, ts, st, call)
+		return s.runTool(ctx, ts, st, call), nil
 	}
 }
 

@@ -11,9 +11,6 @@ import (
 	"github.com/rancher/ai-agent/internal/store"
 )
 
-// errSkip ends a turn without an error frame (the user canceled a sign-in).
-var errSkip = errors.New("turn skipped")
-
 // Open implements chat.Handler: the eager sign-in of a single agent that
 // needs OAuth2, right after <chat-metadata>.
 func (s *Session) Open(ctx context.Context, em chat.Emitter) {
@@ -34,21 +31,21 @@ func (s *Session) Turn(ctx context.Context, em chat.Emitter, p chat.Prompt) {
 	_ = em.Send(ctx, chat.MessageOpen)
 	defer em.Send(ctx, chat.MessageClose)
 	ts := &turnState{em: em}
-	err := s.turn(ctx, ts, p)
-	if err == nil {
+	out := s.turn(ctx, ts, p)
+	switch out.kind {
+	case answered:
 		s.selectUITools(ctx, ts, p)
-	}
-	switch {
-	case err == nil, errors.Is(err, errSkip):
-	case errors.Is(err, chat.ErrStopped), errors.Is(err, chat.ErrClientGone):
-		s.r.o.Logger.Info("turn stopped", "chat", s.chatID, "cause", err)
-	default:
-		s.r.o.Logger.Warn("turn failed", "chat", s.chatID, "error", err)
-		_ = em.Send(ctx, chat.ErrorFrame(err.Error()))
+	case paused:
+		s.pend = out.pend
+	case stopped:
+		s.r.o.Logger.Info("turn stopped", "chat", s.chatID, "cause", out.err)
+	case failed:
+		s.r.o.Logger.Warn("turn failed", "chat", s.chatID, "error", out.err)
+		_ = em.Send(ctx, chat.ErrorFrame(out.err.Error()))
 	}
 }
 
-func (s *Session) turn(ctx context.Context, ts *turnState, p chat.Prompt) error {
+func (s *Session) turn(ctx context.Context, ts *turnState, p chat.Prompt) outcome {
 	input := p.UserInput
 	if input == "" {
 		input = p.Text
@@ -61,7 +58,7 @@ func (s *Session) turn(ctx context.Context, ts *turnState, p chat.Prompt) error 
 	if !s.pendingChecked {
 		pd, err := s.findPending(ctx)
 		if err != nil {
-			return err
+			return fail(err)
 		}
 		s.pend, s.pendingChecked = pd, true
 	}
@@ -73,7 +70,7 @@ func (s *Session) turn(ctx context.Context, ts *turnState, p chat.Prompt) error 
 	switch {
 	case len(usable) == 1:
 		user.Agent = usable[0].Name
-		return s.direct(ctx, ts, usable[0], s.chatID, user, true)
+		return s.direct(ctx, ts, run{thread: s.chatID, st: usable[0], stream: true}, user)
 	case p.Agent != "" && s.byName[p.Agent] != nil && s.byName[p.Agent].usable():
 		return s.manual(ctx, ts, s.byName[p.Agent], user)
 	default:
@@ -84,51 +81,80 @@ func (s *Session) turn(ctx context.Context, ts *turnState, p chat.Prompt) error 
 	}
 }
 
-// direct runs one agent on a thread, streaming its answer when stream is
-// set, and stores the user message and everything the loop added.
-func (s *Session) direct(ctx context.Context, ts *turnState, st *agentState, thread string, user store.Message, stream bool) error {
-	if err := s.ensureSignedIn(ctx, ts, st); err != nil {
-		return err
-	}
-	_, err := s.runAgent(ctx, ts, st, thread, user, stream)
-	return err
+// run is who runs a loop on which thread: an agent, or the supervisor
+// (st nil); streamed to the browser or not (a supervisor's child).
+type run struct {
+	thread string
+	st     *agentState
+	stream bool
+	// parent is the supervisor's pause that a resumed child's answer
+	// completes.
+	parent *pending
 }
 
-// ensureSignedIn runs the lazy sign-in of an agent the user chose. A cancel
-// skips the turn; a failure is reported as <auth-error> and skips it too.
-func (s *Session) ensureSignedIn(ctx context.Context, ts *turnState, st *agentState) error {
+// agent names the run's agent in stored records ("" for the supervisor).
+func (r run) agent() string {
+	if r.st == nil {
+		return ""
+	}
+	return r.st.Name
+}
+
+// spec is a run's loop over history and input.
+func (s *Session) spec(ts *turnState, r run, history, input []llm.Message) loopSpec {
+	if r.st == nil {
+		return s.supervisorSpec(ts, history, input)
+	}
+	return s.agentSpec(ts, r.st, history, input, r.stream)
+}
+
+// exec is the tool executor of a run.
+func (s *Session) exec(ts *turnState, r run) toolExec {
+	if r.st == nil {
+		return s.delegateExec(ts)
+	}
+	return s.mcpExec(ts, r.st)
+}
+
+// direct runs one agent on a thread after its sign-in.
+func (s *Session) direct(ctx context.Context, ts *turnState, r run, user store.Message) outcome {
+	if out, ok := s.signIn(ctx, ts, r.st); !ok {
+		return out
+	}
+	return s.start(ctx, ts, r, user)
+}
+
+// signIn runs the lazy sign-in of an agent the user chose. A cancel stops
+// the turn; a failure is reported as <auth-error> and stops it too.
+func (s *Session) signIn(ctx context.Context, ts *turnState, st *agentState) (outcome, bool) {
 	if !st.needsAuth {
-		return nil
+		return outcome{}, true
 	}
 	err := s.authenticate(ctx, ts.em, st, st.challenge)
 	switch {
 	case err == nil:
-		return nil
+		return outcome{}, true
 	case errors.Is(err, ErrAuthCanceled), ctx.Err() != nil:
-		return errSkip
 	default:
 		_ = ts.em.Send(ctx, chat.AuthErrorFrame(err.Error()))
-		return errSkip
 	}
+	return outcome{kind: stopped, err: err}, false
 }
 
-// runAgent runs an agent's loop on a thread and stores the result.
-func (s *Session) runAgent(ctx context.Context, ts *turnState, st *agentState, thread string, user store.Message, stream bool) (loopResult, error) {
-	history, err := s.history(ctx, thread)
+// start runs a prompt on a run's thread and stores the prompt and what the
+// loop added. A hand-off stores nothing: the caller passes the prompt on.
+func (s *Session) start(ctx context.Context, ts *turnState, r run, user store.Message) outcome {
+	history, err := s.history(ctx, r.thread)
 	if err != nil {
-		return loopResult{}, err
+		return fail(err)
 	}
-	res, err := s.runLoop(ctx, s.agentSpec(ts, st, history, []llm.Message{user.Message}, stream))
-	s.save(thread, st.Name, user, res, ts)
-	if res.Paused != nil {
-		if err := s.pauseAgent(pending{thread: thread, st: st, calls: res.Paused, stream: stream}, user.RequestID, nil, ts); err != nil {
-			return res, err
-		}
+	history = s.summarize(ctx, r, history, user.RequestID)
+	res := s.runLoop(ctx, s.spec(ts, r, history, []llm.Message{user.Message}))
+	if res.out.kind == handedOff {
+		return res.out
 	}
-	if stream {
-		ts.final = res.Final
-	}
-	return res, err
+	s.save(r.thread, r.agent(), user, res, ts)
+	return s.settle(r, user.RequestID, nil, res.out, ts)
 }
 
 // agentSpec is an agent's loop over history and input, streamed to the
@@ -146,14 +172,14 @@ func (s *Session) agentSpec(ts *turnState, st *agentState, history, input []llm.
 
 // manual runs the agent the user picked, on its child thread; the main
 // thread records the question and the answer.
-func (s *Session) manual(ctx context.Context, ts *turnState, st *agentState, user store.Message) error {
+func (s *Session) manual(ctx context.Context, ts *turnState, st *agentState, user store.Message) outcome {
 	user.Agent = st.Name
-	if err := s.ensureSignedIn(ctx, ts, st); err != nil {
-		return err
+	if out, ok := s.signIn(ctx, ts, st); !ok {
+		return out
 	}
-	res, err := s.runAgent(ctx, ts, st, store.ChildThread(s.chatID, st.Name), user, true)
-	s.saveSummary(st.Name, user, res.Final)
-	return err
+	out := s.start(ctx, ts, run{thread: store.ChildThread(s.chatID, st.Name), st: st, stream: true}, user)
+	s.saveSummary(st.Name, user, out.final)
+	return out
 }
 
 func modelOf(st *agentState) string {
@@ -161,22 +187,6 @@ func modelOf(st *agentState) string {
 		return *st.Spec.LLMModel
 	}
 	return ""
-}
-
-// history loads a thread as model messages.
-func (s *Session) history(ctx context.Context, thread string) ([]llm.Message, error) {
-	msgs, err := s.r.o.Store.Messages(ctx, thread)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]llm.Message, 0, len(msgs))
-	for _, m := range msgs {
-		if m.Role == store.RoleConfirmation || m.Role == store.RoleUITools {
-			continue // records for the user's history, not the model's conversation
-		}
-		out = append(out, m.Message)
-	}
-	return out, nil
 }
 
 // save stores the user message and a loop's messages. It runs even when
@@ -191,7 +201,7 @@ func (s *Session) saveLoop(thread, agent, requestID string, res loopResult, ts *
 }
 
 func (s *Session) store(thread string, msgs []store.Message) {
-	if err := s.r.o.Store.Append(context.Background(), thread, msgs...); err != nil {
+	if err := s.append(context.Background(), thread, msgs...); err != nil {
 		s.r.o.Logger.Error("saving messages failed", "thread", thread, "error", err)
 	}
 }

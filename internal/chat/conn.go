@@ -83,6 +83,9 @@ type Conn struct {
 	wait       *waiter
 	turnCancel context.CancelCauseFunc
 	turnDone   chan struct{} // closed when the running turn returns
+	// dropped counts the prompts refused because the queue was full; each
+	// is answered once the running turn has closed its message.
+	dropped int
 }
 
 type waiter struct {
@@ -168,6 +171,7 @@ func (c *Conn) Serve(shutdown context.Context, h Handler) {
 		defer close(turns)
 		c.run(func(ctx context.Context) { h.Open(ctx, c) })
 		for {
+			c.answerDropped()
 			select {
 			case <-c.life.Done():
 				return
@@ -254,7 +258,25 @@ func (c *Conn) enqueue(queue chan<- Frame, f Frame) {
 	select {
 	case queue <- f:
 	default:
-		c.log.Warn("prompt dropped: too many prompts queued", "queued", cap(queue))
+		c.log.Warn("prompt refused: too many prompts queued", "queued", cap(queue))
+		c.mu.Lock()
+		c.dropped++
+		c.mu.Unlock()
+	}
+}
+
+// answerDropped tells the browser about each prompt refused while the
+// queue was full: a message of its own, between turns, never inside one.
+func (c *Conn) answerDropped() {
+	c.mu.Lock()
+	n := c.dropped
+	c.dropped = 0
+	c.mu.Unlock()
+	msg := fmt.Sprintf("Too many messages are waiting (at most %d): this one was not processed. Send it again when the answers have arrived.", c.opts.QueueSize)
+	for range n {
+		_ = c.Send(c.life, MessageOpen)
+		_ = c.Send(c.life, ErrorFrame(msg))
+		_ = c.Send(c.life, MessageClose)
 	}
 }
 

@@ -17,28 +17,31 @@ const (
 // CookieName is the seed's cookie name for a kind ("at" or "rt") and agent.
 func CookieName(kind, agent string) string { return "mcp_oauth_" + kind + "_" + agent }
 
-func cookieAAD(kind, user, agent string) []byte {
-	return []byte("cookie\x00" + kind + "\x00" + user + "\x00" + agent)
+// cookieAAD binds a cookie to its kind, user, agent and the authorization
+// server that issued the token: a cookie from a former issuer of the agent
+// does not open, so its token is never sent to the new one.
+func cookieAAD(kind string, k TokenKey) []byte {
+	return []byte("cookie\x00" + kind + "\x00" + k.User + "\x00" + k.Agent + "\x00" + k.Issuer)
 }
 
 // sealedCookie builds one of the seed's cookies, sealed (encrypted and bound
-// to user and agent), HttpOnly, Secure, SameSite=Strict, on path.
-func (s *Service) sealedCookie(kind, user, agent, value, path string) *http.Cookie {
+// to user, agent and issuer), HttpOnly, Secure, SameSite=Strict, on path.
+func (s *Service) sealedCookie(kind string, k TokenKey, value, path string) *http.Cookie {
 	return &http.Cookie{
-		Name: CookieName(kind, agent), Value: s.o.Sealer.SealString(value, cookieAAD(kind, user, agent)),
+		Name: CookieName(kind, k.Agent), Value: s.o.Sealer.SealString(value, cookieAAD(kind, k)),
 		Path: path, MaxAge: int(cookieMaxAge.Seconds()), HttpOnly: true, Secure: true,
 		SameSite: http.SameSiteStrictMode,
 	}
 }
 
-// openCookie returns the value of a sealed cookie among cookies, or "".
-func (s *Service) openCookie(cookies []*http.Cookie, kind, user, agent string) string {
-	name := CookieName(kind, agent)
+// openCookie returns the value of a sealed cookie of k among cookies, or "".
+func (s *Service) openCookie(cookies []*http.Cookie, kind string, k TokenKey) string {
+	name := CookieName(kind, k.Agent)
 	for _, c := range cookies {
 		if c.Name != name {
 			continue
 		}
-		if v, err := s.o.Sealer.OpenString(c.Value, cookieAAD(kind, user, agent)); err == nil {
+		if v, err := s.o.Sealer.OpenString(c.Value, cookieAAD(kind, k)); err == nil {
 			return v
 		}
 	}

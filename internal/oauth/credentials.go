@@ -76,6 +76,9 @@ func (s *Service) Credentials(ctx context.Context, a agents.Agent, u Identity) (
 		return nil, err
 	}
 	key := TokenKey{User: u.UserID, Agent: a.Name, Issuer: d.Issuer}
+	if err := s.o.Vault.Reseal(ctx, key); err != nil {
+		s.log.Warn("re-sealing a token with the current key failed", "agent", a.Name, "error", err)
+	}
 	_, terr := s.o.Vault.Get(ctx, key)
 	return &Credential{s: s, agent: a, key: key, d: d, cfg: cfg, anon: terr != nil}, nil
 }

@@ -3,11 +3,11 @@
 // user's behalf for an MCP server that is protected per the MCP authorization
 // specification (revisions 2025-03-26 to 2026-07-28).
 //
-// It is deliberately stateless: no token vault, no pending-flow store, no HTTP
-// handlers and no package-level mutable state live here. Callers (the per-user
-// vault, the chat wiring and the callback endpoint) keep state and call these
-// functions, which makes every step testable against plain httptest servers and
-// usable by many users concurrently.
+// It keeps no package-level mutable state: the protocol functions are
+// plain functions over an *http.Client, testable against plain httptest
+// servers; the per-user state (tokens, pending sign-ins, registrations)
+// lives in a store.OAuthStore, sealed by the Vault, and the Service, its
+// HTTP handlers and the chat sign-in are built by the caller.
 //
 // What lives here, one job per file:
 //
@@ -37,6 +37,12 @@
 //   - errors.go    sentinel errors (match with errors.Is) and HTTPError.
 //   - scopes.go    scope selection (challenge → PRM scopes_supported → none),
 //     offline_access gating and the step-up union.
+//   - seal.go      AES-256-GCM sealing with several keys (the first seals,
+//     all open; each value names its key, so keys can be rotated).
+//   - vault.go     tokens, client registrations and pending sign-ins, sealed
+//     in the store; a pending sign-in is keyed by its user and state (a
+//     callback with another user's session finds nothing and burns
+//     nothing), one per (user, agent).
 //
 // Secrets (tokens, client secrets, codes, verifiers) never appear in error
 // strings produced by this package; token-endpoint failures are reported with

@@ -122,7 +122,9 @@ func (h *handlers) registration(legacy bool) http.HandlerFunc {
 // callback is the popup's landing page: it checks the state (single use,
 // bound to the user who started the flow) and iss, exchanges the code with
 // the PKCE verifier and resource, stores the tokens and sets the sealed
-// cookies.
+// cookies. The user is resolved before the state is looked up, and the
+// state is looked up as that user's: a request without a session, or with
+// another user's, consumes nothing, so the real user can still finish.
 func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
 	const fail = "Sign-in failed"
 	q := r.URL.Query()
@@ -131,15 +133,18 @@ func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
 		writePage(w, http.StatusBadRequest, false, fail, "The sign-in response is incomplete. Close this window and try again.")
 		return
 	}
-	id, uerr := h.user(r)
-	flow, err := h.s.o.Vault.TakePending(r.Context(), state)
-	if err != nil {
-		writePage(w, http.StatusBadRequest, false, fail, "Invalid state or session expired. Close this window and try again.")
+	id, err := h.user(r)
+	if err != nil || id.UserID == "" {
+		h.s.log.Info("oauth callback without a Rancher session refused")
+		writePage(w, http.StatusUnauthorized, false, fail, "Sign in to Rancher in this browser, then try again.")
 		return
 	}
-	if uerr != nil || id.UserID != flow.User {
-		h.s.log.Warn("oauth callback from another user refused", "agent", flow.Agent)
-		writePage(w, http.StatusForbidden, false, fail, "This sign-in was started by another user. Close this window.")
+	flow, err := h.s.o.Vault.TakePending(r.Context(), id.UserID, state)
+	if err != nil {
+		if !errors.Is(err, ErrNoPending) {
+			h.s.log.Warn("oauth callback: reading the pending sign-in failed", "error", err)
+		}
+		writePage(w, http.StatusBadRequest, false, fail, "This sign-in is unknown, expired, already used, replaced by a newer one, or was started by another user. Close this window and try again.")
 		return
 	}
 	code, err := ParseCallback(q, flow.Pending, &flow.AS)
@@ -174,18 +179,29 @@ func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
 	d := &Discovery{Resource: flow.Resource, Issuer: flow.Issuer, AuthServer: flow.AS}
 	t := fromOAuth2(tok, d, flow.Client, flow.Scopes, h.s.o.Now())
 	key := TokenKey{User: flow.User, Agent: flow.Agent, Issuer: flow.Issuer}
-	if err := h.s.o.Vault.Put(r.Context(), key, t); err != nil {
+	if err := h.s.putLocked(r.Context(), key, t); err != nil {
 		writePage(w, http.StatusInternalServerError, false, fail, "The token could not be stored.")
 		return
 	}
-	h.s.setCookies(w, flow.User, flow.Agent, t, flow.CookiePath)
+	h.s.setCookies(w, key, t, flow.CookiePath)
 	writePage(w, http.StatusOK, true, "Signed in", "You can close this window.")
 }
 
-func (s *Service) setCookies(w http.ResponseWriter, user, agent string, t TokenSet, path string) {
-	http.SetCookie(w, s.sealedCookie(cookieAccess, user, agent, t.AccessToken, path))
+// putLocked stores t under the lock that refreshes and re-sealing take,
+// so that none of them overwrites it with older tokens.
+func (s *Service) putLocked(ctx context.Context, key TokenKey, t TokenSet) error {
+	unlock, err := s.o.Vault.Lock(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return s.o.Vault.Put(ctx, key, t)
+}
+
+func (s *Service) setCookies(w http.ResponseWriter, key TokenKey, t TokenSet, path string) {
+	http.SetCookie(w, s.sealedCookie(cookieAccess, key, t.AccessToken, path))
 	if t.RefreshToken != "" {
-		http.SetCookie(w, s.sealedCookie(cookieRefresh, user, agent, t.RefreshToken, path))
+		http.SetCookie(w, s.sealedCookie(cookieRefresh, key, t.RefreshToken, path))
 	}
 }
 
@@ -217,7 +233,7 @@ func (h *handlers) refresh(w http.ResponseWriter, r *http.Request) {
 	}
 	key := TokenKey{User: id.UserID, Agent: a.Name, Issuer: d.Issuer}
 	cur, _ := h.s.o.Vault.Get(r.Context(), key)
-	rt := h.s.openCookie(r.Cookies(), cookieRefresh, id.UserID, a.Name)
+	rt := h.s.openCookie(r.Cookies(), cookieRefresh, key)
 	if cur.RefreshToken == "" && rt == "" {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": "No refresh token available"})
 		return
@@ -232,7 +248,7 @@ func (h *handlers) refresh(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, code, map[string]string{"detail": "Token refresh failed"})
 		return
 	}
-	h.s.setCookies(w, id.UserID, a.Name, t, cookiePath(redirectURI))
+	h.s.setCookies(w, key, t, cookiePath(redirectURI))
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 

@@ -79,7 +79,7 @@ func (s *Service) tryRefresh(ctx context.Context, em Emitter, a agents.Agent, ke
 		}
 		return false
 	}
-	if s.openCookie(u.Cookies, cookieRefresh, u.UserID, a.Name) == "" {
+	if s.openCookie(u.Cookies, cookieRefresh, key) == "" {
 		return false
 	}
 	// The browser holds the refresh token: let it call /refresh, which

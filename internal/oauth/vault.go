@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -101,15 +102,51 @@ func (v *Vault) Get(ctx context.Context, k TokenKey) (TokenSet, error) {
 	if err != nil {
 		return TokenSet{}, fmt.Errorf("oauth vault: %w", err)
 	}
-	plain, err := v.seal.Open(b, k.aad())
+	t, _, err := v.open(k, b)
+	return t, err
+}
+
+func (v *Vault) open(k TokenKey, b []byte) (TokenSet, bool, error) {
+	plain, stale, err := v.seal.open(b, k.aad())
 	if err != nil {
-		return TokenSet{}, fmt.Errorf("oauth vault: %w", err)
+		return TokenSet{}, false, fmt.Errorf("oauth vault: %w", err)
 	}
 	var t TokenSet
 	if err := json.Unmarshal(plain, &t); err != nil {
-		return TokenSet{}, fmt.Errorf("oauth vault: %w", err)
+		return TokenSet{}, false, fmt.Errorf("oauth vault: %w", err)
 	}
-	return t, nil
+	return t, stale, nil
+}
+
+// Reseal seals the tokens of k again with the current key when an older
+// key sealed them, so that the old key can be retired. It holds the lock of
+// k and rewrites only the record it read: a refresh or sign-in that wrote
+// newer tokens meanwhile is never overwritten.
+func (v *Vault) Reseal(ctx context.Context, k TokenKey) error {
+	b, err := v.st.GetToken(ctx, k.id())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("oauth vault: %w", err)
+	}
+	if _, stale, err := v.open(k, b); err != nil || !stale {
+		return err
+	}
+	unlock, err := v.Lock(ctx, k)
+	if err != nil {
+		return fmt.Errorf("oauth vault: %w", err)
+	}
+	defer unlock()
+	now, err := v.st.GetToken(ctx, k.id())
+	if err != nil || !bytes.Equal(now, b) {
+		return nil // changed or gone meanwhile: nothing old to rewrite
+	}
+	t, _, err := v.open(k, b)
+	if err != nil {
+		return err
+	}
+	return v.Put(ctx, k, t)
 }
 
 // Put stores the tokens of k. The record lives while its refresh token may
@@ -143,31 +180,59 @@ func (v *Vault) Lock(ctx context.Context, k TokenKey) (func(), error) {
 	return v.st.Lock(ctx, "refresh:"+k.id())
 }
 
-func pendingAAD(state string) []byte { return []byte("pending\x00" + state) }
+// The state of a pending flow is bound to the user who started it: the
+// store key and the associated data both include the user, so a callback
+// that arrives with another user's session (or none) finds nothing and
+// consumes nothing.
+func pendingAAD(user, state string) []byte { return []byte("pending\x00" + user + "\x00" + state) }
 
-// PutPending stores a started flow under its state until ttl passes.
+// PutPending stores a started flow under its state until ttl passes. A user
+// has at most one pending sign-in per agent: the flow replaces the one
+// started before it, whose state can then no longer be redeemed.
 func (v *Vault) PutPending(ctx context.Context, p PendingFlow, ttl time.Duration) error {
 	plain, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}
-	key := stateKey(p.State)
-	if err := v.st.PutPending(ctx, key, v.seal.Seal(plain, pendingAAD(p.State)), v.now().Add(ttl)); err != nil {
+	slot := slotKey(p.User, p.Agent)
+	unlock, err := v.st.Lock(ctx, "pending:"+slot)
+	if err != nil {
+		return fmt.Errorf("oauth vault: %w", err)
+	}
+	defer unlock()
+	if old, err := v.st.TakePending(ctx, slot); err == nil {
+		if _, err := v.st.TakePending(ctx, string(old)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("oauth vault: replacing a pending sign-in: %w", err)
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("oauth vault: %w", err)
+	}
+	key := stateKey(p.User, p.State)
+	expires := v.now().Add(ttl)
+	if err := v.st.PutPending(ctx, key, v.seal.Seal(plain, pendingAAD(p.User, p.State)), expires); err != nil {
+		return fmt.Errorf("oauth vault: %w", err)
+	}
+	if err := v.st.PutPending(ctx, slot, []byte(key), expires); err != nil {
 		return fmt.Errorf("oauth vault: %w", err)
 	}
 	return nil
 }
 
-// TakePending returns and forgets the flow of state (single use).
-func (v *Vault) TakePending(ctx context.Context, state string) (PendingFlow, error) {
-	b, err := v.st.TakePending(ctx, stateKey(state))
+// TakePending returns and forgets the flow that user started with state
+// (single use). Another user's state is ErrNoPending and stays redeemable
+// by its owner.
+func (v *Vault) TakePending(ctx context.Context, user, state string) (PendingFlow, error) {
+	if user == "" || state == "" {
+		return PendingFlow{}, ErrNoPending
+	}
+	b, err := v.st.TakePending(ctx, stateKey(user, state))
 	if errors.Is(err, store.ErrNotFound) {
 		return PendingFlow{}, ErrNoPending
 	}
 	if err != nil {
 		return PendingFlow{}, fmt.Errorf("oauth vault: %w", err)
 	}
-	plain, err := v.seal.Open(b, pendingAAD(state))
+	plain, err := v.seal.Open(b, pendingAAD(user, state))
 	if err != nil {
 		return PendingFlow{}, fmt.Errorf("oauth vault: %w", err)
 	}
@@ -175,12 +240,22 @@ func (v *Vault) TakePending(ctx context.Context, state string) (PendingFlow, err
 	if err := json.Unmarshal(plain, &p); err != nil {
 		return PendingFlow{}, fmt.Errorf("oauth vault: %w", err)
 	}
+	if p.User != user {
+		return PendingFlow{}, ErrNoPending
+	}
 	return p, nil
 }
 
-// stateKey hashes a state so the store never holds it in clear.
-func stateKey(state string) string {
-	h := sha256.Sum256([]byte("state\x00" + state))
+// stateKey hashes a user's state so the store never holds it in clear.
+func stateKey(user, state string) string {
+	h := sha256.Sum256([]byte("state\x00" + user + "\x00" + state))
+	return hex.EncodeToString(h[:])
+}
+
+// slotKey names the one pending sign-in of a user for an agent; its record
+// holds the stateKey of that sign-in.
+func slotKey(user, agent string) string {
+	h := sha256.Sum256([]byte("pending-slot\x00" + user + "\x00" + agent))
 	return hex.EncodeToString(h[:])
 }
 
@@ -196,13 +271,18 @@ func (v *Vault) GetClient(ctx context.Context, issuer, redirectURI string) (Clie
 	if err != nil {
 		return ClientInfo{}, err
 	}
-	plain, err := v.seal.Open(b, []byte(key))
+	plain, stale, err := v.seal.open(b, []byte(key))
 	if err != nil {
 		return ClientInfo{}, fmt.Errorf("oauth vault: %w", err)
 	}
 	var ci ClientInfo
-	err = json.Unmarshal(plain, &ci)
-	return ci, err
+	if err := json.Unmarshal(plain, &ci); err != nil {
+		return ClientInfo{}, fmt.Errorf("oauth vault: %w", err)
+	}
+	if stale {
+		_ = v.PutClient(ctx, redirectURI, ci)
+	}
+	return ci, nil
 }
 
 // PutClient keeps a registration, shared by all users of the issuer.

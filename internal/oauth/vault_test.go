@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -87,25 +88,121 @@ func TestPendingIsSingleUseAndExpires(t *testing.T) {
 	if err := v.PutPending(ctx, p, 10*time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	got, err := v.TakePending(ctx, "s1")
+	// Another user, or none, finds nothing and burns nothing.
+	for _, other := range []string{"u-b", ""} {
+		if _, err := v.TakePending(ctx, other, "s1"); !errors.Is(err, ErrNoPending) {
+			t.Fatalf("take as %q: %v", other, err)
+		}
+	}
+	got, err := v.TakePending(ctx, "u-a", "s1")
 	if err != nil || got.Verifier != "v" || got.User != "u-a" {
 		t.Fatalf("take: %+v %v", got, err)
 	}
-	if _, err := v.TakePending(ctx, "s1"); !errors.Is(err, ErrNoPending) {
+	if _, err := v.TakePending(ctx, "u-a", "s1"); !errors.Is(err, ErrNoPending) {
 		t.Fatalf("replay: %v", err)
 	}
-	_ = v.PutPending(ctx, PendingFlow{Pending: Pending{State: "s2"}}, 10*time.Minute)
+	_ = v.PutPending(ctx, PendingFlow{Pending: Pending{State: "s2"}, User: "u-a", Agent: "gh"}, 10*time.Minute)
 	now = now.Add(11 * time.Minute)
-	if _, err := v.TakePending(ctx, "s2"); !errors.Is(err, ErrNoPending) {
+	if _, err := v.TakePending(ctx, "u-a", "s2"); !errors.Is(err, ErrNoPending) {
 		t.Fatalf("expired flow used: %v", err)
 	}
-	_ = v.PutPending(ctx, PendingFlow{Pending: Pending{State: "s3"}}, time.Minute)
+	_ = v.PutPending(ctx, PendingFlow{Pending: Pending{State: "s3"}, User: "u-a", Agent: "gh"}, time.Minute)
 	_ = v.Put(ctx, TokenKey{User: "x"}, TokenSet{AccessToken: "a", Expiry: now.Add(time.Second)})
 	now = now.Add(2 * time.Minute)
-	if n, _ := v.Sweep(ctx); n != 2 {
-		t.Fatalf("swept %d, want 2", n)
+	// The flow, its (user, agent) slot and the token.
+	if n, _ := v.Sweep(ctx); n != 3 {
+		t.Fatalf("swept %d, want 3", n)
 	}
 }
+
+func TestPendingOnePerUserAndAgent(t *testing.T) {
+	ctx := context.Background()
+	v, _ := testVault(t, nil)
+	put := func(user, agent, state string) {
+		t.Helper()
+		if err := v.PutPending(ctx, PendingFlow{Pending: Pending{State: state}, User: user, Agent: agent}, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("u-a", "gh", "old")
+	put("u-a", "notes", "other-agent")
+	put("u-b", "gh", "other-user")
+	put("u-a", "gh", "new")
+	if _, err := v.TakePending(ctx, "u-a", "old"); !errors.Is(err, ErrNoPending) {
+		t.Fatalf("replaced sign-in still redeemable: %v", err)
+	}
+	for _, c := range [][2]string{{"u-a", "new"}, {"u-a", "other-agent"}, {"u-b", "other-user"}} {
+		if _, err := v.TakePending(ctx, c[0], c[1]); err != nil {
+			t.Fatalf("%v: %v", c, err)
+		}
+	}
+}
+
+func TestKeyRotation(t *testing.T) {
+	ctx := context.Background()
+	oldKey, newKey := GenerateKey(), GenerateKey()
+	st := store.NewMemory()
+	oldS, _ := NewSealer(oldKey)
+	k := TokenKey{User: "u-a", Agent: "gh", Issuer: "https://as"}
+	if err := NewVault(st, oldS, nil).Put(ctx, k, TokenSet{AccessToken: "at"}); err != nil {
+		t.Fatal(err)
+	}
+	_ = NewVault(st, oldS, nil).PutClient(ctx, "https://cb", ClientInfo{ClientID: "c1", Issuer: "https://as"})
+	sealedOld, _ := st.GetToken(ctx, k.id())
+
+	// The new key alone opens nothing the old one sealed.
+	newOnly, _ := NewSealer(newKey)
+	if _, err := NewVault(st, newOnly, nil).Get(ctx, k); !errors.Is(err, ErrSealBroken) {
+		t.Fatalf("opened without the old key: %v", err)
+	}
+	// New first, old after: opens, and re-seals with the new key.
+	both, _ := NewSealer(newKey, oldKey)
+	if both.KeyID() != newOnly.KeyID() || both.KeyID() == oldS.KeyID() {
+		t.Fatal("key ids")
+	}
+	vb := NewVault(st, both, nil)
+	if got, err := vb.Get(ctx, k); err != nil || got.AccessToken != "at" {
+		t.Fatalf("get with both keys: %+v %v", got, err)
+	}
+	if raw, _ := st.GetToken(ctx, k.id()); string(raw) != string(sealedOld) {
+		t.Fatal("a read rewrote the record")
+	}
+	if err := vb.Reseal(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if ci, err := vb.GetClient(ctx, "https://as", "https://cb"); err != nil || ci.ClientID != "c1" {
+		t.Fatalf("client with both keys: %+v %v", ci, err)
+	}
+	resealed, _ := st.GetToken(ctx, k.id())
+	if string(resealed) == string(sealedOld) || resealed[0] != sealVersion || [keyIDSize]byte(resealed[1:5]) != keyID(newKey) {
+		t.Fatal("not re-sealed with the new key")
+	}
+	// Now the old key can go.
+	vn := NewVault(st, newOnly, nil)
+	if got, err := vn.Get(ctx, k); err != nil || got.AccessToken != "at" {
+		t.Fatalf("get after rotation: %+v %v", got, err)
+	}
+	if ci, err := vn.GetClient(ctx, "https://as", "https://cb"); err != nil || ci.ClientID != "c1" {
+		t.Fatalf("client after rotation: %+v %v", ci, err)
+	}
+	// A value sealed before values named their key still opens (and is stale).
+	legacy := append([]byte{}, sealedOld[1+keyIDSize:]...)
+	if p, stale, err := both.open(legacy, k.aad()); err != nil || !stale || len(p) == 0 {
+		t.Fatalf("legacy value: %v %v", stale, err)
+	}
+	keys, err := ParseKeys(" " + encodeKey(newKey) + " , " + encodeKey(oldKey) + ",")
+	if err != nil || len(keys) != 2 || string(keys[0]) != string(newKey) {
+		t.Fatalf("ParseKeys: %d %v", len(keys), err)
+	}
+	if _, err := ParseKeys(encodeKey(newKey) + ",bm90LTMyLWJ5dGVz"); err == nil || !strings.Contains(err.Error(), "key 2") {
+		t.Fatalf("bad second key: %v", err)
+	}
+	if _, err := ParseKeys(" , "); err == nil {
+		t.Fatal("empty key list accepted")
+	}
+}
+
+func encodeKey(k []byte) string { return base64.StdEncoding.EncodeToString(k) }
 
 func TestConfigFromSecret(t *testing.T) {
 	c, err := ConfigFromSecret(map[string][]byte{

@@ -33,3 +33,45 @@ func BenchmarkTurnWithToolCall(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkTurnOfChat measures turn N of one chat (N = 10 and 200): each
+// iteration drives a fresh chat through N-1 turns of one tool call each
+// outside the timer, on one connection, then times turn N. Turn 200 should
+// cost what turn 10 does: the session keeps its thread in memory and
+// summaries bound what the model is sent (msgs/request: the messages of
+// turn N's last model request). Setup is N-1 turns per iteration, so run it
+// with a small fixed count:
+//
+//	go test -run '^$' -bench BenchmarkTurnOfChat -benchtime 10x -benchmem ./internal/server/
+func BenchmarkTurnOfChat(b *testing.B) {
+	for _, n := range []int{10, 200} {
+		b.Run(fmt.Sprintf("turn=%d", n), func(b *testing.B) {
+			ms := startMath(b)
+			e := newEnvTB(b, newAgent("math", ms.url()))
+			longChatModel(e)
+			b.ReportAllocs()
+			i, size := 0, 0
+			for b.Loop() {
+				b.StopTimer()
+				c := e.dial(fmt.Sprintf("/v1/ws/messages/long-%d", i), "tok-alice")
+				i++
+				c.metadata()
+				for range n - 1 {
+					c.send(prompt("add 2 and 3"))
+					c.turn()
+				}
+				b.StartTimer()
+				c.send(prompt("add 2 and 3"))
+				if f := c.turn(); len(f) != 3 {
+					b.Fatalf("frames = %q", f)
+				}
+				b.StopTimer()
+				reqs := e.model.Requests()
+				size = len(reqs[len(reqs)-1].Messages)
+				c.ws.CloseNow()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(size), "msgs/request")
+		})
+	}
+}

@@ -97,13 +97,29 @@ type env struct {
 	users  *rancher.UserResolver
 	// uiTools starts empty: no UI-tools selection until a test sets a document.
 	uiTools *uitools.Registry
+
+	rmu sync.Mutex
+	// revoked sessions are unknown to the fake Rancher; rancherDown makes
+	// it answer 503.
+	revoked     map[string]bool
+	rancherDown bool
+	// userSkew is added to the user resolver's clock.
+	userSkew time.Duration
 }
 
-// fakeRancher answers /v3/users?me=true for tokens "tok-<user>".
-func fakeRancher(t testing.TB) *httptest.Server {
+// fakeRancher answers /v3/users?me=true for tokens "tok-<user>" that are
+// not revoked.
+func (e *env) fakeRancher(t testing.TB) *httptest.Server {
 	rs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.rmu.Lock()
+		down := e.rancherDown
+		e.rmu.Unlock()
+		if down {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
 		c, err := r.Cookie("R_SESS")
-		if err != nil || !strings.HasPrefix(c.Value, "tok-") {
+		if err != nil || !strings.HasPrefix(c.Value, "tok-") || e.isRevoked(c.Value) {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
@@ -111,6 +127,33 @@ func fakeRancher(t testing.TB) *httptest.Server {
 	}))
 	t.Cleanup(rs.Close)
 	return rs
+}
+
+func (e *env) isRevoked(token string) bool {
+	e.rmu.Lock()
+	defer e.rmu.Unlock()
+	return e.revoked[token]
+}
+
+// revoke makes Rancher forget a session (a logout, an expired token).
+func (e *env) revoke(token string) {
+	e.rmu.Lock()
+	defer e.rmu.Unlock()
+	if e.revoked == nil {
+		e.revoked = map[string]bool{}
+	}
+	e.revoked[token] = true
+}
+
+func (e *env) setRancherDown(down bool) { e.rmu.Lock(); e.rancherDown = down; e.rmu.Unlock() }
+
+// advanceUsers moves the user resolver's clock (past its cache TTL).
+func (e *env) advanceUsers(d time.Duration) { e.rmu.Lock(); e.userSkew += d; e.rmu.Unlock() }
+
+func (e *env) usersNow() time.Time {
+	e.rmu.Lock()
+	defer e.rmu.Unlock()
+	return time.Now().Add(e.userSkew)
 }
 
 func newEnv(t *testing.T, list ...agents.Agent) *env { return newEnvTB(t, list...) }
@@ -127,6 +170,15 @@ func newEnvWith(t testing.TB, oauthFn withOAuth, list ...agents.Agent) *env {
 
 // newEnvOn serves on ln (a new loopback listener when nil).
 func newEnvOn(t testing.TB, ln net.Listener, oauthFn withOAuth, list ...agents.Agent) *env {
+	return newEnvFull(t, ln, oauthFn, nil, list...)
+}
+
+// newEnvOpts lets a test set server options before the server starts.
+func newEnvOpts(t testing.TB, set func(*server.Options), list ...agents.Agent) *env {
+	return newEnvFull(t, nil, nil, set, list...)
+}
+
+func newEnvFull(t testing.TB, ln net.Listener, oauthFn withOAuth, set func(*server.Options), list ...agents.Agent) *env {
 	t.Helper()
 	e := &env{t: t, model: llm.NewScripted(), store: store.NewMemory(), uiTools: &uitools.Registry{}}
 	src := agents.StaticSource(list)
@@ -151,15 +203,19 @@ func newEnvOn(t testing.TB, ln net.Listener, oauthFn withOAuth, list ...agents.A
 		Model: e.model, Tools: tools, Store: e.store,
 		Credentials: creds, Auth: auth, LoadTimeout: 5 * time.Second, UITools: e.uiTools,
 	})
-	e.users = rancher.NewUserResolver(rancher.UserOptions{RancherURL: fakeRancher(t).URL})
-	e.srv = server.New(server.Options{
+	e.users = rancher.NewUserResolver(rancher.UserOptions{RancherURL: e.fakeRancher(t).URL, Now: e.usersNow})
+	opts := server.Options{
 		Users: server.UserResolverFunc(func(ctx context.Context, r *http.Request) (agent.User, error) {
 			u, err := e.users.Resolve(ctx, r)
 			return agent.User{ID: u.ID, Token: u.Token}, err
 		}),
 		Agents: sourceFunc(func() []agents.Agent { return *e.source }), Runner: runner, Store: e.store,
 		Extra: extra,
-	})
+	}
+	if set != nil {
+		set(&opts)
+	}
+	e.srv = server.New(opts)
 	e.srv.SetReady(true)
 	e.http = httptest.NewUnstartedServer(e.srv.Handler())
 	e.http.Listener.Close()

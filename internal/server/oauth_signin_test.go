@@ -128,7 +128,8 @@ func TestOAuthTimeoutAndCallbackChecks(t *testing.T) {
 	authURL, _ := authRequest(t, c.read())
 	equalFrames(t, c.turn(), []string{`<auth-error>{"message":"sign-in did not complete: no answer from the browser in 700ms"}</auth-error>`, "</message>"})
 
-	// The flow stays bound to alice: bob's session is refused, the state is used up.
+	// The flow stays bound to alice: bob's session is refused and burns
+	// nothing; alice's callback then stores her token, once.
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	cb, err := oe.as.Approve(ctx, authURL, "alice")
@@ -136,14 +137,20 @@ func TestOAuthTimeoutAndCallbackChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp, page := bob.callback(cb)
-	if resp.StatusCode != http.StatusForbidden || strings.Contains(page, "oauth_success") || strings.Contains(page, cb.Query().Get("code")) {
+	if resp.StatusCode != http.StatusBadRequest || strings.Contains(page, "oauth_success") || strings.Contains(page, cb.Query().Get("code")) {
 		t.Fatalf("bob's callback: %d %s", resp.StatusCode, page)
+	}
+	if n := oe.as.TokenRequests().AuthorizationCode; n != 0 {
+		t.Fatalf("bob's callback redeemed the code %d times", n)
+	}
+	if resp, page = alice.callback(cb); resp.StatusCode != http.StatusOK || !strings.Contains(page, "oauth_success") {
+		t.Fatalf("alice's late callback: %d %s", resp.StatusCode, page)
 	}
 	resp, page = alice.callback(cb)
 	if resp.StatusCode != http.StatusBadRequest || strings.Contains(page, "oauth_success") {
 		t.Fatalf("replayed state: %d %s", resp.StatusCode, page)
 	}
-	if n := oe.as.TokenRequests().AuthorizationCode; n != 0 {
+	if n := oe.as.TokenRequests().AuthorizationCode; n != 1 {
 		t.Fatalf("code redeemed %d times", n)
 	}
 }

@@ -55,6 +55,9 @@ type Options struct {
 	AllowedOrigins []string
 	// Conn tunes each chat connection.
 	Conn chat.Options
+	// MaxChatsPerUser bounds the open WebSockets of one user
+	// (MAX_CHATS_PER_USER); 0 is DefaultMaxChatsPerUser.
+	MaxChatsPerUser int
 	// Observer, when set, sees every chat connection (telemetry).
 	Observer ConnObserver
 }
@@ -83,6 +86,7 @@ type Server struct {
 	shutdown context.Context
 	stop     context.CancelFunc
 	handler  http.Handler
+	sockets  socketCounts
 }
 
 // New builds the server and its routes.
@@ -91,6 +95,9 @@ func New(o Options) *Server {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	o.Conn.Logger = o.Logger
+	if o.MaxChatsPerUser <= 0 {
+		o.MaxChatsPerUser = DefaultMaxChatsPerUser
+	}
 	s := &Server{o: o, log: o.Logger}
 	s.shutdown, s.stop = context.WithCancel(context.Background())
 	mux := http.NewServeMux()

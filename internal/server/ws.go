@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
-	"strings"
 
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
@@ -51,6 +50,11 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	// The connection's own life, not the request's, bounds set-up work.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	if !s.sockets.acquire(user.ID, s.o.MaxChatsPerUser) {
+		s.tooManyChats(ctx, conn, user.ID)
+		return
+	}
+	defer s.sockets.release(user.ID)
 
 	if chatID == "" {
 		chatID = uuid.NewString()
@@ -85,9 +89,9 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	if err := conn.Send(ctx, chat.ChatMetadataFrame(meta)); err != nil {
 		return
 	}
-	var h chat.Handler = sess
+	var h chat.Handler = &checkedHandler{Handler: sess, s: s, conn: conn, user: user, header: r.Header.Clone(), url: r.URL.String()}
 	if s.o.Observer != nil {
-		h = s.o.Observer.Handler(sess, ConnInfo{ChatID: chatID, UserID: user.ID, Agents: meta.Agents})
+		h = s.o.Observer.Handler(h, ConnInfo{ChatID: chatID, UserID: user.ID, Agents: meta.Agents})
 	}
 	conn.Serve(s.shutdown, h)
 	conn.Close(websocket.StatusNormalClosure, "")
@@ -98,8 +102,10 @@ func (s *Server) fatal(ctx context.Context, conn *chat.Conn, msg string) {
 	conn.Close(websocket.StatusNormalClosure, "")
 }
 
-// errMessage is an agent error without the sentinel's prefix: the reason
-// the user can act on.
+// errMessage is the reason of an agent error that the user can act on.
 func errMessage(err error) string {
-	return strings.TrimPrefix(err.Error(), agent.ErrNoAgentAvailable.Error()+": ")
+	if ue, ok := errors.AsType[*agent.UnavailableError](err); ok {
+		return ue.Reason
+	}
+	return "No agent available"
 }

@@ -45,7 +45,7 @@ func BenchmarkListChats1000(b *testing.B) {
 				if _, err := s.OpenChat(ctx, id, "alice"); err != nil {
 					b.Fatal(err)
 				}
-				if err := s.Append(ctx, id, turn(i)[0], turn(i)[3]); err != nil {
+				if _, err := s.Append(ctx, id, turn(i)[0], turn(i)[3]); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -68,7 +68,7 @@ func BenchmarkLoad500Messages(b *testing.B) {
 				b.Fatal(err)
 			}
 			for i := range 125 {
-				if err := s.Append(ctx, "c1", turn(i)...); err != nil {
+				if _, err := s.Append(ctx, "c1", turn(i)...); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -83,20 +83,66 @@ func BenchmarkLoad500Messages(b *testing.B) {
 	}
 }
 
+// appendThreadSize is the thread BenchmarkAppendTurn appends to: 25 turns.
+const appendThreadSize = 100
+
+// BenchmarkAppendTurn measures storing one turn (4 messages) on a thread
+// of appendThreadSize messages: each iteration appends to a fresh thread
+// filled outside the timer, so the thread's size is the same whatever b.N.
 func BenchmarkAppendTurn(b *testing.B) {
 	for _, e := range engines {
 		b.Run(e.name, func(b *testing.B) {
 			s, ctx := e.open(b), context.Background()
-			if _, err := s.OpenChat(ctx, "c1", "alice"); err != nil {
-				b.Fatal(err)
+			var fill []store.Message
+			for i := range appendThreadSize / 4 {
+				fill = append(fill, turn(i)...)
 			}
 			msgs := turn(0)
-			b.ResetTimer()
+			i := 0
 			for b.Loop() {
-				if err := s.Append(ctx, "c1", msgs...); err != nil {
+				b.StopTimer()
+				id := fmt.Sprintf("c%d", i)
+				i++
+				if _, err := s.OpenChat(ctx, id, "alice"); err != nil {
 					b.Fatal(err)
+				}
+				if _, err := s.Append(ctx, id, fill...); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				seq, err := s.Append(ctx, id, msgs...)
+				if err != nil || seq != appendThreadSize+4 {
+					b.Fatalf("Append = %d, %v", seq, err)
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkSeq measures the version check a turn makes instead of reading
+// its thread, on the thread of turn 10 (40 messages) and of turn 200 (800):
+// it must not grow with the thread on any engine.
+func BenchmarkSeq(b *testing.B) {
+	for _, e := range engines {
+		for _, size := range []int{40, 800} {
+			b.Run(fmt.Sprintf("%s/msgs=%d", e.name, size), func(b *testing.B) {
+				s, ctx := e.open(b), context.Background()
+				if _, err := s.OpenChat(ctx, "c1", "alice"); err != nil {
+					b.Fatal(err)
+				}
+				var fill []store.Message
+				for i := range size / 4 {
+					fill = append(fill, turn(i)...)
+				}
+				if _, err := s.Append(ctx, "c1", fill...); err != nil {
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					if seq, err := s.Seq(ctx, "c1"); err != nil || seq != int64(size) {
+						b.Fatalf("Seq = %d, %v", seq, err)
+					}
+				}
+			})
+		}
 	}
 }

@@ -60,6 +60,24 @@ func (m *Memory) Messages(_ context.Context, thread string) ([]Message, error) {
 	return slices.Clone(m.threads[thread]), nil
 }
 
+// MessagesAfter implements Store.
+func (m *Memory) MessagesAfter(_ context.Context, thread string, after int64) ([]Message, int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	msgs := m.threads[thread]
+	if after < 0 || after >= int64(len(msgs)) {
+		return nil, int64(len(msgs)), nil
+	}
+	return slices.Clone(msgs[after:]), int64(len(msgs)), nil
+}
+
+// Seq implements Store.
+func (m *Memory) Seq(_ context.Context, thread string) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return int64(len(m.threads[thread])), nil
+}
+
 // LastMessage implements Store.
 func (m *Memory) LastMessage(_ context.Context, thread string) (Message, bool, error) {
 	m.mu.Lock()
@@ -72,14 +90,14 @@ func (m *Memory) LastMessage(_ context.Context, thread string) (Message, bool, e
 }
 
 // Append implements Store.
-func (m *Memory) Append(_ context.Context, thread string, msgs ...Message) error {
+func (m *Memory) Append(_ context.Context, thread string, msgs ...Message) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if c, ok := m.chats[ChatOf(thread)]; ok && c.Name == "" {
 		c.Name = nameFrom(thread, msgs)
 	}
 	m.threads[thread] = append(m.threads[thread], msgs...)
-	return nil
+	return int64(len(m.threads[thread])), nil
 }
 
 // SetClock replaces the clock (tests).

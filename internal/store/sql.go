@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -190,24 +189,49 @@ func (s *SQL) ChatUsage(ctx context.Context, chatID string) (map[string]TokenUsa
 
 // Messages implements Store.
 func (s *SQL) Messages(ctx context.Context, thread string) ([]Message, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT body FROM messages WHERE thread = ? ORDER BY seq`), thread)
+	out, _, err := s.MessagesAfter(ctx, thread, 0)
+	return out, err
+}
+
+// MessagesAfter implements Store.
+func (s *SQL) MessagesAfter(ctx context.Context, thread string, after int64) ([]Message, int64, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT seq, body FROM messages WHERE thread = ? AND seq > ? ORDER BY seq`), thread, after)
 	if err != nil {
-		return nil, fmt.Errorf("reading thread %s: %w", thread, err)
+		return nil, 0, fmt.Errorf("reading thread %s: %w", thread, err)
 	}
 	defer rows.Close()
 	var out []Message
+	last := int64(-1)
 	for rows.Next() {
 		var body string
-		if err := rows.Scan(&body); err != nil {
-			return nil, fmt.Errorf("reading thread %s: %w", thread, err)
+		if err := rows.Scan(&last, &body); err != nil {
+			return nil, 0, fmt.Errorf("reading thread %s: %w", thread, err)
 		}
-		var m Message
-		if err := json.Unmarshal([]byte(body), &m); err != nil {
-			return nil, fmt.Errorf("decoding a message of thread %s: %w", thread, err)
+		m, err := decodeMessage([]byte(body))
+		if err != nil {
+			return nil, 0, fmt.Errorf("decoding a message of thread %s: %w", thread, err)
 		}
 		out = append(out, m)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("reading thread %s: %w", thread, err)
+	}
+	if last >= 0 {
+		return out, last, nil
+	}
+	// Nothing above after: the thread is at after, or shorter (deleted).
+	// Rows appended since the read above are not claimed as read.
+	seq, err := s.Seq(ctx, thread)
+	return nil, min(seq, after), err
+}
+
+// Seq implements Store: one lookup of the primary key's last entry.
+func (s *SQL) Seq(ctx context.Context, thread string) (int64, error) {
+	var seq int64
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT COALESCE(MAX(seq), 0) FROM messages WHERE thread = ?`), thread).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("reading thread %s: %w", thread, err)
+	}
+	return seq, nil
 }
 
 // LastMessage implements Store.
@@ -220,26 +244,26 @@ func (s *SQL) LastMessage(ctx context.Context, thread string) (Message, bool, er
 	if err != nil {
 		return Message{}, false, fmt.Errorf("reading thread %s: %w", thread, err)
 	}
-	var m Message
-	if err := json.Unmarshal([]byte(body), &m); err != nil {
+	m, err := decodeMessage([]byte(body))
+	if err != nil {
 		return Message{}, false, fmt.Errorf("decoding a message of thread %s: %w", thread, err)
 	}
 	return m, true, nil
 }
 
 // Append implements Store: one transaction, one multi-row INSERT.
-func (s *SQL) Append(ctx context.Context, thread string, msgs ...Message) error {
+func (s *SQL) Append(ctx context.Context, thread string, msgs ...Message) (int64, error) {
 	if len(msgs) == 0 {
-		return nil
+		return s.Seq(ctx, thread)
 	}
 	chatID := ChatOf(thread)
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	var last int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if s.lockThread != nil {
 			if err := s.lockThread(ctx, tx, thread); err != nil {
 				return err
 			}
 		}
-		var last int64
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT COALESCE(MAX(seq), 0) FROM messages WHERE thread = ?`), thread).Scan(&last); err != nil {
 			return fmt.Errorf("appending to %s: %w", thread, err)
 		}
@@ -247,7 +271,7 @@ func (s *SQL) Append(ctx context.Context, thread string, msgs ...Message) error 
 		b.WriteString(`INSERT INTO messages (thread, seq, chat_id, role, request_id, usage_source, input_tokens, output_tokens, body, created_at) VALUES `)
 		args := make([]any, 0, 10*len(msgs))
 		for i, m := range msgs {
-			body, err := json.Marshal(m)
+			body, err := encodeMessage(m)
 			if err != nil {
 				return fmt.Errorf("encoding a message of %s: %w", thread, err)
 			}
@@ -272,6 +296,10 @@ func (s *SQL) Append(ctx context.Context, thread string, msgs ...Message) error 
 		}
 		return nil
 	})
+	if err != nil {
+		return 0, err
+	}
+	return last + int64(len(msgs)), nil
 }
 
 // inTx runs fn in a transaction, committing when it returns nil.

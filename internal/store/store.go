@@ -56,8 +56,12 @@ type Message struct {
 	Confirmation *Confirmation `json:"confirmation,omitempty"`
 	// UITools are the UI tools picked after an answer ([{toolName, input}]),
 	// on a RoleUITools record that follows the answer.
-	UITools   json.RawMessage `json:"uiTools,omitempty"`
-	CreatedAt time.Time       `json:"createdAt"`
+	UITools json.RawMessage `json:"uiTools,omitempty"`
+	// Summarized is set on RoleSummary records: how many leading messages
+	// of the model's conversation (as it stood before this record) the
+	// summary in Content replaces.
+	Summarized int       `json:"summarized,omitempty"`
+	CreatedAt  time.Time `json:"createdAt"`
 }
 
 // RoleConfirmation marks a record that is not part of the model's
@@ -67,6 +71,13 @@ const RoleConfirmation = "confirmation"
 // RoleUITools marks the record of the UI tools shown with an answer; like
 // RoleConfirmation it is for history, not for the model.
 const RoleUITools = "ui-tools"
+
+// RoleSummary marks a summary of older messages (summarization): for the
+// model's conversation, not for the user's history.
+const RoleSummary = "summary"
+
+// SourceSummarization is the usage source of summaries.
+const SourceSummarization = "summarization"
 
 // Confirmation is a human decision on a tool call.
 type Confirmation struct {
@@ -102,13 +113,22 @@ type Store interface {
 	Chat(ctx context.Context, id, userID string) (Chat, error)
 	// Messages returns a thread's messages, oldest first.
 	Messages(ctx context.Context, thread string) ([]Message, error)
+	// MessagesAfter returns the messages of a thread numbered above after,
+	// oldest first, and the thread's sequence number as of that read.
+	MessagesAfter(ctx context.Context, thread string, after int64) ([]Message, int64, error)
+	// Seq returns a thread's sequence number: the number of its newest
+	// message (messages are numbered 1, 2, ... in order), 0 when empty. It
+	// is the cheap check that a copy of the thread is current: another
+	// replica's append moves it.
+	Seq(ctx context.Context, thread string) (int64, error)
 	// LastMessage returns a thread's newest message; ok is false for an
 	// empty or unknown thread. A turn checks it for a pause without loading
 	// the whole thread.
 	LastMessage(ctx context.Context, thread string) (m Message, ok bool, err error)
-	// Append adds messages to a thread. The chat takes the first user input
-	// as its name when it has none.
-	Append(ctx context.Context, thread string, msgs ...Message) error
+	// Append adds messages to a thread and returns the thread's sequence
+	// number after them (a batch is numbered contiguously). The chat takes
+	// the first user input as its name when it has none.
+	Append(ctx context.Context, thread string, msgs ...Message) (int64, error)
 
 	// ListChats returns the user's chats that have messages, newest first
 	// (oldest first when asc).
@@ -145,11 +165,14 @@ func (u TokenUsage) Add(v TokenUsage) TokenUsage {
 // UsageSource names who spent a message's tokens, as the Python agent's
 // usage.byAgent does: a child thread's agent; on the main thread the agent
 // that answered, or "supervisor" when none did (upstream's source "agent"
-// on the main thread). "" when the message carries no usage.
+// on the main thread); "summarization" for a summary. "" when the message
+// carries no usage.
 func UsageSource(thread string, m Message) string {
 	switch {
 	case m.Usage == nil:
 		return ""
+	case m.Role == RoleSummary:
+		return SourceSummarization
 	case thread != ChatOf(thread):
 		return thread[len(ChatOf(thread))+len("::child::"):]
 	case m.Agent != "":

@@ -31,9 +31,11 @@ func appendRoundTrip(t *testing.T, s Engine) {
 	final := answer("done", 3, 10, 5)
 	final.MCPResponses = []json.RawMessage{json.RawMessage(`{"kind":"Pod"}`)}
 	want := []store.Message{u, call, result, final}
-	must(t, s.Append(c, "c1", want[:2]...))
-	must(t, s.Append(c, "c1", want[2:]...))
-	must(t, s.Append(c, "c1")) // nothing: a no-op
+	add(t, s, c, "c1", want[:2]...)
+	add(t, s, c, "c1", want[2:]...)
+	if seq, err := s.Append(c, "c1"); err != nil || seq != 4 { // nothing: a no-op
+		t.Fatalf("empty Append = %d, %v; want the thread's 4", seq, err)
+	}
 	got, err := s.Messages(c, "c1")
 	must(t, err)
 	if !reflect.DeepEqual(norm(t, got), norm(t, want)) {
@@ -65,9 +67,9 @@ func defaultNameAndRename(t *testing.T, s Engine) {
 	_, err := s.OpenChat(c, "c1", "alice")
 	must(t, err)
 	long := strings.Repeat("é", 60)
-	must(t, s.Append(c, store.ChildThread("c1", "math"), userMsg("child question", 1)))
-	must(t, s.Append(c, "c1", userMsg(long, 2), answer("a", 3, 1, 1)))
-	must(t, s.Append(c, "c1", userMsg("second prompt", 4)))
+	add(t, s, c, store.ChildThread("c1", "math"), userMsg("child question", 1))
+	add(t, s, c, "c1", userMsg(long, 2), answer("a", 3, 1, 1))
+	add(t, s, c, "c1", userMsg("second prompt", 4))
 	ch, err := s.Chat(c, "c1", "alice")
 	must(t, err)
 	if ch.Name != strings.Repeat("é", 50) {
@@ -75,7 +77,7 @@ func defaultNameAndRename(t *testing.T, s Engine) {
 	}
 	r, err := s.RenameChat(c, "c1", "alice", "Renamed")
 	must(t, err)
-	must(t, s.Append(c, "c1", userMsg("third", 5)))
+	add(t, s, c, "c1", userMsg("third", 5))
 	ch, err = s.Chat(c, "c1", "alice")
 	must(t, err)
 	if r.Name != "Renamed" || ch.Name != "Renamed" {
@@ -94,12 +96,12 @@ func listChats(t *testing.T, s Engine) {
 		_, err := s.OpenChat(c, id, "alice")
 		must(t, err)
 		if id != "empty" {
-			must(t, s.Append(c, id, userMsg("prompt "+id, i)))
+			add(t, s, c, id, userMsg("prompt "+id, i))
 		}
 	}
 	_, err := s.OpenChat(c, "bobs", "bob")
 	must(t, err)
-	must(t, s.Append(c, "bobs", userMsg("bob's", 9)))
+	add(t, s, c, "bobs", userMsg("bob's", 9))
 	ids := func(asc bool) string {
 		cs, err := s.ListChats(c, "alice", asc)
 		must(t, err)
@@ -125,8 +127,8 @@ func deleteChat(t *testing.T, s Engine) {
 	for _, id := range []string{"c1", "c2"} {
 		_, err := s.OpenChat(c, id, "alice")
 		must(t, err)
-		must(t, s.Append(c, id, userMsg("q", 1)))
-		must(t, s.Append(c, store.ChildThread(id, "math"), userMsg("child", 2)))
+		add(t, s, c, id, userMsg("q", 1))
+		add(t, s, c, store.ChildThread(id, "math"), userMsg("child", 2))
 	}
 	must(t, s.DeleteChat(c, "c1", "alice"))
 	if _, err := s.Chat(c, "c1", "alice"); !errors.Is(err, store.ErrNotFound) {
@@ -151,7 +153,7 @@ func deleteChats(t *testing.T, s Engine) {
 		id := fmt.Sprintf("c%d", i)
 		_, err := s.OpenChat(c, id, u)
 		must(t, err)
-		must(t, s.Append(c, id, userMsg("q", i)))
+		add(t, s, c, id, userMsg("q", i))
 	}
 	n, err := s.DeleteChats(c, "alice")
 	must(t, err)
@@ -172,9 +174,9 @@ func usage(t *testing.T, s Engine) {
 	must(t, err)
 	direct := answer("x", 2, 7, 3)
 	direct.Agent = "rancher"
-	must(t, s.Append(c, "c1", userMsg("q", 1), answer("a", 2, 10, 4), direct, answer("b", 3, 1, 1)))
-	must(t, s.Append(c, store.ChildThread("c1", "math"), userMsg("q", 1), answer("c", 2, 100, 50)))
-	must(t, s.Append(c, store.ChildThread("c2", "math"), answer("other chat", 2, 1000, 1000)))
+	add(t, s, c, "c1", userMsg("q", 1), answer("a", 2, 10, 4), direct, answer("b", 3, 1, 1))
+	add(t, s, c, store.ChildThread("c1", "math"), userMsg("q", 1), answer("c", 2, 100, 50))
+	add(t, s, c, store.ChildThread("c2", "math"), answer("other chat", 2, 1000, 1000))
 	got, err := s.ChatUsage(c, "c1")
 	must(t, err)
 	want := map[string]store.TokenUsage{
@@ -196,15 +198,26 @@ func concurrentAppend(t *testing.T, s Engine) {
 	const n = 8
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
+	seqs := make(chan int64, n)
 	for i := range n {
 		wg.Go(func() {
-			errs <- s.Append(c, "c1", userMsg(fmt.Sprintf("q%d", i), i), answer(fmt.Sprintf("a%d", i), i, 1, 1))
+			seq, err := s.Append(c, "c1", userMsg(fmt.Sprintf("q%d", i), i), answer(fmt.Sprintf("a%d", i), i, 1, 1))
+			errs <- err
+			seqs <- seq
 		})
 	}
 	wg.Wait()
 	close(errs)
+	close(seqs)
 	for err := range errs {
 		must(t, err)
+	}
+	seen := map[int64]bool{}
+	for seq := range seqs {
+		if seq%2 != 0 || seq < 2 || seq > 2*n || seen[seq] {
+			t.Fatalf("Append returned seq %d (seen %v): want each batch's own even end in 2..%d", seq, seen, 2*n)
+		}
+		seen[seq] = true
 	}
 	msgs, err := s.Messages(c, "c1")
 	must(t, err)
@@ -215,5 +228,65 @@ func concurrentAppend(t *testing.T, s Engine) {
 		if "a"+msgs[i].Content[1:] != msgs[i+1].Content {
 			t.Fatalf("batches interleaved at %d: %q then %q", i, msgs[i].Content, msgs[i+1].Content)
 		}
+	}
+}
+
+// sequence: Append numbers messages 1, 2, ...; Seq and MessagesAfter read
+// the number, so a copy of a thread can catch up with another writer.
+func sequence(t *testing.T, s Engine) {
+	c := ctx(t)
+	_, err := s.OpenChat(c, "c1", "alice")
+	must(t, err)
+	if seq, err := s.Seq(c, "c1"); err != nil || seq != 0 {
+		t.Fatalf("Seq of an empty thread = %d, %v", seq, err)
+	}
+	seq, err := s.Append(c, "c1", userMsg("q1", 1), answer("a1", 2, 1, 1))
+	if err != nil || seq != 2 {
+		t.Fatalf("Append = %d, %v; want 2", seq, err)
+	}
+	seq, err = s.Append(c, "c1", userMsg("q2", 3))
+	if err != nil || seq != 3 {
+		t.Fatalf("second Append = %d, %v; want 3", seq, err)
+	}
+	if seq, err := s.Seq(c, "c1"); err != nil || seq != 3 {
+		t.Fatalf("Seq = %d, %v; want 3", seq, err)
+	}
+	for after, want := range map[int64]string{0: "q1,a1,q2", 1: "a1,q2", 2: "q2", 3: "", 7: ""} {
+		msgs, seq, err := s.MessagesAfter(c, "c1", after)
+		must(t, err)
+		var got []string
+		for _, m := range msgs {
+			got = append(got, m.Content)
+		}
+		if strings.Join(got, ",") != want || seq != 3 {
+			t.Fatalf("MessagesAfter(%d) = %v, %d; want %q, 3", after, got, seq, want)
+		}
+	}
+	must(t, s.DeleteChat(c, "c1", "alice"))
+	if seq, err := s.Seq(c, "c1"); err != nil || seq != 0 {
+		t.Fatalf("Seq after delete = %d, %v; want 0", seq, err)
+	}
+	if msgs, seq, err := s.MessagesAfter(c, "c1", 3); err != nil || len(msgs) != 0 || seq != 0 {
+		t.Fatalf("MessagesAfter a deleted thread = %v, %d, %v; want none at 0", msgs, seq, err)
+	}
+}
+
+// summaryUsage: a summary's tokens count under "summarization".
+func summaryUsage(t *testing.T, s Engine) {
+	c := ctx(t)
+	_, err := s.OpenChat(c, "c1", "alice")
+	must(t, err)
+	sum := answer("the story so far", 2, 300, 20)
+	sum.Role, sum.Summarized, sum.Agent = store.RoleSummary, 12, "rancher"
+	add(t, s, c, "c1", userMsg("q", 1), sum)
+	got, err := s.ChatUsage(c, "c1")
+	must(t, err)
+	if want := (map[string]store.TokenUsage{store.SourceSummarization: {InputTokens: 300, OutputTokens: 20}}); !reflect.DeepEqual(got, want) {
+		t.Fatalf("ChatUsage = %+v, want %+v", got, want)
+	}
+	msgs, err := s.Messages(c, "c1")
+	must(t, err)
+	if m := msgs[1]; m.Role != store.RoleSummary || m.Summarized != 12 || m.Content != "the story so far" {
+		t.Fatalf("summary read back as %+v", m)
 	}
 }

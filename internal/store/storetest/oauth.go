@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -91,26 +92,42 @@ func sweep(t *testing.T, s Engine) {
 
 func lock(t *testing.T, s Engine) {
 	c := ctx(t)
-	var inside, maxInside atomic.Int32
+	// The lock is held while five others queue for it; then each gets it
+	// alone. Holders are counted atomically: a second one inside is seen.
+	first, err := s.Lock(c, "refresh:k")
+	must(t, err)
+	const n = 5
+	var inside, overlaps, entered atomic.Int32
 	var wg sync.WaitGroup
-	for range 5 {
+	started := make(chan struct{}, n)
+	for range n {
 		wg.Go(func() {
+			started <- struct{}{}
 			unlock, err := s.Lock(c, "refresh:k")
 			if err != nil {
 				t.Errorf("Lock: %v", err)
 				return
 			}
-			if n := inside.Add(1); n > maxInside.Load() {
-				maxInside.Store(n)
+			entered.Add(1)
+			if inside.Add(1) != 1 {
+				overlaps.Add(1)
 			}
-			time.Sleep(5 * time.Millisecond)
+			runtime.Gosched() // let a wrongly admitted holder in
 			inside.Add(-1)
 			unlock()
 		})
 	}
+	for range n {
+		<-started
+	}
+	runtime.Gosched()
+	if e := entered.Load(); e != 0 {
+		t.Fatalf("%d holders got a held lock", e)
+	}
+	first()
 	wg.Wait()
-	if maxInside.Load() != 1 {
-		t.Fatalf("%d holders at once, want 1", maxInside.Load())
+	if overlaps.Load() != 0 || entered.Load() != n {
+		t.Fatalf("%d overlapping holders, %d of %d entered; want 0 and all", overlaps.Load(), entered.Load(), n)
 	}
 	unlock, err := s.Lock(c, "held")
 	must(t, err)

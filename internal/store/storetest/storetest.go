@@ -34,6 +34,8 @@ func Run(t *testing.T, open Factory) {
 		{"DeleteChats", deleteChats},
 		{"Usage", usage},
 		{"ConcurrentAppend", concurrentAppend},
+		{"Sequence", sequence},
+		{"SummaryUsage", summaryUsage},
 		{"Pending", pending},
 		{"TokensAndClients", tokensAndClients},
 		{"Sweep", sweep},
@@ -48,6 +50,14 @@ func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return c
+}
+
+// add appends msgs to thread, failing the test on an error.
+func add(t testing.TB, s Engine, c context.Context, thread string, msgs ...store.Message) {
+	t.Helper()
+	if _, err := s.Append(c, thread, msgs...); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func must(t testing.TB, err error) {
