@@ -124,7 +124,7 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 	srv := server.New(server.Options{
 		Users: a.users, Agents: a.source, Runner: runner, Store: a.store, Logger: a.log,
 		Extra: extra, Protected: protected, FilterAgents: filter, Conn: chat.Options{ShutdownGrace: a.env.ShutdownGrace},
-		Observer: a.connObserver(),
+		Observer:        a.connObserver(),
 		MaxChatsPerUser: a.env.MaxChatsPerUser,
 	})
 	if u, ok := a.model.(llm.Unavailable); ok {

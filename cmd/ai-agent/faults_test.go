@@ -7,8 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -27,14 +25,6 @@ func faultUsers(t *testing.T) string {
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL
-}
-
-func writeAgents(t *testing.T, yaml string) string {
-	cfg := filepath.Join(t.TempDir(), "agents.yaml")
-	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return cfg
 }
 
 // hijackClose drops the connection of w without an HTTP answer.
@@ -74,7 +64,7 @@ func TestFaultModel(t *testing.T) {
 		"ACTIVE_LLM": "ollama", "OLLAMA_URL": ollama.URL, "OLLAMA_MODEL": "m"}
 	mcp := httptest.NewServer(demo.Handler())
 	defer mcp.Close()
-	cfg := writeAgents(t, fmt.Sprintf("apiVersion: ai.cattle.io/v1alpha1\nkind: AIAgentConfig\nmetadata: {name: c}\nspec:\n  displayName: C\n  mcpURL: %s/mcp\n  authenticationType: NONE\n", mcp.URL))
+	cfg := writeConfig(t, fmt.Sprintf("apiVersion: ai.cattle.io/v1alpha1\nkind: AIAgentConfig\nmetadata: {name: c}\nspec:\n  displayName: C\n  mcpURL: %s/mcp\n  authenticationType: NONE\n", mcp.URL))
 	addr, _, stop := runServe(t, []string{"--config", cfg}, func(k string) string { return env[k] })
 	c := dialWS(t, "ws://"+addr+"/v1/ws/messages", "")
 	c.read()
@@ -153,31 +143,13 @@ func startFakeAS(t *testing.T, fault string) *fakeAS {
 	return f
 }
 
-// oauthFaultServe runs serve with one OAUTH2 agent on the fake AS and
-// returns the connection right after <chat-metadata>.
-func oauthFaultServe(t *testing.T, as *fakeAS) (*wsClient, string) {
-	cfg := writeAgents(t, fmt.Sprintf(`apiVersion: ai.cattle.io/v1alpha1
-kind: AIAgentConfig
-metadata: {name: gh, namespace: cattle-ai-agent-system}
-spec:
-  displayName: GH
-  mcpURL: %s/mcp
-  authenticationType: OAUTH2
-  authenticationSecret: gh-auth
----
-apiVersion: v1
-kind: Secret
-metadata: {name: gh-auth, namespace: cattle-ai-agent-system}
-type: Opaque
-data: {}
-`, as.URL))
+// oauthFaultServe runs serve with one OAUTH2 agent on mcpURL and returns
+// the connection right after <chat-metadata>.
+func oauthFaultServe(t *testing.T, mcpURL string) (*wsClient, string) {
 	env := map[string]string{"RANCHER_URL": faultUsers(t), "RANCHER_API_TOKEN": "t", "STORAGE": "memory", "ACTIVE_LLM": "scripted",
 		"OAUTH_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
-	addr, _, _ := runServe(t, []string{"--config", cfg}, func(k string) string { return env[k] })
+	addr, _, _ := runServe(t, []string{"--config", ghConfig(t, mcpURL, "")}, func(k string) string { return env[k] })
 	c := dialWS(t, "ws://"+addr+"/v1/ws/messages", "")
-	if f := c.read(); !strings.Contains(f, `{"name":"gh","status":"active"}`) {
-		t.Fatalf("metadata %q", f)
-	}
 	return c, addr
 }
 
@@ -191,7 +163,10 @@ func TestFaultAuthorizationServerRegistration(t *testing.T) {
 			if fault == "registration-slow" && testing.Short() {
 				t.Skip("waits for the 10s outbound timeout")
 			}
-			c, _ := oauthFaultServe(t, startFakeAS(t, fault))
+			c, _ := oauthFaultServe(t, startFakeAS(t, fault).URL+"/mcp")
+			if f := c.read(); !strings.Contains(f, `{"name":"gh","status":"active"}`) {
+				t.Fatalf("metadata %q", f)
+			}
 			var frames []string
 			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 			defer cancel()
@@ -233,25 +208,7 @@ func TestFaultAuthorizationServerDown(t *testing.T) {
 	mux.HandleFunc("/.well-known/oauth-protected-resource/mcp", func(w http.ResponseWriter, _ *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"resource": mcp.URL + "/mcp", "authorization_servers": []string{downURL}})
 	})
-	cfg := writeAgents(t, fmt.Sprintf(`apiVersion: ai.cattle.io/v1alpha1
-kind: AIAgentConfig
-metadata: {name: gh, namespace: cattle-ai-agent-system}
-spec:
-  displayName: GH
-  mcpURL: %s/mcp
-  authenticationType: OAUTH2
-  authenticationSecret: gh-auth
----
-apiVersion: v1
-kind: Secret
-metadata: {name: gh-auth, namespace: cattle-ai-agent-system}
-type: Opaque
-data: {}
-`, mcp.URL))
-	env := map[string]string{"RANCHER_URL": faultUsers(t), "RANCHER_API_TOKEN": "t", "STORAGE": "memory", "ACTIVE_LLM": "scripted",
-		"OAUTH_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
-	addr, _, _ := runServe(t, []string{"--config", cfg}, func(k string) string { return env[k] })
-	c := dialWS(t, "ws://"+addr+"/v1/ws/messages", "")
+	c, _ := oauthFaultServe(t, mcp.URL+"/mcp")
 	f := c.read()
 	t.Logf("authorization server down: %q", f)
 	if !strings.HasPrefix(f, `<chat-error>{"message":"`) && !strings.Contains(f, `"status":"error"`) {

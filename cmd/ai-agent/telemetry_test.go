@@ -180,32 +180,7 @@ func TestTracesOfASupervisedTurn(t *testing.T) {
 	}))
 	defer rancher.Close()
 	dir := t.TempDir()
-	cfg := filepath.Join(dir, "agents.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`apiVersion: ai.cattle.io/v1alpha1
-kind: AIAgentConfig
-metadata: {name: cluster, namespace: cattle-ai-agent-system}
-spec:
-  displayName: Cluster
-  description: The demo cluster
-  mcpURL: %s/mcp
-  authenticationType: NONE
----
-apiVersion: ai.cattle.io/v1alpha1
-kind: AIAgentConfig
-metadata: {name: gh, namespace: cattle-ai-agent-system}
-spec:
-  displayName: GH
-  description: who the user is on gh
-  mcpURL: %s
-  authenticationType: OAUTH2
-  authenticationSecret: gh-auth
----
-apiVersion: v1
-kind: Secret
-metadata: {name: gh-auth, namespace: cattle-ai-agent-system}
-type: Opaque
-data: {}
-`, mcpSrv.URL, pm.URL)), 0o600)
+	cfg := ghConfig(t, pm.URL, mcpSrv.URL+"/mcp")
 	keyBytes := make([]byte, 32)
 	rand.Read(keyBytes)
 	key := base64.StdEncoding.EncodeToString(keyBytes)
