@@ -72,16 +72,21 @@ type authTransport struct {
 }
 
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	r := req.Clone(req.Context())
-	if err := t.cred.Authorize(r); err != nil {
-		if req.Body != nil {
-			req.Body.Close()
-		}
-		return nil, fmt.Errorf("authorize MCP request: %w", err)
-	}
-	resp, err := t.base.RoundTrip(r)
+	resp, err := t.send(req, req.Body)
 	if err != nil {
 		return nil, err
+	}
+	if a, ok := t.cred.(ChallengeAnswerer); ok && resp.StatusCode == http.StatusUnauthorized && req.GetBody != nil && a.Answer(resp) {
+		body, err := req.GetBody()
+		if err != nil {
+			resp.Body.Close()
+			return nil, fmt.Errorf("authorize MCP request: %w", err)
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		if resp, err = t.send(req, body); err != nil {
+			return nil, err
+		}
 	}
 	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
 		herr := &HTTPStatusError{StatusCode: resp.StatusCode, WWWAuthenticate: resp.Header.Values("WWW-Authenticate")}
@@ -91,6 +96,19 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, herr
 	}
 	return resp, nil
+}
+
+// send authorizes a copy of req with body and sends it.
+func (t *authTransport) send(req *http.Request, body io.ReadCloser) (*http.Response, error) {
+	r := req.Clone(req.Context())
+	r.Body = body
+	if err := t.cred.Authorize(r); err != nil {
+		if body != nil {
+			body.Close()
+		}
+		return nil, fmt.Errorf("authorize MCP request: %w", err)
+	}
+	return t.base.RoundTrip(r)
 }
 
 // authError returns err so that it matches *HTTPStatusError when the

@@ -81,6 +81,7 @@ type Service struct {
 	clients   map[string]*http.Client
 	refreshed map[string]time.Time
 	guarded   *http.Client
+	dpopKeys  map[string]*DPoPKey // parsed DPoP keys (with their server nonces) by hash of the sealed key
 }
 
 type discEntry struct {
@@ -111,7 +112,8 @@ func NewService(o ServiceOptions) (*Service, error) {
 	return &Service{
 		o: o, log: o.Logger,
 		disc: map[string]discEntry{}, clients: map[string]*http.Client{}, refreshed: map[string]time.Time{},
-		guarded: NewOutboundClient(OutboundOptions{}),
+		dpopKeys: map[string]*DPoPKey{},
+		guarded:  NewOutboundClient(OutboundOptions{}),
 	}, nil
 }
 
