@@ -143,7 +143,9 @@ func (s *Service) token(ctx context.Context, a agents.Agent, key TokenKey, d *Di
 // runs at a time; callers that waited for it reuse its result, so any
 // number of concurrent requests make one token request. stale is the access
 // token the caller saw: if the vault already holds another one, it is used.
-func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *Discovery, cfg AgentConfig, rt, stale, redirectURI string) (TokenSet, error) {
+func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *Discovery, cfg AgentConfig, rt, stale, redirectURI string) (_ TokenSet, err error) {
+	ctx, end := s.observe(ctx, OpRefresh, a.Name)
+	defer func() { end(err) }()
 	// Refresh work outlives a cancelled caller (a user who leaves must not
 	// leave a rotated refresh token unsaved).
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)

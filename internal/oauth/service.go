@@ -65,6 +65,8 @@ type ServiceOptions struct {
 	RefreshReplyTimeout time.Duration
 	Logger              *slog.Logger
 	Now                 func() time.Time
+	// Observer, when set, sees every sign-in and refresh (telemetry).
+	Observer Observer
 }
 
 // Service runs OAuth2 for OAUTH2 agents, for many users at once: it gives

@@ -102,7 +102,9 @@ func (s *Service) tryRefresh(ctx context.Context, em Emitter, a agents.Agent, ke
 }
 
 // signIn runs the authorization code flow through the browser.
-func (s *Service) signIn(ctx context.Context, em Emitter, a agents.Agent, u Identity, key TokenKey, d *Discovery, cfg AgentConfig, scopes []string) error {
+func (s *Service) signIn(ctx context.Context, em Emitter, a agents.Agent, u Identity, key TokenKey, d *Discovery, cfg AgentConfig, scopes []string) (err error) {
+	ctx, end := s.observe(ctx, OpSignIn, a.Name)
+	defer func() { end(err) }()
 	redirectURI := s.RedirectURI(u.Host)
 	ci, err := s.client(ctx, a, cfg, d, redirectURI)
 	if err != nil {

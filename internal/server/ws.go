@@ -43,6 +43,9 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	}
 	s.conns.Add(1)
 	defer s.conns.Done()
+	if s.o.Observer != nil {
+		defer s.o.Observer.Connected()()
+	}
 	conn := chat.NewConn(ws, s.o.Conn)
 	if !s.sockets.acquire(user.ID, s.o.MaxChatsPerUser) {
 		s.tooManyChats(context.Background(), conn, user.ID)
@@ -66,7 +69,7 @@ type opening struct {
 	chatID string
 	header http.Header // of the handshake, for the per-turn user check
 	url    string
-	turns  *checkedHandler // set by Open; nil when the chat could not open
+	turns  chat.Handler // set by Open; nil when the chat could not open
 }
 
 func (o *opening) Open(ctx context.Context, em chat.Emitter) {
@@ -112,8 +115,12 @@ func (o *opening) Open(ctx context.Context, em chat.Emitter) {
 	if err := em.Send(setup, chat.ChatMetadataFrame(meta)); err != nil {
 		return
 	}
-	o.turns = &checkedHandler{Handler: sess, s: s, conn: o.conn, user: o.user, header: o.header, url: o.url}
-	sess.Open(ctx, em)
+	var h chat.Handler = &checkedHandler{Handler: sess, s: s, conn: o.conn, user: o.user, header: o.header, url: o.url}
+	if s.o.Observer != nil {
+		h = s.o.Observer.Handler(h, ConnInfo{ChatID: o.chatID, UserID: o.user.ID, Agents: meta.Agents})
+	}
+	o.turns = h
+	h.Open(ctx, em)
 }
 
 func (o *opening) Turn(ctx context.Context, em chat.Emitter, p chat.Prompt) {
