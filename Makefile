@@ -4,8 +4,9 @@ export GOFLAGS ?= -buildvcs=false
 
 .PHONY: demo test setup unit fuzz conformance build vet
 
+# No echo of the command: the first line on the terminal is the URL to open.
 demo:
-	$(GO) run ./cmd/ai-agent demo
+	@$(GO) run ./cmd/ai-agent demo
 
 build:
 	$(GO) build -o bin/ai-agent ./cmd/ai-agent
@@ -17,12 +18,17 @@ vet:
 unit:
 	$(GO) test -race -count=1 ./...
 
-# Short runs of the parser fuzz targets (the seed corpus always runs in `unit`),
-# bounded by executions: a time bound ends with a spurious "context deadline
-# exceeded" now and then.
+# Short runs of every parser fuzz target of outside input (the seed corpora
+# in each package's testdata/fuzz always run in `unit`), bounded by
+# executions: a time bound ends with a spurious "context deadline exceeded"
+# now and then. Provider streams are slower per input: fewer executions.
+FUZZ_PKGS ?= ./internal/oauth/ ./internal/chat/ ./internal/agents/ ./internal/mcp/ ./internal/uitools/ ./internal/llm/provider/
 fuzz:
-	@for t in $$($(GO) test -list 'Fuzz.*' ./internal/oauth/ | grep ^Fuzz); do \
-		echo "fuzz $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 40000x ./internal/oauth/ || exit 1; \
+	@for p in $(FUZZ_PKGS); do \
+		n=40000x; case $$p in *provider*) n=3000x;; esac; \
+		for t in $$($(GO) test -list 'Fuzz.*' $$p | grep ^Fuzz); do \
+			echo "fuzz $$p $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $$n $$p || exit 1; \
+		done; \
 	done
 
 # The official MCP conformance suite against our OAuth client (needs npm).

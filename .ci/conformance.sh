@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Runs the official MCP conformance suite (client auth scenarios) against
-# cmd/mcp-conformance-client, which is built on internal/oauth.
+# Runs the official MCP conformance suite against cmd/mcp-conformance-client
+# (the agent's internal/mcp and internal/oauth code): every client scenario
+# the suite lists, each at the newest spec version it lists, extensions at
+# 2026-07-28 with --force.
 #
-#   .ci/conformance.sh            # all auth scenarios
+#   .ci/conformance.sh            # all client scenarios
 #
 # Environment:
 #   CONFORMANCE_CACHE  where Node 22 and the suite are installed
 #                      (default: $HOME/.cache/ai-agent-conformance)
 #   CONFORMANCE_OUT    results directory (default: a new dir under the cache)
 #
-# Fails (exit 1) if any scenario fails or any check is a WARNING; prints a
-# summary line with scenarios passed, checks passed and warnings.
+# Fails (exit 1) unless all EXPECTED_CLEAN scenarios ran and every one is
+# clean (no failed check, no WARNING); prints a summary line with scenarios
+# passed, checks passed and warnings.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,24 +22,11 @@ SUITE_VERSION="0.2.0-alpha.12"
 NODE_VERSION="22"
 OUT="${CONFORMANCE_OUT:-$CACHE/results/$(date -u +%Y%m%dT%H%M%SZ)}"
 
-BACKCOMPAT_SCENARIOS=(
-  auth/2025-03-26-oauth-metadata-backcompat
-  auth/2025-03-26-oauth-endpoint-fallback
-)
-# Required for 2026-07-28; run on the stateful wire with --force.
-SCENARIOS_2026=(
-  auth/resource-mismatch
-  auth/offline-access-scope
-  auth/offline-access-not-supported
-  auth/authorization-server-migration
-  auth/iss-supported
-  auth/iss-not-advertised
-  auth/iss-supported-missing
-  auth/iss-wrong-issuer
-  auth/iss-unexpected
-  auth/iss-normalized
-  auth/metadata-issuer-mismatch
-)
+# The suite's client scenarios (conformance list): 48 in 0.2.0-alpha.12, of
+# which the 27 core auth scenarios.
+EXPECTED_CLEAN=48
+EXPECTED_AUTH_CORE=27
+EXTENSION_VERSION="2026-07-28"
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -75,22 +65,29 @@ failed_runs=()
 run() {
   local name="$1"; shift
   local logfile="$OUT/${name//\//_}.log"
-  log "conformance client $*"
-  if conformance client --command "$BIN" -o "$OUT" "$@" >"$logfile" 2>&1; then
-    grep -E '^(Total:|Passed:)' "$logfile" >&2 || true
-  else
+  log "conformance client --scenario $name $*"
+  if ! conformance client --command "$BIN" -o "$OUT" --scenario "$name" "$@" >"$logfile" 2>&1; then
     failed_runs+=("$name")
     tail -n 40 "$logfile" >&2
   fi
 }
 
-run suite-auth --suite auth
-for s in "${BACKCOMPAT_SCENARIOS[@]}"; do
-  run "$s" --scenario "$s"
-done
-for s in "${SCENARIOS_2026[@]}"; do
-  run "$s" --scenario "$s" --spec-version 2025-11-25 --force
-done
+# "  - name [v1,v2,...]" lines of the client section; the newest listed
+# version is the last one ("extension" for extensions).
+scenarios="$(conformance list | sed -n '/^Client scenarios/,/^Authorization server/p' | sed -n 's/^  - //p')"
+total=0 auth_core=0
+while read -r name versions; do
+  [[ -n "$name" ]] || continue
+  total=$((total + 1))
+  newest="$(tr -d '[]' <<<"$versions" | tr ',' '\n' | tail -n1)"
+  if [[ "$newest" == extension ]]; then
+    run "$name" --spec-version "$EXTENSION_VERSION" --force
+  else
+    [[ "$name" == auth/* ]] && auth_core=$((auth_core + 1))
+    run "$name" --spec-version "$newest"
+  fi
+done <<<"$scenarios"
+log "ran $total client scenarios ($auth_core core auth)"
 
 # --- summary from checks.json -----------------------------------------------
 summary="$(node - "$OUT" <<'JS'
@@ -98,22 +95,24 @@ const fs = require('fs'), path = require('path');
 const root = process.argv[2];
 let scenarios = 0, scenariosPassed = 0, passed = 0, failed = 0, warnings = 0;
 const bad = [];
-for (const group of fs.readdirSync(root)) {
-  const gdir = path.join(root, group);
-  if (!fs.statSync(gdir).isDirectory()) continue;
-  for (const run of fs.readdirSync(gdir)) {
-    const f = path.join(gdir, run, 'checks.json');
-    if (!fs.existsSync(f)) continue;
+// Auth scenarios write <out>/auth/<run>/checks.json, the others <out>/<run>/.
+const walk = (dir, rel) => {
+  for (const e of fs.readdirSync(dir)) {
+    const p = path.join(dir, e);
+    if (!fs.statSync(p).isDirectory()) continue;
+    const f = path.join(p, 'checks.json');
+    if (!fs.existsSync(f)) { walk(p, rel + e + '/'); continue; }
     const checks = JSON.parse(fs.readFileSync(f, 'utf8'));
     const s = checks.filter(c => c.status === 'SUCCESS').length;
     const x = checks.filter(c => c.status === 'FAILURE').length;
     const w = checks.filter(c => c.status === 'WARNING').length;
     scenarios++; passed += s; failed += x; warnings += w;
     if (x === 0 && w === 0) scenariosPassed++;
-    else bad.push(`${group}/${run}: ${x} failed, ${w} warnings ` +
+    else bad.push(`${rel}${e}: ${x} failed, ${w} warnings ` +
       checks.filter(c => c.status === 'FAILURE' || c.status === 'WARNING').map(c => c.id).join(','));
   }
-}
+};
+walk(root, '');
 for (const b of bad) console.error('  ' + b);
 console.log(`${scenariosPassed} ${scenarios} ${passed} ${failed} ${warnings}`);
 JS
@@ -121,11 +120,13 @@ JS
 read -r sp sn cp cf cw <<<"$summary"
 echo "SUMMARY: scenarios passed ${sp}/${sn}, checks passed ${cp}, checks failed ${cf}, warnings ${cw} (conformance ${SUITE_VERSION}, results: $OUT)"
 
-expected=$((14 + ${#BACKCOMPAT_SCENARIOS[@]} + ${#SCENARIOS_2026[@]}))
 if (( ${#failed_runs[@]} > 0 )); then
   echo "FAILED runs: ${failed_runs[*]}" >&2; exit 1
 fi
-if (( sp != sn || cf != 0 || cw != 0 || sn < expected )); then
-  echo "FAILED: every scenario must pass with no warnings (expected at least $expected scenarios)" >&2; exit 1
+if (( total < EXPECTED_CLEAN || auth_core < EXPECTED_AUTH_CORE || sn < EXPECTED_CLEAN )); then
+  echo "FAILED: expected $EXPECTED_CLEAN client scenarios ($EXPECTED_AUTH_CORE core auth), ran $total ($auth_core), results for $sn" >&2; exit 1
+fi
+if (( sp < EXPECTED_CLEAN || cf != 0 || cw != 0 )); then
+  echo "FAILED: every scenario must pass with no warnings ($sp of $EXPECTED_CLEAN clean)" >&2; exit 1
 fi
 echo "conformance: OK"

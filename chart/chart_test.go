@@ -80,7 +80,8 @@ func TestChartDryRunApply(t *testing.T) {
 		{"defaults", nil},
 		{"postgres replicas", []string{"replicas=3", "storage.type=postgres", "storage.postgres.connectionString=postgres://x",
 			"oauth.redirectUri=https://rancher.example/api/v1/namespaces/cattle-ai-agent-system/services/http:rancher-ai-agent:80/proxy/v1/api/oauth2/callback",
-			"log.level=debug"}},
+			"log.level=debug", "networkPolicy.rancher.apiServerCIDRs={10.0.0.0/24}", "otel.endpoint=http://collector:4318"}},
+		{"no MCP server, no policies", []string{"mcpServer.enabled=false", "networkPolicy.enabled=false"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			objs := render(t, tc.set...)
@@ -93,7 +94,14 @@ func TestChartDryRunApply(t *testing.T) {
 					t.Errorf("dry-run apply %s %s: %v", o.GetKind(), o.GetName(), err)
 				}
 			}
-			for _, k := range []string{"CustomResourceDefinition", "Deployment", "Service", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ConfigMap", "Secret"} {
+			want := []string{"CustomResourceDefinition", "Deployment", "Service", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ConfigMap", "Secret"}
+			if tc.name != "no MCP server, no policies" {
+				want = append(want, "NetworkPolicy")
+			}
+			if tc.name == "postgres replicas" {
+				want = append(want, "PodDisruptionBudget")
+			}
+			for _, k := range want {
 				if !kinds[k] {
 					t.Errorf("chart renders no %s", k)
 				}
@@ -147,6 +155,78 @@ func TestChartHardening(t *testing.T) {
 	}
 }
 
+// spec digs a nested map out of a rendered object.
+func spec(o *unstructured.Unstructured, path ...string) map[string]any {
+	m := o.Object
+	for _, p := range path {
+		m, _ = m[p].(map[string]any)
+	}
+	return m
+}
+
+// TestChartOperability: the MCP server of the built-in agents, the
+// NetworkPolicies, the metrics Service and ServiceMonitor, and the
+// PodDisruptionBudget and anti-affinity of several replicas.
+func TestChartOperability(t *testing.T) {
+	objs := render(t)
+	mcp := find(t, objs, "Deployment", "rancher-mcp-server")
+	pod := spec(mcp, "spec", "template", "spec")
+	c := pod["containers"].([]any)[0].(map[string]any)
+	if pod["serviceAccountName"] != "mcp-cert-rotator-sa" || !strings.HasPrefix(fmt.Sprint(c["image"]), "rancher/rancher-ai-mcp:") ||
+		fmt.Sprint(c["command"]) != "[mcp serve --port 9092 --log-level info]" {
+		t.Errorf("mcp server pod: sa %v image %v command %v", pod["serviceAccountName"], c["image"], c["command"])
+	}
+	if env := fmt.Sprint(c["env"]); !strings.Contains(env, "value:cattle-mcp-ca") {
+		t.Errorf("mcp server TLS secret: %s", env)
+	}
+	if p := fmt.Sprint(spec(find(t, objs, "Service", "rancher-mcp-server"), "spec")["ports"]); !strings.Contains(p, "port:80") || !strings.Contains(p, "port:443") {
+		t.Errorf("mcp service ports %s", p)
+	}
+	find(t, objs, "ServiceAccount", "mcp-cert-rotator-sa")
+	agentNP := spec(find(t, objs, "NetworkPolicy", "rancher-ai-agent"), "spec")
+	if in := fmt.Sprint(agentNP["ingress"]); !strings.Contains(in, "port:http") || !strings.Contains(in, "kubernetes.io/metadata.name:cattle-system") ||
+		!strings.Contains(in, "port:metrics") || !strings.Contains(in, "cattle-monitoring-system") {
+		t.Errorf("agent policy ingress %s", in)
+	}
+	if in := fmt.Sprint(spec(find(t, objs, "NetworkPolicy", "rancher-mcp-server"), "spec")["ingress"]); in != "[map[from:[map[podSelector:map[matchLabels:map[app:rancher-ai-agent]]]] ports:[map[port:mcp protocol:TCP]]]]" {
+		t.Errorf("mcp policy ingress %s", in)
+	}
+	dep := find(t, objs, "Deployment", "rancher-ai-agent")
+	ac := spec(dep, "spec", "template", "spec")["containers"].([]any)[0].(map[string]any)
+	if fmt.Sprint(ac["args"]) != "[serve --listen :8000 --metrics-listen :9090]" || !strings.Contains(fmt.Sprint(ac["ports"]), "name:metrics") {
+		t.Errorf("agent args %v ports %v", ac["args"], ac["ports"])
+	}
+	if p := fmt.Sprint(spec(find(t, objs, "Service", "rancher-ai-agent-metrics"), "spec")["ports"]); p != "[map[name:metrics port:9090 protocol:TCP targetPort:metrics]]" {
+		t.Errorf("metrics service ports %s", p)
+	}
+	for _, o := range objs {
+		if k := o.GetKind(); k == "PodDisruptionBudget" || k == "ServiceMonitor" {
+			t.Errorf("defaults render a %s", k)
+		}
+	}
+	if aff := spec(dep, "spec", "template", "spec")["affinity"]; aff != nil {
+		t.Errorf("one replica has affinity %v", aff)
+	}
+
+	objs = render(t, "replicas=2", "storage.type=postgres", "storage.postgres.existingSecret=db", "serviceMonitor.enabled=true", "serviceMonitor.labels.release=monitoring")
+	if pdb := spec(find(t, objs, "PodDisruptionBudget", "rancher-ai-agent"), "spec"); fmt.Sprint(pdb["maxUnavailable"]) != "1" {
+		t.Errorf("pdb %v", pdb)
+	}
+	dep = find(t, objs, "Deployment", "rancher-ai-agent")
+	if aff := fmt.Sprint(spec(dep, "spec", "template", "spec")["affinity"]); !strings.Contains(aff, "podAntiAffinity") || !strings.Contains(aff, "kubernetes.io/hostname") {
+		t.Errorf("affinity %s", aff)
+	}
+	sm := find(t, objs, "ServiceMonitor", "rancher-ai-agent")
+	if sm.GetLabels()["release"] != "monitoring" || !strings.Contains(fmt.Sprint(spec(sm, "spec")["endpoints"]), "port:metrics") {
+		t.Errorf("servicemonitor %v", sm.Object)
+	}
+	for _, o := range render(t, "mcpServer.enabled=false") {
+		if strings.Contains(o.GetName(), "mcp-server") || o.GetName() == "mcp-cert-rotator-sa" {
+			t.Errorf("mcpServer.enabled=false renders %s %s", o.GetKind(), o.GetName())
+		}
+	}
+}
+
 // TestChartRBACIsLeastThatWorks installs the chart's RBAC for real and asks
 // the API server what the ServiceAccount may do.
 func TestChartRBACIsLeastThatWorks(t *testing.T) {
@@ -159,25 +239,36 @@ func TestChartRBACIsLeastThatWorks(t *testing.T) {
 			}
 		}
 	}
-	sa := "system:serviceaccount:" + agents.Namespace + ":rancher-ai-agent"
+	agentSA := "system:serviceaccount:" + agents.Namespace + ":rancher-ai-agent"
+	mcpSA := "system:serviceaccount:" + agents.Namespace + ":mcp-cert-rotator-sa"
 	for _, tc := range []struct {
 		verb, group, resource, sub, ns, name string
 		allowed                              bool
+		sa                                   string
 	}{
-		{"watch", "ai.cattle.io", "aiagentconfigs", "", agents.Namespace, "", true},
-		{"patch", "ai.cattle.io", "aiagentconfigs", "status", agents.Namespace, "x", true},
-		{"create", "ai.cattle.io", "aiagentconfigs", "", agents.Namespace, "", true},
-		{"list", "", "secrets", "", agents.Namespace, "", true},
-		{"update", "", "secrets", "", agents.Namespace, "llm-secret", true},
-		{"update", "", "configmaps", "", agents.Namespace, "llm-config", true},
-		{"create", "authorization.k8s.io", "subjectaccessreviews", "", "", "", true},
-		{"get", "management.cattle.io", "settings", "", "", "internal-server-url", true},
-		{"list", "", "secrets", "", "", "", false},
-		{"get", "", "secrets", "", "kube-system", "x", false},
-		{"update", "", "secrets", "", agents.Namespace, "other", false},
-		{"delete", "ai.cattle.io", "aiagentconfigs", "", agents.Namespace, "x", false},
-		{"get", "management.cattle.io", "settings", "", "", "password-min-length", false},
+		{"create", "", "secrets", "", agents.Namespace, "", true, mcpSA},
+		{"update", "", "secrets", "", agents.Namespace, "cattle-mcp-ca", true, mcpSA},
+		{"get", "", "secrets", "", agents.Namespace, "llm-secret", false, mcpSA},
+		{"list", "", "secrets", "", agents.Namespace, "", false, mcpSA},
+		{"update", "", "secrets", "", "kube-system", "cattle-mcp-ca", false, mcpSA},
+		{"watch", "ai.cattle.io", "aiagentconfigs", "", agents.Namespace, "", true, ""},
+		{"patch", "ai.cattle.io", "aiagentconfigs", "status", agents.Namespace, "x", true, ""},
+		{"create", "ai.cattle.io", "aiagentconfigs", "", agents.Namespace, "", true, ""},
+		{"list", "", "secrets", "", agents.Namespace, "", true, ""},
+		{"update", "", "secrets", "", agents.Namespace, "llm-secret", true, ""},
+		{"update", "", "configmaps", "", agents.Namespace, "llm-config", true, ""},
+		{"create", "authorization.k8s.io", "subjectaccessreviews", "", "", "", true, ""},
+		{"get", "management.cattle.io", "settings", "", "", "internal-server-url", true, ""},
+		{"list", "", "secrets", "", "", "", false, ""},
+		{"get", "", "secrets", "", "kube-system", "x", false, ""},
+		{"update", "", "secrets", "", agents.Namespace, "other", false, ""},
+		{"delete", "ai.cattle.io", "aiagentconfigs", "", agents.Namespace, "x", false, ""},
+		{"get", "management.cattle.io", "settings", "", "", "password-min-length", false, ""},
 	} {
+		sa := tc.sa
+		if sa == "" {
+			sa = agentSA
+		}
 		sar := &authv1.SubjectAccessReview{Spec: authv1.SubjectAccessReviewSpec{User: sa,
 			Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + agents.Namespace, "system:authenticated"},
 			ResourceAttributes: &authv1.ResourceAttributes{Verb: tc.verb, Group: tc.group, Resource: tc.resource,
@@ -186,7 +277,7 @@ func TestChartRBACIsLeastThatWorks(t *testing.T) {
 			t.Fatal(err)
 		}
 		if sar.Status.Allowed != tc.allowed {
-			t.Errorf("%s %s/%s %s in %q name %q: allowed=%v, want %v", tc.verb, tc.group, tc.resource, tc.sub, tc.ns, tc.name, sar.Status.Allowed, tc.allowed)
+			t.Errorf("%s: %s %s/%s %s in %q name %q: allowed=%v, want %v", sa, tc.verb, tc.group, tc.resource, tc.sub, tc.ns, tc.name, sar.Status.Allowed, tc.allowed)
 		}
 	}
 }

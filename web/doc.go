@@ -1,7 +1,12 @@
-// Package web embeds the small chat page that `ai-agent demo` serves. It
-// speaks the same WebSocket frames as the Rancher AI UI, including the OAuth
-// popup handshake (BroadcastChannel "oauth_channel"), so the demo shows the
-// real protocol end to end.
+// Package web embeds the chat page that `ai-agent demo` serves: plain
+// files with no build step (static/index.html, chat.css, chat.js and
+// markdown.js, a small Markdown renderer of ours that builds DOM nodes, so
+// no HTML from the model reaches the page). It speaks the same WebSocket
+// frames and REST calls as the Rancher AI UI (shared spec ui-protocol.md):
+// the chat list and history, the agent picker, <think> sections, sub-agent
+// status, resource buttons and source links, the human-validation card and
+// the OAuth sign-in card with its popup handshake (BroadcastChannel
+// "oauth_channel"), so the demo shows the real protocol end to end.
 package web
 
 import (

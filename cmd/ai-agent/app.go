@@ -22,6 +22,7 @@ import (
 	"github.com/rancher/ai-agent/internal/rancher"
 	"github.com/rancher/ai-agent/internal/server"
 	"github.com/rancher/ai-agent/internal/store"
+	"github.com/rancher/ai-agent/internal/telemetry"
 	"github.com/rancher/ai-agent/internal/uitools"
 )
 
@@ -53,6 +54,9 @@ type app struct {
 	selfOrigins []string
 	// mayConfigure, when set, replaces the Rancher access check (the demo).
 	mayConfigure func(context.Context, agent.User) error
+	// tel observes turns, model and tool calls, sign-ins; nil observes nothing.
+	tel    *telemetry.Telemetry
+	getenv func(string) string
 }
 
 // originPolicy is the allow-list of browser origins: Rancher's server-url,
@@ -101,8 +105,22 @@ func (a *app) oauthService(tools *mcp.Manager, policy *origins.Policy) (*oauth.S
 		Vault: oauth.NewVault(a.store, sealer, nil), Sealer: sealer, Agents: a.source,
 		Endpoint: tools.EndpointURL, RedirectURI: a.env.OAuthRedirectURI, CIMDURL: a.env.OAuthClientMetadataURL,
 		Origins: policy, BaseURL: cmp.Or(a.publicURL, a.env.RancherURL),
-		InsecureSkipTLS: a.env.InsecureSkipTLS, Logger: a.log,
+		InsecureSkipTLS: a.env.InsecureSkipTLS, Logger: a.log, Observer: a.oauthObserver(),
 	})
+}
+
+func (a *app) oauthObserver() oauth.Observer {
+	if a.tel == nil {
+		return nil
+	}
+	return a.tel.OAuth()
+}
+
+func (a *app) connObserver() server.ConnObserver {
+	if a.tel == nil {
+		return nil
+	}
+	return a.tel
 }
 
 // run serves on ln until ctx ends, then drains open chats.
@@ -142,8 +160,11 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 	} else {
 		creds.OAuth = noOAuthKey{}
 	}
-	opts := agent.Options{Model: a.model, Tools: tools, Store: a.store, Logger: a.log, Credentials: creds, Auth: auth,
+	opts := agent.Options{Model: a.model, Tools: agent.ToolProvider(tools), Store: a.store, Logger: a.log, Credentials: creds, Auth: auth,
 		Summarization: a.env.Summarization}
+	if a.tel != nil {
+		opts.Model, opts.Tools = observedModel(a.tel, a.model, a.env.ActiveLLM, a.getenv), a.tel.Tools(tools)
+	}
 	if a.uiTools != nil { // a nil *Registry must not become a non-nil interface
 		opts.UITools = a.uiTools
 	}
@@ -161,6 +182,7 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		Users: a.users, Agents: a.source, Runner: runner, Store: a.store, Logger: a.log,
 		Extra: extra, Protected: protected, FilterAgents: filter, Conn: chat.Options{ShutdownGrace: a.env.ShutdownGrace},
 		Origins: policy, MayConfigure: mayConfigure,
+		Observer:        a.connObserver(),
 		MaxChatsPerUser: a.env.MaxChatsPerUser,
 	})
 	if u, ok := a.model.(llm.Unavailable); ok {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -8,6 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rancher/ai-agent/internal/agent"
@@ -21,20 +24,28 @@ import (
 	"github.com/rancher/ai-agent/web"
 )
 
+// defaultDemoAddr is where the demo listens unless --listen says otherwise.
+const defaultDemoAddr = "127.0.0.1:8000"
+
 // demo runs the agent, a demo MCP server and the scripted model on
-// loopback, with no flag and no outside service.
+// loopback, with no flag and no outside service. The first line it prints
+// is the URL to open: logs written before it are held back until then.
 func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	listen := fs.String("listen", "127.0.0.1:8000", "address of the chat page and the agent")
+	listen := fs.String("listen", defaultDemoAddr, "address of the chat page and the agent (host:port; port 0 picks a free one)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "listen" })
 	e, err := readEnv(getenv)
 	if err != nil {
 		return err
 	}
-	log := logging.NewLogger(stderr, logging.ParseLevel(e.LogLevel))
+	logOut := &heldWriter{w: stderr}
+	defer logOut.release()
+	log := logging.NewLogger(logOut, logging.ParseLevel(e.LogLevel))
 
 	// The demo's outside world, on loopback: a cluster MCP server, an
 	// authorization server, and a notes MCP server that it protects.
@@ -58,9 +69,9 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	defer stop3()
 
-	ln, err := net.Listen("tcp", *listen)
+	ln, note, err := listenDemo(*listen, explicit)
 	if err != nil {
-		return fmt.Errorf("listen: %w (another demo running? try --listen 127.0.0.1:0)", err)
+		return err
 	}
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	if e.OAuthRedirectURI == "" {
@@ -71,13 +82,16 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	model := llm.NewScripted()
 	model.Fallback = demo.Script
 	model.ChunkDelay = 40 * time.Millisecond
+	list := agents.StaticSource{demo.ClusterAgent(mcpURL + "/mcp"), demo.NotesAgent(notesURL + "/mcp")}
 	a := &app{
-		env: e, log: log, model: model, store: store.NewMemory(), oauthKeys: [][]byte{key},
-		source: agents.StaticSource{demo.ClusterAgent(mcpURL + "/mcp"), demo.NotesAgent(notesURL + "/mcp")},
-		users: server.UserResolverFunc(func(context.Context, *http.Request) (agent.User, error) {
-			return agent.User{ID: "demo-user"}, nil
+		env: e, log: log, model: model, store: store.NewMemory(), oauthKeys: [][]byte{key}, source: list,
+		users: server.UserResolverFunc(func(_ context.Context, r *http.Request) (agent.User, error) {
+			id, err := demo.User(r)
+			return agent.User{ID: id}, err
 		}),
-		extra:  map[string]http.Handler{"/": web.Handler(), "/v1/control/": model.ControlHandler()},
+		extra: map[string]http.Handler{
+			"/": web.Handler(), "/v1/control/": model.ControlHandler(), "GET /demo/agents": demo.AgentsHandler(list...),
+		},
 		engine: "memory",
 		// The page's own origin, also by the name localhost.
 		selfOrigins: []string{"http://" + ln.Addr().String(), "http://localhost:" + port},
@@ -85,12 +99,63 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		mayConfigure: server.AllowEveryone,
 	}
 	err = a.run(ctx, ln, func(addr string) {
-		fmt.Fprintf(stdout, "\nRancher AI agent demo is running.\n\n  Open http://%s/ in a browser and ask \"list the pods in default\",\n  then \"show my notes\" to sign in to the OAuth-protected notes agent.\n\n  WebSocket: ws://%s/v1/ws/messages   Stop: Ctrl-C\n\n", addr, addr)
+		fmt.Fprintf(stdout, "Open http://%s/ in a browser to chat with the Rancher AI agent demo.\n%s\n"+
+			"  Ask \"list the pods in default\", then \"show my notes\" to sign in to the OAuth-protected notes agent.\n"+
+			"  WebSocket: ws://%s/v1/ws/messages   Stop: Ctrl-C\n\n", addr, note, addr)
+		logOut.release()
 	})
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
 	return err
+}
+
+// listenDemo listens on addr. When addr is the default (explicit is
+// false) and that port is taken, say by another demo, it takes a free
+// loopback port instead and says so in note; an address the user gave
+// must be free, and the error names --listen.
+func listenDemo(addr string, explicit bool) (net.Listener, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		return ln, "", nil
+	}
+	if explicit || !errors.Is(err, syscall.EADDRINUSE) {
+		return nil, "", fmt.Errorf("--listen %s: %w (give another address, e.g. --listen 127.0.0.1:0 for a free port)", addr, err)
+	}
+	ln, err2 := net.Listen("tcp", "127.0.0.1:0")
+	if err2 != nil {
+		return nil, "", fmt.Errorf("--listen %s: %w; a free port: %w", addr, err, err2)
+	}
+	return ln, fmt.Sprintf("  (%s is in use, so the demo took a free port; choose one with --listen ADDR)\n", addr), nil
+}
+
+// heldWriter holds what is written to it until release, then passes
+// everything through; it keeps start-up log lines below the URL.
+type heldWriter struct {
+	mu       sync.Mutex
+	w        io.Writer
+	buf      bytes.Buffer
+	released bool
+}
+
+func (h *heldWriter) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.released {
+		return h.w.Write(p)
+	}
+	return h.buf.Write(p)
+}
+
+// release writes what was held and lets later writes through.
+func (h *heldWriter) release() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.released {
+		h.released = true
+		_, _ = h.w.Write(h.buf.Bytes())
+		h.buf.Reset()
+	}
 }
 
 // serveLoopback serves the handler that mk builds for its base URL on a

@@ -206,11 +206,11 @@ func kubeRoutes(src agents.Source, e env) (map[string]http.Handler, func(context
 		kr.log.Warn("RBAC_ENABLED=false: every user may use every agent")
 		return routes, nil, nil
 	}
-	hc := &http.Client{Timeout: 10 * time.Second}
+	hc := rancher.NewHTTPClient(nil)
 	if kr.rancherHC != nil {
 		hc = kr.rancherHC
 	} else if e.InsecureSkipTLS {
-		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // INSECURE_SKIP_TLS
+		hc = rancher.NewHTTPClient(&tls.Config{InsecureSkipVerify: true}) //nolint:gosec // INSECURE_SKIP_TLS
 	}
 	f, err := rancher.NewAgentFilter(e.RancherURL, hc)
 	if err != nil {
@@ -248,9 +248,7 @@ func rancherFromCluster(ctx context.Context, src agents.Source, insecure bool) (
 		}
 		tlsCfg.RootCAs = pool
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = tlsCfg
-	kr.rancherHC = &http.Client{Timeout: 10 * time.Second, Transport: tr}
+	kr.rancherHC = rancher.NewHTTPClient(tlsCfg)
 	kr.log.Info("Rancher found from its settings", "url", url)
 	return url, kr.rancherHC, nil
 }

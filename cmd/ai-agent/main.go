@@ -15,6 +15,7 @@ const usage = `usage: ai-agent <command> [flags]
 commands:
   serve   run the agent server (agents from --config FILE or the cluster)
   demo    run the agent, a demo MCP server and a scripted model on loopback
+  load    measure turns and idle chats of serve against fakes on loopback
 
 run "ai-agent <command> -h" for the flags of a command.
 `
@@ -32,6 +33,8 @@ func main() {
 		err = serve(ctx, os.Args[2:], os.Getenv, os.Stdout, os.Stderr)
 	case "demo":
 		err = runDemo(ctx, os.Args[2:], os.Getenv, os.Stdout, os.Stderr)
+	case "load":
+		err = runLoad(ctx, os.Args[2:], os.Stdout, os.Stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(os.Stdout, usage)
 		return

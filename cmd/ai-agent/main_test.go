@@ -327,6 +327,9 @@ func runServe(t testing.TB, args []string, getenv func(string) string) (string, 
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuf{}
 	done := make(chan error, 1)
+	if !slices.Contains(args, "--metrics-listen") {
+		args = append([]string{"--metrics-listen", "127.0.0.1:0"}, args...)
+	}
 	if !slices.Contains(args, "--listen") {
 		args = append(args, "--listen", "127.0.0.1:0")
 	}

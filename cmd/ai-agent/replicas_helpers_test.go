@@ -92,7 +92,7 @@ func (l *repLog) String() string              { l.mu.Lock(); defer l.mu.Unlock()
 // its base URL once it is ready.
 func repStart(t *testing.T, bin, addr, config string, env map[string]string) string {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--listen", addr, "--config", config)
+	cmd := exec.Command(bin, "serve", "--listen", addr, "--metrics-listen", "127.0.0.1:0", "--config", config)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)

@@ -25,6 +25,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig of the cluster to read AIAgentConfigs from")
 	script := fs.String("script", "", "play back this script with the scripted model (YAML or JSON list of rancher-ai-llm-mock push bodies)")
 	uiToolsFile := fs.String("ui-tools", "", "UI tools document (the data.config JSON of the rancher-ai-ui ConfigMap)")
+	metricsListen := fs.String("metrics-listen", ":9090", "address of the Prometheus /metrics listener (separate from --listen; empty: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -85,7 +86,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer st.Close()
-	a := &app{env: e, log: log, model: model, source: source, store: st, extra: extra, oauthKeys: keys, uiTools: uiTools,
+	tel, stopTelemetry, err := startTelemetry(ctx, getenv, *metricsListen, log)
+	if err != nil {
+		return err
+	}
+	defer stopTelemetry()
+	a := &app{env: e, log: log, model: model, tel: tel, getenv: getenv, source: source, store: st, extra: extra, oauthKeys: keys, uiTools: uiTools,
 		engine: engine, publicURL: rancherPublicURL(ctx, source), rancherHC: rancherHC,
 		users: server.UserResolverFunc(func(ctx context.Context, r *http.Request) (agent.User, error) {
 			u, err := users.Resolve(ctx, r)

@@ -5,13 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
-	"net/http"
 	"os"
 	"time"
-
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
-	"github.com/rancher/ai-agent/internal/oauth"
 )
 
 const (
@@ -28,7 +23,11 @@ func main() {
 	serverURL := os.Args[len(os.Args)-1]
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
-	if err := run(ctx, serverURL, os.Getenv("MCP_CONFORMANCE_CONTEXT"), os.Getenv("MCP_CONFORMANCE_PROTOCOL_VERSION")); err != nil {
+	cc, err := parseContext(os.Getenv("MCP_CONFORMANCE_CONTEXT"))
+	if err == nil {
+		err = run(ctx, os.Getenv("MCP_CONFORMANCE_SCENARIO"), serverURL, cc, os.Getenv("MCP_CONFORMANCE_PROTOCOL_VERSION"))
+	}
+	if err != nil {
 		log.Printf("scenario %q failed: %v", os.Getenv("MCP_CONFORMANCE_SCENARIO"), err)
 		os.Exit(1)
 	}
@@ -39,50 +38,30 @@ type conformanceContext struct {
 	ClientID     string `json:"client_id"`
 	ClientSecret string `json:"client_secret"`
 	Issuer       string `json:"issuer"`
+	// client-credentials-jwt
+	PrivateKeyPEM    string `json:"private_key_pem"`
+	SigningAlgorithm string `json:"signing_algorithm"`
+	// wif-jwt-bearer: the workload's JWT (as a projected token file holds it)
+	ValidJWT string `json:"valid_jwt"`
+	// enterprise-managed-authorization: the user's sign-in at the IdP
+	IdPClientID      string `json:"idp_client_id"`
+	IdPIDToken       string `json:"idp_id_token"`
+	IdPIssuer        string `json:"idp_issuer"`
+	IdPTokenEndpoint string `json:"idp_token_endpoint"`
+	// http-custom-headers
+	ToolCalls []struct {
+		Name      string          `json:"name"`
+		Arguments json.RawMessage `json:"arguments"`
+	} `json:"toolCalls"`
 }
 
-func clientOptions(rawContext string) (oauth.ClientOptions, error) {
-	opts := oauth.ClientOptions{
-		CIMDURL:      cimdURL,
-		Registration: &oauth.RegistrationRequest{RedirectURIs: []string{redirectURI}},
-	}
-	if rawContext == "" {
-		return opts, nil
-	}
+func parseContext(raw string) (conformanceContext, error) {
 	var cc conformanceContext
-	if err := json.Unmarshal([]byte(rawContext), &cc); err != nil {
-		return opts, fmt.Errorf("MCP_CONFORMANCE_CONTEXT: %w", err)
+	if raw == "" {
+		return cc, nil
 	}
-	if cc.ClientID != "" {
-		opts.Preregistered = &oauth.ClientInfo{ClientID: cc.ClientID, ClientSecret: cc.ClientSecret, Issuer: cc.Issuer}
+	if err := json.Unmarshal([]byte(raw), &cc); err != nil {
+		return cc, fmt.Errorf("MCP_CONFORMANCE_CONTEXT: %w", err)
 	}
-	return opts, nil
-}
-
-func run(ctx context.Context, serverURL, rawContext, protocolVersion string) error {
-	opts, err := clientOptions(rawContext)
-	if err != nil {
-		return err
-	}
-	hc := oauth.NewOutboundClient(oauth.OutboundOptions{})
-	tr := newAuthTransport(http.DefaultTransport, hc, serverURL, opts)
-
-	client := mcp.NewClient(&mcp.Implementation{Name: "rancher-ai-agent-conformance", Version: "1.0.0"}, nil)
-	transport := &mcp.StreamableClientTransport{
-		Endpoint:             serverURL,
-		HTTPClient:           &http.Client{Transport: tr},
-		DisableStandaloneSSE: true,
-	}
-	session, err := client.Connect(ctx, transport, &mcp.ClientSessionOptions{ProtocolVersion: protocolVersion})
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
-	}
-	defer session.Close()
-	if _, err := session.ListTools(ctx, nil); err != nil {
-		return fmt.Errorf("tools/list: %w", err)
-	}
-	if _, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "test-tool", Arguments: map[string]any{}}); err != nil {
-		return fmt.Errorf("tools/call test-tool: %w", err)
-	}
-	return nil
+	return cc, nil
 }

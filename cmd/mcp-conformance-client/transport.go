@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,85 +8,94 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"time"
 
+	"github.com/rancher/ai-agent/internal/mcp"
 	"github.com/rancher/ai-agent/internal/oauth"
 )
 
-// maxAuthorizations bounds authorization attempts per request (scope
+// maxAuthorizations bounds authorization attempts per operation (scope
 // step-up loops must end; the suite's scope-retry-limit expects ≤ 3).
 const maxAuthorizations = 3
 
-// errTooManyAuthorizations ends a request whose authorization never succeeds.
+// errTooManyAuthorizations ends an operation whose authorization never succeeds.
 var errTooManyAuthorizations = errors.New("authorization still refused after the maximum number of attempts")
 
-// authTransport adds "Authorization: Bearer" to MCP requests and, on 401 or
-// 403 insufficient_scope, runs the OAuth flow through internal/oauth and
-// retries. Client registrations and requested scopes are kept per issuer, so
+// codeCredential is the authorization-code credential of the one fake user:
+// an mcp.Credentials that presents the current token (Bearer, or DPoP with a
+// fresh proof when the token is DPoP-bound) on every MCP request. When the
+// MCP server refuses a request, withAuth runs the OAuth flow through
+// internal/oauth and the operation is retried, as the agent does after a
+// sign-in. Client registrations and requested scopes are kept per issuer, so
 // credentials of one authorization server are never presented to another.
-type authTransport struct {
-	base   http.RoundTripper
+type codeCredential struct {
 	hc     *http.Client // guarded client for discovery/registration/token
 	mcpURL string
 	opts   oauth.ClientOptions
 
 	mu        sync.Mutex
 	token     string
+	tokenType string
+	dpop      *oauth.DPoPKey
 	clients   map[string]oauth.ClientInfo // by issuer
 	requested map[string][]string         // scopes requested so far, by issuer
 }
 
-func newAuthTransport(base http.RoundTripper, hc *http.Client, mcpURL string, opts oauth.ClientOptions) *authTransport {
-	return &authTransport{
-		base: base, hc: hc, mcpURL: mcpURL, opts: opts,
+func newCodeCredential(hc *http.Client, mcpURL string, opts oauth.ClientOptions) *codeCredential {
+	return &codeCredential{
+		hc: hc, mcpURL: mcpURL, opts: opts,
 		clients:   map[string]oauth.ClientInfo{},
 		requested: map[string][]string{},
 	}
 }
 
-func (t *authTransport) currentToken() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.token
+func (c *codeCredential) CacheKey() string { return "conformance-user" }
+
+func (c *codeCredential) current() (token, typ string, k *oauth.DPoPKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.token, c.tokenType, c.dpop
 }
 
-func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	getBody := req.GetBody
-	if req.Body != nil && req.Body != http.NoBody && getBody == nil {
-		b, err := io.ReadAll(req.Body)
-		req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		getBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+// Authorize implements mcp.Credentials.
+func (c *codeCredential) Authorize(req *http.Request) error {
+	tok, typ, k := c.current()
+	switch {
+	case tok == "":
+		return nil
+	case typ == oauth.TokenTypeDPoP && k != nil:
+		return k.Authorize(req, tok, time.Now())
+	default:
+		req.Header.Set("Authorization", "Bearer "+tok)
+		return nil
+	}
+}
+
+// Answer implements mcp.ChallengeAnswerer: a DPoP use_dpop_nonce challenge
+// is answered by retrying with the server's nonce (RFC 9449 §9).
+func (c *codeCredential) Answer(resp *http.Response) bool {
+	_, _, k := c.current()
+	return k != nil && k.Observe(resp)
+}
+
+// withAuth runs op, and after a 401 or a 403 insufficient_scope authorizes
+// and runs it again, at most maxAuthorizations times.
+func withAuth(ctx context.Context, c *codeCredential, op func() error) error {
+	if c == nil {
+		return op()
 	}
 	for attempt := 0; ; attempt++ {
-		r := req.Clone(req.Context())
-		if getBody != nil {
-			body, err := getBody()
-			if err != nil {
-				return nil, err
-			}
-			r.Body = body
+		used, _, _ := c.current()
+		err := op()
+		var herr *mcp.HTTPStatusError
+		if !errors.As(err, &herr) || !needsAuthorization(herr.StatusCode, herr.WWWAuthenticate) {
+			return err
 		}
-		used := t.currentToken()
-		if used != "" {
-			r.Header.Set("Authorization", "Bearer "+used)
-		}
-		resp, err := t.base.RoundTrip(r)
-		if err != nil {
-			return nil, err
-		}
-		challenge := resp.Header.Values("WWW-Authenticate")
-		if !needsAuthorization(resp.StatusCode, challenge) {
-			return resp, nil
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
 		if attempt >= maxAuthorizations {
-			return nil, fmt.Errorf("%s %s: HTTP %d: %w", req.Method, req.URL.Redacted(), resp.StatusCode, errTooManyAuthorizations)
+			return fmt.Errorf("HTTP %d: %w", herr.StatusCode, errTooManyAuthorizations)
 		}
-		if err := t.authorize(req.Context(), challenge, used); err != nil {
-			return nil, fmt.Errorf("authorization: %w", err)
+		if err := c.authorize(ctx, herr.WWWAuthenticate, used); err != nil {
+			return fmt.Errorf("authorization: %w", err)
 		}
 	}
 }
@@ -106,32 +114,32 @@ func needsAuthorization(status int, challenge []string) bool {
 // authorize runs discovery → client choice → authorization → exchange.
 // usedToken is the token the failed request carried: if another request has
 // already replaced it, the caller just retries.
-func (t *authTransport) authorize(ctx context.Context, challenge []string, usedToken string) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.token != usedToken {
+func (c *codeCredential) authorize(ctx context.Context, challenge []string, usedToken string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.token != usedToken {
 		return nil
 	}
-	d, err := oauth.Discover(ctx, t.hc, t.mcpURL, challenge)
+	d, err := oauth.Discover(ctx, c.hc, c.mcpURL, challenge)
 	if err != nil {
 		return err
 	}
-	ci, ok := t.clients[d.Issuer]
+	ci, ok := c.clients[d.Issuer]
 	if !ok {
-		if ci, err = oauth.ChooseClient(ctx, t.hc, &d.AuthServer, t.opts); err != nil {
+		if ci, err = oauth.ChooseClient(ctx, c.hc, &d.AuthServer, c.opts); err != nil {
 			return err
 		}
-		t.clients[d.Issuer] = ci
+		c.clients[d.Issuer] = ci
 	}
 	scopes := oauth.SelectScopes(oauth.ChallengeScope(oauth.ParseChallenges(challenge)), d.ScopesSupported)
 	scopes = oauth.WithOfflineAccess(scopes, d.AuthServer.ScopesSupported)
-	scopes = oauth.UnionScopes(t.requested[d.Issuer], scopes)
+	scopes = oauth.UnionScopes(c.requested[d.Issuer], scopes)
 
 	authURL, pending, err := oauth.AuthorizationURL(d, ci, redirectURI, scopes)
 	if err != nil {
 		return err
 	}
-	q, err := t.fetchRedirect(ctx, authURL)
+	q, err := c.fetchRedirect(ctx, authURL)
 	if err != nil {
 		return err
 	}
@@ -139,20 +147,27 @@ func (t *authTransport) authorize(ctx context.Context, challenge []string, usedT
 	if err != nil {
 		return err
 	}
-	tok, err := oauth.Exchange(ctx, t.hc, pending, code, q.Get("iss"), ci, &d.AuthServer)
+	// RFC 9449: bind the token to a key when the AS supports DPoP.
+	var k *oauth.DPoPKey
+	if d.AuthServer.SupportsDPoP() {
+		if k, err = oauth.NewDPoPKey(); err != nil {
+			return err
+		}
+	}
+	tok, err := oauth.Exchange(ctx, oauth.DPoPClient(c.hc, k, nil), pending, code, q.Get("iss"), ci, &d.AuthServer)
 	if err != nil {
 		return err
 	}
-	t.token = tok.AccessToken
-	t.requested[d.Issuer] = scopes
+	c.token, c.tokenType, c.dpop = tok.AccessToken, tok.TokenType, k
+	c.requested[d.Issuer] = scopes
 	return nil
 }
 
 // fetchRedirect performs the headless authorization step: GET the
 // authorization URL without following the redirect and return the query of
 // the Location it points to.
-func (t *authTransport) fetchRedirect(ctx context.Context, authURL string) (url.Values, error) {
-	noFollow := *t.hc
+func (c *codeCredential) fetchRedirect(ctx context.Context, authURL string) (url.Values, error) {
+	noFollow := *c.hc
 	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, authURL, nil)
 	if err != nil {

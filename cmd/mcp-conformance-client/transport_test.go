@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/rancher/ai-agent/internal/mcp"
 	"github.com/rancher/ai-agent/internal/oauth"
 )
 
@@ -84,21 +86,33 @@ func newFakeStack(t *testing.T) *fakeStack {
 	return f
 }
 
-func newTestTransport(f *fakeStack) *authTransport {
-	opts, _ := clientOptions("")
-	return newAuthTransport(http.DefaultTransport, oauth.NewOutboundClient(oauth.OutboundOptions{}), f.URL+"/mcp", opts)
+// post sends body to the fake MCP endpoint the way internal/mcp does:
+// authorized by the credential, refusals as *mcp.HTTPStatusError.
+func post(f *fakeStack, c *codeCredential, body string) error {
+	req, _ := http.NewRequest(http.MethodPost, f.URL+"/mcp", strings.NewReader(body))
+	if err := c.Authorize(req); err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == 401 || resp.StatusCode == 403 {
+		return &mcp.HTTPStatusError{StatusCode: resp.StatusCode, WWWAuthenticate: resp.Header.Values("WWW-Authenticate")}
+	}
+	return nil
 }
 
-func TestTransportStepUpUnion(t *testing.T) {
+func newTestCredential(f *fakeStack) *codeCredential {
+	return newCodeCredential(oauth.NewOutboundClient(oauth.OutboundOptions{}), f.URL+"/mcp", codeClientOptions(conformanceContext{}))
+}
+
+func TestStepUpUnion(t *testing.T) {
 	f := newFakeStack(t)
-	c := &http.Client{Transport: newTestTransport(f)}
-	resp, err := c.Post(f.URL+"/mcp", "application/json", strings.NewReader(`{"jsonrpc":"2.0"}`))
-	if err != nil {
+	c := newTestCredential(f)
+	if err := withAuth(context.Background(), c, func() error { return post(f, c, `{"jsonrpc":"2.0"}`) }); err != nil {
 		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("status %d", resp.StatusCode)
 	}
 	if got := strings.Join(f.authScopes, "|"); got != "a|a b" {
 		t.Fatalf("authorization scopes = %q, want initial \"a\" then the union \"a b\"", got)
@@ -108,11 +122,11 @@ func TestTransportStepUpUnion(t *testing.T) {
 	}
 }
 
-func TestTransportRetryLimit(t *testing.T) {
+func TestRetryLimit(t *testing.T) {
 	f := newFakeStack(t)
 	f.alwaysDeny = true
-	c := &http.Client{Transport: newTestTransport(f)}
-	_, err := c.Post(f.URL+"/mcp", "application/json", strings.NewReader(`{}`))
+	c := newTestCredential(f)
+	err := withAuth(context.Background(), c, func() error { return post(f, c, `{}`) })
 	if !errors.Is(err, errTooManyAuthorizations) {
 		t.Fatalf("err = %v, want errTooManyAuthorizations", err)
 	}
@@ -122,12 +136,16 @@ func TestTransportRetryLimit(t *testing.T) {
 }
 
 func TestClientOptionsFromContext(t *testing.T) {
-	opts, err := clientOptions(`{"name":"x","client_id":"pre","client_secret":"sec","issuer":"http://as"}`)
-	if err != nil || opts.Preregistered == nil || opts.Preregistered.ClientID != "pre" ||
-		opts.Preregistered.ClientSecret != "sec" || opts.Preregistered.Issuer != "http://as" || opts.CIMDURL != cimdURL {
-		t.Fatalf("opts = %+v, %v", opts, err)
+	cc, err := parseContext(`{"name":"x","client_id":"pre","client_secret":"sec","issuer":"http://as"}`)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := clientOptions(`{`); err == nil {
+	opts := codeClientOptions(cc)
+	if opts.Preregistered == nil || opts.Preregistered.ClientID != "pre" ||
+		opts.Preregistered.ClientSecret != "sec" || opts.Preregistered.Issuer != "http://as" || opts.CIMDURL != cimdURL {
+		t.Fatalf("opts = %+v", opts)
+	}
+	if _, err := parseContext(`{`); err == nil {
 		t.Fatal("bad JSON accepted")
 	}
 }

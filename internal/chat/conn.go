@@ -68,11 +68,15 @@ func (o *Options) defaults() {
 	}
 }
 
-// Conn is one browser connection.
+// Conn is one browser connection. An idle connection costs one goroutine
+// (the reader, which is the caller of Serve) and no queue: a worker
+// goroutine runs the turns while there are prompts and ends when the queue
+// is empty.
 type Conn struct {
 	ws   *websocket.Conn
 	opts Options
 	log  *slog.Logger
+	h    Handler
 
 	life   context.Context // ends when the client goes away
 	cancel context.CancelFunc
@@ -83,6 +87,10 @@ type Conn struct {
 	wait       *waiter
 	turnCancel context.CancelCauseFunc
 	turnDone   chan struct{} // closed when the running turn returns
+	queue      []Frame       // prompts waiting behind the running turn; nil when none
+	working    bool          // a worker goroutine is running turns
+	closing    bool          // shutting down: no new turn starts
+	workers    sync.WaitGroup
 	// dropped counts the prompts refused because the queue was full; each
 	// is answered once the running turn has closed its message.
 	dropped int
@@ -163,74 +171,106 @@ func (c *Conn) Close(code websocket.StatusCode, reason string) {
 // is done. Cancelling shutdown lets the running turn finish (up to
 // ShutdownGrace), then closes the connection with 1001.
 func (c *Conn) Serve(shutdown context.Context, h Handler) {
-	queue := make(chan Frame, c.opts.QueueSize)
-	go c.read(queue)
-
-	turns := make(chan struct{})
-	go func() {
-		defer close(turns)
-		c.run(func(ctx context.Context) { h.Open(ctx, c) })
-		for {
-			c.answerDropped()
-			select {
-			case <-c.life.Done():
-				return
-			case f := <-queue:
-				c.run(func(ctx context.Context) { c.dispatch(ctx, h, f) })
-			}
-		}
-	}()
-
-	select {
-	case <-turns:
-	case <-shutdown.Done():
-		// Stop taking new prompts; let the running one finish or tell it.
-		timer := time.NewTimer(c.opts.ShutdownGrace)
-		defer timer.Stop()
-		c.mu.Lock()
-		running, done := c.turnCancel, c.turnDone
-		c.mu.Unlock()
-		if running != nil {
-			select {
-			case <-timer.C:
-				running(ErrShutdown)
-			case <-done:
-			}
-		}
-		c.Close(websocket.StatusGoingAway, "server shutting down")
-		<-turns
+	c.h = h
+	drained := make(chan struct{})
+	stop := context.AfterFunc(shutdown, func() {
+		defer close(drained)
+		c.drain()
+	})
+	c.mu.Lock()
+	c.startWorkerLocked(func(ctx context.Context) { h.Open(ctx, c) })
+	c.mu.Unlock()
+	c.read()
+	if !stop() {
+		<-drained
 	}
+	c.workers.Wait()
 	c.cancel()
 }
 
-func (c *Conn) run(fn func(ctx context.Context)) {
+// drain stops taking new prompts, lets the running turn finish (or cancels
+// it after ShutdownGrace), then closes the connection with 1001.
+func (c *Conn) drain() {
+	c.mu.Lock()
+	c.closing = true
+	running, done := c.turnCancel, c.turnDone
+	c.mu.Unlock()
+	if running != nil {
+		timer := time.NewTimer(c.opts.ShutdownGrace)
+		select {
+		case <-timer.C:
+			running(ErrShutdown)
+			<-done
+		case <-done:
+		}
+		timer.Stop()
+	}
+	c.Close(websocket.StatusGoingAway, "server shutting down")
+}
+
+// startWorkerLocked starts the goroutine that runs first (when not nil),
+// then the queued prompts until none is left. c.mu must be held.
+func (c *Conn) startWorkerLocked(first func(ctx context.Context)) {
+	c.working = true
+	c.workers.Add(1)
+	go c.work(first)
+}
+
+func (c *Conn) work(first func(ctx context.Context)) {
+	defer c.workers.Done()
+	if first != nil {
+		c.mu.Lock()
+		ctx, end := c.beginLocked()
+		c.mu.Unlock()
+		first(ctx)
+		end()
+	}
+	for {
+		c.answerDropped()
+		c.mu.Lock()
+		if len(c.queue) == 0 || c.closing || c.life.Err() != nil {
+			c.working = false
+			c.queue = nil
+			c.mu.Unlock()
+			return
+		}
+		f := c.queue[0]
+		c.queue[0] = Frame{}
+		c.queue = c.queue[1:]
+		ctx, end := c.beginLocked()
+		c.mu.Unlock()
+		c.dispatch(ctx, f)
+		end()
+	}
+}
+
+// beginLocked makes the context of a turn and records it as running; end
+// clears it. c.mu must be held.
+func (c *Conn) beginLocked() (ctx context.Context, end func()) {
 	ctx, cancel := context.WithCancelCause(c.life)
 	done := make(chan struct{})
-	c.mu.Lock()
 	c.turnCancel, c.turnDone = cancel, done
-	c.mu.Unlock()
-	defer func() {
+	return ctx, func() {
 		c.mu.Lock()
 		c.turnCancel, c.turnDone = nil, nil
 		c.mu.Unlock()
 		cancel(nil)
 		close(done)
-	}()
-	fn(ctx)
+	}
 }
 
-func (c *Conn) dispatch(ctx context.Context, h Handler, f Frame) {
+func (c *Conn) dispatch(ctx context.Context, f Frame) {
 	if f.Kind == KindInvalid {
 		_ = c.Send(ctx, MessageOpen)
 		_ = c.Send(ctx, ErrorFrame(f.Err.Error()))
 		_ = c.Send(ctx, MessageClose)
 		return
 	}
-	h.Turn(ctx, c, f.Prompt)
+	c.h.Turn(ctx, c, f.Prompt)
 }
 
 // read is the only reader of the socket. It never blocks on a turn.
-func (c *Conn) read(queue chan<- Frame) {
+func (c *Conn) read() {
 	defer c.cancel()
 	for {
 		typ, data, err := c.ws.Read(c.life)
@@ -239,7 +279,7 @@ func (c *Conn) read(queue chan<- Frame) {
 			return
 		}
 		if typ != websocket.MessageText {
-			c.enqueue(queue, invalid("binary frames are not supported"))
+			c.enqueue(invalid("binary frames are not supported"))
 			continue
 		}
 		f := ParseFrame(string(data))
@@ -249,19 +289,23 @@ func (c *Conn) read(queue chan<- Frame) {
 		case KindReply:
 			c.deliver(f.Reply)
 		default:
-			c.enqueue(queue, f)
+			c.enqueue(f)
 		}
 	}
 }
 
-func (c *Conn) enqueue(queue chan<- Frame, f Frame) {
-	select {
-	case queue <- f:
-	default:
-		c.log.Warn("prompt refused: too many prompts queued", "queued", cap(queue))
-		c.mu.Lock()
+// enqueue queues a prompt and starts a worker when none is running.
+func (c *Conn) enqueue(f Frame) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.queue) >= c.opts.QueueSize {
+		c.log.Warn("prompt refused: too many prompts queued", "queued", len(c.queue))
 		c.dropped++
-		c.mu.Unlock()
+		return
+	}
+	c.queue = append(c.queue, f)
+	if !c.working {
+		c.startWorkerLocked(nil)
 	}
 }
 

@@ -106,7 +106,7 @@ var approvePage = template.Must(template.New("approve").Parse(`<!doctype html>
 <p>The Rancher AI agent asks to use the <b>notes</b> MCP server as you, with the scopes <code>{{.Scope}}</code>.</p>
 <form method="post" action="authorize">
 {{range $k, $v := .Params}}<input type="hidden" name="{{$k}}" value="{{$v}}">{{end}}
-<p><label>Sign in as <input name="user" value="demo-user" required></label></p>
+<p><label>Sign in as <input name="user" value="{{.User}}" required></label></p>
 <button name="decision" value="allow">Allow</button><button name="decision" value="deny">Deny</button>
 </form></body></html>
 `))
@@ -132,8 +132,15 @@ func (a *AuthServer) authorizePage(w http.ResponseWriter, r *http.Request) {
 	for _, k := range []string{"client_id", "redirect_uri", "response_type", "code_challenge", "code_challenge_method", "state", "scope", "resource"} {
 		params[k] = q.Get(k)
 	}
+	// The name field starts as the demo user of this browser: the page's
+	// cookie is host-wide (cookies ignore ports, RFC 6265 §8.5), so it
+	// reaches this loopback server too. It only fills the field in.
+	who, err := User(r)
+	if err != nil {
+		who = DefaultUser
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = approvePage.Execute(w, map[string]any{"Params": params, "Scope": q.Get("scope")})
+	_ = approvePage.Execute(w, map[string]any{"Params": params, "Scope": q.Get("scope"), "User": who})
 }
 
 func (a *AuthServer) approve(w http.ResponseWriter, r *http.Request) {

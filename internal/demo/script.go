@@ -18,17 +18,13 @@ func Script(req llm.Request) llm.Entry {
 		return llm.TextEntry("Hello!")
 	}
 	last := req.Messages[len(req.Messages)-1]
+	if req.Purpose == "supervisor" {
+		return route(req, last)
+	}
 	if last.Role == llm.RoleTool {
-		return llm.TextEntry(chunks(summary(last.Content))...)
+		return answer(last.Content)
 	}
 	prompt := strings.ToLower(firstLine(last.Content))
-	if req.Purpose == "supervisor" {
-		// Route like rancher-ai-llm-mock does: answer with the agent's name.
-		if has(req.Tools, "notes") && aboutNotes(prompt) {
-			return llm.TextEntry("notes")
-		}
-		return llm.TextEntry("cluster")
-	}
 	if has(req.Tools, "addNote") {
 		return notesCall(firstLine(last.Content), prompt)
 	}
@@ -130,24 +126,150 @@ func notesCall(original, p string) llm.Entry {
 	}
 }
 
-func summary(result string) string {
-	if strings.Contains(result, "CrashLoopBackOff") {
-		return "Here is what I found:\n\n" + result + "\n\n`db-0` is in CrashLoopBackOff; ask me for its logs."
+// route is the supervisor's part. Most prompts are handed to an agent the
+// way rancher-ai-llm-mock scripts it (the answer is the agent's name); a
+// question about logs is delegated with a tool call instead, so the page
+// shows the sub-agent at work (<processing-subagent-start>), and the
+// child's answer comes back as the tool result, which is passed on.
+func route(req llm.Request, last llm.Message) llm.Entry {
+	if last.Role == llm.RoleTool {
+		return llm.TextEntry(reframe(last.Content)...)
 	}
-	if strings.HasPrefix(result, "Scaled deployment") {
-		return result
+	original := firstLine(last.Content)
+	prompt := strings.ToLower(original)
+	switch {
+	case has(req.Tools, "notes") && aboutNotes(prompt):
+		return llm.TextEntry("notes")
+	case has(req.Tools, "cluster") && strings.Contains(prompt, "log"):
+		return call("cluster", map[string]any{"query": original})
+	default:
+		return llm.TextEntry("cluster")
 	}
-	if strings.Contains(result, "notes") || strings.Contains(result, "note ") || strings.Contains(result, "signed in to the notes server") {
-		return result
+}
+
+// answer is the model's turn after a tool result: a short <think> section,
+// the Markdown summary, and a documentation link where one fits, each tag
+// its own frame as the UI requires (ui-protocol §2.2).
+func answer(result string) llm.Entry {
+	text, doc := summary(result)
+	lines := strings.Count(strings.TrimSpace(result), "\n") + 1
+	out := []string{"<think>", fmt.Sprintf("The tool answered with %d line(s). ", lines),
+		"I will sum them up and point at anything that is not healthy.", "</think>"}
+	out = append(out, chunks(text)...)
+	if doc != "" {
+		out = append(out, "<mcp-doclink>"+doc+"</mcp-doclink>")
 	}
-	if strings.Contains(result, "permission denied") {
-		return "The logs of `db-0` show `permission denied` on its data directory: check the volume's ownership.\n\n```\n" + result + "\n```"
+	return llm.TextEntry(out...)
+}
+
+// listHeader is the first line of a listKubernetesResources result.
+var listHeader = regexp.MustCompile(`^(\d+) (\w+) in cluster (\S+):$`)
+
+// summary turns a tool result into a Markdown answer and the Kubernetes
+// documentation page that goes with it ("" for none).
+func summary(result string) (string, string) {
+	lines := strings.Split(strings.TrimSpace(result), "\n")
+	if m := listHeader.FindStringSubmatch(lines[0]); m != nil {
+		return listAnswer(m[2], m[3], lines[1:]), docs[m[2]]
 	}
-	return "Here is what I found:\n\n" + result
+	switch {
+	case strings.HasPrefix(result, "Scaled deployment"):
+		return result, docs["Deployment"]
+	case strings.Contains(result, "notes") || strings.Contains(result, "note ") || strings.Contains(result, "signed in to the notes server"):
+		return result, ""
+	case strings.Contains(result, "permission denied"):
+		return "The logs of `db-0` show **permission denied** on its data directory: check the volume's ownership.\n\n```\n" + result + "\n```", docs["logs"]
+	}
+	return "Here is what I found:\n\n" + result, ""
+}
+
+// docs are the Kubernetes pages the demo cites, by kind.
+var docs = map[string]string{
+	"Pod":         "https://kubernetes.io/docs/concepts/workloads/pods/",
+	"Deployment":  "https://kubernetes.io/docs/concepts/workloads/controllers/deployment/",
+	"StatefulSet": "https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/",
+	"logs":        "https://kubernetes.io/docs/tasks/debug/debug-application/debug-running-pod/",
+}
+
+// listAnswer renders "namespace/name: status" lines: pods as a bulleted
+// list, other kinds as a table; anything unhealthy in bold.
+func listAnswer(kind, cluster string, lines []string) string {
+	type row struct{ ns, name, status string }
+	var rows []row
+	var bad []string
+	for _, l := range lines {
+		ref, status, _ := strings.Cut(l, ": ")
+		ns, name, _ := strings.Cut(ref, "/")
+		if status == "CrashLoopBackOff" || strings.HasPrefix(status, "0/") {
+			bad = append(bad, name)
+			status = "**" + status + "**"
+		}
+		rows = append(rows, row{ns, name, status})
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Here are the %d %s resources of cluster `%s`:\n\n", len(rows), kind, cluster)
+	if kind == "Pod" {
+		for _, r := range rows {
+			fmt.Fprintf(&b, "- `%s` in `%s`: %s\n", r.name, r.ns, r.status)
+		}
+	} else {
+		b.WriteString("| Name | Namespace | Ready |\n|---|---|---|\n")
+		for _, r := range rows {
+			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", r.name, r.ns, r.status)
+		}
+	}
+	for _, n := range bad {
+		if kind == "Pod" {
+			fmt.Fprintf(&b, "\n`%s` is in CrashLoopBackOff; ask me for its logs.\n", n)
+		} else {
+			fmt.Fprintf(&b, "\n`%s` has no ready replica.\n", n)
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// reframe splits an answer that came back whole (a delegated agent's
+// final text) into stream frames again: <think>, </think> and each
+// <mcp-doclink>…</mcp-doclink> on their own, the text a few words a chunk.
+func reframe(s string) []string {
+	var out []string
+	for s != "" {
+		i := strings.IndexByte(s, '<')
+		tag := ""
+		switch {
+		case i < 0:
+			i = len(s)
+		case strings.HasPrefix(s[i:], "<think>"):
+			tag = "<think>"
+		case strings.HasPrefix(s[i:], "</think>"):
+			tag = "</think>"
+		case strings.HasPrefix(s[i:], "<mcp-doclink>") && strings.Contains(s[i:], "</mcp-doclink>"):
+			tag = s[i : i+strings.Index(s[i:], "</mcp-doclink>")+len("</mcp-doclink>")]
+		default:
+			i++ // a '<' of the text
+			if j := strings.IndexByte(s[i:], '<'); j >= 0 {
+				i += j
+			} else {
+				i = len(s)
+			}
+			out = append(out, chunks(s[:i])...)
+			s = s[i:]
+			continue
+		}
+		out = append(out, chunks(s[:i])...)
+		if tag != "" {
+			out = append(out, tag)
+		}
+		s = s[i+len(tag):]
+	}
+	return out
 }
 
 // chunks splits text into stream deltas of a few words, keeping every byte.
 func chunks(s string) []string {
+	if s == "" {
+		return nil
+	}
 	var out []string
 	words := strings.SplitAfter(s, " ")
 	for i := 0; i < len(words); i += 3 {

@@ -22,6 +22,14 @@ type Credentials interface {
 	Authorize(req *http.Request) error
 }
 
+// ChallengeAnswerer is implemented by Credentials that can answer some
+// refusals by themselves, without the user: a DPoP server nonce (RFC 9449
+// §9, "use_dpop_nonce"). Answer is given the MCP server's 401 response; when
+// it reports true the request is authorized again and sent once more.
+type ChallengeAnswerer interface {
+	Answer(resp *http.Response) bool
+}
+
 // Tool is an MCP tool as offered to the model (after toolSet filtering and
 // with *Plan tools removed).
 type Tool struct {

@@ -20,6 +20,13 @@
 // proxy or after a redirect), and so that a CA bundle never narrows trust
 // for anything but the one agent it is configured on.
 //
+// Options.Elicit answers servers' elicitation requests (the SDK fills in the
+// requested schema's defaults, SEP-1034); without it the capability is not
+// advertised. Credentials that can answer a 401 by themselves (a DPoP server
+// nonce) implement ChallengeAnswerer: the request is then sent once more.
+// Tool input schemas reach the agent as the server sent them: no $ref is
+// dereferenced and no JSON Schema keyword is dropped.
+//
 // HTTP 401 and 403 answers are surfaced as *HTTPStatusError (matching
 // ErrUnauthorized or ErrForbidden) carrying the WWW-Authenticate challenge,
 // which the OAuth layer uses to start an authorisation flow.

@@ -24,6 +24,13 @@ type Options struct {
 	RancherMCPURL   string        // MCP URL override, applied only to RANCHER-auth agents
 	Timeout         time.Duration // per HTTP request to MCP servers; default 60s
 	SessionIdleTTL  time.Duration // drop idle sessions after this; default 5m
+	// ProtocolVersion is the MCP revision asked for; empty means the newest
+	// the SDK speaks (2026-07-28, falling back to initialize for older servers).
+	ProtocolVersion string
+	// Elicit answers elicitation/create requests of MCP servers. Nil leaves the
+	// elicitation capability unadvertised. Fields the answer omits get the
+	// defaults of the requested schema (SEP-1034).
+	Elicit func(context.Context, *sdk.ElicitRequest) (*sdk.ElicitResult, error)
 }
 
 var errClosed = errors.New("mcp manager is closed")
@@ -63,7 +70,7 @@ func NewManager(opts Options) *Manager {
 	m := &Manager{
 		opts:       opts,
 		log:        opts.Logger,
-		client:     sdk.NewClient(&sdk.Implementation{Name: "rancher-ai-agent", Version: "v1"}, &sdk.ClientOptions{Logger: opts.Logger}),
+		client:     sdk.NewClient(&sdk.Implementation{Name: "rancher-ai-agent", Version: "v1"}, &sdk.ClientOptions{Logger: opts.Logger, ElicitationHandler: opts.Elicit}),
 		entries:    map[sessionKey]*entry{},
 		transports: map[transportKey]*http.Transport{},
 		stop:       make(chan struct{}),

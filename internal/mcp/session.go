@@ -93,11 +93,13 @@ func (e *entry) connectLocked(ctx context.Context, m *Manager, a agents.Agent) e
 	}
 	rt := &authTransport{base: base, cred: e.cred}
 	t := &sdk.StreamableClientTransport{
-		Endpoint:             endpoint,
-		HTTPClient:           &http.Client{Transport: rt, Timeout: m.opts.Timeout},
-		DisableStandaloneSSE: true,
+		Endpoint:   endpoint,
+		HTTPClient: &http.Client{Transport: rt, Timeout: m.opts.Timeout},
+		// Servers may send elicitation requests on the standalone stream;
+		// without an elicitation handler nothing would answer them.
+		DisableStandaloneSSE: m.opts.Elicit == nil,
 	}
-	cs, err := m.client.Connect(ctx, t, nil)
+	cs, err := m.client.Connect(ctx, t, &sdk.ClientSessionOptions{ProtocolVersion: m.opts.ProtocolVersion})
 	if err != nil {
 		base.CloseIdleConnections()
 		return fmt.Errorf("connect to MCP server: %w", rt.authError(err))

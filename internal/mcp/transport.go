@@ -45,9 +45,19 @@ func (m *Manager) EndpointURL(a agents.Agent) (string, error) {
 	return raw, nil
 }
 
-// newTransport builds the HTTP transport of one agent revision.
+// maxIdleConnsPerHost is how many idle connections to an MCP server the
+// shared transport of an agent keeps: the sessions of every user of the
+// agent share it, each concurrent tools/call holds one connection, and Go's
+// default of 2 makes a busy agent dial for most calls.
+const maxIdleConnsPerHost = 1024
+
+// newTransport builds the HTTP transport of one agent revision, shared by
+// all its sessions (each session's credential is applied per request by
+// authTransport). HTTP/2 is used where the server offers it over TLS.
 func newTransport(a agents.Agent, insecure bool) (*http.Transport, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ForceAttemptHTTP2 = true
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = maxIdleConnsPerHost, maxIdleConnsPerHost
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if insecure {
 		cfg.InsecureSkipVerify = true //nolint:gosec // explicitly requested with INSECURE_SKIP_TLS
@@ -72,16 +82,21 @@ type authTransport struct {
 }
 
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	r := req.Clone(req.Context())
-	if err := t.cred.Authorize(r); err != nil {
-		if req.Body != nil {
-			req.Body.Close()
-		}
-		return nil, fmt.Errorf("authorize MCP request: %w", err)
-	}
-	resp, err := t.base.RoundTrip(r)
+	resp, err := t.send(req, req.Body)
 	if err != nil {
 		return nil, err
+	}
+	if a, ok := t.cred.(ChallengeAnswerer); ok && resp.StatusCode == http.StatusUnauthorized && req.GetBody != nil && a.Answer(resp) {
+		body, err := req.GetBody()
+		if err != nil {
+			resp.Body.Close()
+			return nil, fmt.Errorf("authorize MCP request: %w", err)
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		if resp, err = t.send(req, body); err != nil {
+			return nil, err
+		}
 	}
 	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
 		herr := &HTTPStatusError{StatusCode: resp.StatusCode, WWWAuthenticate: resp.Header.Values("WWW-Authenticate")}
@@ -91,6 +106,19 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, herr
 	}
 	return resp, nil
+}
+
+// send authorizes a copy of req with body and sends it.
+func (t *authTransport) send(req *http.Request, body io.ReadCloser) (*http.Response, error) {
+	r := req.Clone(req.Context())
+	r.Body = body
+	if err := t.cred.Authorize(r); err != nil {
+		if body != nil {
+			body.Close()
+		}
+		return nil, fmt.Errorf("authorize MCP request: %w", err)
+	}
+	return t.base.RoundTrip(r)
 }
 
 // authError returns err so that it matches *HTTPStatusError when the

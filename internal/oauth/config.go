@@ -19,7 +19,37 @@ type AgentConfig struct {
 	ClientSecret     string
 	Scopes           []string
 	MetadataEndpoint string
+	// GrantType is one of the Grant* constants; empty means
+	// GrantAuthorizationCode.
+	GrantType string
+	// PrivateKey (PEM) and SigningAlgorithm make the client authenticate
+	// with private_key_jwt instead of a secret.
+	PrivateKey       []byte
+	SigningAlgorithm string
+	// TokenPath and Audience: the projected service-account token of
+	// GrantWorkloadIdentity (audience is informative: the kubelet mints it).
+	TokenPath string
+	Audience  string
+	// IdPIssuer, IdPClientID and IdPClientSecret: the enterprise identity
+	// provider of GrantEnterprise.
+	IdPIssuer       string
+	IdPClientID     string
+	IdPClientSecret string
 }
+
+// defaultTokenPath is where Kubernetes projects a service-account token
+// volume named by the agent's chart.
+const defaultTokenPath = "/var/run/secrets/tokens/mcp-token"
+
+// actsAsAgent reports a grant whose token belongs to the agent, shared by
+// all its users.
+func (c AgentConfig) actsAsAgent() bool {
+	return c.GrantType == GrantClientCredentials || c.GrantType == GrantWorkloadIdentity
+}
+
+// noSignIn reports a grant that never shows the user an authorization page
+// of the MCP server's authorization server.
+func (c AgentConfig) noSignIn() bool { return c.actsAsAgent() || c.GrantType == GrantEnterprise }
 
 // ConfigFromSecret reads an OAUTH2 Secret's data. It accepts the key names
 // of the UI (clientID, clientSecret, scope, metadataEndpoint) and the older
@@ -38,6 +68,42 @@ func ConfigFromSecret(data map[string][]byte) (AgentConfig, error) {
 		ClientSecret:     get("clientSecret", "client_secret"),
 		MetadataEndpoint: get("metadataEndpoint", "metadata_endpoint"),
 		Scopes:           strings.Fields(strings.ReplaceAll(get("scope", "scopes"), ",", " ")),
+	}
+	c.GrantType = get("grantType", "grant_type")
+	c.PrivateKey = []byte(get("privateKey", "private_key"))
+	c.SigningAlgorithm = get("signingAlgorithm", "signing_algorithm")
+	c.TokenPath = get("tokenPath", "token_path")
+	c.Audience = get("audience")
+	c.IdPIssuer = get("idpIssuer", "idp_issuer")
+	c.IdPClientID = get("idpClientID", "idp_client_id")
+	c.IdPClientSecret = get("idpClientSecret", "idp_client_secret")
+	if len(c.PrivateKey) == 0 {
+		c.PrivateKey = nil
+	}
+	switch c.GrantType {
+	case "", GrantAuthorizationCode:
+	case GrantClientCredentials:
+		if c.ClientID == "" || (c.ClientSecret == "" && c.PrivateKey == nil) {
+			return c, fmt.Errorf("%w: grantType %s needs clientID and clientSecret or privateKey", ErrBadSecret, c.GrantType)
+		}
+	case GrantWorkloadIdentity:
+		if c.ClientID == "" {
+			return c, fmt.Errorf("%w: grantType %s needs clientID", ErrBadSecret, c.GrantType)
+		}
+		if c.TokenPath == "" {
+			c.TokenPath = defaultTokenPath
+		}
+	case GrantEnterprise:
+		if c.IdPIssuer == "" || c.IdPClientID == "" || c.ClientID == "" {
+			return c, fmt.Errorf("%w: grantType %s needs idpIssuer, idpClientID and clientID", ErrBadSecret, c.GrantType)
+		}
+	default:
+		return c, fmt.Errorf("%w: unknown grantType %q", ErrBadSecret, c.GrantType)
+	}
+	if c.PrivateKey != nil {
+		if _, err := ParseSigningKey(c.PrivateKey); err != nil {
+			return c, fmt.Errorf("%w: privateKey: %w", ErrBadSecret, err)
+		}
 	}
 	if c.ClientSecret != "" && c.ClientID == "" {
 		return c, fmt.Errorf("%w: clientSecret is set but clientID is missing", ErrBadSecret)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -49,6 +50,16 @@ func (c *Credential) CacheKey() string {
 // Without a token it adds nothing: the MCP server's 401 then starts the
 // sign-in.
 func (c *Credential) Authorize(req *http.Request) error {
+	if c.cfg.noSignIn() {
+		t, err := c.s.grantToken(req.Context(), c.agent, c.key, c.d, c.cfg)
+		if errors.Is(err, ErrEnterpriseSignIn) {
+			return nil // the MCP server's 401 starts the sign-in at the IdP
+		}
+		if err != nil {
+			return err // nothing the MCP server could accept
+		}
+		return c.present(req, t)
+	}
 	t, err := c.s.token(req.Context(), c.agent, c.key, c.d, c.cfg)
 	if errors.Is(err, ErrNoToken) || errors.Is(err, ErrInvalidGrant) {
 		return nil
@@ -59,8 +70,32 @@ func (c *Credential) Authorize(req *http.Request) error {
 			return nil
 		}
 	}
+	return c.present(req, t)
+}
+
+// present adds the token: "Bearer", or for a DPoP-bound token "DPoP" with a
+// fresh proof of its key (RFC 9449 §7.1).
+func (c *Credential) present(req *http.Request, t TokenSet) error {
+	if strings.EqualFold(t.TokenType, TokenTypeDPoP) && len(t.DPoPKey) > 0 {
+		k, err := c.s.dpopKey(t.DPoPKey)
+		if err != nil {
+			return err
+		}
+		return k.Authorize(req, t.AccessToken, c.s.o.Now())
+	}
 	req.Header.Set("Authorization", "Bearer "+t.AccessToken)
 	return nil
+}
+
+// Answer implements mcp.ChallengeAnswerer: a use_dpop_nonce challenge of
+// the MCP server is answered with its nonce (RFC 9449 §9), once.
+func (c *Credential) Answer(resp *http.Response) bool {
+	t, err := c.s.o.Vault.Get(resp.Request.Context(), c.key)
+	if err != nil || len(t.DPoPKey) == 0 {
+		return false
+	}
+	k, err := c.s.dpopKey(t.DPoPKey)
+	return err == nil && k.Observe(resp)
 }
 
 // Credentials returns the credential of user u for an OAUTH2 agent. A
@@ -75,12 +110,12 @@ func (s *Service) Credentials(ctx context.Context, a agents.Agent, u Identity) (
 	if err != nil {
 		return nil, err
 	}
-	key := TokenKey{User: u.UserID, Agent: a.Name, Issuer: d.Issuer}
+	key := tokenKey(cfg, a, u, d.Issuer)
 	if err := s.o.Vault.Reseal(ctx, key); err != nil {
 		s.log.Warn("re-sealing a token with the current key failed", "agent", a.Name, "error", err)
 	}
 	_, terr := s.o.Vault.Get(ctx, key)
-	return &Credential{s: s, agent: a, key: key, d: d, cfg: cfg, anon: terr != nil}, nil
+	return &Credential{s: s, agent: a, key: key, d: d, cfg: cfg, anon: terr != nil && !cfg.noSignIn()}, nil
 }
 
 // token returns a usable access token for key, refreshing it (single
@@ -108,7 +143,9 @@ func (s *Service) token(ctx context.Context, a agents.Agent, key TokenKey, d *Di
 // runs at a time; callers that waited for it reuse its result, so any
 // number of concurrent requests make one token request. stale is the access
 // token the caller saw: if the vault already holds another one, it is used.
-func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *Discovery, cfg AgentConfig, rt, stale, redirectURI string) (TokenSet, error) {
+func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *Discovery, cfg AgentConfig, rt, stale, redirectURI string) (_ TokenSet, err error) {
+	ctx, end := s.observe(ctx, OpRefresh, a.Name)
+	defer func() { end(err) }()
 	// Refresh work outlives a cancelled caller (a user who leaves must not
 	// leave a rotated refresh token unsaved).
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -144,6 +181,13 @@ func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *
 	if err != nil {
 		return TokenSet{}, err
 	}
+	var dk *DPoPKey
+	if len(cur.DPoPKey) > 0 {
+		if dk, err = s.dpopKey(cur.DPoPKey); err != nil {
+			return TokenSet{}, err
+		}
+		hc = DPoPClient(hc, dk, s.o.Now) // a DPoP-bound refresh token needs proofs (RFC 9449 §5)
+	}
 	var tok *oauth2.Token
 	for attempt, wait := 0, 200*time.Millisecond; ; attempt, wait = attempt+1, wait*2 {
 		tok, err = Refresh(ctx, hc, rt, d.Resource, ci, &d.AuthServer)
@@ -167,6 +211,7 @@ func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *
 		return TokenSet{}, err
 	}
 	nt := fromOAuth2(tok, d, ci, cur.Requested, s.o.Now())
+	nt.DPoPKey = cur.DPoPKey
 	if err := s.o.Vault.Put(ctx, key, nt); err != nil {
 		return TokenSet{}, err
 	}
@@ -187,10 +232,11 @@ func fromOAuth2(tok *oauth2.Token, d *Discovery, ci ClientInfo, requested []stri
 	if tok.ExpiresIn > 0 {
 		expiry = now.Add(time.Duration(tok.ExpiresIn) * time.Second)
 	}
+	idToken, _ := tok.Extra("id_token").(string)
 	return TokenSet{
 		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.TokenType,
 		Expiry: expiry, Obtained: now, Scopes: TokenScopes(tok), Resource: d.Resource, Client: ci,
-		Requested: requested,
+		Requested: requested, IDToken: idToken,
 	}
 }
 

@@ -177,6 +177,13 @@ func issuersMatch(a, b string) bool {
 // authorization server identified by issuer, trying the well-known locations
 // in spec order. It returns the metadata and the URL that answered.
 func FetchASMetadataForIssuer(ctx context.Context, hc *http.Client, issuer string) (*ASMetadata, string, error) {
+	return fetchIssuerMetadata(ctx, hc, issuer, true)
+}
+
+// fetchIssuerMetadata is FetchASMetadataForIssuer; needPKCE false accepts a
+// server that is only used for token requests (an enterprise IdP's token
+// exchange).
+func fetchIssuerMetadata(ctx context.Context, hc *http.Client, issuer string, needPKCE bool) (*ASMetadata, string, error) {
 	cands, err := asMetadataCandidates(issuer)
 	if err != nil {
 		return nil, "", err
@@ -192,7 +199,7 @@ func FetchASMetadataForIssuer(ctx context.Context, hc *http.Client, issuer strin
 		if !issuersMatch(m.Issuer, issuer) {
 			return nil, "", fmt.Errorf("%w: metadata at %s claims %q, expected %q", ErrIssuerMismatch, cand, m.Issuer, issuer)
 		}
-		if !m.SupportsS256() {
+		if needPKCE && !m.SupportsS256() {
 			return nil, "", fmt.Errorf("%w: %s", ErrPKCEUnsupported, m.Issuer)
 		}
 		return m, cand, nil

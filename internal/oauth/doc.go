@@ -35,6 +35,18 @@
 //     errors classified as ErrInvalidGrant (re-consent) or ErrTransient (retry).
 //   - fetch.go     metadata GETs (with MCP-Protocol-Version) and the 401 probe.
 //   - errors.go    sentinel errors (match with errors.Is) and HTTPError.
+//   - jwt.go       compact JWS signing (ES256/384/512, RS*, PS*) and PEM keys.
+//   - dpop.go      RFC 9449 DPoP: the per-(user, agent) key (sealed with the
+//     token), proofs (jti, htm, htu, iat, ath, nonce), server nonces, and the
+//     token-endpoint client that proves possession and retries a nonce once.
+//   - grants.go    grants without a browser: client credentials (RFC 6749
+//     §4.4, client_secret_* or private_key_jwt per RFC 7523 §2.2), JWT
+//     bearer (RFC 7523 §2.1, workload identity and ID-JAG) and the RFC 8693
+//     token exchange for an identity assertion grant (ID-JAG draft).
+//   - service_grants.go  the Service side of those grants (Secret
+//     grantType): one token per agent for client credentials and workload
+//     identity, per user for enterprise, renewed before expiry under the
+//     vault lock; DPoP keys by record.
 //   - scopes.go    scope selection (challenge → PRM scopes_supported → none),
 //     offline_access gating and the step-up union.
 //   - seal.go      AES-256-GCM sealing with several keys (the first seals,

@@ -69,10 +69,11 @@ func AuthorizationURL(d *Discovery, ci ClientInfo, redirectURI string, scopes []
 		RedirectURL: redirectURI,
 		Scopes:      scopes,
 	}
-	u := cfg.AuthCodeURL(state,
-		oauth2.S256ChallengeOption(verifier),
-		oauth2.SetAuthURLParam("resource", d.Resource),
-	)
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
+	if d.Resource != "" { // none for a sign-in at an identity provider
+		opts = append(opts, oauth2.SetAuthURLParam("resource", d.Resource))
+	}
+	u := cfg.AuthCodeURL(state, opts...)
 	return u, Pending{
 		State:       state,
 		Verifier:    verifier,

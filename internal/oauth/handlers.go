@@ -174,7 +174,7 @@ func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
 		writePage(w, http.StatusInternalServerError, false, fail, "The agent's configuration is invalid.")
 		return
 	}
-	tok, err := Exchange(r.Context(), hc, flow.Pending, code, q.Get("iss"), flow.Client, &flow.AS)
+	tok, err := Exchange(r.Context(), h.s.dpopClient(hc, flow.DPoPKey), flow.Pending, code, q.Get("iss"), flow.Client, &flow.AS)
 	if errors.Is(err, ErrInvalidClient) {
 		// Our stored registration was purged by the AS: the next sign-in registers again.
 		_ = h.s.o.Vault.DeleteClient(r.Context(), flow.Client.Issuer, flow.RedirectURI)
@@ -186,12 +186,15 @@ func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	d := &Discovery{Resource: flow.Resource, Issuer: flow.Issuer, AuthServer: flow.AS}
 	t := fromOAuth2(tok, d, flow.Client, flow.Scopes, h.s.o.Now())
-	key := TokenKey{User: flow.User, Agent: flow.Agent, Issuer: flow.Issuer}
+	t.DPoPKey = flow.DPoPKey
+	key := flow.TokenKey()
 	if err := h.s.putLocked(r.Context(), key, t); err != nil {
 		writePage(w, http.StatusInternalServerError, false, fail, "The token could not be stored.")
 		return
 	}
-	h.s.setCookies(w, key, t, flow.CookiePath)
+	if flow.TokenAgent == "" { // the IdP sign-in's tokens are not the agent's
+		h.s.setCookies(w, key, t, flow.CookiePath)
+	}
 	writePage(w, http.StatusOK, true, "Signed in", "You can close this window.")
 }
 

@@ -20,6 +20,10 @@ const (
 	DefaultOutboundTimeout = 10 * time.Second
 	DefaultMaxBody         = 1 << 20 // 1 MiB
 	maxRedirects           = 5
+	// maxIdleConnsPerHost: token refreshes and discovery of many users reach
+	// one authorization server at once; Go's default of 2 idle connections
+	// per host would make most of them dial.
+	maxIdleConnsPerHost = 256
 )
 
 // OutboundOptions configures NewOutboundClient. Zero values select defaults.
@@ -96,7 +100,8 @@ func NewOutboundClient(opts OutboundOptions) *http.Client {
 		Proxy:                 nil,
 		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          50,
+		MaxIdleConns:          maxIdleConnsPerHost,
+		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   opts.Timeout,
 		ResponseHeaderTimeout: opts.Timeout,

@@ -3,6 +3,7 @@ package oauth
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -19,6 +20,9 @@ const (
 	AuthMethodBasic = "client_secret_basic"
 	AuthMethodPost  = "client_secret_post"
 	AuthMethodNone  = "none"
+	// AuthMethodPrivateKeyJWT signs a client assertion (RFC 7523 §2.2,
+	// OIDC Core §9) with ClientInfo.AssertionKey.
+	AuthMethodPrivateKeyJWT = "private_key_jwt"
 )
 
 // ClientInfo is the client identity used with one authorization server.
@@ -32,6 +36,11 @@ type ClientInfo struct {
 	AuthMethod string
 	// Issuer is the authorization server these credentials belong to.
 	Issuer string
+	// AssertionKey and AssertionAlg sign the private_key_jwt client
+	// assertion. They come from the agent's Secret each time and are never
+	// stored.
+	AssertionKey crypto.Signer `json:"-"`
+	AssertionAlg string        `json:"-"`
 }
 
 // RegistrationRequest is the input of Register.

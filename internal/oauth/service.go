@@ -82,6 +82,8 @@ type ServiceOptions struct {
 	RefreshReplyTimeout time.Duration
 	Logger              *slog.Logger
 	Now                 func() time.Time
+	// Observer, when set, sees every sign-in and refresh (telemetry).
+	Observer Observer
 }
 
 // Service runs OAuth2 for OAUTH2 agents, for many users at once: it gives
@@ -96,6 +98,7 @@ type Service struct {
 	clients   map[string]*http.Client
 	refreshed map[string]time.Time
 	guarded   *http.Client
+	dpopKeys  map[string]*DPoPKey // parsed DPoP keys (with their server nonces) by hash of the sealed key
 	// base is the origin of BaseURL ("" when none).
 	base string
 }
@@ -138,7 +141,8 @@ func NewService(o ServiceOptions) (*Service, error) {
 	return &Service{
 		o: o, log: o.Logger, base: base,
 		disc: map[string]discEntry{}, clients: map[string]*http.Client{}, refreshed: map[string]time.Time{},
-		guarded: NewOutboundClient(OutboundOptions{Timeout: o.OutboundTimeout}),
+		dpopKeys: map[string]*DPoPKey{},
+		guarded:  NewOutboundClient(OutboundOptions{Timeout: o.OutboundTimeout}),
 	}, nil
 }
 

@@ -42,6 +42,13 @@ func (s *Service) Authenticate(ctx context.Context, em Emitter, a agents.Agent, 
 	if err != nil {
 		return err
 	}
+	if cfg.noSignIn() {
+		err := s.renewGrant(ctx, a, u, d, cfg)
+		if errors.Is(err, ErrEnterpriseSignIn) {
+			return s.enterpriseSignIn(ctx, em, a, u, d, cfg)
+		}
+		return err
+	}
 	key := TokenKey{User: u.UserID, Agent: a.Name, Issuer: d.Issuer}
 	cs := ParseChallenges(r.WWWAuthenticate)
 	stepUp := r.Status == 403 && ChallengeError(cs) == "insufficient_scope"
@@ -95,7 +102,9 @@ func (s *Service) tryRefresh(ctx context.Context, em Emitter, a agents.Agent, ke
 }
 
 // signIn runs the authorization code flow through the browser.
-func (s *Service) signIn(ctx context.Context, em Emitter, a agents.Agent, u Identity, key TokenKey, d *Discovery, cfg AgentConfig, scopes []string) error {
+func (s *Service) signIn(ctx context.Context, em Emitter, a agents.Agent, u Identity, key TokenKey, d *Discovery, cfg AgentConfig, scopes []string) (err error) {
+	ctx, end := s.observe(ctx, OpSignIn, a.Name)
+	defer func() { end(err) }()
 	redirectURI := s.RedirectURI(u.Host)
 	ci, err := s.client(ctx, a, cfg, d, redirectURI)
 	if err != nil {
@@ -106,6 +115,12 @@ func (s *Service) signIn(ctx context.Context, em Emitter, a agents.Agent, u Iden
 		return fmt.Errorf("agent %q: %w", a.Name, err)
 	}
 	flow := PendingFlow{Pending: p, User: u.UserID, Agent: a.Name, Client: ci, AS: d.AuthServer, CookiePath: cookiePath(redirectURI)}
+	if _, flow.DPoPKey, err = s.dpopFor(TokenSet{}, d); err != nil {
+		return err
+	}
+	if key.Agent != a.Name {
+		flow.TokenAgent = key.Agent
+	}
 	if err := s.o.Vault.PutPending(ctx, flow, s.o.FlowTTL); err != nil {
 		return err
 	}

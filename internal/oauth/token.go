@@ -79,6 +79,7 @@ type tokenResponse struct {
 	RefreshToken string          `json:"refresh_token"`
 	ExpiresIn    json.RawMessage `json:"expires_in"`
 	Scope        string          `json:"scope"`
+	IDToken      string          `json:"id_token"`
 	Error        string          `json:"error"`
 }
 
@@ -107,6 +108,14 @@ func tokenRequest(ctx context.Context, hc *http.Client, endpoint string, form ur
 		form.Set("client_secret", ci.ClientSecret)
 	case AuthMethodNone:
 		form.Set("client_id", ci.ClientID)
+	case AuthMethodPrivateKeyJWT:
+		a, err := clientAssertion(ci, endpoint, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		form.Set("client_id", ci.ClientID)
+		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		form.Set("client_assertion", a)
 	default:
 		return nil, fmt.Errorf("%w: unsupported token endpoint auth method %q", ErrNoClient, method)
 	}
@@ -158,6 +167,9 @@ func tokenRequest(ctx context.Context, hc *http.Client, endpoint string, form ur
 	extra := map[string]any{}
 	if tr.Scope != "" {
 		extra["scope"] = tr.Scope
+	}
+	if tr.IDToken != "" {
+		extra["id_token"] = tr.IDToken
 	}
 	return tok.WithExtra(extra), nil
 }

@@ -49,6 +49,12 @@ type TokenSet struct {
 	Client ClientInfo `json:"client"`
 	// Requested are the scopes asked for, kept for step-up unions.
 	Requested []string `json:"req,omitempty"`
+	// DPoPKey is the private key (PKCS#8) the token is bound to (RFC 9449),
+	// sealed with it: the token alone cannot be used.
+	DPoPKey []byte `json:"dpop,omitempty"`
+	// IDToken is the OpenID Connect ID token of a sign-in at an enterprise
+	// identity provider.
+	IDToken string `json:"idt,omitempty"`
 }
 
 // Expired reports whether the access token is expired, or within leeway of
@@ -74,6 +80,21 @@ type PendingFlow struct {
 	AS     ASMetadata `json:"as"`
 	// CookiePath scopes the cookies the callback sets.
 	CookiePath string `json:"cookiePath,omitempty"`
+	// DPoPKey is the key the code exchange binds the token to, when the
+	// authorization server supports DPoP.
+	DPoPKey []byte `json:"dpop,omitempty"`
+	// TokenAgent, when set, is the TokenKey.Agent the tokens are kept under
+	// instead of Agent (the per-user enterprise IdP sign-in).
+	TokenAgent string `json:"tokenAgent,omitempty"`
+}
+
+// TokenKey is where the callback keeps the flow's tokens.
+func (p PendingFlow) TokenKey() TokenKey {
+	agent := p.Agent
+	if p.TokenAgent != "" {
+		agent = p.TokenAgent
+	}
+	return TokenKey{User: p.User, Agent: agent, Issuer: p.Issuer}
 }
 
 // Vault keeps tokens, pending flows and client registrations sealed in an

@@ -64,6 +64,23 @@ type Options struct {
 	// MaxChatsPerUser bounds the open WebSockets of one user
 	// (MAX_CHATS_PER_USER); 0 is DefaultMaxChatsPerUser.
 	MaxChatsPerUser int
+	// Observer, when set, sees every chat connection (telemetry).
+	Observer ConnObserver
+}
+
+// ConnObserver sees chat connections: Connected when a WebSocket is
+// accepted (the function it returns runs when it closes), Handler to wrap
+// the session that runs the connection's turns.
+type ConnObserver interface {
+	Connected() (closed func())
+	Handler(h chat.Handler, c ConnInfo) chat.Handler
+}
+
+// ConnInfo describes a chat connection to a ConnObserver.
+type ConnInfo struct {
+	ChatID string
+	UserID string
+	Agents []chat.AgentStatus
 }
 
 // Server serves HTTP and tracks open chats for a graceful shutdown.

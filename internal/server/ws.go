@@ -45,51 +45,91 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	}
 	s.conns.Add(1)
 	defer s.conns.Done()
+	if s.o.Observer != nil {
+		defer s.o.Observer.Connected()()
+	}
 	conn := chat.NewConn(ws, s.o.Conn)
-	// The connection's own life, not the request's, bounds set-up work.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	if !s.sockets.acquire(user.ID, s.o.MaxChatsPerUser) {
-		s.tooManyChats(ctx, conn, user.ID)
+		s.tooManyChats(context.Background(), conn, user.ID)
 		return
 	}
 	defer s.sockets.release(user.ID)
+	// The chat is opened by the connection's first job, on a goroutine that
+	// ends with it: this goroutine only reads, and its stack stays small
+	// while the chat is idle.
+	conn.Serve(s.shutdown, &opening{s: s, conn: conn, user: user, chatID: chatID, header: r.Header.Clone(), url: r.URL.String()})
+	conn.Close(websocket.StatusNormalClosure, "")
+}
 
-	if chatID == "" {
-		chatID = uuid.NewString()
+// opening is a connection's chat.Handler: Open opens the chat (store,
+// agents, RBAC filter, agent session), sends <chat-metadata> and then runs
+// the session's own Open (the eager OAuth sign-in); turns go to the session.
+type opening struct {
+	s      *Server
+	conn   *chat.Conn
+	user   agent.User
+	chatID string
+	header http.Header // of the handshake, for the per-turn user check
+	url    string
+	turns  chat.Handler // set by Open; nil when the chat could not open
+}
+
+func (o *opening) Open(ctx context.Context, em chat.Emitter) {
+	s := o.s
+	// Set-up is not cut short by a <stop>, only by the connection ending.
+	setup, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	defer context.AfterFunc(ctx, func() {
+		if !errors.Is(context.Cause(ctx), chat.ErrStopped) {
+			cancel()
+		}
+	})()
+	if o.chatID == "" {
+		o.chatID = uuid.NewString()
 	}
-	if _, err := s.o.Store.OpenChat(ctx, chatID, user.ID); err != nil {
+	if _, err := s.o.Store.OpenChat(setup, o.chatID, o.user.ID); err != nil {
 		msg := "Failed to open the chat"
 		if errors.Is(err, store.ErrNotFound) {
 			msg = "Chat not found"
 		}
-		s.fatal(ctx, conn, msg)
+		s.fatal(setup, o.conn, msg)
 		return
 	}
-	list, err := s.o.Agents.Agents(ctx)
+	list, err := s.o.Agents.Agents(setup)
 	if err != nil {
 		s.log.Error("listing agents failed", "error", err)
-		s.fatal(ctx, conn, "No agent configurations available")
+		s.fatal(setup, o.conn, "No agent configurations available")
 		return
 	}
 	if s.o.FilterAgents != nil {
-		if list, err = s.o.FilterAgents(ctx, user, list); err != nil {
+		if list, err = s.o.FilterAgents(setup, o.user, list); err != nil {
 			s.log.Warn("agent access check failed", "error", err)
-			s.fatal(ctx, conn, "Could not check which agents you may use; try again later")
+			s.fatal(setup, o.conn, "Could not check which agents you may use; try again later")
 			return
 		}
 	}
-	sess, err := s.o.Runner.Open(ctx, user, list, chatID)
+	sess, err := s.o.Runner.Open(setup, o.user, list, o.chatID)
 	if err != nil {
-		s.fatal(ctx, conn, errMessage(err))
+		s.fatal(setup, o.conn, errMessage(err))
 		return
 	}
-	meta := chat.Metadata{ChatID: chatID, Agents: sess.Metadata(), StorageType: s.o.Store.StorageType()}
-	if err := conn.Send(ctx, chat.ChatMetadataFrame(meta)); err != nil {
+	meta := chat.Metadata{ChatID: o.chatID, Agents: sess.Metadata(), StorageType: s.o.Store.StorageType()}
+	if err := em.Send(setup, chat.ChatMetadataFrame(meta)); err != nil {
 		return
 	}
-	conn.Serve(s.shutdown, &checkedHandler{Handler: sess, s: s, conn: conn, user: user, header: r.Header.Clone(), url: r.URL.String()})
-	conn.Close(websocket.StatusNormalClosure, "")
+	var h chat.Handler = &checkedHandler{Handler: sess, s: s, conn: o.conn, user: o.user, header: o.header, url: o.url}
+	if s.o.Observer != nil {
+		h = s.o.Observer.Handler(h, ConnInfo{ChatID: o.chatID, UserID: o.user.ID, Agents: meta.Agents})
+	}
+	o.turns = h
+	h.Open(ctx, em)
+}
+
+func (o *opening) Turn(ctx context.Context, em chat.Emitter, p chat.Prompt) {
+	if o.turns == nil { // the chat did not open; the connection is closing
+		return
+	}
+	o.turns.Turn(ctx, em, p)
 }
 
 func (s *Server) fatal(ctx context.Context, conn *chat.Conn, msg string) {

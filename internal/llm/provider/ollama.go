@@ -39,9 +39,9 @@ type ollamaToolCall struct {
 type ollamaTool struct {
 	Type     string `json:"type"`
 	Function struct {
-		Name        string         `json:"name"`
-		Description string         `json:"description,omitempty"`
-		Parameters  map[string]any `json:"parameters"`
+		Name        string          `json:"name"`
+		Description string          `json:"description,omitempty"`
+		Parameters  json.RawMessage `json:"parameters"`
 	} `json:"function"`
 }
 
@@ -68,7 +68,7 @@ func ollamaBody(req llm.Request, model string) ollamaRequest {
 		for _, c := range m.ToolCalls {
 			var tc ollamaToolCall
 			tc.ID, tc.Function.Name = c.ID, c.Name
-			tc.Function.Arguments, _ = json.Marshal(argsObject(c.Arguments))
+			tc.Function.Arguments = argsJSON(c.Arguments)
 			om.ToolCalls = append(om.ToolCalls, tc)
 		}
 		if m.Role == llm.RoleTool {
@@ -79,7 +79,7 @@ func ollamaBody(req llm.Request, model string) ollamaRequest {
 	for _, t := range req.Tools {
 		var ot ollamaTool
 		ot.Type = "function"
-		ot.Function.Name, ot.Function.Description, ot.Function.Parameters = t.Name, t.Description, schemaObject(t.InputSchema)
+		ot.Function.Name, ot.Function.Description, ot.Function.Parameters = t.Name, t.Description, schemaJSON(t.InputSchema)
 		out.Tools = append(out.Tools, ot)
 	}
 	return out
@@ -119,7 +119,8 @@ func (o *ollama) once(ctx context.Context, req llm.Request) iter.Seq2[llm.Event,
 		var th thinker
 		n := 0
 		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 0, 64<<10), 8<<20)
+		// Lines are small; the buffer grows for a long one (up to 8 MiB).
+		sc.Buffer(make([]byte, 0, 4<<10), 8<<20)
 		for sc.Scan() {
 			line := bytes.TrimSpace(sc.Bytes())
 			if len(line) == 0 {

@@ -58,7 +58,7 @@ func openAIParams(req llm.Request, model string) openai.ChatCompletionNewParams 
 				a.Content.OfString = openai.String(m.Content)
 			}
 			for _, c := range m.ToolCalls {
-				args, _ := json.Marshal(argsObject(c.Arguments))
+				args := argsJSON(c.Arguments)
 				a.ToolCalls = append(a.ToolCalls, openai.ChatCompletionMessageToolCallUnionParam{
 					OfFunction: &openai.ChatCompletionMessageFunctionToolCallParam{
 						ID:       c.ID,

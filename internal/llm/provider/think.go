@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"encoding/json"
 
 	"github.com/rancher/ai-agent/internal/llm"
@@ -61,6 +62,30 @@ func argsObject(raw json.RawMessage) map[string]any {
 		return map[string]any{}
 	}
 	return m
+}
+
+// argsJSON is argsObject without decoding: raw itself when it is a JSON
+// object, else {}. The thread's arguments are sent on every model call, so
+// they are not decoded and encoded again each time.
+func argsJSON(raw json.RawMessage) json.RawMessage {
+	if isObject(raw) {
+		return raw
+	}
+	return json.RawMessage(`{}`)
+}
+
+// schemaJSON is schemaObject without decoding.
+func schemaJSON(raw json.RawMessage) json.RawMessage {
+	if t := bytes.TrimSpace(raw); isObject(t) && len(bytes.TrimSpace(t[1:len(t)-1])) > 0 {
+		return t
+	}
+	return json.RawMessage(`{"type":"object","properties":{}}`)
+}
+
+// isObject reports whether raw is one valid JSON object.
+func isObject(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) >= 2 && t[0] == '{' && json.Valid(t)
 }
 
 // schemaObject decodes a tool's JSON schema, defaulting to an empty object

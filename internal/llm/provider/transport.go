@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -16,11 +17,23 @@ const (
 	DefaultDialTimeout   = 10 * time.Second
 	DefaultHeaderTimeout = 2 * time.Minute // a local Ollama may first load the model
 	DefaultIdleTimeout   = 2 * time.Minute
+	// MaxIdleConnsPerHost is how many idle connections to one provider
+	// host the pool keeps: every concurrent turn may hold one, and Go's
+	// default of 2 makes a busy agent dial for most model calls. The pool
+	// only ever holds connections that concurrency opened.
+	MaxIdleConnsPerHost = 1024
+	// drainLimit and drainTimeout bound what Close reads of a response the
+	// caller did not read to its end (a stream stops at its "done" event,
+	// before the chunked encoding's last bytes): read to EOF, the
+	// connection goes back to the pool instead of being closed.
+	drainLimit   = 64 << 10
+	drainTimeout = 100 * time.Millisecond
 )
 
 // NewHTTPClient returns the client the providers use: proxy from the
-// environment, bounded connect and header waits, and a stream that fails
-// with ErrStalled after idle without data.
+// environment, bounded connect and header waits, a stream that fails with
+// ErrStalled after idle without data, and connections kept for reuse (one
+// client and pool per model, shared by every chat).
 func NewHTTPClient(idle time.Duration) *http.Client {
 	if idle <= 0 {
 		idle = DefaultIdleTimeout
@@ -28,8 +41,9 @@ func NewHTTPClient(idle time.Duration) *http.Client {
 	base := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: DefaultDialTimeout, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          20,
+		ForceAttemptHTTP2:     true, // HTTP/2 where the server offers it over TLS (ALPN)
+		MaxIdleConns:          MaxIdleConnsPerHost,
+		MaxIdleConnsPerHost:   MaxIdleConnsPerHost,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   DefaultDialTimeout,
 		ResponseHeaderTimeout: DefaultHeaderTimeout,
@@ -50,7 +64,7 @@ func (t *idleTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		cancel(nil)
 		return nil, err
 	}
-	b := &idleBody{rc: resp.Body, cancel: cancel}
+	b := &idleBody{rc: resp.Body, ctx: ctx, cancel: cancel}
 	b.timer = time.AfterFunc(t.idle, func() { cancel(ErrStalled) })
 	b.idle = t.idle
 	resp.Body = b
@@ -59,6 +73,7 @@ func (t *idleTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 type idleBody struct {
 	rc     io.ReadCloser
+	ctx    context.Context
 	cancel context.CancelCauseFunc
 	timer  *time.Timer
 	idle   time.Duration
@@ -73,11 +88,25 @@ func (b *idleBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Close reads what is left of the body (bounded by drainLimit and
+// drainTimeout, skipped once the request was cancelled) so that the
+// connection can be reused, then closes it.
 func (b *idleBody) Close() error {
+	b.once.Do(func() {
+		b.timer.Stop()
+		if b.ctx.Err() == nil {
+			t := time.AfterFunc(drainTimeout, func() { b.cancel(errDrained) })
+			_, _ = io.Copy(io.Discard, io.LimitReader(b.rc, drainLimit))
+			t.Stop()
+		}
+	})
 	err := b.rc.Close()
-	b.once.Do(func() { b.timer.Stop(); b.cancel(nil) })
+	b.cancel(nil)
 	return err
 }
+
+// errDrained cancels a response whose rest did not arrive within drainTimeout.
+var errDrained = errors.New("provider: response not drained in time")
 
 // isLoopback reports whether host is localhost or a loopback IP.
 func isLoopback(host string) bool {

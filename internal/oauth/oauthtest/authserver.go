@@ -35,6 +35,10 @@ type ASOptions struct {
 	Scopes []string
 	// SigningAlg signs JWT access tokens: "RS256" (default) or "ES256".
 	SigningAlg string
+	// DPoP enables RFC 9449: the metadata advertises
+	// dpop_signing_alg_values_supported and token requests with a proof get
+	// DPoP-bound tokens (cnf.jkt). DPoPNonce also requires server nonces.
+	DPoP, DPoPNonce bool
 }
 
 // Client is a statically registered client. It may use the
@@ -48,6 +52,11 @@ type Client struct {
 	AuthMethod string
 	// ApplicationType is "web" (default) or "native".
 	ApplicationType string
+	// GrantTypes overrides the allowed grants (default authorization_code
+	// and refresh_token), e.g. {"client_credentials"}.
+	GrantTypes []string
+	// JWK is the public key (a JWK object) of a private_key_jwt client.
+	JWK map[string]any
 }
 
 // AuthServer is a running oidc-provider instance.
@@ -82,14 +91,18 @@ type providerConfig struct {
 	RotateRefreshTokens bool             `json:"rotateRefreshTokens"`
 	SigningAlg          string           `json:"signingAlg"`
 	Clients             []providerClient `json:"clients"`
+	DPoP                bool             `json:"dpop"`
+	DPoPNonce           bool             `json:"dpopNonce"`
 }
 
 type providerClient struct {
-	ID              string   `json:"id"`
-	Secret          string   `json:"secret,omitempty"`
-	RedirectURIs    []string `json:"redirectURIs"`
-	AuthMethod      string   `json:"authMethod,omitempty"`
-	ApplicationType string   `json:"applicationType,omitempty"`
+	ID              string         `json:"id"`
+	Secret          string         `json:"secret,omitempty"`
+	RedirectURIs    []string       `json:"redirectURIs"`
+	AuthMethod      string         `json:"authMethod,omitempty"`
+	ApplicationType string         `json:"applicationType,omitempty"`
+	GrantTypes      []string       `json:"grantTypes,omitempty"`
+	JWK             map[string]any `json:"jwk,omitempty"`
 }
 
 // syncBuffer collects the provider's stderr.
@@ -122,6 +135,8 @@ func StartAuthServer(t testing.TB, opts ASOptions) *AuthServer {
 		Scopes:              opts.Scopes,
 		RotateRefreshTokens: opts.RotateRefreshTokens,
 		SigningAlg:          opts.SigningAlg,
+		DPoP:                opts.DPoP,
+		DPoPNonce:           opts.DPoPNonce,
 	}
 	if opts.AccessTokenTTL > 0 {
 		cfg.AccessTokenTTL = max(1, int(opts.AccessTokenTTL.Round(time.Second)/time.Second))

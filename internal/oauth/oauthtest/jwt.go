@@ -28,6 +28,10 @@ type Claims struct {
 	Scope    string   `json:"scope"`
 	ClientID string   `json:"client_id"`
 	JWTID    string   `json:"jti"`
+	// Cnf.JKT is the thumbprint of the key a DPoP-bound token is bound to.
+	Cnf struct {
+		JKT string `json:"jkt"`
+	} `json:"cnf"`
 }
 
 // Scopes splits the scope claim.

@@ -34,6 +34,9 @@ type MCPOptions struct {
 	ScopesSupported []string
 	// Leeway for exp; default 5s.
 	Leeway time.Duration
+	// DPoPNonce, when set, is required in DPoP proofs (RFC 9449 §9): a proof
+	// without it gets 401 use_dpop_nonce with this nonce.
+	DPoPNonce string
 }
 
 // ProtectedMCP is a running go-sdk streamable MCP server behind bearer-token
@@ -53,9 +56,12 @@ type ProtectedMCP struct {
 	leeway   time.Duration
 	jwks     *jwksCache
 
+	nonce string
+
 	mu       sync.Mutex
 	calls    []string
 	requests RequestCounts
+	jtis     map[string]bool // DPoP proof IDs seen
 }
 
 // RequestCounts counts requests to the MCP endpoint.
@@ -63,6 +69,7 @@ type RequestCounts struct {
 	Total        int
 	Unauthorized int // 401
 	Forbidden    int // 403
+	DPoP         int // requests authenticated with a DPoP-bound token and proof
 }
 
 type claimsKey struct{}
@@ -77,6 +84,8 @@ func StartProtectedMCP(t testing.TB, as *AuthServer, opts MCPOptions) *Protected
 		write:    opts.WriteScope,
 		leeway:   opts.Leeway,
 		jwks:     &jwksCache{uri: as.JWKSURI},
+		nonce:    opts.DPoPNonce,
+		jtis:     map[string]bool{},
 	}
 	if p.leeway == 0 {
 		p.leeway = 5 * time.Second
@@ -194,6 +203,13 @@ func (p *ProtectedMCP) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.count(func(c *RequestCounts) { c.Total++ })
 		cl, reason := p.authenticate(r)
+		if reason == errNonce.Error() {
+			p.count(func(c *RequestCounts) { c.Unauthorized++ })
+			w.Header().Set("WWW-Authenticate", `DPoP error="use_dpop_nonce", error_description="nonce required"`)
+			w.Header().Set("DPoP-Nonce", p.nonce)
+			http.Error(w, "unauthorized: use_dpop_nonce", http.StatusUnauthorized)
+			return
+		}
 		if cl == nil {
 			p.count(func(c *RequestCounts) { c.Unauthorized++ })
 			w.Header().Set("WWW-Authenticate", p.Challenge401)
@@ -229,6 +245,11 @@ func (p *ProtectedMCP) guard(next http.Handler) http.Handler {
 			p.calls = append(p.calls, cl.Subject)
 			p.mu.Unlock()
 		}
+		// Verified above (DPoP included); the go-sdk middleware below only
+		// reads bearer tokens.
+		if f := strings.Fields(r.Header.Get("Authorization")); len(f) == 2 {
+			r.Header.Set("Authorization", "Bearer "+f[1])
+		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, cl)))
 	})
 }
@@ -243,12 +264,23 @@ type rpcPeek struct {
 // authenticate returns the verified claims or why there are none.
 func (p *ProtectedMCP) authenticate(r *http.Request) (*Claims, string) {
 	fields := strings.Fields(r.Header.Get("Authorization"))
-	if len(fields) != 2 || !strings.EqualFold(fields[0], "bearer") {
-		return nil, "no bearer token"
+	if len(fields) != 2 || (!strings.EqualFold(fields[0], "bearer") && !strings.EqualFold(fields[0], "dpop")) {
+		return nil, "no bearer or DPoP token"
 	}
 	cl, err := p.jwks.verifyJWT(r.Context(), fields[1])
 	if err != nil {
 		return nil, err.Error()
+	}
+	// RFC 9449 §7: a DPoP-bound token needs the DPoP scheme and a proof of
+	// its key; it is refused as a bearer token.
+	if cl.Cnf.JKT != "" || strings.EqualFold(fields[0], "dpop") {
+		if !strings.EqualFold(fields[0], "dpop") {
+			return nil, "DPoP-bound token presented as a bearer token"
+		}
+		if err := p.checkDPoP(r, fields[1], cl.Cnf.JKT); err != nil {
+			return nil, err.Error()
+		}
+		p.count(func(c *RequestCounts) { c.DPoP++ })
 	}
 	switch {
 	case cl.Issuer != p.issuer:

@@ -46,9 +46,10 @@ const clients = (cfg.clients || []).map((c) => ({
   client_id: c.id,
   ...(c.secret ? { client_secret: c.secret } : {}),
   redirect_uris: c.redirectURIs || [],
-  grant_types: ['authorization_code', 'refresh_token'],
-  response_types: ['code'],
+  grant_types: c.grantTypes || ['authorization_code', 'refresh_token'],
+  response_types: (c.grantTypes && !c.grantTypes.includes('authorization_code')) ? [] : ['code'],
   token_endpoint_auth_method: c.authMethod || (c.secret ? 'client_secret_basic' : 'none'),
+  ...(c.jwk ? { jwks: { keys: [c.jwk] } } : {}),
   ...(c.applicationType ? { application_type: c.applicationType } : {}),
 }));
 
@@ -87,6 +88,14 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: false },
     registration: { enabled: true },
+    clientCredentials: { enabled: true },
+    // RFC 9449: off unless asked for (dpop_signing_alg_values_supported is
+    // then advertised and DPoP proofs bind tokens).
+    dPoP: {
+      enabled: !!cfg.dpop,
+      nonceSecret: crypto.randomBytes(32),
+      requireNonce: () => !!cfg.dpopNonce,
+    },
     revocation: { enabled: true },
     introspection: { enabled: true },
     resourceIndicators: {

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rancher/ai-agent/internal/load"
+)
+
+// loadServe runs `serve` in-process with the Ollama provider against the
+// load tool's fakes (model, go-sdk MCP server, Rancher users), each with
+// latency, and returns its WebSocket URL and the model and MCP servers.
+func loadServe(tb testing.TB, latency time.Duration) (string, *load.Server, *load.Server) {
+	tb.Helper()
+	var servers []*load.Server
+	tb.Cleanup(func() {
+		for _, s := range servers {
+			s.Close()
+		}
+	})
+	model, err := load.Serve(load.OllamaHandler(latency))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	servers = append(servers, model)
+	mcpSrv, err := load.Serve(load.MCPHandler(latency))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	servers = append(servers, mcpSrv)
+	users, err := load.Serve(load.RancherHandler())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	servers = append(servers, users)
+	cfg := filepath.Join(tb.TempDir(), "agents.yaml")
+	if err := os.WriteFile(cfg, []byte(load.AgentConfig(mcpSrv.URL)), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	env := map[string]string{"RANCHER_URL": users.URL, "ACTIVE_LLM": "ollama", "OLLAMA_URL": model.URL,
+		"OLLAMA_MODEL": "m", "STORAGE": "memory"}
+	addr, _, _ := runServe(tb, []string{"--config", cfg}, func(k string) string { return env[k] })
+	return "ws://" + addr + "/v1/ws/messages", model, mcpSrv
+}
+
+// TestTurnsReuseConnections: many concurrent chats, each a different user,
+// each running several turns (model → MCP tools/call → model) through
+// `serve` with the Ollama provider. However many turns run, the agent opens
+// no more connections to the model and to the MCP server than turns ever
+// ran at once: in steady state a turn opens no new connection.
+func TestTurnsReuseConnections(t *testing.T) {
+	const chats, turns = 16, 8
+	url, model, mcpSrv := loadServe(t, time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, chats)
+	for i := range chats {
+		wg.Go(func() {
+			c, err := load.Dial(ctx, url, i)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			for range turns {
+				if err := c.Turn(ctx); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	// Each chat has at most one model request and one MCP request in flight.
+	if n := model.Accepted(); n > chats {
+		t.Errorf("%d turns opened %d connections to the model, want at most %d", chats*turns, n, chats)
+	}
+	if n := mcpSrv.Accepted(); n > chats {
+		t.Errorf("%d turns opened %d connections to the MCP server, want at most %d", chats*turns, n, chats)
+	}
+	t.Logf("connections: model %d, MCP %d for %d turns", model.Accepted(), mcpSrv.Accepted(), chats*turns)
+}
+
+// BenchmarkServeTurns is the load tool's turn in-process, for a CPU
+// profile of the server: 100 chats (each a different user) share b.N turns
+// through `serve` with the Ollama provider against the load fakes
+// (no latency). The figure includes the fakes and the clients.
+//
+//	go test -run '^$' -bench BenchmarkServeTurns -benchtime 2000x -cpuprofile cpu.out ./cmd/ai-agent/
+func BenchmarkServeTurns(b *testing.B) {
+	const chats = 100 // at -benchtime 2000x: 20 turns each, as the load tool runs
+	url, _, _ := loadServe(b, 0)
+	ctx := context.Background()
+	var all []*load.Chat
+	for i := range chats {
+		c, err := load.Dial(ctx, url, i)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.Turn(ctx); err != nil {
+			b.Fatal(err)
+		}
+		all = append(all, c)
+	}
+	var left atomic.Int64
+	left.Store(int64(b.N))
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for _, c := range all {
+		wg.Go(func() {
+			for left.Add(-1) >= 0 {
+				if err := c.Turn(ctx); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/llm/provider"
+	"github.com/rancher/ai-agent/internal/telemetry"
+)
+
+// startTelemetry builds the metrics registry and the tracer provider from
+// the environment and serves /metrics on metricsAddr (empty: no listener).
+// stop flushes the spans and closes the listener.
+func startTelemetry(ctx context.Context, getenv func(string) string, metricsAddr string, log *slog.Logger) (*telemetry.Telemetry, func(), error) {
+	cfg, err := telemetry.ConfigFromEnv(getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	tp, err := telemetry.NewTracerProvider(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	o := telemetry.Options{Registry: prometheus.NewRegistry(), CaptureContent: cfg.CaptureContent}
+	if tp != nil {
+		o.Tracer = tp
+		log.Info("tracing on", "endpoint", cfg.Redacted(), "service", cfg.ServiceName, "langfuse", cfg.Langfuse, "captureContent", cfg.CaptureContent)
+	}
+	tel := telemetry.New(o)
+	var hs *http.Server
+	errc := make(chan error, 1)
+	if metricsAddr != "" {
+		ln, err := net.Listen("tcp", metricsAddr)
+		if err != nil {
+			if tp != nil {
+				_ = tp.Shutdown(ctx)
+			}
+			return nil, nil, fmt.Errorf("metrics listen: %w", err)
+		}
+		hs = &http.Server{Handler: tel.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- hs.Serve(ln) }()
+		log.Info("metrics listening", "addr", ln.Addr().String())
+	}
+	stop := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if hs != nil {
+			_ = hs.Shutdown(sctx)
+			if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Warn("metrics server", "error", err)
+			}
+		}
+		if tp != nil {
+			if err := tp.Shutdown(sctx); err != nil {
+				log.Warn("flushing traces failed", "error", err)
+			}
+		}
+	}
+	return tel, stop, nil
+}
+
+// observedModel wraps the model for telemetry, naming its provider and
+// default model from the environment.
+func observedModel(tel *telemetry.Telemetry, m llm.Model, activeLLM string, getenv func(string) string) llm.Model {
+	if tel == nil {
+		return m
+	}
+	name := activeLLM
+	if c, err := provider.ConfigFromEnv(getenv); err == nil && c.Model != "" {
+		name = c.Model
+	}
+	if activeLLM == "scripted" || activeLLM == "" {
+		name = "scripted"
+	}
+	return tel.Model(m, telemetry.ProviderName(activeLLM), name)
+}

@@ -1,0 +1,31 @@
+package load
+
+import (
+	"fmt"
+	"io"
+	"time"
+)
+
+// WriteReport writes rep as a Markdown table.
+func WriteReport(w io.Writer, rep Report) {
+	c := rep.Config
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
+	fmt.Fprintf(w, "| what (%d chats × %d turns, model %v, MCP %v) | figure |\n|---|---|\n", c.Chats, c.Turns, c.ModelLatency, c.MCPLatency)
+	if rep.Turns > 0 {
+		ratio := 0.0
+		if rep.DirectP50 > 0 {
+			ratio = float64(rep.AgentP50) / float64(rep.DirectP50)
+		}
+		fmt.Fprintf(w, "| turn through the agent, p50 / p99 | %s / %s |\n", ms(rep.AgentP50), ms(rep.AgentP99))
+		fmt.Fprintf(w, "| the same calls made directly, p50 / p99 | %s / %s |\n", ms(rep.DirectP50), ms(rep.DirectP99))
+		fmt.Fprintf(w, "| p50 through the agent ÷ direct | %.2f× |\n", ratio)
+		fmt.Fprintf(w, "| agent CPU per turn (/proc, %d turns) | %.2f ms |\n", rep.Turns, float64(rep.CPUPerTurn)/float64(time.Millisecond))
+		fmt.Fprintf(w, "| new connections per turn to the model / the MCP server | %.3f / %.3f |\n", rep.ModelConnsPerTurn, rep.MCPConnsPerTurn)
+		fmt.Fprintf(w, "| connections accepted over the whole run, model / MCP | %d / %d |\n", rep.ModelConns, rep.MCPConns)
+	}
+	for i, n := range c.Idle {
+		if i < len(rep.IdleRSS) {
+			fmt.Fprintf(w, "| RSS per idle chat at %d chats | %.1f KiB |\n", n, float64(rep.IdleRSS[i])/1024)
+		}
+	}
+}
