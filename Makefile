@@ -12,8 +12,13 @@ build:
 	$(GO) build -o bin/ai-agent ./cmd/ai-agent
 	$(GO) build -o bin/mcp-conformance-client ./cmd/mcp-conformance-client
 
+# Hygiene: go vet, gofmt and a tidy go.mod (direct dependencies not marked
+# indirect).
 vet:
 	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+		if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+	$(GO) mod tidy -diff
 
 unit:
 	$(GO) test -race -count=1 ./...
