@@ -212,9 +212,9 @@ func TestTracesOfASupervisedTurn(t *testing.T) {
 	if err != nil {
 		t.Fatalf("approve: %v", err)
 	}
-	// The redirect URI is derived as https://<host>/<proxy prefix>/...; the
-	// test server speaks plain HTTP and serves the prefix too.
-	cb.Scheme = "http"
+	// The redirect URI is Rancher's (RANCHER_URL's origin)/<proxy prefix>/...;
+	// Rancher's proxy would forward it to the agent, which serves the prefix.
+	cb.Scheme, cb.Host = "http", addr
 	resp, err := http.Get(cb.String())
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("callback: %v %v", resp, err)
