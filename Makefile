@@ -40,12 +40,13 @@ fuzz:
 conformance:
 	bash .ci/conformance.sh
 
-# What the suites need on a fresh machine: Debian's PostgreSQL, and
+# What the suites need on a fresh machine: Debian's PostgreSQL and Chromium (the demo page's browser test), and
 # kube-apiserver, etcd and helm built from the Go module proxy (cached; a
 # cold build takes minutes). Node 22, oidc-provider and the conformance
 # suite are installed from npm by the tests and conformance.sh themselves.
 setup:
 	bash .ci/postgres.sh
 	bash .ci/envtest.sh
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 test: setup vet unit fuzz conformance
