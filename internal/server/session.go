@@ -55,6 +55,19 @@ func (h *checkedHandler) Turn(ctx context.Context, em chat.Emitter, p chat.Promp
 
 var errOtherUser = errors.New("the session now belongs to another user")
 
+// credentialHeaders keeps the headers of a handshake that say who the user
+// is (the session cookie, an Authorization header): what the per-turn check
+// needs, and far less to hold for an idle socket than every header.
+func credentialHeaders(h http.Header) http.Header {
+	out := make(http.Header, 2)
+	for _, k := range []string{"Cookie", "Authorization"} {
+		if v := h.Values(k); len(v) > 0 {
+			out[k] = append([]string(nil), v...)
+		}
+	}
+	return out
+}
+
 func (h *checkedHandler) check(ctx context.Context) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.url, nil)
 	if err != nil {

@@ -57,7 +57,7 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	// The chat is opened by the connection's first job, on a goroutine that
 	// ends with it: this goroutine only reads, and its stack stays small
 	// while the chat is idle.
-	conn.Serve(s.shutdown, &opening{s: s, conn: conn, user: user, chatID: chatID, header: r.Header.Clone(), url: r.URL.String()})
+	conn.Serve(s.shutdown, &opening{s: s, conn: conn, user: user, chatID: chatID, header: credentialHeaders(r.Header), url: r.URL.String()})
 	conn.Close(websocket.StatusNormalClosure, "")
 }
 
