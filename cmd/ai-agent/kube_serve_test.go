@@ -70,12 +70,7 @@ func fakeRancherSteve(t testing.TB, visible map[string][]string) *httptest.Serve
 // API server: agents come from AIAgentConfigs, each user gets only the
 // agents Rancher lets them see, and a new agent is there on the next chat.
 func TestServeFromTheCluster(t *testing.T) {
-	env, why, err := kubetest.Start(t.Context(), agents.Namespace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.Skip(t, why)
-	t.Cleanup(func() { _ = env.Stop() })
+	env := kubetest.Run(t, agents.Namespace)
 	mcpSrv := httptest.NewServer(demo.Handler())
 	defer mcpSrv.Close()
 	create := func(name string) {
@@ -120,12 +115,7 @@ func TestServeFromTheCluster(t *testing.T) {
 // list through a loopback fake of Steve, and each agent's tool list (cached
 // per agent and credential after the first connect).
 func BenchmarkConnect20Agents(b *testing.B) {
-	env, why, err := kubetest.Start(b.Context(), agents.Namespace)
-	if err != nil {
-		b.Fatal(err)
-	}
-	env.Skip(b, why)
-	b.Cleanup(func() { _ = env.Stop() })
+	env := kubetest.Run(b, agents.Namespace)
 	mcpSrv := httptest.NewServer(demo.Handler())
 	defer mcpSrv.Close()
 	var names []string
@@ -156,12 +146,7 @@ func BenchmarkConnect20Agents(b *testing.B) {
 // agent reads Rancher's internal-server-url setting (and trusts its
 // internal-cacerts CA).
 func TestServeFindsRancherFromSettings(t *testing.T) {
-	env, why, err := kubetest.Start(t.Context(), agents.Namespace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.Skip(t, why)
-	t.Cleanup(func() { _ = env.Stop() })
+	env := kubetest.Run(t, agents.Namespace)
 	rancher := fakeRancherSteve(t, map[string][]string{"alice": {"cluster"}})
 	mcpSrv := httptest.NewServer(demo.Handler())
 	defer mcpSrv.Close()

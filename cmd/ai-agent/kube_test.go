@@ -16,12 +16,7 @@ import (
 // does and checks that an agent created in the cluster reaches the source
 // and that the built-ins get seeded.
 func TestKubeRuntime(t *testing.T) {
-	env, why, err := kubetest.Start(t.Context(), agents.Namespace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.Skip(t, why)
-	t.Cleanup(func() { _ = env.Stop() })
+	env := kubetest.Run(t, agents.Namespace)
 	obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: "mine", Namespace: agents.Namespace},
 		Spec: v1alpha1.AIAgentConfigSpec{DisplayName: "Mine", MCPURL: "http://127.0.0.1:1/mcp"}}
 	if err := env.Client.Create(t.Context(), obj); err != nil {

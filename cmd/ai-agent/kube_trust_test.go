@@ -28,12 +28,7 @@ import (
 // answered by real RBAC objects; Rancher's server-url setting is the
 // allowed origin and gives the redirect URI (over RANCHER_URL).
 func TestServeClusterTrust(t *testing.T) {
-	env, why, err := kubetest.Start(t.Context(), agents.Namespace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.Skip(t, why)
-	t.Cleanup(func() { _ = env.Stop() })
+	env := kubetest.Run(t, agents.Namespace)
 	ctx := t.Context()
 	if err := env.Grant(ctx, agents.Namespace, "agent-admin", "u-admin",
 		rbacv1.PolicyRule{APIGroups: []string{"ai.cattle.io"}, Resources: []string{"aiagentconfigs"}, Verbs: []string{"update"}}); err != nil {

@@ -22,12 +22,7 @@ import (
 // TestSubjectAccessReviewsWithRealRBAC asks a real API server, where a
 // RoleBinding lets u-admin update AIAgentConfigs and nobody else.
 func TestSubjectAccessReviewsWithRealRBAC(t *testing.T) {
-	env, why, err := kubetest.Start(t.Context(), agents.Namespace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.Skip(t, why)
-	t.Cleanup(func() { _ = env.Stop() })
+	env := kubetest.Run(t, agents.Namespace)
 	ctx := t.Context()
 	if err := env.Grant(ctx, agents.Namespace, "agent-admin", "u-admin",
 		rbacv1.PolicyRule{APIGroups: []string{"ai.cattle.io"}, Resources: []string{"aiagentconfigs"}, Verbs: []string{"update"}}); err != nil {

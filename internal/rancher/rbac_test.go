@@ -73,12 +73,7 @@ func fakeSteve(t *testing.T, env *kubetest.Env, sessions map[string]string) *htt
 
 // TestFilterWithRealRBAC: a user sees only the agents RBAC lets them get.
 func TestFilterWithRealRBAC(t *testing.T) {
-	env, why, err := kubetest.Start(t.Context(), agents.Namespace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.Skip(t, why)
-	t.Cleanup(func() { _ = env.Stop() })
+	env := kubetest.Run(t, agents.Namespace)
 	ctx := t.Context()
 	for _, n := range []string{"visible", "hidden"} {
 		obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: n, Namespace: agents.Namespace},

@@ -23,12 +23,7 @@ const ns = agents.Namespace
 // TestPutSettings runs the handler against a real API server with real
 // RBAC: u-admin may update Secrets in the namespace, u-viewer may not.
 func TestPutSettings(t *testing.T) {
-	env, why, err := kubetest.Start(t.Context(), ns)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.Skip(t, why)
-	t.Cleanup(func() { _ = env.Stop() })
+	env := kubetest.Run(t, ns)
 	ctx := t.Context()
 	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "llm-admin", Namespace: ns},
 		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"update"}}}}

@@ -105,6 +105,20 @@ func Start(ctx context.Context, namespace string) (*Env, string, error) {
 	return e, "", nil
 }
 
+// Run starts the API server for one test with a namespace in it and stops
+// it when the test ends. Outside CI, without the binaries, it skips the
+// test; in CI that fails it.
+func Run(tb testing.TB, namespace string) *Env {
+	tb.Helper()
+	e, why, err := Start(tb.Context(), namespace)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.Skip(tb, why)
+	tb.Cleanup(func() { _ = e.Stop() })
+	return e
+}
+
 // Stop stops the API server.
 func (e *Env) Stop() error { return e.env.Stop() }
 
