@@ -352,9 +352,18 @@ func TestDemoInBrowser(t *testing.T) {
 	if n := eval[int](d, alice, `document.querySelectorAll('.bubble.history .md li code').length`); n < 3 {
 		t.Fatalf("history list not rendered (%d code items)", n)
 	}
-	// Not checked: the confirmation and its answer in history. The
-	// supervisor hands "scale web to 3" to the cluster agent, whose pause
-	// is kept in the child's thread, and GET /messages reads the main one.
+	// The confirmation and its answer are in history too: the supervisor
+	// handed "scale web to 3" to the cluster agent, whose pause is kept in
+	// the child's thread; the main thread records the request, the
+	// decision and the answer for GET /messages.
+	if outcome := eval[string](d, alice, `document.querySelector('.bubble.history .card.confirm .outcome').textContent`); outcome != "✓ Confirmed" {
+		t.Fatalf("confirmation in history: outcome %q", outcome)
+	}
+	if texts := eval[[]string](d, alice, `[...document.querySelectorAll('.bubble.history')].map(b => b.textContent)`); !slices.ContainsFunc(texts, func(s string) bool {
+		return strings.Contains(s, "Scaled deployment default/web to 3 replicas.")
+	}) {
+		t.Fatalf("the answer after the confirmation is not in history: %q", texts)
+	}
 	d.shot(alice, "reloaded")
 
 	// New chat, then the old one again from the list; rename it.

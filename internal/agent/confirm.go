@@ -110,6 +110,15 @@ func (s *Session) resume(ctx context.Context, ts *turnState, pd *pending, user s
 	first := func(ctx context.Context) llm.Message { return s.runTool(ctx, ts, confirmed.st, confirmed.calls[0]) }
 	for {
 		out := s.resumeRun(ctx, ts, pd, user.RequestID, yes, first)
+		if pd.parent == nil && pd.thread != s.chatID {
+			// A child run that the user reached directly: its decision and
+			// outcome go in the main thread's history too.
+			if err := s.record(ctx, s.chatID, pd.agent(), user.RequestID, &store.Confirmation{Answered: true, Confirmed: yes}); err != nil {
+				s.r.o.Logger.Error("saving the decision in the main thread failed", "chat", s.chatID, "error", err)
+			} else if m := s.mirror(pd.agent(), user.RequestID, out); len(m) > 0 {
+				s.store(s.chatID, m)
+			}
+		}
 		if out.kind != answered || pd.parent == nil {
 			return out
 		}

@@ -29,13 +29,13 @@ func (s *Session) supervise(ctx context.Context, ts *turnState, user store.Messa
 	st := s.byName[out.agent]
 	s.pick(ctx, ts.em, st.Name)
 	if out, ok := s.signIn(ctx, ts, st); !ok {
-		s.saveSummary(st.Name, user, "")
+		s.saveSummary(st.Name, user, outcome{})
 		return out
 	}
 	child := user
 	child.Agent = st.Name
 	out = s.start(ctx, ts, run{thread: store.ChildThread(s.chatID, st.Name), st: st, stream: true}, child)
-	s.saveSummary(st.Name, user, out.final)
+	s.saveSummary(st.Name, user, out)
 	return out
 }
 

@@ -178,7 +178,7 @@ func (s *Session) manual(ctx context.Context, ts *turnState, st *agentState, use
 		return out
 	}
 	out := s.start(ctx, ts, run{thread: store.ChildThread(s.chatID, st.Name), st: st, stream: true}, user)
-	s.saveSummary(st.Name, user, out.final)
+	s.saveSummary(st.Name, user, out)
 	return out
 }
 
@@ -223,14 +223,25 @@ func (s *Session) loopMessages(agent, requestID string, res loopResult, ts *turn
 	return msgs
 }
 
-// saveSummary records a question and its final answer on the main thread.
-func (s *Session) saveSummary(agent string, user store.Message, final string) {
-	msgs := []store.Message{user}
-	if final != "" {
-		msgs = append(msgs, store.Message{
-			Message: llm.Message{Role: llm.RoleAssistant, Content: final},
-			Agent:   agent, RequestID: user.RequestID, CreatedAt: s.r.o.Now().UTC(),
-		})
+// saveSummary records a question and its outcome on the main thread (a
+// run on a child's thread, reached by a hand-off or the user's pick).
+func (s *Session) saveSummary(agent string, user store.Message, out outcome) {
+	s.store(s.chatID, append([]store.Message{user}, s.mirror(agent, user.RequestID, out)...))
+}
+
+// mirror is what the main thread records, for the history, of a child
+// run's outcome: its final answer, or the confirmation it waits on. The
+// pending calls stay in the child's thread (a record without them is no
+// pause: findPending never resumes it); the model skips the record.
+func (s *Session) mirror(agent, requestID string, out outcome) []store.Message {
+	now := s.r.o.Now().UTC()
+	switch {
+	case out.kind == answered && out.final != "":
+		return []store.Message{{Message: llm.Message{Role: llm.RoleAssistant, Content: out.final},
+			Agent: agent, RequestID: requestID, CreatedAt: now}}
+	case out.kind == paused && out.pause != nil:
+		return []store.Message{{Message: llm.Message{Role: store.RoleConfirmation}, Agent: agent, RequestID: requestID,
+			CreatedAt: now, Confirmation: &store.Confirmation{Plan: out.pause.plan}}}
 	}
-	s.store(s.chatID, msgs)
+	return nil
 }
