@@ -8,8 +8,10 @@
 // or the supervisor (supervisor.go) on a thread. A run calls the loop
 // (loop.go: model calls, tool calls through tools.go) and ends with an
 // outcome value (outcome.go: answered, paused, handed off, stopped,
-// failed); a pause for human validation is stored and the next prompt
-// resumes it on one path for agents and the supervisor (confirm.go).
+// failed, sign-in failed), reported per turn as a bounded TurnOutcome
+// label (ReportOutcome, read by the telemetry decorator); a pause for human
+// validation is stored and the next prompt resumes it on one path for
+// agents and the supervisor (confirm.go).
 //
 // A session keeps a copy of each thread (thread.go) and appends to it; the
 // store's per-thread sequence number tells when another replica wrote.

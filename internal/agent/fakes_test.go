@@ -106,6 +106,9 @@ type fakeTools struct {
 func (f *fakeTools) Tools(_ context.Context, _ agents.Agent, _ mcp.Credentials) ([]mcp.Tool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.locked {
+		return nil, fmt.Errorf("listing tools: %w", errors.Join(mcp.ErrUnauthorized, &mcp.HTTPStatusError{StatusCode: http.StatusUnauthorized}))
+	}
 	var out []mcp.Tool
 	for name := range f.fns {
 		if !strings.HasSuffix(name, "Plan") {
@@ -188,6 +191,15 @@ func (e *emitter) Send(_ context.Context, f string) error {
 
 func (e *emitter) Ask(ctx context.Context, f string, _ ...string) (string, error) {
 	return "", e.Send(ctx, f)
+}
+
+func (e *emitter) last() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.frames) == 0 {
+		return ""
+	}
+	return e.frames[len(e.frames)-1]
 }
 
 func (e *emitter) take() []string {

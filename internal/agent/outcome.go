@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 
@@ -24,6 +25,9 @@ const (
 	stopped
 	// failed: an error the user is told about (err).
 	failed
+	// authFailed: a sign-in failed; the user was told with <auth-error>
+	// (err) and the turn ends.
+	authFailed
 )
 
 // outcome is how a loop, a run or a turn ended: a value, never a signal
@@ -62,4 +66,70 @@ type pause struct {
 	// child is set when the call delegated to an agent that paused: the
 	// child's pending call, which this pause waits on.
 	child *pending
+}
+
+// TurnOutcome is how a whole turn ended, as a bounded label: the
+// ai_agent_turns_total{outcome} values and the invoke_agent span's
+// ai_agent.outcome. A turn reports exactly one (ReportOutcome).
+type TurnOutcome string
+
+// The values of TurnOutcome; no other is ever reported.
+const (
+	// TurnAnswered: the answer was streamed (also a cancelled confirmation,
+	// whose reply is the answer).
+	TurnAnswered TurnOutcome = "ok"
+	// TurnPaused: a tool call waits for the user's decision.
+	TurnPaused TurnOutcome = "paused"
+	// TurnFailed: the user was shown an <error> (or <chat-error>).
+	TurnFailed TurnOutcome = "error"
+	// TurnAuthFailed: a sign-in failed; the user was shown <auth-error>.
+	TurnAuthFailed TurnOutcome = "auth_error"
+	// TurnStopped: the user sent <stop> or dismissed the sign-in.
+	TurnStopped TurnOutcome = "stopped"
+	// TurnDisconnected: the browser went away during the turn.
+	TurnDisconnected TurnOutcome = "disconnected"
+	// TurnCanceled: the turn was cut short otherwise (the server shutting
+	// down).
+	TurnCanceled TurnOutcome = "canceled"
+)
+
+// TurnOutcomes lists every TurnOutcome.
+var TurnOutcomes = []TurnOutcome{TurnAnswered, TurnPaused, TurnFailed, TurnAuthFailed, TurnStopped, TurnDisconnected, TurnCanceled}
+
+// label is a turn's outcome as a TurnOutcome.
+func (o outcome) label() TurnOutcome {
+	switch o.kind {
+	case answered, handedOff:
+		return TurnAnswered
+	case paused:
+		return TurnPaused
+	case authFailed:
+		return TurnAuthFailed
+	case failed:
+		return TurnFailed
+	}
+	switch {
+	case errors.Is(o.err, chat.ErrClientGone):
+		return TurnDisconnected
+	case errors.Is(o.err, chat.ErrStopped), errors.Is(o.err, ErrAuthCanceled):
+		return TurnStopped
+	}
+	return TurnCanceled
+}
+
+type outcomeKey struct{}
+
+// WithOutcome returns a context for a turn whose outcome is passed to
+// record, once, before the turn's </message> is sent.
+func WithOutcome(ctx context.Context, record func(TurnOutcome)) context.Context {
+	return context.WithValue(ctx, outcomeKey{}, record)
+}
+
+// ReportOutcome tells the recorder of ctx (WithOutcome), if any, how the
+// turn ended. Session.Turn calls it; so does a handler that answers a turn
+// without running it.
+func ReportOutcome(ctx context.Context, o TurnOutcome) {
+	if record, ok := ctx.Value(outcomeKey{}).(func(TurnOutcome)); ok {
+		record(o)
+	}
 }

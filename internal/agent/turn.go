@@ -42,7 +42,10 @@ func (s *Session) Turn(ctx context.Context, em chat.Emitter, p chat.Prompt) {
 	case failed:
 		s.r.o.Logger.Warn("turn failed", "chat", s.chatID, "error", out.err)
 		_ = em.Send(ctx, chat.ErrorFrame(out.err.Error()))
+	case authFailed:
+		s.r.o.Logger.Info("turn ended: sign-in failed", "chat", s.chatID, "error", out.err)
 	}
+	ReportOutcome(ctx, out.label())
 }
 
 func (s *Session) turn(ctx context.Context, ts *turnState, p chat.Prompt) outcome {
@@ -135,10 +138,13 @@ func (s *Session) signIn(ctx context.Context, ts *turnState, st *agentState) (ou
 	case err == nil:
 		return outcome{}, true
 	case errors.Is(err, ErrAuthCanceled), ctx.Err() != nil:
-	default:
-		_ = ts.em.Send(ctx, chat.AuthErrorFrame(err.Error()))
+		if ctx.Err() != nil {
+			err = context.Cause(ctx)
+		}
+		return outcome{kind: stopped, err: err}, false
 	}
-	return outcome{kind: stopped, err: err}, false
+	_ = ts.em.Send(ctx, chat.AuthErrorFrame(err.Error()))
+	return outcome{kind: authFailed, err: err}, false
 }
 
 // start runs a prompt on a run's thread and stores the prompt and what the

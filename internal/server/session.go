@@ -44,9 +44,11 @@ func (h *checkedHandler) Turn(ctx context.Context, em chat.Emitter, p chat.Promp
 		h.Handler.Turn(ctx, em, p)
 	case errors.Is(err, rancher.ErrUnauthenticated) || errors.Is(err, rancher.ErrNoSession) || errors.Is(err, errOtherUser):
 		h.s.log.Info("turn refused: the Rancher session ended", "user", h.user.ID, "error", err)
+		agent.ReportOutcome(ctx, agent.TurnFailed)
 		h.s.fatal(ctx, h.conn, sessionEnded)
 	default:
 		h.s.log.Warn("turn refused: the Rancher session could not be checked", "user", h.user.ID, "error", err)
+		agent.ReportOutcome(ctx, agent.TurnFailed)
 		_ = em.Send(ctx, chat.MessageOpen)
 		_ = em.Send(ctx, chat.ErrorFrame("Could not check your Rancher session; try again in a moment."))
 		_ = em.Send(ctx, chat.MessageClose)

@@ -48,18 +48,17 @@ type Telemetry struct {
 	websockets    prometheus.Gauge
 }
 
-// Label values every series may carry. Agent names come from configuration
-// (bounded by the number of agents); provider names from ACTIVE_LLM.
+// Outcome label values of the model and tool series. Agent names come
+// from configuration (bounded by the number of agents); provider names from
+// ACTIVE_LLM. The turn series' outcome is the typed agent.TurnOutcome that
+// package agent reports for each turn: ok, paused, error, auth_error,
+// stopped, disconnected or canceled (agent.TurnOutcomes).
 const (
 	OutcomeOK           = "ok"
 	OutcomeError        = "error"
 	OutcomeToolError    = "tool_error"
 	OutcomeUnauthorized = "unauthorized"
 	OutcomeCanceled     = "canceled"
-	OutcomeStopped      = "stopped"
-	OutcomeDisconnected = "disconnected"
-	OutcomeAuthError    = "auth_error"
-	OutcomePaused       = "paused"
 
 	// agentUnknown labels a model call made outside any turn.
 	agentUnknown = "none"

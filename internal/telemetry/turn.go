@@ -3,7 +3,6 @@ package telemetry
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/rancher/ai-agent/internal/agent"
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/server"
 )
@@ -48,10 +48,9 @@ type scope struct {
 	// <agent>`), innermost last.
 	stack []delegation
 	// agent labels the model calls of the turn that are not the supervisor's.
-	agent     string
-	errorSent bool
-	authError bool
-	paused    bool
+	agent string
+	// ended is the turn's outcome as package agent reported it ("" until then).
+	ended agent.TurnOutcome
 }
 
 type delegation struct {
@@ -136,15 +135,15 @@ func (h *turnHandler) Open(ctx context.Context, em chat.Emitter) { h.next.Open(c
 
 // Turn implements chat.Handler.
 func (h *turnHandler) Turn(ctx context.Context, em chat.Emitter, p chat.Prompt) {
-	agent := agentSupervisor
+	name := agentSupervisor
 	switch {
 	case len(h.active) == 1:
-		agent = h.active[0]
+		name = h.active[0]
 	case p.Agent != "" && slices.Contains(h.active, p.Agent):
-		agent = p.Agent
+		name = p.Agent
 	}
 	attrs := []attribute.KeyValue{
-		attribute.String(attrOperation, "invoke_agent"), attribute.String(attrAgentName, agent),
+		attribute.String(attrOperation, "invoke_agent"), attribute.String(attrAgentName, name),
 		attribute.String(attrConversation, h.chatID),
 	}
 	if h.user != "" {
@@ -153,9 +152,10 @@ func (h *turnHandler) Turn(ctx context.Context, em chat.Emitter, p chat.Prompt) 
 	if h.t.capture {
 		attrs = append(attrs, attribute.String(attrInput, messagesJSON("user", p.Text)))
 	}
-	ctx, span := h.t.tracer.Start(ctx, "invoke_agent "+agent, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
-	sc := &scope{turn: span, agent: agent}
-	if agent == agentSupervisor {
+	ctx, span := h.t.tracer.Start(ctx, "invoke_agent "+name, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
+	sc := &scope{turn: span, agent: name}
+	ctx = agent.WithOutcome(context.WithValue(ctx, scopeKey{}, sc), sc.end)
+	if name == agentSupervisor {
 		sc.agent = agentUnknown
 	}
 	start := h.t.now()
@@ -164,43 +164,42 @@ func (h *turnHandler) Turn(ctx context.Context, em chat.Emitter, p chat.Prompt) 
 	// it also sees the metrics), or when Turn returns without sending it.
 	finish := func() {
 		once.Do(func() {
-			outcome := sc.outcome(ctx)
+			outcome := string(sc.outcome(ctx))
 			sc.endDelegations(outcome)
-			h.t.turns.WithLabelValues(agent, outcome).Inc()
-			h.t.turnDuration.WithLabelValues(agent).Observe(h.t.since(start))
+			h.t.turns.WithLabelValues(name, outcome).Inc()
+			h.t.turnDuration.WithLabelValues(name).Observe(h.t.since(start))
 			span.SetAttributes(attribute.String(attrOutcome, outcome))
-			if outcome == OutcomeError || outcome == OutcomeAuthError {
+			if outcome == string(agent.TurnFailed) || outcome == string(agent.TurnAuthFailed) {
 				span.SetStatus(codes.Error, outcome)
 				span.SetAttributes(attribute.String(attrErrorType, outcome))
 			}
 			span.End()
 		})
 	}
-	h.next.Turn(context.WithValue(ctx, scopeKey{}, sc), &emitter{next: em, t: h.t, sc: sc, finish: finish}, p)
+	h.next.Turn(ctx, &emitter{next: em, t: h.t, sc: sc, finish: finish}, p)
 	finish()
 }
 
-// outcome is what the user saw: an <error> or <auth-error> frame, a stop,
-// a disconnection, a pause for confirmation, or an answer.
-func (sc *scope) outcome(ctx context.Context) string {
+// end records the outcome package agent reports (agent.WithOutcome).
+func (sc *scope) end(o agent.TurnOutcome) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	cause := context.Cause(ctx)
+	sc.ended = o
+}
+
+// outcome is the turn's typed outcome (agent.TurnOutcome, a bounded set).
+// A handler that did not report one broke the chat.Handler contract: the
+// turn counts as failed, or canceled when its context ended.
+func (sc *scope) outcome(ctx context.Context) agent.TurnOutcome {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
 	switch {
-	case sc.errorSent:
-		return OutcomeError
-	case sc.authError:
-		return OutcomeAuthError
-	case errors.Is(cause, chat.ErrStopped):
-		return OutcomeStopped
-	case errors.Is(cause, chat.ErrClientGone):
-		return OutcomeDisconnected
+	case sc.ended != "":
+		return sc.ended
 	case ctx.Err() != nil:
-		return OutcomeCanceled
-	case sc.paused:
-		return OutcomePaused
+		return agent.TurnCanceled
 	}
-	return OutcomeOK
+	return agent.TurnFailed
 }
 
 func (sc *scope) endDelegations(outcome string) {
@@ -244,12 +243,6 @@ func (e *emitter) observe(frame string) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	switch name {
-	case "error":
-		sc.errorSent = true
-	case "auth-error":
-		sc.authError = true
-	case "confirmation-response":
-		sc.paused = true
 	case "agent-metadata":
 		var m struct {
 			AgentName string `json:"agentName"`
