@@ -131,7 +131,7 @@ func (s *Service) token(ctx context.Context, a agents.Agent, key TokenKey, d *Di
 	if t.RefreshToken == "" {
 		return TokenSet{}, ErrNoToken
 	}
-	nt, err := s.refresh(ctx, a, key, d, cfg, "", t.AccessToken, "")
+	nt, err := s.refresh(ctx, a, key, d, cfg, "", t.AccessToken, "", false)
 	if err != nil {
 		return t, err
 	}
@@ -143,7 +143,9 @@ func (s *Service) token(ctx context.Context, a agents.Agent, key TokenKey, d *Di
 // runs at a time; callers that waited for it reuse its result, so any
 // number of concurrent requests make one token request. stale is the access
 // token the caller saw: if the vault already holds another one, it is used.
-func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *Discovery, cfg AgentConfig, rt, stale, redirectURI string) (_ TokenSet, err error) {
+// refused says the MCP server refused stale (a 401): then stale is never
+// shared as "obtained a moment ago", it is refreshed.
+func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *Discovery, cfg AgentConfig, rt, stale, redirectURI string, refused bool) (_ TokenSet, err error) {
 	ctx, end := s.observe(ctx, OpRefresh, a.Name)
 	defer func() { end(err) }()
 	// Refresh work outlives a cancelled caller (a user who leaves must not
@@ -159,7 +161,7 @@ func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *
 	switch {
 	case err == nil && cur.AccessToken != stale && cur.AccessToken != "":
 		return cur, nil // replaced by someone else meanwhile (a refresh or a sign-in)
-	case err == nil && cur.AccessToken != "" && !cur.Obtained.IsZero() && recent(s.o.Now().Sub(cur.Obtained)):
+	case err == nil && cur.AccessToken != "" && !refused && !cur.Obtained.IsZero() && recent(s.o.Now().Sub(cur.Obtained)):
 		// Obtained a moment ago (by this or another replica): concurrent
 		// refresh requests share it instead of each spending the token.
 		return cur, nil

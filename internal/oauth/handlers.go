@@ -250,7 +250,7 @@ func (h *handlers) refresh(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirectURI := h.s.RedirectURI(id.Host)
-	t, err := h.s.refresh(r.Context(), a, key, d, cfg, rt, cur.AccessToken, redirectURI)
+	t, err := h.s.refresh(r.Context(), a, key, d, cfg, rt, cur.AccessToken, redirectURI, false)
 	if err != nil {
 		code := http.StatusBadGateway
 		if errors.Is(err, ErrInvalidGrant) || errors.Is(err, ErrNoToken) {

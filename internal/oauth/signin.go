@@ -80,7 +80,9 @@ func (s *Service) tryRefresh(ctx context.Context, em Emitter, a agents.Agent, ke
 		return false // the token we just refreshed is refused too
 	}
 	if cur.RefreshToken != "" {
-		_, err := s.refresh(ctx, a, key, d, cfg, "", cur.AccessToken, s.RedirectURI(u.Host))
+		// The MCP server refused cur's access token: a refresh that hands
+		// back that same token (obtained a moment ago) would loop.
+		_, err := s.refresh(ctx, a, key, d, cfg, "", cur.AccessToken, s.RedirectURI(u.Host), true)
 		if err == nil {
 			return true
 		}
