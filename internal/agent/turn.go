@@ -122,6 +122,7 @@ func (s *Session) exec(ts *turnState, r run) toolExec {
 // direct runs one agent on a thread after its sign-in.
 func (s *Session) direct(ctx context.Context, ts *turnState, r run, user store.Message) outcome {
 	if out, ok := s.signIn(ctx, ts, r.st); !ok {
+		s.store(r.thread, []store.Message{user}) // the prompt stays in history
 		return out
 	}
 	return s.start(ctx, ts, r, user)
@@ -181,6 +182,7 @@ func (s *Session) agentSpec(ts *turnState, st *agentState, history, input []llm.
 func (s *Session) manual(ctx context.Context, ts *turnState, st *agentState, user store.Message) outcome {
 	user.Agent = st.Name
 	if out, ok := s.signIn(ctx, ts, st); !ok {
+		s.saveSummary(st.Name, user, outcome{}) // the prompt stays in history
 		return out
 	}
 	out := s.start(ctx, ts, run{thread: store.ChildThread(s.chatID, st.Name), st: st, stream: true}, user)
