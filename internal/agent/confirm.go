@@ -55,8 +55,11 @@ type pending struct {
 // lastPause returns the open pause record ending a thread, if any.
 func (s *Session) lastPause(ctx context.Context, thread string) ([]llm.ToolCall, error) {
 	m, ok, err := s.r.o.Store.LastMessage(ctx, thread)
-	if err != nil || !ok {
-		return nil, err
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	if !ok {
+		return nil, nil
 	}
 	if m.Role == store.RoleConfirmation && m.Confirmation != nil && !m.Confirmation.Answered && len(m.Confirmation.Pending) > 0 {
 		return m.Confirmation.Pending, nil

@@ -2,10 +2,20 @@ package agent
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/store"
 )
+
+// ErrStore is matched by a turn's error when the chat store failed (a
+// database down or restarting). The user is told storeUnavailable; the
+// cause, which names the database, is only logged.
+var ErrStore = errors.New("chat store failed")
+
+// storeUnavailable is the <error> of a turn that ErrStore ended.
+const storeUnavailable = "The chat history is unavailable right now; try again in a moment."
 
 // threadCopy is a session's copy of one stored thread, as the model sees
 // it. A turn reads the thread from it and appends to both, so that a turn's
@@ -42,7 +52,7 @@ func (tc *threadCopy) apply(stored []store.Message) {
 func (s *Session) history(ctx context.Context, thread string) ([]llm.Message, error) {
 	seq, err := s.r.o.Store.Seq(ctx, thread)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrStore, err)
 	}
 	tc := s.threads[thread]
 	if tc != nil && tc.seq == seq {
@@ -53,7 +63,7 @@ func (s *Session) history(ctx context.Context, thread string) ([]llm.Message, er
 	}
 	stored, last, err := s.r.o.Store.MessagesAfter(ctx, thread, tc.seq)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrStore, err)
 	}
 	tc.apply(stored)
 	tc.seq = last
@@ -67,7 +77,7 @@ func (s *Session) history(ctx context.Context, thread string) ([]llm.Message, er
 func (s *Session) append(ctx context.Context, thread string, msgs ...store.Message) error {
 	seq, err := s.r.o.Store.Append(ctx, thread, msgs...)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", ErrStore, err)
 	}
 	if tc := s.threads[thread]; tc != nil && seq == tc.seq+int64(len(msgs)) {
 		tc.apply(msgs)

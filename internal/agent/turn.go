@@ -41,7 +41,11 @@ func (s *Session) Turn(ctx context.Context, em chat.Emitter, p chat.Prompt) {
 		s.r.o.Logger.Info("turn stopped", "chat", s.chatID, "cause", out.err)
 	case failed:
 		s.r.o.Logger.Warn("turn failed", "chat", s.chatID, "error", out.err)
-		_ = em.Send(ctx, chat.ErrorFrame(out.err.Error()))
+		msg := out.err.Error()
+		if errors.Is(out.err, ErrStore) {
+			msg = storeUnavailable
+		}
+		_ = em.Send(ctx, chat.ErrorFrame(msg))
 	case authFailed:
 		s.r.o.Logger.Info("turn ended: sign-in failed", "chat", s.chatID, "error", out.err)
 	}

@@ -26,6 +26,7 @@ type Server struct {
 	bin  string
 	Port int
 	asPG bool
+	opts string // the postgres options of pg_ctl start
 }
 
 // binDir finds the newest /usr/lib/postgresql/*/bin with initdb.
@@ -76,14 +77,31 @@ func Start(ctx context.Context) (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", s.Port, dir)
-	if err := s.run(ctx, "pg_ctl", "-D", data, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "start"); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "log"))
+	s.opts = fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", s.Port, dir)
+	if err := s.start(ctx); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("%w\n%s", err, log)
+		return nil, err
 	}
 	return s, nil
 }
+
+func (s *Server) start(ctx context.Context) error {
+	if err := s.run(ctx, "pg_ctl", "-D", filepath.Join(s.dir, "data"), "-o", s.opts, "-l", filepath.Join(s.dir, "log"), "-w", "-t", "60", "start"); err != nil {
+		log, _ := os.ReadFile(filepath.Join(s.dir, "log"))
+		return fmt.Errorf("%w\n%s", err, log)
+	}
+	return nil
+}
+
+// Halt stops the server as a crash or a failover would (immediate
+// shutdown: every connection is cut) and keeps its data; Resume starts it
+// again on the same port.
+func (s *Server) Halt(ctx context.Context) error {
+	return s.run(ctx, "pg_ctl", "-D", filepath.Join(s.dir, "data"), "-m", "immediate", "-w", "stop")
+}
+
+// Resume starts a halted server again, with its data, on the same port.
+func (s *Server) Resume(ctx context.Context) error { return s.start(ctx) }
 
 // Stop stops the cluster and removes its files.
 func (s *Server) Stop() error {

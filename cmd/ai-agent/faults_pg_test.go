@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rancher/ai-agent/internal/store/pgtest"
+)
+
+// faultPG starts a PostgreSQL the test may halt and resume, and returns it
+// with the DSN of a fresh database.
+func faultPG(t *testing.T) (*pgtest.Server, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pg, err := pgtest.Start(ctx)
+	if err != nil {
+		pgtest.Unavailable(t, err)
+	}
+	t.Cleanup(func() { pg.Stop() })
+	dsn, err := pg.CreateDB(ctx, "faults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pg, dsn
+}
+
+// pgEnv is what replicas on dsn share.
+func pgEnv(t *testing.T, dsn string) map[string]string {
+	return map[string]string{"DB_ENABLED": "true", "DB_CONNECTION_STRING": dsn, "ACTIVE_LLM": "scripted", "RANCHER_URL": repRancher(t),
+		"OAUTH_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "SHUTDOWN_GRACE": "200ms"}
+}
+
+func servePG(t *testing.T, cfg, listen string, env map[string]string) (string, func()) {
+	t.Helper()
+	addr, out, stop := runServe(t, []string{"--config", cfg, "--listen", listen}, func(k string) string { return env[k] })
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("serve %s log:\n%s", addr, out.String())
+		}
+	})
+	return "http://" + addr, stop
+}
+
+// TestFaultPostgresRestartedUnderLoad: three chats run turns on
+// PostgreSQL; the server is halted (every connection cut) and, while it is
+// down, each chat's turn ends in a clear <error> and </message>, and the
+// socket stays open. Once PostgreSQL is back, the same sockets go on:
+// their next turns answer and are stored after the turns from before.
+func TestFaultPostgresRestartedUnderLoad(t *testing.T) {
+	pg, dsn := faultPG(t)
+	m := startFlakyMCP(t)
+	base, _ := servePG(t, noneConfig(t, m.url()), "127.0.0.1:0", pgEnv(t, dsn))
+	addr := strings.TrimPrefix(base, "http://")
+	const chats = 3
+	conns := make([]*repWS, chats)
+	for i := range conns {
+		conns[i] = repDial(t, base, fmt.Sprintf("/v1/ws/messages/pg-%d", i), "alice")
+		conns[i].metadata()
+	}
+	// turns runs one turn on every chat at once and returns their frames.
+	turns := func(prompt string) [][]string {
+		out := make([][]string, chats)
+		var wg sync.WaitGroup
+		for i, c := range conns {
+			c.send(`{"prompt":"` + prompt + `","context":{}}`)
+			wg.Go(func() { out[i] = c.until("</message>") })
+		}
+		wg.Wait()
+		return out
+	}
+	for range chats {
+		push(t, addr, `{"text":{"chunks":["before"]}}`)
+	}
+	for i, got := range turns("first") {
+		if strings.Join(got, "|") != "<message>|before|</message>" {
+			t.Fatalf("chat %d before the outage: %q", i, got)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := pg.Halt(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, got := range turns("during") {
+		t.Logf("chat %d while PostgreSQL is down: %q", i, got)
+		if len(got) != 3 || got[1] != storeDownError {
+			t.Errorf("chat %d during the outage: %q", i, got)
+		}
+	}
+	if err := pg.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range chats {
+		push(t, addr, `{"text":{"chunks":["after"]}}`)
+	}
+	for i, got := range turns("second") {
+		if strings.Join(got, "|") != "<message>|after|</message>" {
+			t.Errorf("chat %d after the outage: %q", i, got)
+		}
+	}
+	for i := range conns {
+		code, body := repDo(t, "GET", fmt.Sprintf("%s/v1/api/chats/pg-%d/messages", base, i), "alice", "")
+		if code != 200 || !strings.Contains(body, `"message":"first"`) || !strings.Contains(body, `"message":"before"`) ||
+			!strings.Contains(body, `"message":"second"`) || !strings.Contains(body, `"message":"after"`) {
+			t.Errorf("history of chat %d: %d %s", i, code, body)
+		}
+	}
+}
+
+const storeDownError = `<error>{"message":"The chat history is unavailable right now; try again in a moment."}</error>`
