@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
 	"github.com/rancher/ai-agent/internal/store/pgtest"
 )
 
@@ -114,3 +115,68 @@ func TestFaultPostgresRestartedUnderLoad(t *testing.T) {
 }
 
 const storeDownError = `<error>{"message":"The chat history is unavailable right now; try again in a moment."}</error>`
+
+// TestFaultReplicaGoneBetweenAuthorizeAndCallback: two replicas share
+// PostgreSQL and the sealing key. The user's sign-in starts on replica A
+// (<authentication> sent, the pending sign-in stored); A shuts down before
+// the user approves, and the authorization server's redirect lands on
+// replica B, whose callback completes the sign-in from the shared store.
+// The chat reopened on B uses the token at once: no new sign-in, and the
+// MCP server sees the user.
+func TestFaultReplicaGoneBetweenAuthorizeAndCallback(t *testing.T) {
+	_, dsn := faultPG(t)
+	as := oauthtest.StartAuthServer(t, oauthtest.ASOptions{Scopes: []string{"mcp:read"}})
+	pm := oauthtest.StartProtectedMCP(t, as, oauthtest.MCPOptions{RequiredScopes: []string{"mcp:read"}})
+	cfg := ghConfig(t, pm.URL, "")
+	env := pgEnv(t, dsn)
+	addrB := repFreeAddr(t)
+	env["OAUTH_REDIRECT_URI"] = "http://" + addrB + "/v1/api/oauth2/callback"
+	a, stopA := servePG(t, cfg, "127.0.0.1:0", env)
+	b, _ := servePG(t, cfg, addrB, env)
+
+	c := repDial(t, a, "/v1/ws/messages/rep-gone", "alice")
+	c.metadata()
+	if f := c.read(); f != "<message>" {
+		t.Fatalf("frame %q, want <message>", f)
+	}
+	signIn := c.read()
+	stopA() // the socket and its sign-in end with the replica
+	var last []string
+	for {
+		_, b, err := c.ws.Read(context.Background())
+		if err != nil {
+			break
+		}
+		last = append(last, string(b))
+	}
+	t.Logf("A's last frames: %q", last)
+	if len(last) > 1 || (len(last) == 1 && last[0] != "</message>") {
+		t.Errorf("A's last frames %q, want at most </message>", last)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cb, err := as.Approve(ctx, authURL(t, signIn), "alice")
+	if err != nil {
+		t.Fatalf("approve: %v", err)
+	}
+	if !strings.HasPrefix(cb.String(), b) {
+		t.Fatalf("callback %s is not on replica B", cb)
+	}
+	if code, page := repDo(t, "GET", cb.String(), "alice", ""); code != 200 || !strings.Contains(page, "oauth_success") {
+		t.Fatalf("callback on B: %d %s", code, page)
+	}
+
+	c = repDial(t, b, "/v1/ws/messages/rep-gone", "alice")
+	if md := c.metadata(); !strings.Contains(fmt.Sprint(md["agents"]), "status:active") {
+		t.Fatalf("metadata on B: %v", md)
+	}
+	push(t, strings.TrimPrefix(b, "http://"), `{"mcpTool":{"name":"whoami","args":{}},"text":{"chunks":["You are alice."]}}`)
+	c.send(`{"prompt":"who am I?","context":{}}`)
+	if got := strings.Join(c.until("</message>"), "|"); got != "<message>|You are alice.|</message>" {
+		t.Fatalf("turn on B: %q, want the answer without a new sign-in", got)
+	}
+	if calls := pm.Calls(); len(calls) != 1 || calls[0] != "alice" {
+		t.Errorf("MCP calls %q", calls)
+	}
+}
