@@ -15,6 +15,7 @@ import (
 
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/store"
+	"github.com/rancher/ai-agent/internal/store/storetest"
 )
 
 // Helpers of the fault tests (faults_*_test.go): a serve with its SQLite
@@ -89,28 +90,7 @@ func (f *faultServe) thread(t *testing.T, thread string) []store.Message {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkPaired(t, thread, msgs)
-	return msgs
-}
-
-// checkPaired fails when a tool call of msgs has no result (or the reverse).
-func checkPaired(t *testing.T, thread string, msgs []store.Message) {
-	t.Helper()
-	open := map[string]bool{}
-	for _, m := range msgs {
-		for _, c := range m.ToolCalls {
-			open[c.ID] = true
-		}
-		if m.Role == llm.RoleTool {
-			if !open[m.ToolCallID] {
-				t.Errorf("thread %s: result %s without its call", thread, m.ToolCallID)
-			}
-			delete(open, m.ToolCallID)
-		}
-	}
-	if len(open) > 0 {
-		t.Errorf("thread %s: dangling tool calls %v", thread, open)
-	}
+	return storetest.Paired(t, thread, msgs)
 }
 
 // toolResults are the contents of a thread's tool results.

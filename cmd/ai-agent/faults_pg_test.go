@@ -12,9 +12,10 @@ import (
 	"github.com/rancher/ai-agent/internal/store/pgtest"
 )
 
-// faultPG starts a PostgreSQL the test may halt and resume, and returns it
-// with the DSN of a fresh database.
-func faultPG(t *testing.T) (*pgtest.Server, string) {
+// startPG starts a throwaway PostgreSQL (skipping loudly, or failing under
+// CI=true, when it is not installed), which the test may halt and resume,
+// and returns it with the DSN of a fresh database named db.
+func startPG(t *testing.T, db string) (*pgtest.Server, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -23,7 +24,7 @@ func faultPG(t *testing.T) (*pgtest.Server, string) {
 		pgtest.Unavailable(t, err)
 	}
 	t.Cleanup(func() { pg.Stop() })
-	dsn, err := pg.CreateDB(ctx, "faults")
+	dsn, err := pg.CreateDB(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func servePG(t *testing.T, cfg, listen string, env map[string]string) (string, f
 // socket stays open. Once PostgreSQL is back, the same sockets go on:
 // their next turns answer and are stored after the turns from before.
 func TestFaultPostgresRestartedUnderLoad(t *testing.T) {
-	pg, dsn := faultPG(t)
+	pg, dsn := startPG(t, "faults")
 	m := startFlakyMCP(t)
 	base, _ := servePG(t, noneConfig(t, m.url()), "127.0.0.1:0", pgEnv(t, dsn))
 	addr := strings.TrimPrefix(base, "http://")
@@ -124,7 +125,7 @@ const storeDownError = `<error>{"message":"The chat history is unavailable right
 // The chat reopened on B uses the token at once: no new sign-in, and the
 // MCP server sees the user.
 func TestFaultReplicaGoneBetweenAuthorizeAndCallback(t *testing.T) {
-	_, dsn := faultPG(t)
+	_, dsn := startPG(t, "faults")
 	as := oauthtest.StartAuthServer(t, oauthtest.ASOptions{Scopes: []string{"mcp:read"}})
 	pm := oauthtest.StartProtectedMCP(t, as, oauthtest.MCPOptions{RequiredScopes: []string{"mcp:read"}})
 	cfg := ghConfig(t, pm.URL, "")

@@ -18,25 +18,13 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-
-	"github.com/rancher/ai-agent/internal/store/pgtest"
 )
 
-// repDatabase starts a throwaway PostgreSQL (skipping loudly, or failing
-// under CI=true, when it is not installed) and returns a fresh database.
+// repDatabase returns the DSN of a fresh database on a throwaway
+// PostgreSQL (startPG).
 func repDatabase(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	pg, err := pgtest.Start(ctx)
-	if err != nil {
-		pgtest.Unavailable(t, err)
-	}
-	t.Cleanup(func() { pg.Stop() })
-	dsn, err := pg.CreateDB(ctx, "replicas")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, dsn := startPG(t, "replicas")
 	return dsn
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
 	"github.com/rancher/ai-agent/internal/store"
+	"github.com/rancher/ai-agent/internal/store/storetest"
 )
 
 // reply is one scripted model response: text, tool calls, or an error.
@@ -260,22 +261,7 @@ func paired(t *testing.T, st store.Store, thread string) []store.Message {
 	if err != nil {
 		t.Fatal(err)
 	}
-	open := map[string]bool{}
-	for _, m := range msgs {
-		for _, c := range m.ToolCalls {
-			open[c.ID] = true
-		}
-		if m.Role == llm.RoleTool {
-			if !open[m.ToolCallID] {
-				t.Fatalf("result %s without its call in %s", m.ToolCallID, thread)
-			}
-			delete(open, m.ToolCallID)
-		}
-	}
-	if len(open) > 0 {
-		t.Fatalf("calls without results in %s: %v", thread, open)
-	}
-	return msgs
+	return storetest.Paired(t, thread, msgs)
 }
 
 func contains(frames []string, sub string) bool {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
-	"github.com/rancher/ai-agent/internal/store"
+	"github.com/rancher/ai-agent/internal/store/storetest"
 )
 
 // TestFaultRefreshTokenReuse: the refresh token is rotated by a silent
@@ -79,7 +79,7 @@ func TestFaultRefreshTokenReuse(t *testing.T) {
 		t.Fatal(err)
 	}
 	var results []string
-	for _, m := range paired(t, thread) {
+	for _, m := range storetest.Paired(t, "reuse", thread) {
 		if m.Role == llm.RoleTool {
 			results = append(results, m.Content)
 		}
@@ -94,26 +94,4 @@ func TestFaultRefreshTokenReuse(t *testing.T) {
 			}
 		}
 	}
-}
-
-// paired fails on a tool call without its result (or the reverse) and
-// returns msgs.
-func paired(t *testing.T, msgs []store.Message) []store.Message {
-	t.Helper()
-	open := map[string]bool{}
-	for _, m := range msgs {
-		for _, c := range m.ToolCalls {
-			open[c.ID] = true
-		}
-		if m.Role == llm.RoleTool {
-			if !open[m.ToolCallID] {
-				t.Errorf("result %s without its call", m.ToolCallID)
-			}
-			delete(open, m.ToolCallID)
-		}
-	}
-	if len(open) > 0 {
-		t.Errorf("dangling tool calls %v", open)
-	}
-	return msgs
 }
