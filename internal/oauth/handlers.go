@@ -7,6 +7,9 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/rancher/ai-agent/internal/oauthproto"
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // UserFunc resolves the Rancher user of a request (the R_SESS cookie).
@@ -68,7 +71,7 @@ func (h *handlers) metadata(param string) http.HandlerFunc {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "Missing " + param})
 			return
 		}
-		d, err := Discover(r.Context(), h.s.guarded, mcpURL, nil)
+		d, err := oauthproto.Discover(r.Context(), h.s.guarded, mcpURL, nil)
 		if err != nil || d.MetadataURL == "" {
 			// JSON null whatever went wrong (ui-protocol.md §3.3): the
 			// reason is for the log only, so no scan oracle.
@@ -108,10 +111,10 @@ func (h *handlers) registration(legacy bool) http.HandlerFunc {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "Missing metadataEndpoint"})
 			return
 		}
-		as, err := FetchASMetadata(r.Context(), h.s.guarded, metadataURL)
-		var ci ClientInfo
+		as, err := oauthproto.FetchASMetadata(r.Context(), h.s.guarded, metadataURL)
+		var ci oauthproto.ClientInfo
 		if err == nil {
-			ci, err = Register(r.Context(), h.s.guarded, as, RegistrationRequest{
+			ci, err = oauthproto.Register(r.Context(), h.s.guarded, as, oauthproto.RegistrationRequest{
 				RedirectURIs: []string{h.s.RedirectURI(identity(r).Host)}, SameOriginAs: metadataURL,
 			})
 		}
@@ -155,10 +158,10 @@ func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
 		writePage(w, http.StatusBadRequest, false, fail, "This sign-in is unknown, expired, already used, replaced by a newer one, or was started by another user. Close this window and try again.")
 		return
 	}
-	code, err := ParseCallback(q, flow.Pending, &flow.AS)
+	code, err := oauthproto.ParseCallback(q, flow.Pending, &flow.AS)
 	if err != nil {
 		msg := "The authorization server did not grant access. Close this window and try again."
-		if errors.Is(err, ErrIssMismatch) || errors.Is(err, ErrIssMissing) {
+		if errors.Is(err, oauthproto.ErrIssMismatch) || errors.Is(err, oauthproto.ErrIssMissing) {
 			msg = "The response did not come from the expected authorization server."
 		}
 		writePage(w, http.StatusBadRequest, false, fail, msg)
@@ -174,8 +177,8 @@ func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
 		writePage(w, http.StatusInternalServerError, false, fail, "The agent's configuration is invalid.")
 		return
 	}
-	tok, err := Exchange(r.Context(), h.s.dpopClient(hc, flow.DPoPKey), flow.Pending, code, q.Get("iss"), flow.Client, &flow.AS)
-	if errors.Is(err, ErrInvalidClient) {
+	tok, err := oauthproto.Exchange(r.Context(), h.s.dpopClient(hc, flow.DPoPKey), flow.Pending, code, q.Get("iss"), flow.Client, &flow.AS)
+	if errors.Is(err, oauthproto.ErrInvalidClient) {
 		// Our stored registration was purged by the AS: the next sign-in registers again.
 		_ = h.s.o.Vault.DeleteClient(r.Context(), flow.Client.Issuer, flow.RedirectURI)
 	}
@@ -184,7 +187,7 @@ func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
 		writePage(w, http.StatusBadGateway, false, fail, "The authorization server did not issue a token. Close this window and try again.")
 		return
 	}
-	d := &Discovery{Resource: flow.Resource, Issuer: flow.Issuer, AuthServer: flow.AS}
+	d := &oauthproto.Discovery{Resource: flow.Resource, Issuer: flow.Issuer, AuthServer: flow.AS}
 	t := fromOAuth2(tok, d, flow.Client, flow.Scopes, h.s.o.Now())
 	t.DPoPKey = flow.DPoPKey
 	key := flow.TokenKey()
@@ -253,7 +256,7 @@ func (h *handlers) refresh(w http.ResponseWriter, r *http.Request) {
 	t, err := h.s.refresh(r.Context(), a, key, d, cfg, rt, cur.AccessToken, redirectURI)
 	if err != nil {
 		code := http.StatusBadGateway
-		if errors.Is(err, ErrInvalidGrant) || errors.Is(err, ErrNoToken) {
+		if errors.Is(err, oauthproto.ErrInvalidGrant) || errors.Is(err, ErrNoToken) {
 			code = http.StatusUnauthorized
 		}
 		writeJSON(w, code, map[string]string{"detail": "Token refresh failed"})
@@ -278,15 +281,15 @@ func safeReason(err error) string {
 		err error
 		msg string
 	}{
-		{ErrBlockedAddress, "the address is not allowed"},
-		{ErrCrossOriginRedirect, "a redirect to another origin was refused"},
-		{ErrBodyTooLarge, "the response is too large"},
-		{ErrInvalidURL, "invalid URL"},
-		{ErrMetadataNotFound, "no metadata document found"},
-		{ErrInvalidMetadata, "invalid metadata document"},
-		{ErrPKCEUnsupported, "the server does not support PKCE S256"},
-		{ErrRegistration, "the server refused the registration or does not support it"},
-		{ErrTransient, "the server cannot be reached"},
+		{outbound.ErrBlockedAddress, "the address is not allowed"},
+		{outbound.ErrCrossOriginRedirect, "a redirect to another origin was refused"},
+		{outbound.ErrBodyTooLarge, "the response is too large"},
+		{oauthproto.ErrInvalidURL, "invalid URL"},
+		{oauthproto.ErrMetadataNotFound, "no metadata document found"},
+		{oauthproto.ErrInvalidMetadata, "invalid metadata document"},
+		{oauthproto.ErrPKCEUnsupported, "the server does not support PKCE S256"},
+		{oauthproto.ErrRegistration, "the server refused the registration or does not support it"},
+		{oauthproto.ErrTransient, "the server cannot be reached"},
 	} {
 		if errors.Is(err, c.err) {
 			return c.msg
@@ -303,11 +306,11 @@ func (h *handlers) clientMetadata(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect := h.s.RedirectURI(hostOf(r))
-	appType, _ := ApplicationType([]string{redirect})
+	appType, _ := oauthproto.ApplicationType([]string{redirect})
 	writeJSON(w, http.StatusOK, map[string]any{
-		"client_id": h.s.o.CIMDURL, "client_name": DefaultClientName,
+		"client_id": h.s.o.CIMDURL, "client_name": oauthproto.DefaultClientName,
 		"redirect_uris": []string{redirect}, "grant_types": []string{"authorization_code", "refresh_token"},
-		"response_types": []string{"code"}, "token_endpoint_auth_method": AuthMethodNone,
+		"response_types": []string{"code"}, "token_endpoint_auth_method": oauthproto.AuthMethodNone,
 		"application_type": appType,
 	})
 }

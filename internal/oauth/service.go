@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/oauthproto"
 	"github.com/rancher/ai-agent/internal/origins"
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // callbackPath is where the authorization server sends the browser back.
@@ -98,13 +100,13 @@ type Service struct {
 	clients   map[string]*http.Client
 	refreshed map[string]time.Time
 	guarded   *http.Client
-	dpopKeys  map[string]*DPoPKey // parsed DPoP keys (with their server nonces) by hash of the sealed key
+	dpopKeys  map[string]*oauthproto.DPoPKey // parsed DPoP keys (with their server nonces) by hash of the sealed key
 	// base is the origin of BaseURL ("" when none).
 	base string
 }
 
 type discEntry struct {
-	d       *Discovery
+	d       *oauthproto.Discovery
 	expires time.Time
 }
 
@@ -141,8 +143,8 @@ func NewService(o ServiceOptions) (*Service, error) {
 	return &Service{
 		o: o, log: o.Logger, base: base,
 		disc: map[string]discEntry{}, clients: map[string]*http.Client{}, refreshed: map[string]time.Time{},
-		dpopKeys: map[string]*DPoPKey{},
-		guarded:  NewOutboundClient(OutboundOptions{Timeout: o.OutboundTimeout}),
+		dpopKeys: map[string]*oauthproto.DPoPKey{},
+		guarded:  outbound.NewClient(outbound.Options{Timeout: o.OutboundTimeout}),
 	}, nil
 }
 
@@ -235,14 +237,14 @@ func (s *Service) httpClient(a agents.Agent) (*http.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oauth: %w", err)
 	}
-	c := NewOutboundClient(OutboundOptions{InsecureSkipTLS: s.o.InsecureSkipTLS, RootCAs: pool, Timeout: s.o.OutboundTimeout})
+	c := outbound.NewClient(outbound.Options{InsecureSkipTLS: s.o.InsecureSkipTLS, RootCAs: pool, Timeout: s.o.OutboundTimeout})
 	s.clients[key] = c
 	return c, nil
 }
 
 // discover returns the agent's authorization setup, cached for 10 minutes
 // per agent revision (a fresh challenge bypasses the cache).
-func (s *Service) discover(ctx context.Context, a agents.Agent, cfg AgentConfig, ch Refusal) (*Discovery, error) {
+func (s *Service) discover(ctx context.Context, a agents.Agent, cfg AgentConfig, ch Refusal) (*oauthproto.Discovery, error) {
 	key := a.Name + "\x00" + a.Revision
 	if ch.Status == 0 {
 		s.mu.Lock()
@@ -260,22 +262,22 @@ func (s *Service) discover(ctx context.Context, a agents.Agent, cfg AgentConfig,
 	if err != nil {
 		return nil, err
 	}
-	d, derr := Discover(ctx, hc, mcpURL, ch.WWWAuthenticate)
+	d, derr := oauthproto.Discover(ctx, hc, mcpURL, ch.WWWAuthenticate)
 	if cfg.MetadataEndpoint != "" {
-		as, err := FetchASMetadata(ctx, hc, cfg.MetadataEndpoint)
+		as, err := oauthproto.FetchASMetadata(ctx, hc, cfg.MetadataEndpoint)
 		if err != nil {
 			return nil, fmt.Errorf("agent %q: authorization server metadata: %w", a.Name, err)
 		}
 		if !as.SupportsS256() {
-			return nil, fmt.Errorf("agent %q: %w", a.Name, ErrPKCEUnsupported)
+			return nil, fmt.Errorf("agent %q: %w", a.Name, oauthproto.ErrPKCEUnsupported)
 		}
 		if derr != nil || d.Issuer != as.Issuer {
 			// The admin named the authorization server: use it, for this MCP server.
-			res, err := CanonicalResource(mcpURL)
+			res, err := oauthproto.CanonicalResource(mcpURL)
 			if err != nil {
 				return nil, err
 			}
-			d = &Discovery{Resource: res, MCPURL: res, Issuer: as.Issuer, AuthServer: *as, MetadataURL: cfg.MetadataEndpoint}
+			d = &oauthproto.Discovery{Resource: res, MCPURL: res, Issuer: as.Issuer, AuthServer: *as, MetadataURL: cfg.MetadataEndpoint}
 			if derr == nil {
 				d.ScopesSupported = nil
 			}

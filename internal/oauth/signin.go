@@ -8,6 +8,7 @@ import (
 
 	"github.com/rancher/ai-agent/internal/agents"
 	"github.com/rancher/ai-agent/internal/chat"
+	"github.com/rancher/ai-agent/internal/oauthproto"
 )
 
 // ErrCanceled is matched when the user dismissed the sign-in.
@@ -50,8 +51,8 @@ func (s *Service) Authenticate(ctx context.Context, em Emitter, a agents.Agent, 
 		return err
 	}
 	key := TokenKey{User: u.UserID, Agent: a.Name, Issuer: d.Issuer}
-	cs := ParseChallenges(r.WWWAuthenticate)
-	stepUp := r.Status == 403 && ChallengeError(cs) == "insufficient_scope"
+	cs := oauthproto.ParseChallenges(r.WWWAuthenticate)
+	stepUp := r.Status == 403 && oauthproto.ChallengeError(cs) == "insufficient_scope"
 	cur, _ := s.o.Vault.Get(ctx, key)
 
 	if !stepUp && s.tryRefresh(ctx, em, a, key, d, cfg, u, cur) {
@@ -59,20 +60,20 @@ func (s *Service) Authenticate(ctx context.Context, em Emitter, a agents.Agent, 
 	}
 	scopes := cfg.Scopes
 	if len(scopes) == 0 {
-		scopes = SelectScopes(ChallengeScope(cs), d.ScopesSupported)
+		scopes = oauthproto.SelectScopes(oauthproto.ChallengeScope(cs), d.ScopesSupported)
 	}
 	if stepUp {
-		scopes = UnionScopes(cur.Requested, cur.Scopes, scopes, SelectScopes(ChallengeScope(cs), nil))
+		scopes = oauthproto.UnionScopes(cur.Requested, cur.Scopes, scopes, oauthproto.SelectScopes(oauthproto.ChallengeScope(cs), nil))
 	}
 	if len(scopes) > 0 {
 		// Never turn "no scope" into a request for offline_access alone.
-		scopes = WithOfflineAccess(scopes, d.AuthServer.ScopesSupported)
+		scopes = oauthproto.WithOfflineAccess(scopes, d.AuthServer.ScopesSupported)
 	}
 	return s.signIn(ctx, em, a, u, key, d, cfg, scopes)
 }
 
 // tryRefresh reports whether a refresh made the credential work.
-func (s *Service) tryRefresh(ctx context.Context, em Emitter, a agents.Agent, key TokenKey, d *Discovery, cfg AgentConfig, u Identity, cur TokenSet) bool {
+func (s *Service) tryRefresh(ctx context.Context, em Emitter, a agents.Agent, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig, u Identity, cur TokenSet) bool {
 	s.mu.Lock()
 	last, recent := s.refreshed[key.id()]
 	s.mu.Unlock()
@@ -102,7 +103,7 @@ func (s *Service) tryRefresh(ctx context.Context, em Emitter, a agents.Agent, ke
 }
 
 // signIn runs the authorization code flow through the browser.
-func (s *Service) signIn(ctx context.Context, em Emitter, a agents.Agent, u Identity, key TokenKey, d *Discovery, cfg AgentConfig, scopes []string) (err error) {
+func (s *Service) signIn(ctx context.Context, em Emitter, a agents.Agent, u Identity, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig, scopes []string) (err error) {
 	ctx, end := s.observe(ctx, OpSignIn, a.Name)
 	defer func() { end(err) }()
 	redirectURI := s.RedirectURI(u.Host)
@@ -110,7 +111,7 @@ func (s *Service) signIn(ctx context.Context, em Emitter, a agents.Agent, u Iden
 	if err != nil {
 		return err
 	}
-	authURL, p, err := AuthorizationURL(d, ci, redirectURI, scopes)
+	authURL, p, err := oauthproto.AuthorizationURL(d, ci, redirectURI, scopes)
 	if err != nil {
 		return fmt.Errorf("agent %q: %w", a.Name, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
+	"github.com/rancher/ai-agent/internal/oauthproto"
 )
 
 // whoamiTurn runs one turn that calls whoami and checks it completed.
@@ -113,7 +114,7 @@ func TestOAuthDPoPBoundTokens(t *testing.T) {
 			whoamiTurn(t, oe, c, "alice, bound")
 			ts := oe.tokensOf(t, "alice")
 			claims, _ := oauthtest.ParseUnverifiedClaims(ts.AccessToken)
-			if ts.TokenType != oauth.TokenTypeDPoP || len(ts.DPoPKey) == 0 || claims.Cnf.JKT == "" {
+			if ts.TokenType != oauthproto.TokenTypeDPoP || len(ts.DPoPKey) == 0 || claims.Cnf.JKT == "" {
 				t.Fatalf("token type %q, key %d bytes, cnf.jkt %q: want a DPoP-bound token with its key", ts.TokenType, len(ts.DPoPKey), claims.Cnf.JKT)
 			}
 			if r := oe.mcp.Requests(); r.DPoP == 0 || (nonce && r.Unauthorized == 0) {
@@ -155,7 +156,7 @@ func TestOAuthDPoPBoundTokens(t *testing.T) {
 				t.Fatalf("refresh requests %d", n)
 			}
 			nt := oe.tokensOf(t, "alice")
-			if nt.AccessToken == ts.AccessToken || nt.TokenType != oauth.TokenTypeDPoP || string(nt.DPoPKey) != string(ts.DPoPKey) {
+			if nt.AccessToken == ts.AccessToken || nt.TokenType != oauthproto.TokenTypeDPoP || string(nt.DPoPKey) != string(ts.DPoPKey) {
 				t.Fatal("refreshed token is not bound to the same key")
 			}
 		})
@@ -204,7 +205,7 @@ func TestOAuthEnterpriseOneSignInForAllAgents(t *testing.T) {
 	if !strings.HasPrefix(em.urls[0], oe.as.AuthorizationEndpoint) || q.Get("client_id") != "pre" || q.Get("scope") != "openid" || q.Has("resource") {
 		t.Fatalf("IdP authorization URL %s", em.urls[0])
 	}
-	var te *oauth.TokenError
+	var te *oauthproto.TokenError
 	if !errors.As(err, &te) {
 		t.Fatalf("err = %v, want the IdP's refusal of the token exchange", err)
 	}

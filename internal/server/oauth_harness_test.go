@@ -18,6 +18,7 @@ import (
 	"github.com/rancher/ai-agent/internal/mcp"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
+	"github.com/rancher/ai-agent/internal/oauthproto"
 	"github.com/rancher/ai-agent/internal/origins"
 	"github.com/rancher/ai-agent/internal/server"
 )
@@ -248,7 +249,7 @@ func (oe *oauthEnv) deleteTokens(t testing.TB, user string) {
 // a stolen one would.
 func (oe *oauthEnv) redeem(rt string) error {
 	ctx := context.Background()
-	as, err := oauth.FetchASMetadata(ctx, http.DefaultClient, oe.as.MetadataURL)
+	as, err := oauthproto.FetchASMetadata(ctx, http.DefaultClient, oe.as.MetadataURL)
 	if err != nil {
 		return err
 	}
@@ -256,7 +257,7 @@ func (oe *oauthEnv) redeem(rt string) error {
 	if err != nil {
 		return err
 	}
-	_, err = oauth.Refresh(ctx, http.DefaultClient, rt, oe.mcp.URL, ts.Client, as)
+	_, err = oauthproto.Refresh(ctx, http.DefaultClient, rt, oe.mcp.URL, ts.Client, as)
 	return err
 }
 
