@@ -33,10 +33,16 @@ type Identity struct {
 	Cookies []*http.Cookie
 }
 
-// Emitter is how a sign-in talks to the browser (chat.Conn is one).
-type Emitter interface {
-	Send(ctx context.Context, frame string) error
-	Ask(ctx context.Context, frame string, replies ...string) (string, error)
+// Browser is how a sign-in reaches the user's browser; chat.Browser, over
+// the user's chat connection, is the one the agent uses. This package knows
+// nothing of the frames it sends.
+type Browser interface {
+	// AskSignIn shows the authorization URL for agent and reports whether
+	// the user says the sign-in completed (false: the user dismissed it).
+	AskSignIn(ctx context.Context, authURL, agent string) (confirmed bool, err error)
+	// AskRefresh asks the browser to refresh the agent's token with the
+	// sealed refresh cookie it holds (POST /v1/api/oauth2/refresh).
+	AskRefresh(ctx context.Context, agent string) error
 }
 
 // Refusal is the MCP server's HTTP refusal that made a sign-in necessary.

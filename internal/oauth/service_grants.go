@@ -61,7 +61,7 @@ func idpIdentityKey(user, idpIssuer string) TokenKey {
 // through the chat like any sign-in) and then obtains the agent's token
 // from that identity. Other agents of the same provider reuse the identity
 // without asking the user.
-func (s *Service) enterpriseSignIn(ctx context.Context, em Emitter, a agents.Agent, u Identity, d *oauthproto.Discovery, cfg AgentConfig) error {
+func (s *Service) enterpriseSignIn(ctx context.Context, br Browser, a agents.Agent, u Identity, d *oauthproto.Discovery, cfg AgentConfig) error {
 	hc, err := s.httpClient(a)
 	if err != nil {
 		return err
@@ -72,7 +72,7 @@ func (s *Service) enterpriseSignIn(ctx context.Context, em Emitter, a agents.Age
 	}
 	idpDisc := &oauthproto.Discovery{Issuer: idp.Issuer, AuthServer: *idp}
 	idpCfg := AgentConfig{ClientID: cfg.IdPClientID, ClientSecret: cfg.IdPClientSecret}
-	if err := s.signIn(ctx, em, a, u, idpIdentityKey(u.UserID, idp.Issuer), idpDisc, idpCfg, []string{"openid"}); err != nil {
+	if err := s.signIn(ctx, br, a, u, idpIdentityKey(u.UserID, idp.Issuer), idpDisc, idpCfg, []string{"openid"}); err != nil {
 		return err
 	}
 	return s.renewGrant(ctx, a, u, d, cfg)

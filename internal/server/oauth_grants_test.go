@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
@@ -197,7 +198,7 @@ func TestOAuthEnterpriseOneSignInForAllAgents(t *testing.T) {
 	em := &signInEmitter{b: oe.browser(t, "alice")}
 	refusal := oauth.Refusal{Status: http.StatusUnauthorized, WWWAuthenticate: []string{oe.mcp.Challenge401}}
 	a := oe.agent("gh")
-	err := oe.svc.Authenticate(context.Background(), em, a, identityOf("alice"), refusal)
+	err := oe.svc.Authenticate(context.Background(), chat.Browser{Emitter: em}, a, identityOf("alice"), refusal)
 	if len(em.urls) != 1 {
 		t.Fatalf("%d sign-ins, want one at the IdP", len(em.urls))
 	}
@@ -216,7 +217,7 @@ func TestOAuthEnterpriseOneSignInForAllAgents(t *testing.T) {
 	// Another agent of the same enterprise: no sign-in, the same identity.
 	a2 := a
 	a2.Name = "gh-2"
-	if err := oe.svc.Authenticate(context.Background(), em, a2, identityOf("alice"), refusal); !errors.As(err, &te) {
+	if err := oe.svc.Authenticate(context.Background(), chat.Browser{Emitter: em}, a2, identityOf("alice"), refusal); !errors.As(err, &te) {
 		t.Fatalf("second agent: %v", err)
 	}
 	if got := oe.as.TokenRequests(); len(em.urls) != 1 || got.AuthorizationCode != 1 || got.Total != 3 {
