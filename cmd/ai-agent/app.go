@@ -129,7 +129,7 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		Logger: a.log, InsecureSkipTLS: a.env.InsecureSkipTLS, RancherMCPURL: a.env.MCPURL,
 	})
 	defer tools.Close()
-	creds := agent.StaticCredentials{RancherURL: a.env.RancherURL}
+	creds := agent.CredentialsByAuthType{RancherURL: a.env.RancherURL}
 	var auth agent.Authenticator
 	wiring := kubeWiring{Forget: []controller.Forgetter{tools}, RancherURL: a.env.RancherURL,
 		RancherToken: a.env.RancherAPIToken, InsecureSkipTLS: a.env.InsecureSkipTLS, MCPURL: a.env.MCPURL}

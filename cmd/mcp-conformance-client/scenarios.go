@@ -86,7 +86,7 @@ func run(ctx context.Context, scenario, serverURL string, cc conformanceContext,
 		c.code = newCodeCredential(hc, serverURL, codeClientOptions(cc))
 		c.cred = c.code
 	default:
-		cred, err := mcp.StaticCredentials(c.agent, mcp.RancherIdentity{})
+		cred, err := mcp.FixedHeaderCredentials(c.agent, mcp.RancherIdentity{})
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/agents"
 	"github.com/rancher/ai-agent/internal/oauthproto"
 	"github.com/rancher/ai-agent/internal/origins"
@@ -304,7 +305,7 @@ func (s *Service) agentByName(ctx context.Context, name string) (agents.Agent, b
 		return agents.Agent{}, false
 	}
 	for _, a := range list {
-		if a.Name == name && a.Spec.AuthenticationType == "OAUTH2" {
+		if a.Name == name && a.Spec.AuthenticationType == v1alpha1.AuthOAuth2 {
 			return a, true
 		}
 	}

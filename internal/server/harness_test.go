@@ -213,13 +213,13 @@ func newEnvFull(t testing.TB, ln net.Listener, oauthFn withOAuth, set func(*serv
 	base := "http://" + ln.Addr().String()
 	var (
 		extra map[string]http.Handler
-		creds agent.CredentialProvider = agent.StaticCredentials{}
+		creds agent.CredentialProvider = agent.CredentialsByAuthType{}
 		auth  agent.Authenticator
 	)
 	if oauthFn != nil {
 		var oc agent.CredentialProvider
 		extra, oc, auth = oauthFn(e, tools, base)
-		creds = agent.StaticCredentials{OAuth: oc}
+		creds = agent.CredentialsByAuthType{OAuth: oc}
 	}
 	runner := agent.New(agent.Options{
 		Model: e.model, Tools: tools, Store: e.store,
