@@ -13,6 +13,7 @@ import (
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/httpapi"
 	"github.com/rancher/ai-agent/internal/oauthproto"
 	"github.com/rancher/ai-agent/internal/origins"
 	"github.com/rancher/ai-agent/internal/outbound"
@@ -20,9 +21,6 @@ import (
 
 // callbackPath is where the authorization server sends the browser back.
 const callbackPath = "/v1/api/oauth2/callback"
-
-// proxyPrefix is Rancher's service-proxy path to the agent.
-const proxyPrefix = "/api/v1/namespaces/cattle-ai-agent-system/services/http:rancher-ai-agent:80/proxy"
 
 // Identity is the user a flow runs for, as the WebSocket handshake saw it.
 type Identity struct {
@@ -208,10 +206,10 @@ func (s *Service) RedirectURI(host string) string {
 		return s.o.RedirectURI
 	}
 	if o, ok := s.o.Origins.ForHost(host); ok {
-		return o + proxyPrefix + callbackPath
+		return o + httpapi.ProxyPrefix + callbackPath
 	}
 	if s.base != "" {
-		return s.base + proxyPrefix + callbackPath
+		return s.base + httpapi.ProxyPrefix + callbackPath
 	}
 	return ""
 }
@@ -223,7 +221,7 @@ func (s *Service) RedirectURIs() []string {
 	}
 	var out []string
 	for _, o := range append(s.o.Origins.List(), s.base) {
-		if u := o + proxyPrefix + callbackPath; o != "" && !slices.Contains(out, u) {
+		if u := o + httpapi.ProxyPrefix + callbackPath; o != "" && !slices.Contains(out, u) {
 			out = append(out, u)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rancher/ai-agent/internal/agent"
 	"github.com/rancher/ai-agent/internal/chat"
+	"github.com/rancher/ai-agent/internal/httpapi"
 	"github.com/rancher/ai-agent/internal/store"
 )
 
@@ -21,17 +22,17 @@ var chatIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
 func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	chatID := r.PathValue("chatId")
 	if chatID != "" && !chatIDPattern.MatchString(chatID) {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "invalid chat id"})
+		httpapi.WriteJSON(w, http.StatusBadRequest, map[string]string{"detail": "invalid chat id"})
 		return
 	}
 	if s.shutdown.Err() != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": "server shutting down"})
+		httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": "server shutting down"})
 		return
 	}
 	user, err := s.o.Users.Resolve(r.Context(), r)
 	if err != nil {
 		s.log.Info("websocket refused: no user", "error", err)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Unauthorized"})
+		httpapi.WriteJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Unauthorized"})
 		return
 	}
 	user.Host, user.Cookies = RequestHost(r), r.Cookies()

@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/rancher/ai-agent/internal/httpapi"
 )
 
 // Static model lists of GET /v1/api/llm/{provider}/models (upstream §2.3).
@@ -89,10 +91,10 @@ func CatalogHandler(o CatalogOptions) http.Handler {
 				ce = &catalogError{http.StatusBadGateway, "Cannot list models."}
 			}
 			o.Logger.Info("listing models failed", "provider", r.PathValue("provider"), "status", ce.status, "error", err)
-			writeJSON(w, ce.status, map[string]string{"detail": ce.detail})
+			httpapi.WriteJSON(w, ce.status, map[string]string{"detail": ce.detail})
 			return
 		}
-		writeJSON(w, http.StatusOK, models)
+		httpapi.WriteJSON(w, http.StatusOK, models)
 	})
 }
 
@@ -206,10 +208,4 @@ func getJSON(ctx context.Context, c *http.Client, timeout time.Duration, target,
 		return fmt.Errorf("upstream body: %w", err)
 	}
 	return nil
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
 }
