@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rancher/ai-agent/internal/httpapi"
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // Static model lists of GET /v1/api/llm/{provider}/models (upstream §2.3).
@@ -30,7 +31,8 @@ func geminiModels() []string {
 // CatalogOptions configures CatalogHandler.
 type CatalogOptions struct {
 	// Client fetches Ollama's tags. The URL comes from the user, so it
-	// should refuse link-local and metadata addresses (oauth.NewOutboundClient).
+	// must refuse link-local and metadata addresses: the default is
+	// outbound.NewClient's guarded client.
 	Client *http.Client
 	// BedrockClient fetches Bedrock's model list (default: Client).
 	BedrockClient *http.Client
@@ -53,7 +55,7 @@ var regionRe = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
 // the query string (the UI sends it so); the handler never logs the URL.
 func CatalogHandler(o CatalogOptions) http.Handler {
 	if o.Client == nil {
-		o.Client = &http.Client{}
+		o.Client = outbound.NewClient(outbound.Options{})
 	}
 	if o.BedrockClient == nil {
 		o.BedrockClient = o.Client
