@@ -16,13 +16,6 @@ import (
 	"github.com/rancher/ai-agent/internal/oauthproto"
 )
 
-// expiryLeeway refreshes a token this long before it expires.
-const expiryLeeway = 30 * time.Second
-
-// refreshCoalesce: a token obtained less than this long ago is reused by a
-// refresh request instead of being refreshed again.
-const refreshCoalesce = 2 * time.Second
-
 // Credential is one user's OAuth credential for one agent. It satisfies
 // mcp.Credentials: every MCP request asks it for the current token, so a
 // token refreshed by any request (or replica) is used by all the others.
@@ -126,7 +119,7 @@ func (s *Service) token(ctx context.Context, a agents.Agent, key TokenKey, d *oa
 	if err != nil {
 		return TokenSet{}, err
 	}
-	if !t.Expired(s.o.Now(), expiryLeeway) {
+	if !t.Expired(s.o.Now(), s.o.ExpiryLeeway) {
 		return t, nil
 	}
 	if t.RefreshToken == "" {
@@ -160,7 +153,7 @@ func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *
 	switch {
 	case err == nil && cur.AccessToken != stale && cur.AccessToken != "":
 		return cur, nil // replaced by someone else meanwhile (a refresh or a sign-in)
-	case err == nil && cur.AccessToken != "" && !cur.Obtained.IsZero() && recent(s.o.Now().Sub(cur.Obtained)):
+	case err == nil && cur.AccessToken != "" && !cur.Obtained.IsZero() && s.recent(s.o.Now().Sub(cur.Obtained)):
 		// Obtained a moment ago (by this or another replica): concurrent
 		// refresh requests share it instead of each spending the token.
 		return cur, nil
@@ -190,7 +183,7 @@ func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *
 		hc = oauthproto.DPoPClient(hc, dk, s.o.Now) // a DPoP-bound refresh token needs proofs (RFC 9449 §5)
 	}
 	var tok *oauth2.Token
-	for attempt, wait := 0, 200*time.Millisecond; ; attempt, wait = attempt+1, wait*2 {
+	for attempt, wait := 0, s.o.RetryWait; ; attempt, wait = attempt+1, wait*2 {
 		tok, err = oauthproto.Refresh(ctx, hc, rt, d.Resource, ci, &d.AuthServer)
 		if err == nil || !errors.Is(err, oauthproto.ErrTransient) || attempt == 2 {
 			break
@@ -226,7 +219,7 @@ func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *
 // clock.
 // recent reports a token age within the coalescing window (a clock that
 // went backwards does not count).
-func recent(age time.Duration) bool { return age >= 0 && age < refreshCoalesce }
+func (s *Service) recent(age time.Duration) bool { return age >= 0 && age < s.o.RefreshCoalesce }
 
 func fromOAuth2(tok *oauth2.Token, d *oauthproto.Discovery, ci oauthproto.ClientInfo, requested []string, now time.Time) TokenSet {
 	expiry := tok.Expiry

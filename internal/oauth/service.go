@@ -73,7 +73,7 @@ type ServiceOptions struct {
 	// registrations for redirect URIs no longer in use are swept anyway.
 	MaxClients int
 	// OutboundTimeout bounds each request made on a user's behalf
-	// (default DefaultOutboundTimeout).
+	// (default outbound.DefaultTimeout).
 	OutboundTimeout time.Duration
 	// CIMDURL is our Client ID Metadata Document URL, if we publish one.
 	CIMDURL string
@@ -87,8 +87,24 @@ type ServiceOptions struct {
 	// RefreshReplyTimeout bounds the wait for token_refresh_confirmed.
 	// Default 30s.
 	RefreshReplyTimeout time.Duration
-	Logger              *slog.Logger
-	Now                 func() time.Time
+	// ExpiryLeeway renews a token this long before it expires. Default 30s.
+	ExpiryLeeway time.Duration
+	// RefreshCoalesce: a token obtained less than this long ago is reused
+	// by a refresh instead of being refreshed again (concurrent refreshes,
+	// other replicas). Default 2s.
+	RefreshCoalesce time.Duration
+	// RefreshAgain: a 401 less than this long after a refresh means the
+	// refreshed token is refused too, so the user must sign in. Default 30s.
+	RefreshAgain time.Duration
+	// RetryWait is the first wait before a transient token-endpoint failure
+	// is retried (twice, doubling). Default 200ms.
+	RetryWait time.Duration
+	// DiscoveryTTL is how long an agent's discovery is reused. Default 10m.
+	DiscoveryTTL time.Duration
+	// SweepInterval is how often Run removes expired state. Default 1m.
+	SweepInterval time.Duration
+	Logger        *slog.Logger
+	Now           func() time.Time
 	// Observer, when set, sees every sign-in and refresh (telemetry).
 	Observer Observer
 }
@@ -120,15 +136,15 @@ func NewService(o ServiceOptions) (*Service, error) {
 	if o.Vault == nil || o.Sealer == nil || o.Agents == nil || o.Endpoint == nil {
 		return nil, errors.New("oauth: Vault, Sealer, Agents and Endpoint are required")
 	}
-	if o.FlowTTL <= 0 {
-		o.FlowTTL = 10 * time.Minute
-	}
-	if o.SignInTimeout <= 0 {
-		o.SignInTimeout = 5 * time.Minute
-	}
-	if o.RefreshReplyTimeout <= 0 {
-		o.RefreshReplyTimeout = 30 * time.Second
-	}
+	defaultDuration(&o.FlowTTL, 10*time.Minute)
+	defaultDuration(&o.SignInTimeout, 5*time.Minute)
+	defaultDuration(&o.RefreshReplyTimeout, 30*time.Second)
+	defaultDuration(&o.ExpiryLeeway, 30*time.Second)
+	defaultDuration(&o.RefreshCoalesce, 2*time.Second)
+	defaultDuration(&o.RefreshAgain, 30*time.Second)
+	defaultDuration(&o.RetryWait, 200*time.Millisecond)
+	defaultDuration(&o.DiscoveryTTL, 10*time.Minute)
+	defaultDuration(&o.SweepInterval, time.Minute)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -153,12 +169,19 @@ func NewService(o ServiceOptions) (*Service, error) {
 	}, nil
 }
 
+// defaultDuration sets *d to def when it is not positive.
+func defaultDuration(d *time.Duration, def time.Duration) {
+	if *d <= 0 {
+		*d = def
+	}
+}
+
 // Run sweeps client registrations for redirect URIs no longer in use at
-// once, then expired flows and tokens (and registrations) every minute
-// until ctx ends.
+// once, then expired flows and tokens (and registrations) every
+// SweepInterval until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	s.sweepClients(ctx)
-	t := time.NewTicker(time.Minute)
+	t := time.NewTicker(s.o.SweepInterval)
 	defer t.Stop()
 	for {
 		select {
@@ -247,8 +270,8 @@ func (s *Service) httpClient(a agents.Agent) (*http.Client, error) {
 	return c, nil
 }
 
-// discover returns the agent's authorization setup, cached for 10 minutes
-// per agent revision (a fresh challenge bypasses the cache).
+// discover returns the agent's authorization setup, cached for
+// DiscoveryTTL per agent revision (a fresh challenge bypasses the cache).
 func (s *Service) discover(ctx context.Context, a agents.Agent, cfg AgentConfig, ch Refusal) (*oauthproto.Discovery, error) {
 	key := a.Name + "\x00" + a.Revision
 	if ch.Status == 0 {
@@ -291,7 +314,7 @@ func (s *Service) discover(ctx context.Context, a agents.Agent, cfg AgentConfig,
 		return nil, fmt.Errorf("agent %q: discovery: %w", a.Name, derr)
 	}
 	s.mu.Lock()
-	s.disc[key] = discEntry{d: d, expires: s.o.Now().Add(10 * time.Minute)}
+	s.disc[key] = discEntry{d: d, expires: s.o.Now().Add(s.o.DiscoveryTTL)}
 	s.mu.Unlock()
 	return d, nil
 }

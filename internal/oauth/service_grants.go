@@ -84,7 +84,7 @@ func (s *Service) enterpriseSignIn(ctx context.Context, br Browser, a agents.Age
 // all concurrent requests.
 func (s *Service) grantToken(ctx context.Context, a agents.Agent, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig) (TokenSet, error) {
 	t, err := s.o.Vault.Get(ctx, key)
-	if err == nil && !t.Expired(s.o.Now(), expiryLeeway) {
+	if err == nil && !t.Expired(s.o.Now(), s.o.ExpiryLeeway) {
 		return t, nil
 	}
 	if err != nil && !errors.Is(err, ErrNoToken) {
@@ -98,7 +98,7 @@ func (s *Service) grantToken(ctx context.Context, a agents.Agent, key TokenKey, 
 	}
 	defer unlock()
 	cur, err := s.o.Vault.Get(ctx, key)
-	if err == nil && !cur.Expired(s.o.Now(), expiryLeeway) {
+	if err == nil && !cur.Expired(s.o.Now(), s.o.ExpiryLeeway) {
 		return cur, nil
 	}
 	hc, err := s.httpClient(a)

@@ -65,6 +65,9 @@ func testService(t *testing.T, as *httptest.Server) (*Service, *Vault, agents.Ag
 		Vault: v, Sealer: sealer, Agents: agents.StaticSource{a},
 		Endpoint:    func(a agents.Agent) (string, error) { return a.Spec.MCPURL, nil },
 		RedirectURI: "http://127.0.0.1:9/v1/api/oauth2/callback",
+		// The retries of a transient failure wait on a real timer (the
+		// token endpoint is a real server): a short one.
+		RetryWait: time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/rancher/ai-agent/internal/agents"
 	"github.com/rancher/ai-agent/internal/oauthproto"
@@ -16,10 +15,6 @@ var ErrCanceled = errors.New("authentication canceled by the user")
 // ErrSignInIncomplete is matched when the browser said it signed in but no
 // token arrived (the callback failed), or the wait timed out.
 var ErrSignInIncomplete = errors.New("sign-in did not complete")
-
-// refreshAgain is how long after a refresh a new 401 means the refreshed
-// token is refused too, so the user must sign in.
-const refreshAgain = 30 * time.Second
 
 // Authenticate makes the user's credential for agent a work again, talking
 // to the browser through br when needed:
@@ -76,7 +71,7 @@ func (s *Service) tryRefresh(ctx context.Context, br Browser, a agents.Agent, ke
 	s.mu.Lock()
 	last, recent := s.refreshed[key.id()]
 	s.mu.Unlock()
-	if recent && s.o.Now().Sub(last) < refreshAgain {
+	if recent && s.o.Now().Sub(last) < s.o.RefreshAgain {
 		return false // the token we just refreshed is refused too
 	}
 	if cur.RefreshToken != "" {
