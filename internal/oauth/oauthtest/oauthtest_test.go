@@ -485,8 +485,8 @@ func TestExpiryRevokeAndPKCE(t *testing.T) {
 	t.Parallel()
 	cb := "http://127.0.0.1:9/callback"
 	as := oauthtest.StartAuthServer(t, oauthtest.ASOptions{
-		Scopes:         []string{"mcp:read"},
-		Clients:        []oauthtest.Client{{ID: "pre-registered", Secret: "s3cret", RedirectURIs: []string{cb}}},
+		Scopes:  []string{"mcp:read"},
+		Clients: []oauthtest.Client{{ID: "pre-registered", Secret: "s3cret", RedirectURIs: []string{cb}}},
 	})
 	var skew atomic.Int64 // the MCP server's clock runs this far ahead
 	m := oauthtest.StartProtectedMCP(t, as, oauthtest.MCPOptions{RequiredScopes: []string{"mcp:read"}, Leeway: time.Millisecond,
