@@ -9,4 +9,6 @@
 //   - proxy.go  ProxyPrefix, the path Rancher's service proxy puts in front
 //     of ours, and StripProxyPrefix, which serves such paths as if called
 //     directly. The OAuth callback URL the agent registers includes it.
+//     RequestHost, the host the browser used (X-Forwarded-Host behind a
+//     proxy).
 package httpapi

@@ -22,3 +22,16 @@ func StripProxyPrefix(h http.Handler) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
+
+// RequestHost is the host the browser used: the first X-Forwarded-Host
+// when a proxy set it, else Host. It is client-supplied: use it only to
+// pick among configured values (an allowed origin's callback URL).
+func RequestHost(r *http.Request) string {
+	if h := r.Header.Get("X-Forwarded-Host"); h != "" {
+		if i := strings.IndexByte(h, ','); i >= 0 {
+			h = h[:i]
+		}
+		return strings.TrimSpace(h)
+	}
+	return r.Host
+}

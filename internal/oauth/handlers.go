@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/rancher/ai-agent/internal/httpapi"
 	"github.com/rancher/ai-agent/internal/oauthproto"
@@ -280,15 +279,6 @@ func (h *handlers) refresh(w http.ResponseWriter, r *http.Request) {
 	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// hostOf is the browser's host for the one unauthenticated route (the
-// others take it from the resolved Identity).
-func hostOf(r *http.Request) string {
-	if h := r.Header.Get("X-Forwarded-Host"); h != "" {
-		return strings.TrimSpace(strings.Split(h, ",")[0])
-	}
-	return r.Host
-}
-
 // safeReason names the kind of failure without echoing remote content.
 func safeReason(err error) string {
 	for _, c := range []struct {
@@ -319,7 +309,7 @@ func (h *handlers) clientMetadata(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusNotFound, map[string]string{"detail": "No client metadata document is configured"})
 		return
 	}
-	redirect := h.s.RedirectURI(hostOf(r))
+	redirect := h.s.RedirectURI(httpapi.RequestHost(r))
 	appType, _ := oauthproto.ApplicationType([]string{redirect})
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{
 		"client_id": h.s.o.CIMDURL, "client_name": oauthproto.DefaultClientName,

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"github.com/rancher/ai-agent/internal/httpapi"
 	"github.com/rancher/ai-agent/internal/oauth"
 )
 
@@ -10,7 +11,7 @@ import (
 // mounted behind the server's user check (oauth.Routes.Protected, as
 // Options.Protected) the user that check resolved, for the callback
 // (oauth.Routes.Public, as Options.Extra) the user users resolves. The
-// Host is the one the browser used (RequestHost), which picks the callback
+// Host is the one the browser used (httpapi.RequestHost), which picks the callback
 // URL among the allowed origins.
 func OAuthUser(users UserResolver) oauth.UserFunc {
 	return func(r *http.Request) (oauth.Identity, error) {
@@ -21,6 +22,6 @@ func OAuthUser(users UserResolver) oauth.UserFunc {
 				return oauth.Identity{}, err
 			}
 		}
-		return oauth.Identity{UserID: u.ID, Host: RequestHost(r), Cookies: r.Cookies()}, nil
+		return oauth.Identity{UserID: u.ID, Host: httpapi.RequestHost(r), Cookies: r.Cookies()}, nil
 	}
 }

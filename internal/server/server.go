@@ -200,15 +200,3 @@ func recoverer(log *slog.Logger, h http.Handler) http.Handler {
 		log.Debug("request", "method", r.Method, "path", r.URL.Path, "duration", time.Since(start))
 	})
 }
-
-// RequestHost is the host the browser used: X-Forwarded-Host when a proxy
-// set it, else Host.
-func RequestHost(r *http.Request) string {
-	if h := r.Header.Get("X-Forwarded-Host"); h != "" {
-		if i := strings.IndexByte(h, ','); i >= 0 {
-			h = h[:i]
-		}
-		return strings.TrimSpace(h)
-	}
-	return r.Host
-}

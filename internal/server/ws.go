@@ -35,7 +35,7 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Unauthorized"})
 		return
 	}
-	user.Host, user.Cookies = RequestHost(r), r.Cookies()
+	user.Host, user.Cookies = httpapi.RequestHost(r), r.Cookies()
 	// checkBrowser has refused an Origin that is not allowed (403, before
 	// any frame); the library's own same-host rule would refuse the UI,
 	// whose Origin is Rancher's while the Host is the service's.
