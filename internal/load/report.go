@@ -10,7 +10,11 @@ import (
 func WriteReport(w io.Writer, rep Report) {
 	c := rep.Config
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
-	fmt.Fprintf(w, "| what (%d chats × %d turns, model %v, MCP %v) | figure |\n|---|---|\n", c.Chats, c.Turns, c.ModelLatency, c.MCPLatency)
+	think := ""
+	if c.Think > 0 {
+		think = fmt.Sprintf(", %v between turns", c.Think)
+	}
+	fmt.Fprintf(w, "| what (%d chats × %d turns, model %v, MCP %v%s) | figure |\n|---|---|\n", c.Chats, c.Turns, c.ModelLatency, c.MCPLatency, think)
 	if rep.Turns > 0 {
 		ratio := 0.0
 		if rep.DirectP50 > 0 {

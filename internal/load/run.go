@@ -32,6 +32,11 @@ type Config struct {
 	// ModelLatency is the fake model's time to first byte; MCPLatency the
 	// MCP tool's run time.
 	ModelLatency, MCPLatency time.Duration
+	// Think is each chat's pause between two measured turns, as a user
+	// reads the answer; the chats' first turns are spread over one Think.
+	// Zero runs the turns back to back, which saturates the machine's CPU
+	// at a hundred chats and makes turn times a measure of CPU per turn.
+	Think time.Duration
 	// Log receives progress lines.
 	Log io.Writer
 }
@@ -166,7 +171,7 @@ func runTurns(ctx context.Context, cfg Config, rep *Report, pid int, wsURL strin
 	if err != nil {
 		return err
 	}
-	if _, err := each(ctx, chats, 1, func(c *Chat) error { return c.Turn(ctx) }); err != nil {
+	if _, err := each(ctx, chats, 1, 0, func(c *Chat) error { return c.Turn(ctx) }); err != nil {
 		return fmt.Errorf("warm-up turn: %w", err)
 	}
 	quiesce(ctx, pid)
@@ -175,7 +180,7 @@ func runTurns(ctx context.Context, cfg Config, rep *Report, pid int, wsURL strin
 		return err
 	}
 	m0, p0 := model.Accepted(), mcpSrv.Accepted()
-	times, err := each(ctx, chats, cfg.Turns, func(c *Chat) error { return c.Turn(ctx) })
+	times, err := each(ctx, chats, cfg.Turns, cfg.Think, func(c *Chat) error { return c.Turn(ctx) })
 	if err != nil {
 		return err
 	}
@@ -202,10 +207,10 @@ func runDirect(ctx context.Context, cfg Config, rep *Report, modelURL, mcpURL st
 	for i := range workers {
 		workers[i] = d
 	}
-	if _, err := each(ctx, workers, 1, func(d *Direct) error { return d.Turn(ctx) }); err != nil {
+	if _, err := each(ctx, workers, 1, 0, func(d *Direct) error { return d.Turn(ctx) }); err != nil {
 		return fmt.Errorf("direct warm-up: %w", err)
 	}
-	times, err := each(ctx, workers, cfg.Turns, func(d *Direct) error { return d.Turn(ctx) })
+	times, err := each(ctx, workers, cfg.Turns, cfg.Think, func(d *Direct) error { return d.Turn(ctx) })
 	if err != nil {
 		return err
 	}
@@ -215,16 +220,20 @@ func runDirect(ctx context.Context, cfg Config, rep *Report, modelURL, mcpURL st
 
 // each runs turn n times on every item concurrently (one goroutine per
 // item, its turns in sequence) and returns every turn's duration.
-func each[T any](ctx context.Context, items []T, n int, turn func(T) error) ([]time.Duration, error) {
+func each[T any](ctx context.Context, items []T, n int, think time.Duration, turn func(T) error) ([]time.Duration, error) {
 	var mu sync.Mutex
 	var times []time.Duration
 	var first error
 	var wg sync.WaitGroup
-	for _, it := range items {
+	for i, it := range items {
 		wg.Go(func() {
 			local := make([]time.Duration, 0, n)
-			for range n {
-				if ctx.Err() != nil {
+			for k := range n {
+				pause := think
+				if k == 0 {
+					pause = think * time.Duration(i) / time.Duration(len(items))
+				}
+				if !wait(ctx, pause) {
 					break
 				}
 				start := time.Now()
