@@ -24,6 +24,12 @@ func WriteReport(w io.Writer, rep Report) {
 		fmt.Fprintf(w, "| the same calls made directly, p50 / p99 | %s / %s |\n", ms(rep.DirectP50), ms(rep.DirectP99))
 		fmt.Fprintf(w, "| p50 through the agent ÷ direct | %.2f× |\n", ratio)
 		fmt.Fprintf(w, "| agent CPU per turn (/proc, %d turns) | %.2f ms |\n", rep.Turns, float64(rep.CPUPerTurn)/float64(time.Millisecond))
+		if r := rep.RoundCPUPerTurn; len(r) > 1 {
+			first, last := r[0], r[len(r)-1]
+			fmt.Fprintf(w, "| agent CPU per turn, a chat's turns 1–%d / its last %d | %.2f ms / %.2f ms (%.2f×) |\n",
+				RoundTurns, c.Turns-(len(r)-1)*RoundTurns, float64(first)/float64(time.Millisecond),
+				float64(last)/float64(time.Millisecond), float64(last)/float64(first))
+		}
 		fmt.Fprintf(w, "| new connections per turn to the model / the MCP server | %.3f / %.3f |\n", rep.ModelConnsPerTurn, rep.MCPConnsPerTurn)
 		fmt.Fprintf(w, "| connections accepted over the whole run, model / MCP | %d / %d |\n", rep.ModelConns, rep.MCPConns)
 	}

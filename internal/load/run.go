@@ -52,8 +52,10 @@ type Report struct {
 	// directly by the load tool.
 	AgentP50, AgentP99, DirectP50, DirectP99 time.Duration
 	// CPUPerTurn is the server's user+system CPU time over the measured
-	// turns divided by their number.
-	CPUPerTurn time.Duration
+	// turns divided by their number; RoundCPUPerTurn the same for each
+	// round of RoundTurns turns per chat, in order.
+	CPUPerTurn      time.Duration
+	RoundCPUPerTurn []time.Duration
 	// ModelConnsPerTurn and MCPConnsPerTurn are the connections the model
 	// and MCP servers accepted during the measured turns, per turn;
 	// ModelConns and MCPConns count them over the whole run.
@@ -163,6 +165,10 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	return rep, srv.stop()
 }
 
+// RoundTurns is the number of turns per chat in one round of the measured
+// turns.
+const RoundTurns = 20
+
 // runTurns opens cfg.Chats chats, warms each with one turn, then runs
 // cfg.Turns turns in each at once.
 func runTurns(ctx context.Context, cfg Config, rep *Report, pid int, wsURL string, firstUser int, model, mcpSrv *Server) error {
@@ -180,14 +186,24 @@ func runTurns(ctx context.Context, cfg Config, rep *Report, pid int, wsURL strin
 		return err
 	}
 	m0, p0 := model.Accepted(), mcpSrv.Accepted()
-	times, err := each(ctx, chats, cfg.Turns, cfg.Think, func(c *Chat) error { return c.Turn(ctx) })
-	if err != nil {
-		return err
+	// The turns run in rounds (every chat's next RoundTurns turns), so that
+	// the CPU per turn of a chat's first and last turns can be told apart.
+	var times []time.Duration
+	last := cpu0
+	for done := 0; done < cfg.Turns; done += RoundTurns {
+		t, err := each(ctx, chats, min(RoundTurns, cfg.Turns-done), cfg.Think, func(c *Chat) error { return c.Turn(ctx) })
+		if err != nil {
+			return err
+		}
+		now, err := CPUTime(pid)
+		if err != nil {
+			return err
+		}
+		rep.RoundCPUPerTurn = append(rep.RoundCPUPerTurn, (now-last)/time.Duration(len(t)))
+		last = now
+		times = append(times, t...)
 	}
-	cpu1, err := CPUTime(pid)
-	if err != nil {
-		return err
-	}
+	cpu1 := last
 	rep.Turns = len(times)
 	rep.AgentP50, rep.AgentP99 = percentile(times, 50), percentile(times, 99)
 	rep.CPUPerTurn = (cpu1 - cpu0) / time.Duration(len(times))
