@@ -32,6 +32,11 @@ type Config struct {
 	// ModelLatency is the fake model's time to first byte; MCPLatency the
 	// MCP tool's run time.
 	ModelLatency, MCPLatency time.Duration
+	// Think is each chat's pause between two measured turns, as a user
+	// reads the answer; the chats' first turns are spread over one Think.
+	// Zero runs the turns back to back, which saturates the machine's CPU
+	// at a hundred chats and makes turn times a measure of CPU per turn.
+	Think time.Duration
 	// Log receives progress lines.
 	Log io.Writer
 }
@@ -47,8 +52,10 @@ type Report struct {
 	// directly by the load tool.
 	AgentP50, AgentP99, DirectP50, DirectP99 time.Duration
 	// CPUPerTurn is the server's user+system CPU time over the measured
-	// turns divided by their number.
-	CPUPerTurn time.Duration
+	// turns divided by their number; RoundCPUPerTurn the same for each
+	// round of RoundTurns turns per chat, in order.
+	CPUPerTurn      time.Duration
+	RoundCPUPerTurn []time.Duration
 	// ModelConnsPerTurn and MCPConnsPerTurn are the connections the model
 	// and MCP servers accepted during the measured turns, per turn;
 	// ModelConns and MCPConns count them over the whole run.
@@ -158,6 +165,10 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	return rep, srv.stop()
 }
 
+// RoundTurns is the number of turns per chat in one round of the measured
+// turns.
+const RoundTurns = 20
+
 // runTurns opens cfg.Chats chats, warms each with one turn, then runs
 // cfg.Turns turns in each at once.
 func runTurns(ctx context.Context, cfg Config, rep *Report, pid int, wsURL string, firstUser int, model, mcpSrv *Server) error {
@@ -166,7 +177,7 @@ func runTurns(ctx context.Context, cfg Config, rep *Report, pid int, wsURL strin
 	if err != nil {
 		return err
 	}
-	if _, err := each(ctx, chats, 1, func(c *Chat) error { return c.Turn(ctx) }); err != nil {
+	if _, err := each(ctx, chats, 1, 0, func(c *Chat) error { return c.Turn(ctx) }); err != nil {
 		return fmt.Errorf("warm-up turn: %w", err)
 	}
 	quiesce(ctx, pid)
@@ -175,14 +186,24 @@ func runTurns(ctx context.Context, cfg Config, rep *Report, pid int, wsURL strin
 		return err
 	}
 	m0, p0 := model.Accepted(), mcpSrv.Accepted()
-	times, err := each(ctx, chats, cfg.Turns, func(c *Chat) error { return c.Turn(ctx) })
-	if err != nil {
-		return err
+	// The turns run in rounds (every chat's next RoundTurns turns), so that
+	// the CPU per turn of a chat's first and last turns can be told apart.
+	var times []time.Duration
+	last := cpu0
+	for done := 0; done < cfg.Turns; done += RoundTurns {
+		t, err := each(ctx, chats, min(RoundTurns, cfg.Turns-done), cfg.Think, func(c *Chat) error { return c.Turn(ctx) })
+		if err != nil {
+			return err
+		}
+		now, err := CPUTime(pid)
+		if err != nil {
+			return err
+		}
+		rep.RoundCPUPerTurn = append(rep.RoundCPUPerTurn, (now-last)/time.Duration(len(t)))
+		last = now
+		times = append(times, t...)
 	}
-	cpu1, err := CPUTime(pid)
-	if err != nil {
-		return err
-	}
+	cpu1 := last
 	rep.Turns = len(times)
 	rep.AgentP50, rep.AgentP99 = percentile(times, 50), percentile(times, 99)
 	rep.CPUPerTurn = (cpu1 - cpu0) / time.Duration(len(times))
@@ -202,10 +223,10 @@ func runDirect(ctx context.Context, cfg Config, rep *Report, modelURL, mcpURL st
 	for i := range workers {
 		workers[i] = d
 	}
-	if _, err := each(ctx, workers, 1, func(d *Direct) error { return d.Turn(ctx) }); err != nil {
+	if _, err := each(ctx, workers, 1, 0, func(d *Direct) error { return d.Turn(ctx) }); err != nil {
 		return fmt.Errorf("direct warm-up: %w", err)
 	}
-	times, err := each(ctx, workers, cfg.Turns, func(d *Direct) error { return d.Turn(ctx) })
+	times, err := each(ctx, workers, cfg.Turns, cfg.Think, func(d *Direct) error { return d.Turn(ctx) })
 	if err != nil {
 		return err
 	}
@@ -215,16 +236,20 @@ func runDirect(ctx context.Context, cfg Config, rep *Report, modelURL, mcpURL st
 
 // each runs turn n times on every item concurrently (one goroutine per
 // item, its turns in sequence) and returns every turn's duration.
-func each[T any](ctx context.Context, items []T, n int, turn func(T) error) ([]time.Duration, error) {
+func each[T any](ctx context.Context, items []T, n int, think time.Duration, turn func(T) error) ([]time.Duration, error) {
 	var mu sync.Mutex
 	var times []time.Duration
 	var first error
 	var wg sync.WaitGroup
-	for _, it := range items {
+	for i, it := range items {
 		wg.Go(func() {
 			local := make([]time.Duration, 0, n)
-			for range n {
-				if ctx.Err() != nil {
+			for k := range n {
+				pause := think
+				if k == 0 {
+					pause = think * time.Duration(i) / time.Duration(len(items))
+				}
+				if !wait(ctx, pause) {
 					break
 				}
 				start := time.Now()

@@ -44,22 +44,26 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("websocket accept failed", "error", err)
 		return
 	}
+	// The handshake's goroutine, its deep stack and the request end here:
+	// the hijacked connection is served by a goroutine of its own, which
+	// only reads while the chat is idle (the chat is opened by the
+	// connection's first job, on a goroutine that ends with it).
+	header, url := credentialHeaders(r.Header), r.URL.String()
 	s.conns.Add(1)
-	defer s.conns.Done()
-	if s.o.Observer != nil {
-		defer s.o.Observer.Connected()()
-	}
-	conn := chat.NewConn(ws, s.o.Conn)
-	if !s.sockets.acquire(user.ID, s.o.MaxChatsPerUser) {
-		s.tooManyChats(context.Background(), conn, user.ID)
-		return
-	}
-	defer s.sockets.release(user.ID)
-	// The chat is opened by the connection's first job, on a goroutine that
-	// ends with it: this goroutine only reads, and its stack stays small
-	// while the chat is idle.
-	conn.Serve(s.shutdown, &opening{s: s, conn: conn, user: user, chatID: chatID, header: credentialHeaders(r.Header), url: r.URL.String()})
-	conn.Close(websocket.StatusNormalClosure, "")
+	go func() {
+		defer s.conns.Done()
+		if s.o.Observer != nil {
+			defer s.o.Observer.Connected()()
+		}
+		conn := chat.NewConn(ws, s.o.Conn)
+		if !s.sockets.acquire(user.ID, s.o.MaxChatsPerUser) {
+			s.tooManyChats(context.Background(), conn, user.ID)
+			return
+		}
+		defer s.sockets.release(user.ID)
+		conn.Serve(s.shutdown, &opening{s: s, conn: conn, user: user, chatID: chatID, header: header, url: url})
+		conn.Close(websocket.StatusNormalClosure, "")
+	}()
 }
 
 // opening is a connection's chat.Handler: Open opens the chat (store,
