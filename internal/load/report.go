@@ -3,6 +3,7 @@ package load
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -37,5 +38,8 @@ func WriteReport(w io.Writer, rep Report) {
 		if i < len(rep.IdleRSS) {
 			fmt.Fprintf(w, "| RSS per idle chat at %d chats | %.1f KiB |\n", n, float64(rep.IdleRSS[i])/1024)
 		}
+	}
+	if len(rep.Metrics) > 0 {
+		fmt.Fprintf(w, "\nThe server's metrics after the turns (histogram buckets left out):\n\n```\n%s\n```\n", strings.Join(rep.Metrics, "\n"))
 	}
 }

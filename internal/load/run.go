@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,6 +62,9 @@ type Report struct {
 	// ModelConns and MCPConns count them over the whole run.
 	ModelConnsPerTurn, MCPConnsPerTurn float64
 	ModelConns, MCPConns               int64
+	// Metrics are the server's ai_agent_* series after the turns, without
+	// histogram buckets.
+	Metrics []string
 	// IdleRSS is the server's RSS growth per idle chat at each Config.Idle
 	// level (bytes), from BaseRSS with no chat open.
 	IdleRSS []int64
@@ -70,7 +74,10 @@ type Report struct {
 // ErrServer is matched when the server could not be started or stopped.
 var ErrServer = errors.New("ai-agent serve")
 
-var listeningRE = regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`)
+var (
+	listeningRE = regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`)
+	metricsRE   = regexp.MustCompile(`"msg":"metrics listening","addr":"([0-9.:]+)"`)
+)
 
 // Run starts the fakes and `serve`, runs the phases and stops everything.
 // ctx bounds the whole run.
@@ -160,6 +167,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			return rep, err
 		}
 		logf("direct: p50 %v, p99 %v", rep.DirectP50, rep.DirectP99)
+		if rep.Metrics, err = srv.scrape(ctx); err != nil {
+			return rep, err
+		}
 	}
 	rep.ModelConns, rep.MCPConns = model.Accepted(), mcpSrv.Accepted()
 	return rep, srv.stop()
@@ -349,18 +359,51 @@ func percentile(ds []time.Duration, p int) time.Duration {
 
 // server is the `serve` child process.
 type server struct {
-	cmd  *exec.Cmd
-	addr string
-	done chan error
-	once sync.Once
-	err  error
-	tail *tail
+	cmd     *exec.Cmd
+	addr    string
+	mu      sync.Mutex
+	metrics string // address of its metrics listener, once logged
+	done    chan error
+	once    sync.Once
+	err     error
+	tail    *tail
 }
 
 func (s *server) pid() int { return s.cmd.Process.Pid }
 
+// scrape reads the server's ai_agent_* series (histogram buckets left out)
+// from its metrics listener.
+func (s *server) scrape(ctx context.Context) ([]string, error) {
+	s.mu.Lock()
+	addr := s.metrics
+	s.mu.Unlock()
+	if addr == "" {
+		return nil, fmt.Errorf("%w: no metrics listener in its log", ErrServer)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return nil, fmt.Errorf("scrape metrics: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("scrape metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	var out []string
+	sc := bufio.NewScanner(io.LimitReader(resp.Body, 4<<20))
+	for sc.Scan() {
+		if l := sc.Text(); strings.HasPrefix(l, "ai_agent_") && !strings.Contains(l, "_bucket{") {
+			out = append(out, l)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("scrape metrics: %w", err)
+	}
+	return out, nil
+}
+
 func startServer(ctx context.Context, bin, agentsFile string, env []string) (*server, error) {
-	cmd := exec.Command(bin, "serve", "--config", agentsFile, "--listen", "127.0.0.1:0")
+	cmd := exec.Command(bin, "serve", "--config", agentsFile, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0")
 	cmd.Env = env
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -378,6 +421,11 @@ func startServer(ctx context.Context, bin, agentsFile string, env []string) (*se
 		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
+			if m := metricsRE.FindStringSubmatch(line); m != nil {
+				s.mu.Lock()
+				s.metrics = m[1]
+				s.mu.Unlock()
+			}
 			if m := listeningRE.FindStringSubmatch(line); m != nil {
 				select {
 				case addr <- m[1]:
