@@ -164,7 +164,7 @@ func testAgent(name, url string) agents.Agent {
 
 func noneCred(t testing.TB) Credentials {
 	t.Helper()
-	c, err := StaticCredentials(testAgent("x", ""), RancherIdentity{})
+	c, err := FixedHeaderCredentials(testAgent("x", ""), RancherIdentity{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/rancher/ai-agent/internal/agents"
-
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
 )
