@@ -24,6 +24,12 @@
 // tool spans that would hang off the turn span hang off the delegation's
 // `execute_tool <agent>` span instead (see scope.parent).
 //
+// A turn's outcome label (ai_agent_turns_total, the invoke_agent span's
+// ai_agent.outcome) is the typed agent.TurnOutcome that package agent
+// reports through the turn's context (agent.WithOutcome): ok, paused,
+// error, auth_error, stopped, disconnected or canceled; never a value read
+// from the frames.
+//
 // Files: telemetry.go (New, metrics, the /metrics handler), setup.go (the
 // TracerProvider from OTEL_* and LANGFUSE_* variables), turn.go, model.go,
 // tools.go, oauth.go (the decorators).
