@@ -11,46 +11,63 @@ import (
 	"github.com/rancher/ai-agent/internal/demo"
 )
 
-// TestFaultWebSocketDroppedDuringSignIn: the user picks the OAUTH2 agent,
-// the turn asks to sign in (<authentication>), and the socket drops before
-// the callback. The turn ends (no goroutine waits for an answer that
-// cannot come), the prompt is kept in history, and the pending sign-in
-// stays resumable: the popup, still open, completes on the callback, and
-// the chat reopened later uses the token at once.
+// TestFaultWebSocketDroppedDuringSignIn: the OAUTH2 agent, picked by the
+// user or handed the prompt by the supervisor, asks to sign in
+// (<authentication>), and the socket drops before the callback. The turn
+// ends (no goroutine waits for an answer that cannot come), the prompt is
+// kept, and the pending sign-in stays resumable: the popup, still open,
+// completes on the callback, and the chat reopened later uses the token at
+// once.
 func TestFaultWebSocketDroppedDuringSignIn(t *testing.T) {
-	d := startDemoOAuth(t)
-	cluster := httptest.NewServer(demo.Handler())
-	t.Cleanup(cluster.Close)
-	f := startFaultServe(t, ghConfig(t, d.mcpURL, cluster.URL+"/mcp"), nil)
-	c := f.dial(t, "ws-signin")
-	c.read()
-	c.send(`{"prompt":"show my notes","context":{},"agent":"gh"}`)
-	frames := c.readUntil("<authentication>")
-	c.ws.CloseNow()
+	for _, tc := range []struct{ name, push, prompt string }{
+		// The agent the user picked: the reopened turn scripts its tool call.
+		{"picked", "", `{"prompt":"show my notes","context":{},"agent":"gh"}`},
+		// The supervisor hands off to gh; its tool call and answer stay
+		// queued for the reopened turn.
+		{"handed-off", `{"agent":"gh","mcpTool":{"name":"whoami","args":{}},"text":{"chunks":["You are alice."]}}`, `{"prompt":"show my notes","context":{}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := startDemoOAuth(t)
+			cluster := httptest.NewServer(demo.Handler())
+			t.Cleanup(cluster.Close)
+			f := startFaultServe(t, ghConfig(t, d.mcpURL, cluster.URL+"/mcp"), nil)
+			id := "ws-signin-" + tc.name
+			c := f.dial(t, id)
+			c.read()
+			if tc.push != "" {
+				push(t, f.addr, tc.push)
+			}
+			c.send(tc.prompt)
+			frames := c.readUntil("<authentication>")
+			c.ws.CloseNow()
 
-	if code, page := getPage(t, d.approve(t, authURL(t, frames[len(frames)-1]), "alice")); code != http.StatusOK || !strings.Contains(page, "oauth_success") {
-		t.Fatalf("callback after the socket dropped: HTTP %d %s", code, page)
-	}
-	c = f.dial(t, "ws-signin")
-	c.read()
-	push(t, f.addr, whoamiPush)
-	got := c.turn(`{"prompt":"show my notes","context":{},"agent":"gh"}`)
-	if strings.Join(got, "|") != "<message>|You are alice.|</message>" {
-		t.Fatalf("reopened chat: %q, want the answer without a new sign-in", got)
-	}
-	// Read once serve stopped, which waits for every turn (the dropped
-	// one too): both prompts and the answer are in the chat's thread.
-	var main []string
-	for _, m := range f.thread(t, "ws-signin") {
-		main = append(main, m.Role+":"+m.Content)
-	}
-	slices.Sort(main)
-	if !slices.Equal(main, []string{"assistant:You are alice.", "user:show my notes", "user:show my notes"}) {
-		t.Errorf("chat thread %q", main)
-	}
-	res := toolResults(f.thread(t, "ws-signin::child::gh"))
-	if !slices.Equal(res, []string{whoamiResult}) {
-		t.Errorf("tool results %q", res)
+			if code, page := getPage(t, d.approve(t, authURL(t, frames[len(frames)-1]), "alice")); code != http.StatusOK || !strings.Contains(page, "oauth_success") {
+				t.Fatalf("callback after the socket dropped: HTTP %d %s", code, page)
+			}
+			c = f.dial(t, id)
+			c.read()
+			if tc.push == "" {
+				push(t, f.addr, whoamiPush)
+			}
+			got := c.turn(`{"prompt":"show my notes","context":{},"agent":"gh"}`)
+			if strings.Join(got, "|") != "<message>|You are alice.|</message>" {
+				t.Fatalf("reopened chat: %q, want the answer without a new sign-in", got)
+			}
+			// Read once serve stopped, which waits for every turn (the
+			// dropped one too): both prompts and the answer are in the
+			// chat's thread.
+			var main []string
+			for _, m := range f.thread(t, id) {
+				main = append(main, m.Role+":"+m.Content)
+			}
+			slices.Sort(main)
+			if !slices.Equal(main, []string{"assistant:You are alice.", "user:show my notes", "user:show my notes"}) {
+				t.Errorf("chat thread %q", main)
+			}
+			if res := toolResults(f.thread(t, id+"::child::gh")); !slices.Equal(res, []string{whoamiResult}) {
+				t.Errorf("tool results %q", res)
+			}
+		})
 	}
 }
 
