@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -35,9 +33,11 @@ type demoOAuth struct {
 func startDemoOAuth(t *testing.T) *demoOAuth {
 	d := &demoOAuth{fault: map[string]string{}, grants: map[string]int{}, revoked: map[string]bool{}}
 	var as *demo.AuthServer
-	asSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { d.authServer(as, w, r) }))
+	var asHandler http.Handler
+	asSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { d.authServer(asHandler, w, r) }))
 	t.Cleanup(asSrv.Close)
 	as = demo.NewAuthServer(asSrv.URL, time.Hour)
+	asHandler = as.Handler()
 	var notes http.Handler
 	mcpSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -59,9 +59,9 @@ func startDemoOAuth(t *testing.T) *demoOAuth {
 
 // authServer serves the demo authorization server, failing token requests
 // as d.fault says and recording what it issues.
-func (d *demoOAuth) authServer(as *demo.AuthServer, w http.ResponseWriter, r *http.Request) {
+func (d *demoOAuth) authServer(as http.Handler, w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost || r.URL.Path != "/token" {
-		if loc := serveRecorded(as.Handler(), w, r); loc != "" {
+		if loc := serveRecorded(as, w, r).Header().Get("Location"); loc != "" {
 			if u, err := url.Parse(loc); err == nil {
 				d.record(u.Query().Get("code"))
 			}
@@ -89,31 +89,24 @@ func (d *demoOAuth) authServer(as *demo.AuthServer, w http.ResponseWriter, r *ht
 		fmt.Fprint(w, `{"error":"invalid_grant","error_description":"grant revoked"}`)
 		return
 	}
-	rec := httptest.NewRecorder()
-	as.Handler().ServeHTTP(rec, r)
 	var tok struct {
 		AccessToken  string `json:"access_token"`
 		RefreshToken string `json:"refresh_token"`
 	}
-	_ = json.Unmarshal(rec.Body.Bytes(), &tok)
+	_ = json.Unmarshal(serveRecorded(as, w, r).Body.Bytes(), &tok)
 	d.record(tok.AccessToken, tok.RefreshToken)
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(rec.Body.Bytes())
 }
 
-// serveRecorded serves r with h and returns the Location of the answer.
-func serveRecorded(h http.Handler, w http.ResponseWriter, r *http.Request) string {
+// serveRecorded serves r with h, passes the answer on to w and returns it.
+func serveRecorded(h http.Handler, w http.ResponseWriter, r *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r)
 	for k, v := range rec.Header() {
 		w.Header()[k] = v
 	}
 	w.WriteHeader(rec.Code)
-	_, _ = io.Copy(w, bytes.NewReader(rec.Body.Bytes()))
-	return rec.Header().Get("Location")
+	_, _ = w.Write(rec.Body.Bytes())
+	return rec
 }
 
 func (d *demoOAuth) record(secrets ...string) {
