@@ -30,6 +30,10 @@ type flakyMCP struct {
 	// sessions counts the initialize requests (new sessions).
 	sessions int
 	calls    int
+	// held, when set, receives each tools/call, which then waits until
+	// release is closed.
+	held    chan struct{}
+	release chan struct{}
 }
 
 func startFlakyMCP(t *testing.T) *flakyMCP {
@@ -70,10 +74,15 @@ func (f *flakyMCP) serve(ln net.Listener) {
 				drop = true
 			}
 		}
+		held, release := f.held, f.release
 		f.mu.Unlock()
 		if drop {
 			hijackClose(f.t, w)
 			return
+		}
+		if held != nil && bytes.Contains(body, []byte(`"method":"tools/call"`)) {
+			held <- struct{}{}
+			<-release
 		}
 		h.ServeHTTP(w, r)
 	})}
@@ -97,6 +106,21 @@ func (f *flakyMCP) restart() {
 }
 
 func (f *flakyMCP) drop(n int) { f.mu.Lock(); f.drops = n; f.mu.Unlock() }
+
+// hold makes the next tools/call wait: the returned channel receives it
+// when it arrives, and release lets it (and every later one) go on.
+func (f *flakyMCP) hold() (arrived <-chan struct{}, release func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.held, f.release = make(chan struct{}, 1), make(chan struct{})
+	held, rel := f.held, f.release
+	return held, func() {
+		f.mu.Lock()
+		f.held = nil
+		f.mu.Unlock()
+		close(rel)
+	}
+}
 
 func (f *flakyMCP) counts() (sessions, calls int) {
 	f.mu.Lock()

@@ -49,9 +49,10 @@ func servePG(t *testing.T, cfg, listen string, env map[string]string) (string, f
 }
 
 // TestFaultPostgresRestartedUnderLoad: three chats run turns on
-// PostgreSQL; the server is halted (every connection cut) and, while it is
-// down, each chat's turn ends in a clear <error> and </message>, and the
-// socket stays open. Once PostgreSQL is back, the same sockets go on:
+// PostgreSQL; the server is halted (every connection cut) in the middle of
+// one chat's turn, which streams its answer and then says it could not be
+// saved; while it is down, each chat's turn ends in a clear <error> and
+// </message>, and the socket stays open. Once PostgreSQL is back, the same sockets go on:
 // their next turns answer and are stored after the turns from before.
 func TestFaultPostgresRestartedUnderLoad(t *testing.T) {
 	pg, dsn := startPG(t, "faults")
@@ -86,8 +87,20 @@ func TestFaultPostgresRestartedUnderLoad(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	// Halted in the middle of chat 0's turn, while its tool runs: the
+	// answer is streamed, cannot be stored, and the user is told.
+	arrived, release := m.hold()
+	push(t, addr, `{"mcpTool":{"name":"add","args":{"a":1,"b":2}},"text":{"chunks":["mid"]}}`)
+	conns[0].send(`{"prompt":"mid-turn","context":{}}`)
+	<-arrived
 	if err := pg.Halt(ctx); err != nil {
 		t.Fatal(err)
+	}
+	release()
+	mid := conns[0].until("</message>")
+	t.Logf("chat 0 halted mid-turn: %q", mid)
+	if strings.Join(mid, "|") != "<message>|mid|"+notSavedError+"|</message>" {
+		t.Errorf("chat 0 halted mid-turn: %q", mid)
 	}
 	for i, got := range turns("during") {
 		t.Logf("chat %d while PostgreSQL is down: %q", i, got)
@@ -114,6 +127,8 @@ func TestFaultPostgresRestartedUnderLoad(t *testing.T) {
 		}
 	}
 }
+
+const notSavedError = `<error>{"message":"This answer could not be saved in the chat history: it will be missing when the chat is reopened."}</error>`
 
 const storeDownError = `<error>{"message":"The chat history is unavailable right now; try again in a moment."}</error>`
 

@@ -156,6 +156,8 @@ type Session struct {
 	// threads are the copies of this chat's threads (turns of a session
 	// run one at a time).
 	threads map[string]*threadCopy
+	// unsaved is set when the running turn could not store what it did.
+	unsaved bool
 }
 
 // Open loads each agent's tools (concurrently) for the user and returns the

@@ -14,8 +14,12 @@ import (
 // cause, which names the database, is only logged.
 var ErrStore = errors.New("chat store failed")
 
-// storeUnavailable is the <error> of a turn that ErrStore ended.
-const storeUnavailable = "The chat history is unavailable right now; try again in a moment."
+// storeUnavailable is the <error> of a turn that ErrStore ended; notSaved
+// the one of a turn that ran but whose messages could not be stored.
+const (
+	storeUnavailable = "The chat history is unavailable right now; try again in a moment."
+	notSaved         = "This answer could not be saved in the chat history: it will be missing when the chat is reopened."
+)
 
 // threadCopy is a session's copy of one stored thread, as the model sees
 // it. A turn reads the thread from it and appends to both, so that a turn's

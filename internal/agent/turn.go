@@ -31,7 +31,9 @@ func (s *Session) Turn(ctx context.Context, em chat.Emitter, p chat.Prompt) {
 	_ = em.Send(ctx, chat.MessageOpen)
 	defer em.Send(ctx, chat.MessageClose)
 	ts := &turnState{em: em}
+	s.unsaved = false
 	out := s.turn(ctx, ts, p)
+	label := out.label()
 	switch out.kind {
 	case answered:
 		s.selectUITools(ctx, ts, p)
@@ -49,7 +51,12 @@ func (s *Session) Turn(ctx context.Context, em chat.Emitter, p chat.Prompt) {
 	case authFailed:
 		s.r.o.Logger.Info("turn ended: sign-in failed", "chat", s.chatID, "error", out.err)
 	}
-	ReportOutcome(ctx, out.label())
+	if s.unsaved && out.kind != failed {
+		// The user saw the answer; say that a reopened chat will not.
+		_ = em.Send(ctx, chat.ErrorFrame(notSaved))
+		label = TurnFailed
+	}
+	ReportOutcome(ctx, label)
 }
 
 func (s *Session) turn(ctx context.Context, ts *turnState, p chat.Prompt) outcome {
@@ -215,6 +222,7 @@ func (s *Session) saveLoop(thread, agent, requestID string, res loopResult, ts *
 func (s *Session) store(thread string, msgs []store.Message) {
 	if err := s.append(context.Background(), thread, msgs...); err != nil {
 		s.r.o.Logger.Error("saving messages failed", "thread", thread, "error", err)
+		s.unsaved = true
 	}
 }
 
