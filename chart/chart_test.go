@@ -21,6 +21,8 @@ import (
 
 	"github.com/rancher/ai-agent/internal/agents"
 	"github.com/rancher/ai-agent/internal/kube/kubetest"
+
+	"github.com/rancher/ai-agent/internal/citest"
 )
 
 var (
@@ -37,10 +39,7 @@ func render(t *testing.T, set ...string) []*unstructured.Unstructured {
 	t.Helper()
 	helm := filepath.Join(kubetest.BinDir(), "helm")
 	if _, err := os.Stat(helm); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("helm not found: %v (run .ci/envtest.sh)", err)
-		}
-		t.Skipf("!!!!!!!! SKIPPING chart test: %v (run .ci/envtest.sh)", err)
+		citest.SkipOrFail(t, "helm not found: %v (run .ci/envtest.sh)", err)
 	}
 	args := []string{"template", "rancher-ai-agent", filepath.Join(kubetest.Root(), "chart", "ai-agent"),
 		"--namespace", agents.Namespace, "--include-crds"}
