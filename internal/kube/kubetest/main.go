@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"github.com/rancher/ai-agent/internal/leakcheck"
 )
 
 // Main is a TestMain body for packages that share one API server across
@@ -25,5 +27,5 @@ func Main(m *testing.M, namespace string, set func(env *Env, skipWhy string)) {
 	if env != nil {
 		_ = env.Stop()
 	}
-	os.Exit(code)
+	leakcheck.Exit(code)
 }
