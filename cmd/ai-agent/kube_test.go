@@ -22,8 +22,11 @@ func TestKubeRuntime(t *testing.T) {
 	if err := env.Client.Create(t.Context(), obj); err != nil {
 		t.Fatal(err)
 	}
-	getenv := func(k string) string { return map[string]string{"LEADER_ELECT": "true"}[k] }
-	src, err := startKube(t.Context(), env.Config, getenv, slog.New(slog.DiscardHandler))
+	se, err := readServeEnv(func(k string) string { return map[string]string{"LEADER_ELECT": "true"}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := startKube(t.Context(), env.Config, se.Cluster, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +34,7 @@ func TestKubeRuntime(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].Name != "mine" || list[0].Spec.AuthenticationType != v1alpha1.AuthNone {
 		t.Fatalf("Agents = %+v, %v", list, err)
 	}
-	if err := startKubeController(t.Context(), src, kubeWiring{}); err != nil {
+	if err := src.startController(t.Context(), kubeWiring{}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -44,8 +47,5 @@ func TestKubeRuntime(t *testing.T) {
 			t.Fatalf("built-ins not seeded: %d agents", len(list))
 		}
 		time.Sleep(100 * time.Millisecond)
-	}
-	if err := startKubeController(t.Context(), agents.StaticSource(nil), kubeWiring{}); err != nil {
-		t.Fatalf("non-cluster source: %v", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,26 +24,54 @@ import (
 	"github.com/rancher/ai-agent/internal/demo"
 )
 
+// syncBuf is an output buffer that tells waiters when it grows.
 type syncBuf struct {
 	mu sync.Mutex
 	b  bytes.Buffer
+	// grew is closed (and replaced) by each Write.
+	grew chan struct{}
 }
 
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.grew != nil {
+		close(s.grew)
+		s.grew = nil
+	}
+	return s.b.Write(p)
+}
 
-// waitFor polls out until re matches and returns the first group.
+func (s *syncBuf) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// next is the text so far and a channel closed by the next Write.
+func (s *syncBuf) next() (string, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.grew == nil {
+		s.grew = make(chan struct{})
+	}
+	return s.b.String(), s.grew
+}
+
+// waitFor waits until re matches out (re-checked on each write to it) and
+// returns the first group.
 func waitFor(t testing.TB, out *syncBuf, re *regexp.Regexp) string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	for {
+		text, grew := out.next()
+		if m := re.FindStringSubmatch(text); m != nil {
 			return m[1]
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-grew:
+		case <-deadline.C:
+			t.Fatalf("no match for %s in output:\n%s", re, out.String())
+			return ""
+		}
 	}
-	t.Fatalf("no match for %s in output:\n%s", re, out.String())
-	return ""
 }
 
 type wsClient struct {
@@ -324,6 +353,12 @@ func TestServeWithBadLLMSettingsReportsThemInChat(t *testing.T) {
 // function that checks it shuts down cleanly (also run at cleanup).
 func runServe(t testing.TB, args []string, getenv func(string) string) (string, *syncBuf, func()) {
 	t.Helper()
+	return runServeAt(t, nil, args, getenv)
+}
+
+// runServeAt is runServe with now as the clock of OAuth token lifetimes.
+func runServeAt(t testing.TB, now func() time.Time, args []string, getenv func(string) string) (string, *syncBuf, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuf{}
 	done := make(chan error, 1)
@@ -333,7 +368,7 @@ func runServe(t testing.TB, args []string, getenv func(string) string) (string, 
 	if !slices.Contains(args, "--listen") {
 		args = append(args, "--listen", "127.0.0.1:0")
 	}
-	go func() { done <- serve(ctx, args, getenv, out, out) }()
+	go func() { done <- serveAt(ctx, now, args, getenv, out, out) }()
 	addr := waitFor(t, out, regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`))
 	var once sync.Once
 	stop := func() {
@@ -347,3 +382,10 @@ func runServe(t testing.TB, args []string, getenv func(string) string) (string, 
 	t.Cleanup(stop)
 	return addr, out, stop
 }
+
+// testClock is the wall clock plus an offset that a test moves forward, so
+// that a token expires or stops being fresh without waiting.
+type testClock struct{ ahead atomic.Int64 }
+
+func (c *testClock) Now() time.Time          { return time.Now().Add(time.Duration(c.ahead.Load())) }
+func (c *testClock) Advance(d time.Duration) { c.ahead.Add(int64(d)) }

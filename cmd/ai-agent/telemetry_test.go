@@ -169,7 +169,8 @@ func push(t *testing.T, addr string, bodies ...string) {
 // any exported byte.
 func TestTracesOfASupervisedTurn(t *testing.T) {
 	otlp := startOTLP(t)
-	// A 2s access token: a use 2.5s after it was obtained refreshes it.
+	// A 2s access token: a use 2.5s (on the server's clock) after it was
+	// obtained refreshes it.
 	as := oauthtest.StartAuthServer(t, oauthtest.ASOptions{Scopes: []string{"mcp:read"}, AccessTokenTTL: 2 * time.Second, RotateRefreshTokens: true})
 	pm := oauthtest.StartProtectedMCP(t, as, oauthtest.MCPOptions{RequiredScopes: []string{"mcp:read"}})
 	mcpSrv := httptest.NewServer(demo.Handler())
@@ -190,7 +191,8 @@ func TestTracesOfASupervisedTurn(t *testing.T) {
 		"STORAGE": "sqlite", "SQLITE_PATH": dbPath, "OAUTH_ENCRYPTION_KEY": key,
 		"OTEL_EXPORTER_OTLP_ENDPOINT": otlp.URL, "OTEL_SERVICE_NAME": "ai-agent-e2e",
 	}
-	addr, out, stop := runServe(t, []string{"--config", cfg}, func(k string) string { return env[k] })
+	clock := &testClock{}
+	addr, out, stop := runServeAt(t, clock.Now, []string{"--config", cfg}, func(k string) string { return env[k] })
 
 	c := dialWS(t, "ws://"+addr+"/v1/ws/messages/traced", "")
 	if f := c.read(); !strings.Contains(f, `{"name":"gh","status":"active"}`) {
@@ -229,8 +231,8 @@ func TestTracesOfASupervisedTurn(t *testing.T) {
 	tokens := vaultTokens(t, dbPath, key, oauth.TokenKey{User: "u-alice", Agent: "gh", Issuer: as.Issuer})
 	refreshesBefore := as.TokenRequests().RefreshToken
 
-	// Past the token's expiry (wall clock: `serve` runs on time.Now).
-	time.Sleep(2500 * time.Millisecond)
+	// Past the token's expiry.
+	clock.Advance(2500 * time.Millisecond)
 
 	// Turn 2: delegation, tool call, silent refresh.
 	const secretPrompt = "which user am I, confidentially?"
