@@ -74,7 +74,12 @@ func TestUIToolsAfterTheAnswer(t *testing.T) {
 	req, _ = http.NewRequest(http.MethodPost, e.http.URL+"/v1/api/complete/ui-tools", strings.NewReader(`{"prompt":"x"}`))
 	req.Header.Set("Cookie", "R_SESS=tok-alice")
 	req.Header.Set("Content-Type", "application/json")
-	if resp, _ := http.DefaultClient.Do(req); resp.StatusCode != 400 {
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
 		t.Fatalf("missing tools.name: %d", resp.StatusCode)
 	}
 }
