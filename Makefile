@@ -12,13 +12,22 @@ build:
 	$(GO) build -o bin/ai-agent ./cmd/ai-agent
 	$(GO) build -o bin/mcp-conformance-client ./cmd/mcp-conformance-client
 
-# Hygiene: go vet, gofmt and a tidy go.mod (direct dependencies not marked
-# indirect).
-vet:
+# Hygiene: go vet, staticcheck, gofmt and a tidy go.mod (direct
+# dependencies not marked indirect). staticcheck comes from the Go module
+# proxy at a pinned version, built once into a cached GOBIN.
+STATICCHECK_VERSION ?= v0.8.2
+TOOLS_BIN ?= $(or $(AI_AGENT_CACHE),$(HOME)/.cache/ai-agent)/bin
+STATICCHECK := $(TOOLS_BIN)/staticcheck-$(STATICCHECK_VERSION)
+vet: $(STATICCHECK)
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) mod tidy -diff
+
+$(STATICCHECK):
+	GOBIN=$(TOOLS_BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(TOOLS_BIN)/staticcheck $@
 
 unit:
 	$(GO) test -race -count=1 ./...

@@ -87,7 +87,7 @@ func TestChartDryRunApply(t *testing.T) {
 			kinds := map[string]bool{}
 			for _, o := range objs {
 				kinds[o.GetKind()] = true
-				err := env.Client.Patch(t.Context(), o, client.Apply, client.DryRunAll,
+				err := env.Client.Apply(t.Context(), client.ApplyConfigurationFromUnstructured(o), client.DryRunAll,
 					client.ForceOwnership, client.FieldOwner("chart-test"))
 				if err != nil {
 					t.Errorf("dry-run apply %s %s: %v", o.GetKind(), o.GetName(), err)
@@ -233,7 +233,7 @@ func TestChartRBACIsLeastThatWorks(t *testing.T) {
 	for _, o := range render(t) {
 		switch o.GetKind() {
 		case "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding":
-			if err := env.Client.Patch(t.Context(), o, client.Apply, client.ForceOwnership, client.FieldOwner("chart-test")); err != nil {
+			if err := env.Client.Apply(t.Context(), client.ApplyConfigurationFromUnstructured(o), client.ForceOwnership, client.FieldOwner("chart-test")); err != nil {
 				t.Fatalf("apply %s: %v", o.GetKind(), err)
 			}
 		}

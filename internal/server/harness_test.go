@@ -32,7 +32,6 @@ import (
 // mathServer is a real go-sdk MCP server with the tools the tests use.
 type mathServer struct {
 	*httptest.Server
-	mu          sync.Mutex
 	slowStarted chan struct{}
 	slowCtxDone chan struct{}
 }
