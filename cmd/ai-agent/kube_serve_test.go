@@ -87,18 +87,18 @@ func TestServeFromTheCluster(t *testing.T) {
 	addr, _, stop := runServe(t, []string{"--kubeconfig", writeKubeconfig(t, env.Config)}, func(k string) string { return vars[k] })
 
 	c := dialWS(t, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok-alice")
-	if f := c.read(); !strings.Contains(f, `"agents":[{"name":"cluster","status":"active"}]`) {
+	if f := c.Read(); !strings.Contains(f, `"agents":[{"name":"cluster","status":"active"}]`) {
 		t.Fatalf("alice: %s", f)
 	}
 	b := dialWS(t, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok-bob")
-	if f := b.read(); !strings.HasPrefix(f, "<chat-error>") {
+	if f := b.Read(); !strings.HasPrefix(f, "<chat-error>") {
 		t.Fatalf("bob, who may see no agent: %s", f)
 	}
 	create("late")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c2 := dialWS(t, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok-alice")
-		f := c2.read()
+		f := c2.Read()
 		if strings.Contains(f, `{"name":"late","status":"active"}`) {
 			break
 		}
@@ -135,10 +135,10 @@ func BenchmarkConnect20Agents(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		c := dialWS(b, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok-alice")
-		if f := c.read(); strings.Count(f, `"status":"active"`) != 20 {
+		if f := c.Read(); strings.Count(f, `"status":"active"`) != 20 {
 			b.Fatalf("metadata %s", f)
 		}
-		c.ws.CloseNow()
+		c.WS.CloseNow()
 	}
 }
 
@@ -162,7 +162,7 @@ func TestServeFindsRancherFromSettings(t *testing.T) {
 		t.Fatalf("log:\n%s", out.String())
 	}
 	cl := dialWS(t, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok-alice")
-	if f := cl.read(); !strings.Contains(f, `"agents":[{"name":"cluster","status":"active"}]`) {
+	if f := cl.Read(); !strings.Contains(f, `"agents":[{"name":"cluster","status":"active"}]`) {
 		t.Fatalf("alice: %s", f)
 	}
 	stop()

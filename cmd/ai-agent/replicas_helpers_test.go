@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -17,8 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
+	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/store/pgtest"
 )
 
@@ -157,67 +155,8 @@ func repDo(t *testing.T, method, url, user, body string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
-type repWS struct {
-	t  *testing.T
-	ws *websocket.Conn
-}
-
-func repDial(t *testing.T, base, path, user string) *repWS {
+// repDial opens a chat WebSocket on a replica as user.
+func repDial(t *testing.T, base, path, user string) *chattest.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	h := http.Header{"Cookie": {"R_SESS=tok-" + user}}
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+path, &websocket.DialOptions{HTTPHeader: h})
-	if err != nil {
-		t.Fatalf("dial %s%s: %v", base, path, err)
-	}
-	ws.SetReadLimit(1 << 20)
-	t.Cleanup(func() { ws.CloseNow() })
-	return &repWS{t: t, ws: ws}
-}
-
-func (c *repWS) send(s string) {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.ws.Write(ctx, websocket.MessageText, []byte(s)); err != nil {
-		c.t.Fatalf("send: %v", err)
-	}
-}
-
-func (c *repWS) read() string {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	_, b, err := c.ws.Read(ctx)
-	if err != nil {
-		c.t.Fatalf("read: %v", err)
-	}
-	return string(b)
-}
-
-// until reads frames up to and including last.
-func (c *repWS) until(last string) []string {
-	c.t.Helper()
-	var out []string
-	for {
-		f := c.read()
-		out = append(out, f)
-		if f == last {
-			return out
-		}
-	}
-}
-
-// metadata reads <chat-metadata> and decodes it.
-func (c *repWS) metadata() map[string]any {
-	c.t.Helper()
-	f := c.read()
-	body, ok := strings.CutPrefix(f, "<chat-metadata>")
-	body, ok2 := strings.CutSuffix(body, "</chat-metadata>")
-	var m map[string]any
-	if !ok || !ok2 || json.Unmarshal([]byte(body), &m) != nil {
-		c.t.Fatalf("first frame = %q, want <chat-metadata>", f)
-	}
-	return m
+	return chattest.Dial(t, base+path, chattest.Cookie("R_SESS=tok-"+user))
 }

@@ -73,14 +73,14 @@ func TestReplicasShareChats(t *testing.T) {
 			t.Fatalf("push: %d %s", code, body)
 		}
 		c := repDial(t, tc.base, "/v1/ws/messages/"+id, "alice")
-		if md := c.metadata(); md["chatId"] != id || md["storageType"] != "postgres" {
+		if md := c.Metadata(); md["chatId"] != id || md["storageType"] != "postgres" {
 			t.Fatalf("replica %d metadata = %v", i, md)
 		}
-		c.send(`{"prompt":"` + tc.prompt + `","context":{}}`)
-		if got := strings.Join(c.until("</message>"), "|"); got != "<message>|"+tc.answer+"|</message>" {
+		c.Send(`{"prompt":"` + tc.prompt + `","context":{}}`)
+		if got := strings.Join(c.Until("</message>"), "|"); got != "<message>|"+tc.answer+"|</message>" {
 			t.Fatalf("replica %d turn = %s", i, got)
 		}
-		c.ws.CloseNow()
+		c.WS.CloseNow()
 	}
 
 	code, body := repDo(t, "GET", b+"/v1/api/chats/"+id+"/messages", "alice", "")
@@ -135,11 +135,11 @@ func TestReplicasShareOAuth(t *testing.T) {
 
 	// (b) Sign-in started on A, callback on B.
 	c := repDial(t, a, "/v1/ws/messages", "alice")
-	c.metadata()
-	if f := c.read(); f != "<message>" {
+	c.Metadata()
+	if f := c.Read(); f != "<message>" {
 		t.Fatalf("frame %q, want <message>", f)
 	}
-	f := c.read()
+	f := c.Read()
 	payload, ok := strings.CutPrefix(f, "<authentication>")
 	payload, ok2 := strings.CutSuffix(payload, "</authentication>")
 	var auth struct{ URL string }
@@ -158,8 +158,8 @@ func TestReplicasShareOAuth(t *testing.T) {
 	if code, page := repDo(t, "GET", cb.String(), "alice", ""); code != 200 || !strings.Contains(page, "oauth_success") {
 		t.Fatalf("callback on B = %d %s", code, page)
 	}
-	c.send("authentication_confirmed")
-	if got := c.until("</message>"); len(got) != 1 {
+	c.Send("authentication_confirmed")
+	if got := c.Until("</message>"); len(got) != 1 {
 		t.Fatalf("after confirmation on A: %q, want only </message>", got)
 	}
 

@@ -98,6 +98,10 @@ func TestUnreachableBacksOff(t *testing.T) {
 		t.Fatalf("phase = %q", obj.Status.Phase)
 	}
 	rv := obj.ResourceVersion
+	// The window is what is measured: how many checks a backoff makes in
+	// 6s. The requeue delays run on controller-runtime's workqueue, whose
+	// clock the controller does not take as an option, so the window is
+	// wall-clock time (not a stand-in for an event that could be awaited).
 	time.Sleep(6 * time.Second)
 	// 1 s doubling: checks at about 0, 1, 3 and 7 s.
 	if n := r.rec.count(r.rec.probes, "down-agent"); n < 2 || n > 4 {
@@ -113,9 +117,11 @@ func TestQuietAtRest(t *testing.T) {
 	srv := newMCPServer(t)
 	createAgent(t, "quiet-agent", noneSpec(srv.URL))
 	obj := waitStatus(t, "quiet-agent", v1alpha1.PhaseReady, controller.MessageReady)
-	time.Sleep(time.Second) // let the built-ins settle
+	settled(t) // the built-ins too
 	before, probes := r.calls.Load(), r.rec.count(r.rec.probes, "quiet-agent")
 	const rest = 5 * time.Second
+	// The window is what is measured: API calls and checks at rest over 5s
+	// of the workqueue's wall clock (see TestUnreachableBacksOff).
 	time.Sleep(rest)
 	calls := r.calls.Load() - before
 	if n := r.rec.count(r.rec.probes, "quiet-agent") - probes; n < 3 {

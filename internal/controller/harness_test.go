@@ -239,6 +239,25 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
+// settled waits until every agent in the namespace (the built-ins too) has
+// a Ready condition for its current generation: the controller has written
+// every status it is going to write at rest.
+func settled(t *testing.T) {
+	t.Helper()
+	eventually(t, 20*time.Second, "every agent has a current status", func() bool {
+		var list v1alpha1.AIAgentConfigList
+		if err := env.Client.List(t.Context(), &list, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		for i := range list.Items {
+			if c := readyCondition(&list.Items[i]); c == nil || c.ObservedGeneration != list.Items[i].Generation {
+				return false
+			}
+		}
+		return len(list.Items) > 0
+	})
+}
+
 // readyCondition returns the agent's Ready condition, or nil.
 func readyCondition(obj *v1alpha1.AIAgentConfig) *metav1.Condition {
 	for i := range obj.Status.Conditions {

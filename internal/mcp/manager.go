@@ -252,19 +252,26 @@ func (m *Manager) removeLocked(match func(sessionKey, *entry) bool) {
 // reap drops sessions idle for longer than SessionIdleTTL.
 func (m *Manager) reap() {
 	defer m.wg.Done()
-	ttl := m.opts.SessionIdleTTL
-	t := time.NewTicker(max(ttl/2, 10*time.Millisecond))
+	t := time.NewTicker(max(m.opts.SessionIdleTTL/2, 10*time.Millisecond))
 	defer t.Stop()
 	for {
 		select {
 		case <-m.stop:
 			return
 		case now := <-t.C:
-			m.mu.Lock()
-			if !m.closed {
-				m.removeLocked(func(_ sessionKey, e *entry) bool { return e.inflight.Load() == 0 && e.idleSince(now) > ttl })
-			}
-			m.mu.Unlock()
+			m.reapIdle(now)
 		}
+	}
+}
+
+// reapIdle drops the sessions that are idle at now for longer than
+// SessionIdleTTL.
+func (m *Manager) reapIdle(now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.closed {
+		m.removeLocked(func(_ sessionKey, e *entry) bool {
+			return e.inflight.Load() == 0 && e.idleSince(now) > m.opts.SessionIdleTTL
+		})
 	}
 }

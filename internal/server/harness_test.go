@@ -13,12 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/agent"
 	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
 	"github.com/rancher/ai-agent/internal/origins"
@@ -261,13 +261,7 @@ type sourceFunc func() []agents.Agent
 
 func (f sourceFunc) Agents(context.Context) ([]agents.Agent, error) { return f(), nil }
 
-// client is a browser-like WebSocket client.
-type client struct {
-	t  testing.TB
-	ws *websocket.Conn
-}
-
-func (e *env) dial(path, token string) *client {
+func (e *env) dial(path, token string) *chattest.Client {
 	e.t.Helper()
 	c, err := e.dialErr(path, token)
 	if err != nil {
@@ -276,7 +270,7 @@ func (e *env) dial(path, token string) *client {
 	return c
 }
 
-func (e *env) dialErr(path, token string) (*client, error) {
+func (e *env) dialErr(path, token string) (*chattest.Client, error) {
 	cookie := ""
 	if token != "" {
 		cookie = "R_SESS=" + token
@@ -285,7 +279,7 @@ func (e *env) dialErr(path, token string) (*client, error) {
 }
 
 // dialCookie dials with a whole Cookie header.
-func (e *env) dialCookie(path, cookie string) (*client, error) {
+func (e *env) dialCookie(path, cookie string) (*chattest.Client, error) {
 	h := http.Header{}
 	if cookie != "" {
 		h.Set("Cookie", cookie)
@@ -296,69 +290,8 @@ func (e *env) dialCookie(path, cookie string) (*client, error) {
 
 // dialHeader dials with the handshake headers h (Origin, Host, ...) and
 // returns the handshake response too.
-func (e *env) dialHeader(path string, h http.Header) (*client, *http.Response, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	opts := &websocket.DialOptions{HTTPHeader: h}
-	if host := h.Get("Host"); host != "" {
-		opts.Host = host
-	}
-	ws, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.http.URL, "http")+path, opts)
-	if err != nil {
-		return nil, resp, err
-	}
-	ws.SetReadLimit(1 << 20)
-	c := &client{t: e.t, ws: ws}
-	e.t.Cleanup(func() { ws.CloseNow() })
-	return c, resp, nil
-}
-
-func (c *client) send(s string) {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.ws.Write(ctx, websocket.MessageText, []byte(s)); err != nil {
-		c.t.Fatalf("send: %v", err)
-	}
-}
-
-func (c *client) read() string {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_, b, err := c.ws.Read(ctx)
-	if err != nil {
-		c.t.Fatalf("read: %v", err)
-	}
-	return string(b)
-}
-
-// turn reads frames until </message> and returns them all.
-func (c *client) turn() []string {
-	c.t.Helper()
-	var out []string
-	for {
-		f := c.read()
-		out = append(out, f)
-		if f == "</message>" {
-			return out
-		}
-	}
-}
-
-// metadata reads the first frame and decodes it.
-func (c *client) metadata() map[string]any {
-	c.t.Helper()
-	f := c.read()
-	const o, cl = "<chat-metadata>", "</chat-metadata>"
-	if !strings.HasPrefix(f, o) || !strings.HasSuffix(f, cl) {
-		c.t.Fatalf("first frame = %q, want <chat-metadata>", f)
-	}
-	var m map[string]any
-	if err := json.Unmarshal([]byte(f[len(o):len(f)-len(cl)]), &m); err != nil {
-		c.t.Fatal(err)
-	}
-	return m
+func (e *env) dialHeader(path string, h http.Header) (*chattest.Client, *http.Response, error) {
+	return chattest.DialErr(e.t, e.http.URL+path, h)
 }
 
 func prompt(text string, extra ...string) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/agent"
 	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/mcp"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
@@ -166,7 +167,7 @@ func (b *browser) do(req *http.Request) (*http.Response, string) {
 	return resp, string(body)
 }
 
-func (b *browser) dial(path string) *client {
+func (b *browser) dial(path string) *chattest.Client {
 	b.t.Helper()
 	c, err := b.oe.dialCookie(path, b.cookieHeader())
 	if err != nil {
@@ -209,14 +210,14 @@ func (b *browser) callback(cb *url.URL) (*http.Response, string) {
 
 // completeSignIn answers an <authentication> frame like the UI: popup,
 // callback page that posts oauth_success, then authentication_confirmed.
-func (b *browser) completeSignIn(c *client, frame string) {
+func (b *browser) completeSignIn(c *chattest.Client, frame string) {
 	b.t.Helper()
 	u, _ := authRequest(b.t, frame)
 	resp, page := b.signIn(u)
 	if resp.StatusCode != 200 || !strings.Contains(page, "oauth_success") {
 		b.t.Fatalf("callback: %d %s", resp.StatusCode, page)
 	}
-	c.send("authentication_confirmed")
+	c.Send("authentication_confirmed")
 }
 
 func (oe *oauthEnv) key(user string) oauth.TokenKey {
