@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/rancher/ai-agent/internal/agent"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/controller"
 	"github.com/rancher/ai-agent/internal/llm"
@@ -33,7 +33,7 @@ type app struct {
 	model llm.Model
 	// modelName is the provider's model setting for telemetry ("" when none).
 	modelName string
-	source    agents.Source
+	source    agentconfig.Source
 	// cluster is the Kubernetes side when the agents come from a cluster
 	// (source is then cluster), nil otherwise.
 	cluster *cluster
@@ -176,7 +176,7 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 	}
 	runner := agent.New(opts)
 	protected := modelsRoutes(a.env, a.log)
-	var filter func(context.Context, agent.User, []agents.Agent) ([]agents.Agent, error)
+	var filter func(context.Context, agent.User, []agentconfig.Agent) ([]agentconfig.Agent, error)
 	if a.cluster != nil {
 		if err := a.cluster.startController(ctx, wiring); err != nil {
 			return err
@@ -231,6 +231,6 @@ var errNoOAuthKey = errors.New("OAuth2 sign-in is unavailable: this server has n
 // noOAuthKey is the credential provider of OAUTH2 agents without a key.
 type noOAuthKey struct{}
 
-func (noOAuthKey) Credentials(context.Context, agents.Agent, agent.User) (mcp.Credentials, error) {
+func (noOAuthKey) Credentials(context.Context, agentconfig.Agent, agent.User) (mcp.Credentials, error) {
 	return nil, errNoOAuthKey
 }

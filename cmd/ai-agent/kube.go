@@ -20,7 +20,7 @@ import (
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/agent"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/controller"
 	"github.com/rancher/ai-agent/internal/kube"
 	"github.com/rancher/ai-agent/internal/mcp"
@@ -35,7 +35,7 @@ const syncTimeout = time.Minute
 
 // cluster is the process's Kubernetes side, built once by startCluster
 // when serve reads its agents from a cluster (nil otherwise): the
-// agents.Source read from the controller-runtime manager's cache, the
+// agentconfig.Source read from the controller-runtime manager's cache, the
 // manager itself (the controller is added to it once the MCP manager and
 // the OAuth service exist) and one direct client for what the cache does
 // not hold (Rancher's settings, access reviews, PUT /v1/api/settings).
@@ -92,12 +92,12 @@ func startKube(ctx context.Context, cfg *rest.Config, e clusterEnv, log *slog.Lo
 	}
 	mgr, err := manager.New(cfg, manager.Options{
 		Scheme:                        scheme,
-		Cache:                         kube.CacheOptions(scheme, agents.Namespace),
+		Cache:                         kube.CacheOptions(scheme, agentconfig.Namespace),
 		Logger:                        logr.FromSlogHandler(log.Handler()),
 		Metrics:                       metricsserver.Options{BindAddress: "0"},
 		LeaderElection:                leader,
 		LeaderElectionID:              "rancher-ai-agent-controller",
-		LeaderElectionNamespace:       agents.Namespace,
+		LeaderElectionNamespace:       agentconfig.Namespace,
 		LeaderElectionReleaseOnCancel: true,
 	})
 	if err != nil {
@@ -124,10 +124,10 @@ func startKube(ctx context.Context, cfg *rest.Config, e clusterEnv, log *slog.Lo
 		default:
 		}
 		return nil, fmt.Errorf("kube cache did not sync within %s (RBAC for AIAgentConfigs and Secrets in %s?): %w",
-			syncTimeout, agents.Namespace, errors.Join(sctx.Err(), ctx.Err()))
+			syncTimeout, agentconfig.Namespace, errors.Join(sctx.Err(), ctx.Err()))
 	}
-	log.Info("reading agents from the cluster", "namespace", agents.Namespace, "leaderElection", leader)
-	return &cluster{Source: kube.NewSource(c, agents.Namespace), mgr: mgr, client: direct, env: e, log: log}, nil
+	log.Info("reading agents from the cluster", "namespace", agentconfig.Namespace, "leaderElection", leader)
+	return &cluster{Source: kube.NewSource(c, agentconfig.Namespace), mgr: mgr, client: direct, env: e, log: log}, nil
 }
 
 // kubeWiring is what serve hands to the cluster side once the MCP manager
@@ -162,7 +162,7 @@ func (cl *cluster) startController(ctx context.Context, w kubeWiring) error {
 	probes := mcp.NewManager(mcp.Options{Logger: cl.log, InsecureSkipTLS: w.InsecureSkipTLS, RancherMCPURL: w.MCPURL, Timeout: 20 * time.Second})
 	go func() { <-ctx.Done(); _ = probes.Close() }()
 	return controller.Setup(cl.mgr, controller.Options{
-		Namespace: agents.Namespace,
+		Namespace: agentconfig.Namespace,
 		Agents:    cl.Source,
 		Prober:    controller.MCPProber{Manager: probes, Rancher: mcp.RancherIdentity{Token: w.RancherToken, URL: w.RancherURL}},
 		OAuth:     w.OAuth,
@@ -177,9 +177,9 @@ func (cl *cluster) startController(ctx context.Context, w kubeWiring) error {
 // through Steve, RBAC_ENABLED, default on, failing closed). rancherHC
 // reaches Rancher when it came from the cluster's settings (nil: the
 // default client, or INSECURE_SKIP_TLS's).
-func (cl *cluster) routes(e env, rancherHC *http.Client) (map[string]http.Handler, func(context.Context, agent.User, []agents.Agent) ([]agents.Agent, error), error) {
+func (cl *cluster) routes(e env, rancherHC *http.Client) (map[string]http.Handler, func(context.Context, agent.User, []agentconfig.Agent) ([]agentconfig.Agent, error), error) {
 	routes := map[string]http.Handler{"PUT /v1/api/settings": settings.Handler(settings.Options{
-		Client: cl.client, Namespace: agents.Namespace, Logger: cl.log,
+		Client: cl.client, Namespace: agentconfig.Namespace, Logger: cl.log,
 		User: func(r *http.Request) (string, error) {
 			u, ok := server.UserFrom(r.Context())
 			if !ok {
@@ -202,7 +202,7 @@ func (cl *cluster) routes(e env, rancherHC *http.Client) (map[string]http.Handle
 	if err != nil {
 		return nil, nil, fmt.Errorf("RBAC filter (set RANCHER_URL, or RBAC_ENABLED=false): %w", err)
 	}
-	return routes, func(ctx context.Context, u agent.User, list []agents.Agent) ([]agents.Agent, error) {
+	return routes, func(ctx context.Context, u agent.User, list []agentconfig.Agent) ([]agentconfig.Agent, error) {
 		return f.Filter(ctx, u.Token, list)
 	}, nil
 }

@@ -19,7 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/demo"
 	"github.com/rancher/ai-agent/internal/kube/kubetest"
 )
@@ -70,11 +70,11 @@ func fakeRancherSteve(t testing.TB, visible map[string][]string) *httptest.Serve
 // API server: agents come from AIAgentConfigs, each user gets only the
 // agents Rancher lets them see, and a new agent is there on the next chat.
 func TestServeFromTheCluster(t *testing.T) {
-	env := kubetest.Run(t, agents.Namespace)
+	env := kubetest.Run(t, agentconfig.Namespace)
 	mcpSrv := httptest.NewServer(demo.Handler())
 	defer mcpSrv.Close()
 	create := func(name string) {
-		obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: agents.Namespace},
+		obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: agentconfig.Namespace},
 			Spec: v1alpha1.AIAgentConfigSpec{DisplayName: name, Description: name + " things", MCPURL: mcpSrv.URL + "/mcp"}}
 		if err := env.Client.Create(t.Context(), obj); err != nil {
 			t.Fatal(err)
@@ -115,14 +115,14 @@ func TestServeFromTheCluster(t *testing.T) {
 // list through a loopback fake of Steve, and each agent's tool list (cached
 // per agent and credential after the first connect).
 func BenchmarkConnect20Agents(b *testing.B) {
-	env := kubetest.Run(b, agents.Namespace)
+	env := kubetest.Run(b, agentconfig.Namespace)
 	mcpSrv := httptest.NewServer(demo.Handler())
 	defer mcpSrv.Close()
 	var names []string
 	for i := range 20 {
 		name := fmt.Sprintf("agent-%02d", i)
 		names = append(names, name)
-		obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: agents.Namespace},
+		obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: agentconfig.Namespace},
 			Spec: v1alpha1.AIAgentConfigSpec{DisplayName: name, MCPURL: mcpSrv.URL + "/mcp"}}
 		if err := env.Client.Create(b.Context(), obj); err != nil {
 			b.Fatal(err)
@@ -146,11 +146,11 @@ func BenchmarkConnect20Agents(b *testing.B) {
 // agent reads Rancher's internal-server-url setting (and trusts its
 // internal-cacerts CA).
 func TestServeFindsRancherFromSettings(t *testing.T) {
-	env := kubetest.Run(t, agents.Namespace)
+	env := kubetest.Run(t, agentconfig.Namespace)
 	rancher := fakeRancherSteve(t, map[string][]string{"alice": {"cluster"}})
 	mcpSrv := httptest.NewServer(demo.Handler())
 	defer mcpSrv.Close()
-	obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: "cluster", Namespace: agents.Namespace},
+	obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: "cluster", Namespace: agentconfig.Namespace},
 		Spec: v1alpha1.AIAgentConfigSpec{DisplayName: "Cluster", MCPURL: mcpSrv.URL + "/mcp"}}
 	if err := env.Client.Create(t.Context(), obj); err != nil {
 		t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/kube/kubetest"
 )
 
@@ -16,8 +16,8 @@ import (
 // does and checks that an agent created in the cluster reaches the source
 // and that the built-ins get seeded.
 func TestKubeRuntime(t *testing.T) {
-	env := kubetest.Run(t, agents.Namespace)
-	obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: "mine", Namespace: agents.Namespace},
+	env := kubetest.Run(t, agentconfig.Namespace)
+	obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: "mine", Namespace: agentconfig.Namespace},
 		Spec: v1alpha1.AIAgentConfigSpec{DisplayName: "Mine", MCPURL: "http://127.0.0.1:1/mcp"}}
 	if err := env.Client.Create(t.Context(), obj); err != nil {
 		t.Fatal(err)

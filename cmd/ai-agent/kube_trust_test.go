@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/demo"
 	"github.com/rancher/ai-agent/internal/kube/kubetest"
@@ -26,16 +26,16 @@ import (
 // answered by real RBAC objects; Rancher's server-url setting is the
 // allowed origin and gives the redirect URI (over RANCHER_URL).
 func TestServeClusterTrust(t *testing.T) {
-	env := kubetest.Run(t, agents.Namespace)
+	env := kubetest.Run(t, agentconfig.Namespace)
 	ctx := t.Context()
-	if err := env.Grant(ctx, agents.Namespace, "agent-admin", "u-admin",
+	if err := env.Grant(ctx, agentconfig.Namespace, "agent-admin", "u-admin",
 		rbacv1.PolicyRule{APIGroups: []string{"ai.cattle.io"}, Resources: []string{"aiagentconfigs"}, Verbs: []string{"update"}}); err != nil {
 		t.Fatal(err)
 	}
 	mcpURL, metadataURL, _ := loopbackNotes(t)
 	mcpSrv := httptest.NewServer(demo.Handler())
 	t.Cleanup(mcpSrv.Close)
-	obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: "cluster", Namespace: agents.Namespace},
+	obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: "cluster", Namespace: agentconfig.Namespace},
 		Spec: v1alpha1.AIAgentConfigSpec{DisplayName: "Cluster", MCPURL: mcpSrv.URL + "/mcp"}}
 	for _, o := range []client.Object{obj} {
 		if err := env.Client.Create(ctx, o); err != nil {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/rancher/ai-agent/internal/agent"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/logging"
 	"github.com/rancher/ai-agent/internal/rancher"
 	"github.com/rancher/ai-agent/internal/server"
@@ -46,11 +46,11 @@ func serveAt(ctx context.Context, now func() time.Time, args []string, getenv fu
 	}
 	log := logging.NewLogger(stdout, logging.ParseLevel(e.LogLevel))
 
-	var source agents.Source
+	var source agentconfig.Source
 	var cl *cluster // nil unless the agents come from a cluster
 	switch {
 	case *config != "":
-		fsrc, err := agents.LoadFile(*config)
+		fsrc, err := agentconfig.LoadFile(*config)
 		if err != nil {
 			return err
 		}

@@ -20,14 +20,14 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/controller"
 	"github.com/rancher/ai-agent/internal/kube"
 	"github.com/rancher/ai-agent/internal/kube/kubetest"
 	"github.com/rancher/ai-agent/internal/mcp"
 )
 
-const ns = agents.Namespace
+const ns = agentconfig.Namespace
 
 // mcpServer is a real go-sdk MCP server whose HTTP answers a test can
 // change: status != 0 answers every request with that status, and
@@ -103,14 +103,14 @@ func newRecorder(p controller.Prober) *recorder {
 
 func (r *recorder) Forget(name string) { r.mu.Lock(); r.forgot[name]++; r.mu.Unlock() }
 
-func (r *recorder) Register(_ context.Context, a agents.Agent) error {
+func (r *recorder) Register(_ context.Context, a agentconfig.Agent) error {
 	r.mu.Lock()
 	r.registered[a.Name]++
 	r.mu.Unlock()
 	return nil
 }
 
-func (r *recorder) Probe(ctx context.Context, a agents.Agent) error {
+func (r *recorder) Probe(ctx context.Context, a agentconfig.Agent) error {
 	r.mu.Lock()
 	r.probes[a.Name]++
 	r.mu.Unlock()

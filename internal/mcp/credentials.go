@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 )
 
 // ErrOAuth2Credentials is wrapped by StaticCredentials for OAUTH2 agents,
@@ -50,7 +50,7 @@ func newStatic(typ v1alpha1.AuthenticationType, headers [][2]string) *staticCred
 
 // StaticCredentials builds the Credentials of NONE, RANCHER, BASIC and HEADER
 // agents. For OAUTH2 it returns an error wrapping ErrOAuth2Credentials.
-func StaticCredentials(a agents.Agent, rancher RancherIdentity) (Credentials, error) {
+func StaticCredentials(a agentconfig.Agent, rancher RancherIdentity) (Credentials, error) {
 	switch typ := a.Spec.AuthenticationType; typ {
 	case "", v1alpha1.AuthNone:
 		return newStatic(v1alpha1.AuthNone, nil), nil

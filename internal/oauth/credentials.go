@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 )
 
 // expiryLeeway refreshes a token this long before it expires.
@@ -27,7 +27,7 @@ const refreshCoalesce = 2 * time.Second
 // token refreshed by any request (or replica) is used by all the others.
 type Credential struct {
 	s     *Service
-	agent agents.Agent
+	agent agentconfig.Agent
 	key   TokenKey
 	d     *Discovery
 	cfg   AgentConfig
@@ -101,7 +101,7 @@ func (c *Credential) Answer(resp *http.Response) bool {
 // Credentials returns the credential of user u for an OAUTH2 agent. A
 // misconfigured Secret or an unreachable authorization server is an error
 // for this agent only.
-func (s *Service) Credentials(ctx context.Context, a agents.Agent, u Identity) (*Credential, error) {
+func (s *Service) Credentials(ctx context.Context, a agentconfig.Agent, u Identity) (*Credential, error) {
 	cfg, err := ConfigFromSecret(a.AuthSecret)
 	if err != nil {
 		return nil, err
@@ -120,7 +120,7 @@ func (s *Service) Credentials(ctx context.Context, a agents.Agent, u Identity) (
 
 // token returns a usable access token for key, refreshing it (single
 // flight) when it is expired.
-func (s *Service) token(ctx context.Context, a agents.Agent, key TokenKey, d *Discovery, cfg AgentConfig) (TokenSet, error) {
+func (s *Service) token(ctx context.Context, a agentconfig.Agent, key TokenKey, d *Discovery, cfg AgentConfig) (TokenSet, error) {
 	t, err := s.o.Vault.Get(ctx, key)
 	if err != nil {
 		return TokenSet{}, err
@@ -143,7 +143,7 @@ func (s *Service) token(ctx context.Context, a agents.Agent, key TokenKey, d *Di
 // runs at a time; callers that waited for it reuse its result, so any
 // number of concurrent requests make one token request. stale is the access
 // token the caller saw: if the vault already holds another one, it is used.
-func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *Discovery, cfg AgentConfig, rt, stale, redirectURI string) (_ TokenSet, err error) {
+func (s *Service) refresh(ctx context.Context, a agentconfig.Agent, key TokenKey, d *Discovery, cfg AgentConfig, rt, stale, redirectURI string) (_ TokenSet, err error) {
 	ctx, end := s.observe(ctx, OpRefresh, a.Name)
 	defer func() { end(err) }()
 	// Refresh work outlives a cancelled caller (a user who leaves must not
@@ -243,7 +243,7 @@ func fromOAuth2(tok *oauth2.Token, d *Discovery, ci ClientInfo, requested []stri
 // client returns the client identity for the agent's authorization server:
 // the Secret's client ID, else a Client ID Metadata Document, else a
 // registration made once per authorization server and kept in the store.
-func (s *Service) client(ctx context.Context, a agents.Agent, cfg AgentConfig, d *Discovery, redirectURI string) (ClientInfo, error) {
+func (s *Service) client(ctx context.Context, a agentconfig.Agent, cfg AgentConfig, d *Discovery, redirectURI string) (ClientInfo, error) {
 	if cfg.ClientID != "" {
 		method := AuthMethodNone
 		if cfg.ClientSecret != "" {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/chat"
 )
 
@@ -33,7 +33,7 @@ const refreshAgain = 30 * time.Second
 //
 // A 403 insufficient_scope skips the refresh and asks for the union of the
 // scopes already requested and the challenged ones.
-func (s *Service) Authenticate(ctx context.Context, em Emitter, a agents.Agent, u Identity, r Refusal) error {
+func (s *Service) Authenticate(ctx context.Context, em Emitter, a agentconfig.Agent, u Identity, r Refusal) error {
 	cfg, err := ConfigFromSecret(a.AuthSecret)
 	if err != nil {
 		return err
@@ -72,7 +72,7 @@ func (s *Service) Authenticate(ctx context.Context, em Emitter, a agents.Agent, 
 }
 
 // tryRefresh reports whether a refresh made the credential work.
-func (s *Service) tryRefresh(ctx context.Context, em Emitter, a agents.Agent, key TokenKey, d *Discovery, cfg AgentConfig, u Identity, cur TokenSet) bool {
+func (s *Service) tryRefresh(ctx context.Context, em Emitter, a agentconfig.Agent, key TokenKey, d *Discovery, cfg AgentConfig, u Identity, cur TokenSet) bool {
 	s.mu.Lock()
 	last, recent := s.refreshed[key.id()]
 	s.mu.Unlock()
@@ -99,7 +99,7 @@ func (s *Service) tryRefresh(ctx context.Context, em Emitter, a agents.Agent, ke
 }
 
 // signIn runs the authorization code flow through the browser.
-func (s *Service) signIn(ctx context.Context, em Emitter, a agents.Agent, u Identity, key TokenKey, d *Discovery, cfg AgentConfig, scopes []string) (err error) {
+func (s *Service) signIn(ctx context.Context, em Emitter, a agentconfig.Agent, u Identity, key TokenKey, d *Discovery, cfg AgentConfig, scopes []string) (err error) {
 	ctx, end := s.observe(ctx, OpSignIn, a.Name)
 	defer func() { end(err) }()
 	redirectURI := s.RedirectURI(u.Host)

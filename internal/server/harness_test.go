@@ -17,7 +17,7 @@ import (
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/agent"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
@@ -77,8 +77,8 @@ func startMath(t testing.TB) *mathServer {
 
 func (ms *mathServer) url() string { return ms.URL + "/mcp" }
 
-func newAgent(name, url string) agents.Agent {
-	return agents.Agent{
+func newAgent(name, url string) agentconfig.Agent {
+	return agentconfig.Agent{
 		Name: name, Revision: "r1",
 		Spec: v1alpha1.AIAgentConfigSpec{
 			DisplayName: strings.ToUpper(name[:1]) + name[1:], Description: name + " things",
@@ -95,7 +95,7 @@ type env struct {
 	http   *httptest.Server
 	model  *llm.Scripted
 	store  *store.Memory
-	source *agents.StaticSource
+	source *agentconfig.StaticSource
 	users  *rancher.UserResolver
 	// uiTools starts empty: no UI-tools selection until a test sets a document.
 	uiTools *uitools.Registry
@@ -177,32 +177,32 @@ func (e *env) usersNow() time.Time {
 	return time.Now().Add(e.userSkew)
 }
 
-func newEnv(t *testing.T, list ...agents.Agent) *env { return newEnvTB(t, list...) }
+func newEnv(t *testing.T, list ...agentconfig.Agent) *env { return newEnvTB(t, list...) }
 
-func newEnvTB(t testing.TB, list ...agents.Agent) *env { return newEnvWith(t, nil, list...) }
+func newEnvTB(t testing.TB, list ...agentconfig.Agent) *env { return newEnvWith(t, nil, list...) }
 
 // withOAuth, when given, builds the OAuth service of an env whose base URL
 // is known; it returns the routes to mount and the runner options to set.
 type withOAuth func(e *env, tools *mcp.Manager, base string) (map[string]http.Handler, agent.CredentialProvider, agent.Authenticator)
 
-func newEnvWith(t testing.TB, oauthFn withOAuth, list ...agents.Agent) *env {
+func newEnvWith(t testing.TB, oauthFn withOAuth, list ...agentconfig.Agent) *env {
 	return newEnvOn(t, nil, oauthFn, list...)
 }
 
 // newEnvOn serves on ln (a new loopback listener when nil).
-func newEnvOn(t testing.TB, ln net.Listener, oauthFn withOAuth, list ...agents.Agent) *env {
+func newEnvOn(t testing.TB, ln net.Listener, oauthFn withOAuth, list ...agentconfig.Agent) *env {
 	return newEnvFull(t, ln, oauthFn, nil, list...)
 }
 
 // newEnvOpts lets a test set server options before the server starts.
-func newEnvOpts(t testing.TB, set func(*server.Options), list ...agents.Agent) *env {
+func newEnvOpts(t testing.TB, set func(*server.Options), list ...agentconfig.Agent) *env {
 	return newEnvFull(t, nil, nil, set, list...)
 }
 
-func newEnvFull(t testing.TB, ln net.Listener, oauthFn withOAuth, set func(*server.Options), list ...agents.Agent) *env {
+func newEnvFull(t testing.TB, ln net.Listener, oauthFn withOAuth, set func(*server.Options), list ...agentconfig.Agent) *env {
 	t.Helper()
 	e := &env{t: t, model: llm.NewScripted(), store: store.NewMemory(), uiTools: &uitools.Registry{}}
-	src := agents.StaticSource(list)
+	src := agentconfig.StaticSource(list)
 	e.source = &src
 	tools := mcp.NewManager(mcp.Options{})
 	t.Cleanup(func() { tools.Close() })
@@ -241,7 +241,7 @@ func newEnvFull(t testing.TB, ln net.Listener, oauthFn withOAuth, set func(*serv
 			u, err := e.users.Resolve(ctx, r)
 			return agent.User{ID: u.ID, Token: u.Token}, err
 		}),
-		Agents: sourceFunc(func() []agents.Agent { return *e.source }), Runner: runner, Store: e.store,
+		Agents: sourceFunc(func() []agentconfig.Agent { return *e.source }), Runner: runner, Store: e.store,
 		Extra: extra,
 	}
 	if set != nil {
@@ -257,9 +257,9 @@ func newEnvFull(t testing.TB, ln net.Listener, oauthFn withOAuth, set func(*serv
 	return e
 }
 
-type sourceFunc func() []agents.Agent
+type sourceFunc func() []agentconfig.Agent
 
-func (f sourceFunc) Agents(context.Context) ([]agents.Agent, error) { return f(), nil }
+func (f sourceFunc) Agents(context.Context) ([]agentconfig.Agent, error) { return f(), nil }
 
 func (e *env) dial(path, token string) *chattest.Client {
 	e.t.Helper()

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 
 	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/llm"
@@ -57,7 +57,7 @@ func TestOAuthEagerSignInSingleAgent(t *testing.T) {
 
 func TestOAuthLazyManualSelection(t *testing.T) {
 	ms := startMath(t)
-	oe := newOAuthEnv(t, oauthOpts{others: []agents.Agent{newAgent("math", ms.url())}})
+	oe := newOAuthEnv(t, oauthOpts{others: []agentconfig.Agent{newAgent("math", ms.url())}})
 	b := oe.browser(t, "alice")
 	c := b.dial("/v1/ws/messages/manual")
 	c.Metadata()
@@ -85,7 +85,7 @@ func TestOAuthLazyManualSelection(t *testing.T) {
 
 func TestOAuthLazySupervisorResumesPendingCall(t *testing.T) {
 	ms := startMath(t)
-	oe := newOAuthEnv(t, oauthOpts{others: []agents.Agent{newAgent("math", ms.url())}})
+	oe := newOAuthEnv(t, oauthOpts{others: []agentconfig.Agent{newAgent("math", ms.url())}})
 	b := oe.browser(t, "alice")
 	c := b.dial("/v1/ws/messages/sup")
 	c.Metadata()
@@ -213,7 +213,7 @@ func TestOAuthBadSecretOrServerIsThatAgentsError(t *testing.T) {
 	ms := startMath(t)
 	oe := newOAuthEnv(t, oauthOpts{
 		secret: map[string][]byte{"clientSecret": []byte("orphan")},
-		others: []agents.Agent{newAgent("math", ms.url())},
+		others: []agentconfig.Agent{newAgent("math", ms.url())},
 	})
 	bad := ghAgent("http://127.0.0.1:1/mcp", map[string][]byte{"metadataEndpoint": []byte("http://127.0.0.1:1/.well-known/oauth-authorization-server")})
 	bad.Name = "down"

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/server"
@@ -342,7 +342,7 @@ func TestRedirectURIFromConfiguration(t *testing.T) {
 	}
 	// The same store under a configuration that uses only OAUTH_REDIRECT_URI=rancherCB.
 	svc, err := oauth.NewService(oauth.ServiceOptions{Vault: oe.vault, Sealer: oe.sealer,
-		Agents: sourceFunc(func() []agents.Agent { return *oe.source }), Endpoint: oe.tools.EndpointURL, RedirectURI: rancherCB})
+		Agents: sourceFunc(func() []agentconfig.Agent { return *oe.source }), Endpoint: oe.tools.EndpointURL, RedirectURI: rancherCB})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/llm"
 )
 
@@ -30,7 +30,7 @@ func TestMCPServerDown(t *testing.T) {
 	c.Send(prompt("hi"))
 	equalFrames(t, c.Turn(), []string{"<message>", "ok", "</message>"})
 
-	*e.source = agents.StaticSource{newAgent("broken", down)}
+	*e.source = agentconfig.StaticSource{newAgent("broken", down)}
 	c2 := e.dial("/v1/ws/messages", "tok-alice")
 	f := c2.Read()
 	if !strings.HasPrefix(f, `<chat-error>{"message":"Failed to load MCP tools for agent \"broken\"`) {
