@@ -95,18 +95,13 @@ func TestServeFromTheCluster(t *testing.T) {
 		t.Fatalf("bob, who may see no agent: %s", f)
 	}
 	create("late")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	// The informer cache sees the new agent when the API server's watch
+	// event arrives: each try is a new chat's <chat-metadata>.
+	kubetest.Eventually(t, 10*time.Second, "the new agent in <chat-metadata>", func() bool {
 		c2 := dialWS(t, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok-alice")
-		f := c2.Read()
-		if strings.Contains(f, `{"name":"late","status":"active"}`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("new agent not seen: %s", f)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		defer c2.WS.CloseNow()
+		return strings.Contains(c2.Read(), `{"name":"late","status":"active"}`)
+	})
 	stop()
 }
 
@@ -192,18 +187,15 @@ func rancherSettings(t *testing.T, env *kubetest.Env, kvs [][2]string) {
 	if err := c.Create(t.Context(), settingsCRD); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
 	for _, kv := range kvs {
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(schema.GroupVersionKind{Group: "management.cattle.io", Version: "v3", Kind: "Setting"})
 		u.SetName(kv[0])
 		u.Object["value"] = kv[1]
-		for err := c.Create(t.Context(), u); err != nil; err = c.Create(t.Context(), u) {
-			if time.Now().After(deadline) { // the new CRD takes a moment to serve
-				t.Fatal(err)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+		// The new CRD takes a moment to be served.
+		kubetest.Eventually(t, 20*time.Second, "setting "+kv[0]+" created", func() bool {
+			return c.Create(t.Context(), u) == nil
+		})
 	}
 }
 

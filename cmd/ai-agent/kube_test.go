@@ -37,15 +37,8 @@ func TestKubeRuntime(t *testing.T) {
 	if err := src.startController(t.Context(), kubeWiring{}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	kubetest.Eventually(t, 30*time.Second, "the built-ins seeded", func() bool {
 		list, _ = src.Agents(t.Context())
-		if len(list) == 4 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("built-ins not seeded: %d agents", len(list))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return len(list) == 4
+	})
 }

@@ -59,7 +59,7 @@ func (s *syncBuf) next() (string, <-chan struct{}) {
 // returns the first group.
 func waitFor(t testing.TB, out *syncBuf, re *regexp.Regexp) string {
 	t.Helper()
-	deadline := time.NewTimer(10 * time.Second)
+	deadline := time.NewTimer(30 * time.Second)
 	defer deadline.Stop()
 	for {
 		text, grew := out.next()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,8 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -78,14 +77,6 @@ func repRancher(t *testing.T) string {
 	return "http://" + ln.Addr().String()
 }
 
-type repLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *repLog) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *repLog) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // repStart runs `ai-agent serve` on addr until the test ends and returns
 // its base URL once it is ready.
 func repStart(t *testing.T, bin, addr, config string, env map[string]string) string {
@@ -95,7 +86,7 @@ func repStart(t *testing.T, bin, addr, config string, env map[string]string) str
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	var log repLog
+	var log syncBuf
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -114,22 +105,14 @@ func repStart(t *testing.T, bin, addr, config string, env map[string]string) str
 			t.Logf("replica %s log:\n%s", addr, log.String())
 		}
 	})
-	base := "http://" + addr
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		select {
-		case <-exited:
-			t.Fatalf("replica %s exited:\n%s", addr, log.String())
-		default:
-		}
-		if res, err := http.Get(base + "/v1/api/readiness"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return base
-			}
-		}
+	// Ready when it logs that it listens (it has opened the store by then).
+	waitFor(t, &log, regexp.MustCompile(`"msg":"ai-(agent) listening"`))
+	select {
+	case <-exited:
+		t.Fatalf("replica %s exited:\n%s", addr, log.String())
+	default:
 	}
-	t.Fatalf("replica %s not ready:\n%s", addr, log.String())
-	return ""
+	return "http://" + addr
 }
 
 // repDo sends a request as user (R_SESS=tok-<user>; none when "") and

@@ -427,6 +427,8 @@ func TestMetricsAfterATurn(t *testing.T) {
 		}
 	}
 	c.WS.Close(websocket.StatusNormalClosure, "")
+	// A bounded wait on a condition: the server notices the close when its
+	// read fails, and the gauge is the only sign of it that `serve` shows.
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(scrape(), "ai_agent_websocket_connections 0"); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("websocket gauge not back to 0")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/controller"
+	"github.com/rancher/ai-agent/internal/kube/kubetest"
 )
 
 func noneSpec(url string) v1alpha1.AIAgentConfigSpec {
@@ -45,7 +46,7 @@ func TestStatusFollowsMCPServer(t *testing.T) {
 
 	srv.status.Store(http.StatusInternalServerError)
 	touch(t, "status-agent", "now broken")
-	eventually(t, 20*time.Second, "Failed", func() bool { return getAgent(t, "status-agent").Status.Phase == v1alpha1.PhaseFailed })
+	kubetest.Eventually(t, 20*time.Second, "Failed", func() bool { return getAgent(t, "status-agent").Status.Phase == v1alpha1.PhaseFailed })
 	c = readyCondition(getAgent(t, "status-agent"))
 	if c.Status != metav1.ConditionFalse || c.Reason != v1alpha1.ReasonConfigurationFailed || !strings.HasPrefix(c.Message, "Failed to load MCP tools: ") {
 		t.Fatalf("Failed condition = %+v", c)
@@ -64,7 +65,7 @@ func TestOAuth2UnauthorizedIsReadyAndRegistered(t *testing.T) {
 		DisplayName: "O", MCPURL: srv.URL, AuthenticationType: v1alpha1.AuthOAuth2, AuthenticationSecret: "oauth-secret",
 	})
 	waitStatus(t, "oauth-agent", v1alpha1.PhaseReady, controller.MessageNeedsOAuth)
-	eventually(t, 5*time.Second, "OAuth registration", func() bool { return r.rec.count(r.rec.registered, "oauth-agent") > 0 })
+	kubetest.Eventually(t, 5*time.Second, "OAuth registration", func() bool { return r.rec.count(r.rec.registered, "oauth-agent") > 0 })
 
 	// A non-OAuth agent answered 401 is a failure.
 	createAgent(t, "none-401", noneSpec(srv.URL))
@@ -77,7 +78,7 @@ func TestOAuth2UnauthorizedIsReadyAndRegistered(t *testing.T) {
 // getAgentEventually waits until the agent has a Ready condition.
 func getAgentEventually(t *testing.T, name string) *v1alpha1.AIAgentConfig {
 	var obj *v1alpha1.AIAgentConfig
-	eventually(t, 20*time.Second, name+" has a status", func() bool {
+	kubetest.Eventually(t, 20*time.Second, name+" has a status", func() bool {
 		obj = getAgent(t, name)
 		return readyCondition(obj) != nil
 	})

@@ -227,24 +227,12 @@ func getAgent(t *testing.T, name string) *v1alpha1.AIAgentConfig {
 	return &obj
 }
 
-// eventually polls cond every 50ms for up to d.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // settled waits until every agent in the namespace (the built-ins too) has
 // a Ready condition for its current generation: the controller has written
 // every status it is going to write at rest.
 func settled(t *testing.T) {
 	t.Helper()
-	eventually(t, 20*time.Second, "every agent has a current status", func() bool {
+	kubetest.Eventually(t, 20*time.Second, "every agent has a current status", func() bool {
 		var list v1alpha1.AIAgentConfigList
 		if err := env.Client.List(t.Context(), &list, client.InNamespace(ns)); err != nil {
 			t.Fatal(err)
@@ -272,7 +260,7 @@ func readyCondition(obj *v1alpha1.AIAgentConfig) *metav1.Condition {
 func waitStatus(t *testing.T, name, phase, message string) *v1alpha1.AIAgentConfig {
 	t.Helper()
 	var obj *v1alpha1.AIAgentConfig
-	eventually(t, 20*time.Second, name+" "+phase+" "+message, func() bool {
+	kubetest.Eventually(t, 20*time.Second, name+" "+phase+" "+message, func() bool {
 		obj = getAgent(t, name)
 		c := readyCondition(obj)
 		return obj.Status.Phase == phase && c != nil && c.Message == message

@@ -16,6 +16,7 @@ import (
 	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/controller"
 	"github.com/rancher/ai-agent/internal/kube"
+	"github.com/rancher/ai-agent/internal/kube/kubetest"
 	"github.com/rancher/ai-agent/internal/mcp"
 )
 
@@ -48,7 +49,7 @@ func TestSecretEditReachesNextChat(t *testing.T) {
 		DisplayName: "H", MCPURL: srv.URL, AuthenticationType: v1alpha1.AuthHeader, AuthenticationSecret: "header-secret",
 	})
 	waitStatus(t, "header-agent", v1alpha1.PhaseReady, controller.MessageReady)
-	eventually(t, 5*time.Second, "agent in source", func() bool {
+	kubetest.Eventually(t, 5*time.Second, "agent in source", func() bool {
 		list, _ := r.src.Agents(t.Context())
 		return slices.ContainsFunc(list, func(a agentconfig.Agent) bool { return a.Name == "header-agent" })
 	})
@@ -66,7 +67,7 @@ func TestSecretEditReachesNextChat(t *testing.T) {
 	if err := env.Client.Update(t.Context(), &sec); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "change notification", func() bool {
+	kubetest.Eventually(t, 10*time.Second, "change notification", func() bool {
 		for {
 			select {
 			case n := <-r.changed:
@@ -99,7 +100,7 @@ func TestMissingSecretIsConfigError(t *testing.T) {
 	}
 	// Creating the Secret re-checks the agent (it now reaches the server's refusal).
 	createSecret(t, "nope", map[string]string{"username": "u", "password": "p"})
-	eventually(t, 20*time.Second, "re-check after Secret creation", func() bool {
+	kubetest.Eventually(t, 20*time.Second, "re-check after Secret creation", func() bool {
 		return !strings.Contains(readyCondition(getAgent(t, "basic-agent")).Message, "not found")
 	})
 }
@@ -112,11 +113,11 @@ func TestDeletedAgentDisappears(t *testing.T) {
 	if err := env.Client.Delete(t.Context(), getAgent(t, "doomed")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "doomed gone from the source", func() bool {
+	kubetest.Eventually(t, 10*time.Second, "doomed gone from the source", func() bool {
 		list, err := r.src.Agents(t.Context())
 		return err == nil && !slices.ContainsFunc(list, func(a agentconfig.Agent) bool { return a.Name == "doomed" })
 	})
-	eventually(t, 10*time.Second, "doomed forgotten", func() bool { return r.rec.count(r.rec.forgot, "doomed") > 0 })
+	kubetest.Eventually(t, 10*time.Second, "doomed forgotten", func() bool { return r.rec.count(r.rec.forgot, "doomed") > 0 })
 }
 
 func TestDisabledAgentHidden(t *testing.T) {
@@ -151,7 +152,7 @@ func TestSourceLatencyWith20Agents(t *testing.T) {
 		list, _ := r.src.Agents(t.Context())
 		return len(slices.DeleteFunc(list, func(a agentconfig.Agent) bool { return !strings.HasPrefix(a.Name, "bench-") }))
 	}
-	eventually(t, 10*time.Second, "20 agents cached", func() bool { return count() == 20 })
+	kubetest.Eventually(t, 10*time.Second, "20 agents cached", func() bool { return count() == 20 })
 	settled(t) // no status write of the controller's lands in the measurement
 	before := r.calls.Load()
 	const n = 200
@@ -197,7 +198,7 @@ stringData: {username: u, password: p}
 		t.Fatalf("ParseConfig = %v, %v", file, err)
 	}
 	var got agentconfig.Agent
-	eventually(t, 10*time.Second, "eq-agent cached", func() bool {
+	kubetest.Eventually(t, 10*time.Second, "eq-agent cached", func() bool {
 		got, err = r.src.Agent(t.Context(), "eq-agent")
 		return err == nil
 	})

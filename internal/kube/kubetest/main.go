@@ -14,7 +14,7 @@ import (
 // runs the tests and stops it. set receives the server (nil when the
 // binaries are missing) and why the tests must skip then.
 func Main(m *testing.M, namespace string, set func(env *Env, skipWhy string)) {
-	env, why, err := Start(context.Background(), namespace)
+	env, why, err := start(context.Background(), namespace)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
