@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite against cmd/mcp-conformance-client
-# (the agent's internal/mcp and internal/oauth code): every client scenario
+# (the agent's internal/mcp, internal/oauthproto and internal/oauth code): every client scenario
 # the suite lists, each at the newest spec version it lists, extensions at
 # 2026-07-28 with --force.
 #

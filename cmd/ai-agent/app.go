@@ -135,7 +135,7 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		Logger: a.log, InsecureSkipTLS: a.env.InsecureSkipTLS, RancherMCPURL: a.env.MCPURL,
 	})
 	defer tools.Close()
-	creds := agent.StaticCredentials{RancherURL: a.env.RancherURL}
+	creds := agent.CredentialsByAuthType{RancherURL: a.env.RancherURL}
 	var auth agent.Authenticator
 	wiring := kubeWiring{Forget: []controller.Forgetter{tools}, RancherURL: a.env.RancherURL,
 		RancherToken: a.env.RancherAPIToken, InsecureSkipTLS: a.env.InsecureSkipTLS, MCPURL: a.env.MCPURL}
@@ -151,6 +151,7 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 	if extra == nil {
 		extra = map[string]http.Handler{}
 	}
+	var oauthRoutes oauth.Routes
 	if len(a.oauthKeys) > 0 {
 		svc, err := a.oauthService(tools, policy)
 		if err != nil {
@@ -159,10 +160,8 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		go svc.Run(ctx)
 		creds.OAuth, auth = agent.OAuth{Service: svc}, agent.OAuth{Service: svc}
 		wiring.Forget, wiring.OAuth = append(wiring.Forget, svc), svc
-		maps.Copy(extra, svc.Routes(func(r *http.Request) (oauth.Identity, error) {
-			u, err := a.users.Resolve(r.Context(), r)
-			return oauth.Identity{UserID: u.ID, Host: server.RequestHost(r), Cookies: r.Cookies()}, err
-		}))
+		oauthRoutes = svc.Routes(server.OAuthUser(a.users))
+		maps.Copy(extra, oauthRoutes.Public)
 	} else {
 		creds.OAuth = noOAuthKey{}
 	}
@@ -188,6 +187,7 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		maps.Copy(protected, kubeProtected)
 		filter = f
 	}
+	maps.Copy(protected, oauthRoutes.Protected)
 	srv := server.New(server.Options{
 		Users: a.users, Agents: a.source, Runner: runner, Store: a.store, Logger: a.log,
 		Extra: extra, Protected: protected, FilterAgents: filter, Conn: chat.Options{ShutdownGrace: a.env.ShutdownGrace},

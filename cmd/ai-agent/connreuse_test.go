@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,6 +17,12 @@ import (
 // load tool's fakes (model, go-sdk MCP server, Rancher users), each with
 // latency, and returns its WebSocket URL and the model and MCP servers.
 func loadServe(tb testing.TB, latency time.Duration) (string, *load.Server, *load.Server) {
+	return loadServeStorage(tb, latency, "memory")
+}
+
+// loadServeStorage is loadServe on the given STORAGE engine ("memory" or
+// "sqlite", a file in the test's temporary directory).
+func loadServeStorage(tb testing.TB, latency time.Duration, storage string) (string, *load.Server, *load.Server) {
 	tb.Helper()
 	var servers []*load.Server
 	tb.Cleanup(func() {
@@ -43,7 +50,7 @@ func loadServe(tb testing.TB, latency time.Duration) (string, *load.Server, *loa
 		tb.Fatal(err)
 	}
 	env := map[string]string{"RANCHER_URL": users.URL, "ACTIVE_LLM": "ollama", "OLLAMA_URL": model.URL,
-		"OLLAMA_MODEL": "m", "STORAGE": "memory"}
+		"OLLAMA_MODEL": "m", "STORAGE": storage, "SQLITE_PATH": filepath.Join(tb.TempDir(), "agent.db")}
 	addr, _, _ := runServe(tb, []string{"--config", cfg}, func(k string) string { return env[k] })
 	return "ws://" + addr + "/v1/ws/messages", model, mcpSrv
 }
@@ -98,8 +105,14 @@ func TestTurnsReuseConnections(t *testing.T) {
 //
 //	go test -run '^$' -bench BenchmarkServeTurns -benchtime 2000x -cpuprofile cpu.out ./cmd/ai-agent/
 func BenchmarkServeTurns(b *testing.B) {
+	for _, storage := range []string{"memory", "sqlite"} {
+		b.Run(storage, func(b *testing.B) { benchmarkServeTurns(b, storage) })
+	}
+}
+
+func benchmarkServeTurns(b *testing.B, storage string) {
 	const chats = 100 // at -benchtime 2000x: 20 turns each, as the load tool runs
-	url, _, _ := loadServe(b, 0)
+	url, _, _ := loadServeStorage(b, 0, storage)
 	ctx := context.Background()
 	var all []*load.Chat
 	for i := range chats {
@@ -129,4 +142,32 @@ func BenchmarkServeTurns(b *testing.B) {
 		})
 	}
 	wg.Wait()
+}
+
+// BenchmarkIdleChat opens b.N chats through `serve` and leaves them idle.
+// It reports what each idle chat adds to the process, both ends counted
+// (the browser side runs in this process too): goroutines, goroutine stack
+// and heap. The load tool's RSS per idle chat, with the server in a
+// process of its own, is the figure of record.
+func BenchmarkIdleChat(b *testing.B) {
+	url, _, _ := loadServe(b, 0)
+	ctx := context.Background()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	g := runtime.NumGoroutine()
+	for i := range b.N {
+		c, err := load.Dial(ctx, url, i)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	n := float64(b.N)
+	b.ReportMetric(float64(runtime.NumGoroutine()-g)/n, "goroutines/chat")
+	b.ReportMetric(float64(after.StackInuse-before.StackInuse)/n, "stack-B/chat")
+	b.ReportMetric(float64(int64(after.HeapInuse)-int64(before.HeapInuse))/n, "heap-B/chat")
 }

@@ -25,6 +25,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	idle := fs.String("idle", "1000", "comma-separated numbers of idle chats at which to read the server's RSS (empty: none)")
 	modelLatency := fs.Duration("model-latency", 20*time.Millisecond, "fake model's time to first byte")
 	mcpLatency := fs.Duration("mcp-latency", 5*time.Millisecond, "fake MCP tool's run time")
+	think := fs.Duration("think", 0, "each chat's pause between two turns (0: back to back, which saturates the CPU)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "bound of the whole run")
 	bin := fs.String("bin", "", "ai-agent executable to run `serve` with (default: this one)")
 	if err := fs.Parse(args); err != nil {
@@ -57,7 +58,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	rep, err := load.Run(ctx, load.Config{
-		Bin: *bin, Dir: dir, Chats: *chats, Turns: *turns, Idle: levels,
+		Bin: *bin, Dir: dir, Chats: *chats, Turns: *turns, Idle: levels, Think: *think,
 		ModelLatency: *modelLatency, MCPLatency: *mcpLatency, Log: stderr,
 	})
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/llm/provider"
-	"github.com/rancher/ai-agent/internal/oauth"
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // chooseModel returns the model that ACTIVE_LLM (or --script) selects and
@@ -53,7 +53,7 @@ func chooseModel(e env, se serveEnv, script string) (llm.Model, map[string]http.
 // addresses.
 func modelsRoutes(e env, log *slog.Logger) map[string]http.Handler {
 	return map[string]http.Handler{"GET /v1/api/llm/{provider}/models": provider.CatalogHandler(provider.CatalogOptions{
-		Client: oauth.NewOutboundClient(oauth.OutboundOptions{InsecureSkipTLS: e.InsecureSkipTLS}),
+		Client: outbound.NewClient(outbound.Options{InsecureSkipTLS: e.InsecureSkipTLS}),
 		Logger: log,
 	})}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/demo"
 	"github.com/rancher/ai-agent/internal/oauth"
+	"github.com/rancher/ai-agent/internal/oauthproto"
 	"github.com/rancher/ai-agent/internal/rancher"
 	"github.com/rancher/ai-agent/internal/rancher/ranchertest"
 	"github.com/rancher/ai-agent/internal/server"
@@ -342,7 +343,7 @@ func TestServeSweepsOldRegistrations(t *testing.T) {
 	}
 	withVault(func(v *oauth.Vault) {
 		for _, cb := range []string{current, "https://evil.example" + server.ProxyPrefix + "/v1/api/oauth2/callback"} {
-			if err := v.PutClient(context.Background(), cb, oauth.ClientInfo{ClientID: "c", Issuer: "https://as.example"}); err != nil {
+			if err := v.PutClient(context.Background(), cb, oauthproto.ClientInfo{ClientID: "c", Issuer: "https://as.example"}); err != nil {
 				t.Fatal(err)
 			}
 		}

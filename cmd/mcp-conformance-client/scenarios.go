@@ -12,7 +12,8 @@ import (
 	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/mcp"
-	"github.com/rancher/ai-agent/internal/oauth"
+	"github.com/rancher/ai-agent/internal/oauthproto"
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // client is the agent's MCP stack for one scenario: the agent's
@@ -71,7 +72,7 @@ func run(ctx context.Context, scenario, serverURL string, cc conformanceContext,
 		Name: "conformance", Revision: "1",
 		Spec: v1alpha1.AIAgentConfigSpec{MCPURL: serverURL, AuthenticationType: v1alpha1.AuthNone},
 	}}
-	hc := oauth.NewOutboundClient(oauth.OutboundOptions{})
+	hc := outbound.NewClient(outbound.Options{})
 	switch {
 	case scenario == "auth/client-credentials-basic" || scenario == "auth/client-credentials-jwt" ||
 		scenario == "auth/wif-jwt-bearer" || scenario == "auth/enterprise-managed-authorization":
@@ -85,7 +86,7 @@ func run(ctx context.Context, scenario, serverURL string, cc conformanceContext,
 		c.code = newCodeCredential(hc, serverURL, codeClientOptions(cc))
 		c.cred = c.code
 	default:
-		cred, err := mcp.StaticCredentials(c.agent, mcp.RancherIdentity{})
+		cred, err := mcp.FixedHeaderCredentials(c.agent, mcp.RancherIdentity{})
 		if err != nil {
 			return err
 		}
@@ -207,13 +208,13 @@ func echoSchema(ctx context.Context, c *client) error {
 
 // codeClientOptions: CIMD, DCR with the loopback redirect, and the
 // pre-registered client of the context.
-func codeClientOptions(cc conformanceContext) oauth.ClientOptions {
-	opts := oauth.ClientOptions{
+func codeClientOptions(cc conformanceContext) oauthproto.ClientOptions {
+	opts := oauthproto.ClientOptions{
 		CIMDURL:      cimdURL,
-		Registration: &oauth.RegistrationRequest{RedirectURIs: []string{redirectURI}},
+		Registration: &oauthproto.RegistrationRequest{RedirectURIs: []string{redirectURI}},
 	}
 	if cc.ClientID != "" {
-		opts.Preregistered = &oauth.ClientInfo{ClientID: cc.ClientID, ClientSecret: cc.ClientSecret, Issuer: cc.Issuer}
+		opts.Preregistered = &oauthproto.ClientInfo{ClientID: cc.ClientID, ClientSecret: cc.ClientSecret, Issuer: cc.Issuer}
 	}
 	return opts
 }

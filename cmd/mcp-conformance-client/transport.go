@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/rancher/ai-agent/internal/mcp"
-	"github.com/rancher/ai-agent/internal/oauth"
+	"github.com/rancher/ai-agent/internal/oauthproto"
 )
 
 // maxAuthorizations bounds authorization attempts per operation (scope
@@ -31,27 +31,27 @@ var errTooManyAuthorizations = errors.New("authorization still refused after the
 type codeCredential struct {
 	hc     *http.Client // guarded client for discovery/registration/token
 	mcpURL string
-	opts   oauth.ClientOptions
+	opts   oauthproto.ClientOptions
 
 	mu        sync.Mutex
 	token     string
 	tokenType string
-	dpop      *oauth.DPoPKey
-	clients   map[string]oauth.ClientInfo // by issuer
-	requested map[string][]string         // scopes requested so far, by issuer
+	dpop      *oauthproto.DPoPKey
+	clients   map[string]oauthproto.ClientInfo // by issuer
+	requested map[string][]string              // scopes requested so far, by issuer
 }
 
-func newCodeCredential(hc *http.Client, mcpURL string, opts oauth.ClientOptions) *codeCredential {
+func newCodeCredential(hc *http.Client, mcpURL string, opts oauthproto.ClientOptions) *codeCredential {
 	return &codeCredential{
 		hc: hc, mcpURL: mcpURL, opts: opts,
-		clients:   map[string]oauth.ClientInfo{},
+		clients:   map[string]oauthproto.ClientInfo{},
 		requested: map[string][]string{},
 	}
 }
 
 func (c *codeCredential) CacheKey() string { return "conformance-user" }
 
-func (c *codeCredential) current() (token, typ string, k *oauth.DPoPKey) {
+func (c *codeCredential) current() (token, typ string, k *oauthproto.DPoPKey) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.token, c.tokenType, c.dpop
@@ -63,7 +63,7 @@ func (c *codeCredential) Authorize(req *http.Request) error {
 	switch {
 	case tok == "":
 		return nil
-	case typ == oauth.TokenTypeDPoP && k != nil:
+	case typ == oauthproto.TokenTypeDPoP && k != nil:
 		return k.Authorize(req, tok, time.Now())
 	default:
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -106,7 +106,7 @@ func needsAuthorization(status int, challenge []string) bool {
 	case http.StatusUnauthorized:
 		return true
 	case http.StatusForbidden:
-		return oauth.ChallengeError(oauth.ParseChallenges(challenge)) == "insufficient_scope"
+		return oauthproto.ChallengeError(oauthproto.ParseChallenges(challenge)) == "insufficient_scope"
 	}
 	return false
 }
@@ -120,22 +120,22 @@ func (c *codeCredential) authorize(ctx context.Context, challenge []string, used
 	if c.token != usedToken {
 		return nil
 	}
-	d, err := oauth.Discover(ctx, c.hc, c.mcpURL, challenge)
+	d, err := oauthproto.Discover(ctx, c.hc, c.mcpURL, challenge)
 	if err != nil {
 		return err
 	}
 	ci, ok := c.clients[d.Issuer]
 	if !ok {
-		if ci, err = oauth.ChooseClient(ctx, c.hc, &d.AuthServer, c.opts); err != nil {
+		if ci, err = oauthproto.ChooseClient(ctx, c.hc, &d.AuthServer, c.opts); err != nil {
 			return err
 		}
 		c.clients[d.Issuer] = ci
 	}
-	scopes := oauth.SelectScopes(oauth.ChallengeScope(oauth.ParseChallenges(challenge)), d.ScopesSupported)
-	scopes = oauth.WithOfflineAccess(scopes, d.AuthServer.ScopesSupported)
-	scopes = oauth.UnionScopes(c.requested[d.Issuer], scopes)
+	scopes := oauthproto.SelectScopes(oauthproto.ChallengeScope(oauthproto.ParseChallenges(challenge)), d.ScopesSupported)
+	scopes = oauthproto.WithOfflineAccess(scopes, d.AuthServer.ScopesSupported)
+	scopes = oauthproto.UnionScopes(c.requested[d.Issuer], scopes)
 
-	authURL, pending, err := oauth.AuthorizationURL(d, ci, redirectURI, scopes)
+	authURL, pending, err := oauthproto.AuthorizationURL(d, ci, redirectURI, scopes)
 	if err != nil {
 		return err
 	}
@@ -143,18 +143,18 @@ func (c *codeCredential) authorize(ctx context.Context, challenge []string, used
 	if err != nil {
 		return err
 	}
-	code, err := oauth.ParseCallback(q, pending, &d.AuthServer)
+	code, err := oauthproto.ParseCallback(q, pending, &d.AuthServer)
 	if err != nil {
 		return err
 	}
 	// RFC 9449: bind the token to a key when the AS supports DPoP.
-	var k *oauth.DPoPKey
+	var k *oauthproto.DPoPKey
 	if d.AuthServer.SupportsDPoP() {
-		if k, err = oauth.NewDPoPKey(); err != nil {
+		if k, err = oauthproto.NewDPoPKey(); err != nil {
 			return err
 		}
 	}
-	tok, err := oauth.Exchange(ctx, oauth.DPoPClient(c.hc, k, nil), pending, code, q.Get("iss"), ci, &d.AuthServer)
+	tok, err := oauthproto.Exchange(ctx, oauthproto.DPoPClient(c.hc, k, nil), pending, code, q.Get("iss"), ci, &d.AuthServer)
 	if err != nil {
 		return err
 	}

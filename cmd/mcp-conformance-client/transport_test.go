@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/rancher/ai-agent/internal/mcp"
-	"github.com/rancher/ai-agent/internal/oauth"
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // fakeStack serves PRM, AS metadata, /authorize (immediate redirect), /token
@@ -105,7 +105,7 @@ func post(f *fakeStack, c *codeCredential, body string) error {
 }
 
 func newTestCredential(f *fakeStack) *codeCredential {
-	return newCodeCredential(oauth.NewOutboundClient(oauth.OutboundOptions{}), f.URL+"/mcp", codeClientOptions(conformanceContext{}))
+	return newCodeCredential(outbound.NewClient(outbound.Options{}), f.URL+"/mcp", codeClientOptions(conformanceContext{}))
 }
 
 func TestStepUpUnion(t *testing.T) {

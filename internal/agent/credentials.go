@@ -8,10 +8,11 @@ import (
 	"github.com/rancher/ai-agent/internal/mcp"
 )
 
-// StaticCredentials is the CredentialProvider of the header-based auth
-// types (NONE, RANCHER, BASIC, HEADER); OAUTH2 agents are passed to OAuth,
-// or refused when it is nil.
-type StaticCredentials struct {
+// CredentialsByAuthType is the CredentialProvider that dispatches on the
+// agent's authenticationType: OAUTH2 agents get their per-user token from
+// OAuth (refused when it is nil), the fixed-header types (NONE, RANCHER,
+// BASIC, HEADER) get mcp.FixedHeaderCredentials.
+type CredentialsByAuthType struct {
 	// RancherURL goes in the R_url header of RANCHER agents.
 	RancherURL string
 	// OAuth provides the credentials of OAUTH2 agents.
@@ -19,9 +20,9 @@ type StaticCredentials struct {
 }
 
 // Credentials implements CredentialProvider.
-func (p StaticCredentials) Credentials(ctx context.Context, a agentconfig.Agent, u User) (mcp.Credentials, error) {
+func (p CredentialsByAuthType) Credentials(ctx context.Context, a agentconfig.Agent, u User) (mcp.Credentials, error) {
 	if a.Spec.AuthenticationType == v1alpha1.AuthOAuth2 && p.OAuth != nil {
 		return p.OAuth.Credentials(ctx, a, u)
 	}
-	return mcp.StaticCredentials(a, mcp.RancherIdentity{Token: u.Token, URL: p.RancherURL})
+	return mcp.FixedHeaderCredentials(a, mcp.RancherIdentity{Token: u.Token, URL: p.RancherURL})
 }

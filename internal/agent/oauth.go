@@ -33,5 +33,5 @@ func (o OAuth) Authenticate(ctx context.Context, em chat.Emitter, a agentconfig.
 	if he, ok := errors.AsType[*mcp.HTTPStatusError](challenge); ok {
 		r = oauth.Refusal{Status: he.StatusCode, WWWAuthenticate: he.WWWAuthenticate}
 	}
-	return o.Service.Authenticate(ctx, em, a, identity(u), r)
+	return o.Service.Authenticate(ctx, chat.Browser{Emitter: em}, a, identity(u), r)
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/llm"
@@ -201,7 +202,7 @@ func (s *Session) load(ctx context.Context, st *agentState) {
 	ctx, cancel := context.WithTimeout(ctx, s.r.o.LoadTimeout)
 	defer cancel()
 	tools, err := s.r.o.Tools.Tools(ctx, st.Agent, cred)
-	if err != nil && s.r.o.Auth != nil && st.Spec.AuthenticationType == "OAUTH2" &&
+	if err != nil && s.r.o.Auth != nil && st.Spec.AuthenticationType == v1alpha1.AuthOAuth2 &&
 		(errors.Is(err, mcp.ErrUnauthorized) || errors.Is(err, mcp.ErrForbidden)) {
 		// Not an error: the user signs in when the agent is first used.
 		st.needsAuth, st.challenge = true, err

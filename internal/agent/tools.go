@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
@@ -95,7 +96,7 @@ func hasTool(st *agentState, name string) bool {
 }
 
 func (s *Session) canAuth(st *agentState) bool {
-	return s.r.o.Auth != nil && st.Spec.AuthenticationType == "OAUTH2"
+	return s.r.o.Auth != nil && st.Spec.AuthenticationType == v1alpha1.AuthOAuth2
 }
 
 // authenticate runs the sign-in for an agent and reloads its credential and

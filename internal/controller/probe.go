@@ -25,7 +25,7 @@ func (p MCPProber) Probe(ctx context.Context, a agentconfig.Agent) error {
 		probe.Spec.AuthenticationType = v1alpha1.AuthNone
 	}
 	defer p.Manager.Forget(a.Name)
-	cred, err := mcp.StaticCredentials(probe, p.Rancher)
+	cred, err := mcp.FixedHeaderCredentials(probe, p.Rancher)
 	if err != nil {
 		return err
 	}

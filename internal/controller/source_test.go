@@ -32,7 +32,7 @@ func chatTools(t *testing.T, r *running, name string) error {
 	if i < 0 {
 		t.Fatalf("agent %q not in source", name)
 	}
-	cred, err := mcp.StaticCredentials(list[i], mcp.RancherIdentity{})
+	cred, err := mcp.FixedHeaderCredentials(list[i], mcp.RancherIdentity{})
 	if err != nil {
 		t.Fatal(err)
 	}

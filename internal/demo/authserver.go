@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rancher/ai-agent/internal/httpapi"
 )
 
 // AuthServer is the demo's OAuth 2.1 authorization server: RFC 8414
@@ -64,15 +66,8 @@ func random() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func (a *AuthServer) metadata(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{
 		"issuer": a.issuer, "authorization_endpoint": a.issuer + "/authorize",
 		"token_endpoint": a.issuer + "/token", "registration_endpoint": a.issuer + "/register",
 		"response_types_supported": []string{"code"}, "grant_types_supported": []string{"authorization_code", "refresh_token"},
@@ -86,14 +81,14 @@ func (a *AuthServer) register(w http.ResponseWriter, r *http.Request) {
 		RedirectURIs []string `json:"redirect_uris"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&req); err != nil || len(req.RedirectURIs) == 0 {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_client_metadata"})
+		httpapi.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_client_metadata"})
 		return
 	}
 	id := "demo-" + random()
 	a.mu.Lock()
 	a.clients[id] = req.RedirectURIs
 	a.mu.Unlock()
-	writeJSON(w, http.StatusCreated, map[string]any{
+	httpapi.WriteJSON(w, http.StatusCreated, map[string]any{
 		"client_id": id, "redirect_uris": req.RedirectURIs, "token_endpoint_auth_method": "none",
 		"grant_types": []string{"authorization_code", "refresh_token"}, "response_types": []string{"code"},
 	})

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"github.com/rancher/ai-agent/internal/httpapi"
 	"net/http"
 	"slices"
 	"strings"
@@ -16,7 +17,7 @@ import (
 // token serves the authorization_code and refresh_token grants.
 func (a *AuthServer) token(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request"})
+		httpapi.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request"})
 		return
 	}
 	f := r.PostForm
@@ -30,7 +31,7 @@ func (a *AuthServer) token(w http.ResponseWriter, r *http.Request) {
 		sum := sha256.Sum256([]byte(f.Get("code_verifier")))
 		if !ok || time.Now().After(c.Expires) || c.Client != f.Get("client_id") || c.Redirect != f.Get("redirect_uri") ||
 			base64.RawURLEncoding.EncodeToString(sum[:]) != c.Challenge || (f.Get("resource") != "" && f.Get("resource") != c.Resource) {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
+			httpapi.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
 			return
 		}
 		g = c
@@ -38,19 +39,19 @@ func (a *AuthServer) token(w http.ResponseWriter, r *http.Request) {
 		old, ok := a.refresh[f.Get("refresh_token")]
 		delete(a.refresh, f.Get("refresh_token")) // rotation: each refresh token works once
 		if !ok || old.Client != f.Get("client_id") {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
+			httpapi.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
 			return
 		}
 		g = old
 	default:
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type"})
+		httpapi.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type"})
 		return
 	}
 	at, rt := random(), random()
 	g.Expires = time.Now().Add(a.accessTTL)
 	a.access[at] = g
 	a.refresh[rt] = grant{Client: g.Client, User: g.User, Resource: g.Resource, Scopes: g.Scopes}
-	writeJSON(w, http.StatusOK, map[string]any{
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{
 		"access_token": at, "token_type": "Bearer", "expires_in": int(a.accessTTL.Seconds()),
 		"refresh_token": rt, "scope": strings.Join(g.Scopes, " "),
 	})

@@ -106,9 +106,13 @@ func NewDirect(ctx context.Context, hc *http.Client, modelURL, mcpURL string) (*
 // Close ends the MCP session.
 func (d *Direct) Close() error { return d.cs.Close() }
 
+// directTools is the tool list of a direct model request, as the agent
+// sends it.
+const directTools = `"tools":[{"type":"function","function":{"name":"` + ToolName + `","description":"Add two numbers.","parameters":{"type":"object","properties":{"a":{"type":"number"},"b":{"type":"number"}}}}}]`
+
 // Turn makes the three calls in order.
 func (d *Direct) Turn(ctx context.Context) error {
-	if _, err := d.model(ctx, `{"model":"m","stream":true,"messages":[{"role":"user","content":"add 4 and 5"}]}`); err != nil {
+	if _, err := d.model(ctx, `{"model":"m","stream":true,`+directTools+`,"messages":[{"role":"user","content":"add 4 and 5"}]}`); err != nil {
 		return err
 	}
 	res, err := d.cs.CallTool(ctx, &sdk.CallToolParams{Name: ToolName, Arguments: map[string]any{"a": 4, "b": 5}})
@@ -118,7 +122,7 @@ func (d *Direct) Turn(ctx context.Context) error {
 	if res.IsError || len(res.Content) == 0 {
 		return fmt.Errorf("%w: tool result %+v", ErrBadTurn, res)
 	}
-	text, err := d.model(ctx, `{"model":"m","stream":true,"messages":[{"role":"user","content":"add 4 and 5"},{"role":"tool","content":"sum is 9"}]}`)
+	text, err := d.model(ctx, `{"model":"m","stream":true,`+directTools+`,"messages":[{"role":"user","content":"add 4 and 5"},{"role":"tool","content":"sum is 9"}]}`)
 	if err != nil {
 		return err
 	}

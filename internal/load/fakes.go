@@ -82,9 +82,14 @@ const ToolName = "add"
 // Answer is the text the fake model streams after the tool result.
 var Answer = []string{"The sum ", "is 9."}
 
+// Summary is the fake model's answer to a request without tools: the
+// agent's summarization call, made once a chat's thread is long.
+const Summary = "The user asked several times to add 4 and 5; each time the sum was 9."
+
 // OllamaHandler is a fake Ollama /api/chat: it waits latency, then streams
 // a call of ToolName when the last message is not a tool result, else the
-// chunks of Answer, as NDJSON, each line flushed.
+// chunks of Answer, as NDJSON, each line flushed. A request without tools
+// (summarization) gets Summary.
 func OllamaHandler(latency time.Duration) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/chat", func(w http.ResponseWriter, r *http.Request) {
@@ -92,6 +97,7 @@ func OllamaHandler(latency time.Duration) http.Handler {
 			Messages []struct {
 				Role string `json:"role"`
 			} `json:"messages"`
+			Tools []json.RawMessage `json:"tools"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Messages) == 0 {
 			http.Error(w, `{"error":"bad request"}`, http.StatusBadRequest)
@@ -108,9 +114,13 @@ func OllamaHandler(latency time.Duration) http.Handler {
 				fl.Flush()
 			}
 		}
-		if req.Messages[len(req.Messages)-1].Role != "tool" {
+		switch {
+		case len(req.Tools) == 0:
+			// A request without tools is the agent's summarization call.
+			line(`{"message":{"role":"assistant","content":"` + Summary + `"},"done":false}`)
+		case req.Messages[len(req.Messages)-1].Role != "tool":
 			line(`{"message":{"role":"assistant","content":"","tool_calls":[{"function":{"name":"` + ToolName + `","arguments":{"a":4,"b":5}}}]},"done":false}`)
-		} else {
+		default:
 			for _, c := range Answer {
 				b, _ := json.Marshal(c)
 				line(`{"message":{"role":"assistant","content":` + string(b) + `},"done":false}`)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,6 +33,11 @@ type Config struct {
 	// ModelLatency is the fake model's time to first byte; MCPLatency the
 	// MCP tool's run time.
 	ModelLatency, MCPLatency time.Duration
+	// Think is each chat's pause between two measured turns, as a user
+	// reads the answer; the chats' first turns are spread over one Think.
+	// Zero runs the turns back to back, which saturates the machine's CPU
+	// at a hundred chats and makes turn times a measure of CPU per turn.
+	Think time.Duration
 	// Log receives progress lines.
 	Log io.Writer
 }
@@ -47,13 +53,18 @@ type Report struct {
 	// directly by the load tool.
 	AgentP50, AgentP99, DirectP50, DirectP99 time.Duration
 	// CPUPerTurn is the server's user+system CPU time over the measured
-	// turns divided by their number.
-	CPUPerTurn time.Duration
+	// turns divided by their number; RoundCPUPerTurn the same for each
+	// round of RoundTurns turns per chat, in order.
+	CPUPerTurn      time.Duration
+	RoundCPUPerTurn []time.Duration
 	// ModelConnsPerTurn and MCPConnsPerTurn are the connections the model
 	// and MCP servers accepted during the measured turns, per turn;
 	// ModelConns and MCPConns count them over the whole run.
 	ModelConnsPerTurn, MCPConnsPerTurn float64
 	ModelConns, MCPConns               int64
+	// Metrics are the server's ai_agent_* series after the turns, without
+	// histogram buckets.
+	Metrics []string
 	// IdleRSS is the server's RSS growth per idle chat at each Config.Idle
 	// level (bytes), from BaseRSS with no chat open.
 	IdleRSS []int64
@@ -63,7 +74,10 @@ type Report struct {
 // ErrServer is matched when the server could not be started or stopped.
 var ErrServer = errors.New("ai-agent serve")
 
-var listeningRE = regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`)
+var (
+	listeningRE = regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`)
+	metricsRE   = regexp.MustCompile(`"msg":"metrics listening","addr":"([0-9.:]+)"`)
+)
 
 // Run starts the fakes and `serve`, runs the phases and stops everything.
 // ctx bounds the whole run.
@@ -153,10 +167,17 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			return rep, err
 		}
 		logf("direct: p50 %v, p99 %v", rep.DirectP50, rep.DirectP99)
+		if rep.Metrics, err = srv.scrape(ctx); err != nil {
+			return rep, err
+		}
 	}
 	rep.ModelConns, rep.MCPConns = model.Accepted(), mcpSrv.Accepted()
 	return rep, srv.stop()
 }
+
+// RoundTurns is the number of turns per chat in one round of the measured
+// turns.
+const RoundTurns = 20
 
 // runTurns opens cfg.Chats chats, warms each with one turn, then runs
 // cfg.Turns turns in each at once.
@@ -166,7 +187,7 @@ func runTurns(ctx context.Context, cfg Config, rep *Report, pid int, wsURL strin
 	if err != nil {
 		return err
 	}
-	if _, err := each(ctx, chats, 1, func(c *Chat) error { return c.Turn(ctx) }); err != nil {
+	if _, err := each(ctx, chats, 1, 0, func(c *Chat) error { return c.Turn(ctx) }); err != nil {
 		return fmt.Errorf("warm-up turn: %w", err)
 	}
 	quiesce(ctx, pid)
@@ -175,14 +196,24 @@ func runTurns(ctx context.Context, cfg Config, rep *Report, pid int, wsURL strin
 		return err
 	}
 	m0, p0 := model.Accepted(), mcpSrv.Accepted()
-	times, err := each(ctx, chats, cfg.Turns, func(c *Chat) error { return c.Turn(ctx) })
-	if err != nil {
-		return err
+	// The turns run in rounds (every chat's next RoundTurns turns), so that
+	// the CPU per turn of a chat's first and last turns can be told apart.
+	var times []time.Duration
+	last := cpu0
+	for done := 0; done < cfg.Turns; done += RoundTurns {
+		t, err := each(ctx, chats, min(RoundTurns, cfg.Turns-done), cfg.Think, func(c *Chat) error { return c.Turn(ctx) })
+		if err != nil {
+			return err
+		}
+		now, err := CPUTime(pid)
+		if err != nil {
+			return err
+		}
+		rep.RoundCPUPerTurn = append(rep.RoundCPUPerTurn, (now-last)/time.Duration(len(t)))
+		last = now
+		times = append(times, t...)
 	}
-	cpu1, err := CPUTime(pid)
-	if err != nil {
-		return err
-	}
+	cpu1 := last
 	rep.Turns = len(times)
 	rep.AgentP50, rep.AgentP99 = percentile(times, 50), percentile(times, 99)
 	rep.CPUPerTurn = (cpu1 - cpu0) / time.Duration(len(times))
@@ -202,10 +233,10 @@ func runDirect(ctx context.Context, cfg Config, rep *Report, modelURL, mcpURL st
 	for i := range workers {
 		workers[i] = d
 	}
-	if _, err := each(ctx, workers, 1, func(d *Direct) error { return d.Turn(ctx) }); err != nil {
+	if _, err := each(ctx, workers, 1, 0, func(d *Direct) error { return d.Turn(ctx) }); err != nil {
 		return fmt.Errorf("direct warm-up: %w", err)
 	}
-	times, err := each(ctx, workers, cfg.Turns, func(d *Direct) error { return d.Turn(ctx) })
+	times, err := each(ctx, workers, cfg.Turns, cfg.Think, func(d *Direct) error { return d.Turn(ctx) })
 	if err != nil {
 		return err
 	}
@@ -215,16 +246,20 @@ func runDirect(ctx context.Context, cfg Config, rep *Report, modelURL, mcpURL st
 
 // each runs turn n times on every item concurrently (one goroutine per
 // item, its turns in sequence) and returns every turn's duration.
-func each[T any](ctx context.Context, items []T, n int, turn func(T) error) ([]time.Duration, error) {
+func each[T any](ctx context.Context, items []T, n int, think time.Duration, turn func(T) error) ([]time.Duration, error) {
 	var mu sync.Mutex
 	var times []time.Duration
 	var first error
 	var wg sync.WaitGroup
-	for _, it := range items {
+	for i, it := range items {
 		wg.Go(func() {
 			local := make([]time.Duration, 0, n)
-			for range n {
-				if ctx.Err() != nil {
+			for k := range n {
+				pause := think
+				if k == 0 {
+					pause = think * time.Duration(i) / time.Duration(len(items))
+				}
+				if !wait(ctx, pause) {
 					break
 				}
 				start := time.Now()
@@ -324,18 +359,51 @@ func percentile(ds []time.Duration, p int) time.Duration {
 
 // server is the `serve` child process.
 type server struct {
-	cmd  *exec.Cmd
-	addr string
-	done chan error
-	once sync.Once
-	err  error
-	tail *tail
+	cmd     *exec.Cmd
+	addr    string
+	mu      sync.Mutex
+	metrics string // address of its metrics listener, once logged
+	done    chan error
+	once    sync.Once
+	err     error
+	tail    *tail
 }
 
 func (s *server) pid() int { return s.cmd.Process.Pid }
 
+// scrape reads the server's ai_agent_* series (histogram buckets left out)
+// from its metrics listener.
+func (s *server) scrape(ctx context.Context) ([]string, error) {
+	s.mu.Lock()
+	addr := s.metrics
+	s.mu.Unlock()
+	if addr == "" {
+		return nil, fmt.Errorf("%w: no metrics listener in its log", ErrServer)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return nil, fmt.Errorf("scrape metrics: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("scrape metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	var out []string
+	sc := bufio.NewScanner(io.LimitReader(resp.Body, 4<<20))
+	for sc.Scan() {
+		if l := sc.Text(); strings.HasPrefix(l, "ai_agent_") && !strings.Contains(l, "_bucket{") {
+			out = append(out, l)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("scrape metrics: %w", err)
+	}
+	return out, nil
+}
+
 func startServer(ctx context.Context, bin, agentsFile string, env []string) (*server, error) {
-	cmd := exec.Command(bin, "serve", "--config", agentsFile, "--listen", "127.0.0.1:0")
+	cmd := exec.Command(bin, "serve", "--config", agentsFile, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0")
 	cmd.Env = env
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -353,6 +421,11 @@ func startServer(ctx context.Context, bin, agentsFile string, env []string) (*se
 		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
+			if m := metricsRE.FindStringSubmatch(line); m != nil {
+				s.mu.Lock()
+				s.metrics = m[1]
+				s.mu.Unlock()
+			}
 			if m := listeningRE.FindStringSubmatch(line); m != nil {
 				select {
 				case addr <- m[1]:

@@ -11,7 +11,7 @@ import (
 
 // Credentials decides the authentication of every HTTP request that one
 // (agent, user) pair sends to the agent's MCP server. NONE, RANCHER, BASIC and
-// HEADER are implemented here (see StaticCredentials); OAUTH2 is implemented
+// HEADER are implemented here (see FixedHeaderCredentials); OAUTH2 is implemented
 // by package oauth, which only has to satisfy this interface.
 type Credentials interface {
 	// CacheKey identifies the credential for session and tool-list caching.

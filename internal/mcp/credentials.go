@@ -14,29 +14,29 @@ import (
 	"github.com/rancher/ai-agent/internal/agentconfig"
 )
 
-// ErrOAuth2Credentials is wrapped by StaticCredentials for OAUTH2 agents,
+// ErrOAuth2Credentials is wrapped by FixedHeaderCredentials for OAUTH2 agents,
 // whose credentials package oauth supplies.
 var ErrOAuth2Credentials = errors.New("OAUTH2 credentials are provided by the oauth package")
 
 // RancherIdentity is the user's Rancher token and Rancher URL, for RANCHER auth.
 type RancherIdentity struct{ Token, URL string }
 
-// staticCredentials sets a fixed set of headers on every request.
-type staticCredentials struct {
+// fixedHeaders sets the same headers on every request.
+type fixedHeaders struct {
 	key     string
 	headers [][2]string // name, value; order is stable
 }
 
-func (c *staticCredentials) CacheKey() string { return c.key }
+func (c *fixedHeaders) CacheKey() string { return c.key }
 
-func (c *staticCredentials) Authorize(req *http.Request) error {
+func (c *fixedHeaders) Authorize(req *http.Request) error {
 	for _, h := range c.headers {
 		req.Header.Set(h[0], h[1])
 	}
 	return nil
 }
 
-func newStatic(typ v1alpha1.AuthenticationType, headers [][2]string) *staticCredentials {
+func newFixedHeaders(typ v1alpha1.AuthenticationType, headers [][2]string) *fixedHeaders {
 	h := sha256.New()
 	h.Write([]byte(typ))
 	for _, kv := range headers {
@@ -45,17 +45,19 @@ func newStatic(typ v1alpha1.AuthenticationType, headers [][2]string) *staticCred
 		h.Write([]byte{0})
 		h.Write([]byte(kv[1]))
 	}
-	return &staticCredentials{key: string(typ) + ":" + hex.EncodeToString(h.Sum(nil)), headers: headers}
+	return &fixedHeaders{key: string(typ) + ":" + hex.EncodeToString(h.Sum(nil)), headers: headers}
 }
 
-// StaticCredentials builds the Credentials of NONE, RANCHER, BASIC and HEADER
-// agents. For OAUTH2 it returns an error wrapping ErrOAuth2Credentials.
-func StaticCredentials(a agentconfig.Agent, rancher RancherIdentity) (Credentials, error) {
+// FixedHeaderCredentials builds the Credentials of the authentication types
+// that set the same headers on every request: NONE (none), RANCHER (the
+// user's R_token and R_url), BASIC and HEADER (from the agent's Secret). For
+// OAUTH2 it returns an error wrapping ErrOAuth2Credentials.
+func FixedHeaderCredentials(a agentconfig.Agent, rancher RancherIdentity) (Credentials, error) {
 	switch typ := a.Spec.AuthenticationType; typ {
 	case "", v1alpha1.AuthNone:
-		return newStatic(v1alpha1.AuthNone, nil), nil
+		return newFixedHeaders(v1alpha1.AuthNone, nil), nil
 	case v1alpha1.AuthRancher:
-		return newStatic(typ, [][2]string{{"R_token", rancher.Token}, {"R_url", rancher.URL}}), nil
+		return newFixedHeaders(typ, [][2]string{{"R_token", rancher.Token}, {"R_url", rancher.URL}}), nil
 	case v1alpha1.AuthBasic:
 		var vals [2]string
 		for i, k := range []string{"username", "password"} {
@@ -66,7 +68,7 @@ func StaticCredentials(a agentconfig.Agent, rancher RancherIdentity) (Credential
 			vals[i] = string(v)
 		}
 		b := base64.StdEncoding.EncodeToString([]byte(vals[0] + ":" + vals[1]))
-		return newStatic(typ, [][2]string{{"Authorization", "Basic " + b}}), nil
+		return newFixedHeaders(typ, [][2]string{{"Authorization", "Basic " + b}}), nil
 	case v1alpha1.AuthHeader:
 		if len(a.AuthSecret) == 0 {
 			return nil, fmt.Errorf("agent %q: HEADER authentication secret %q has no keys", a.Name, a.Spec.AuthenticationSecret)
@@ -87,7 +89,7 @@ func StaticCredentials(a agentconfig.Agent, rancher RancherIdentity) (Credential
 			}
 			headers = append(headers, [2]string{k, v})
 		}
-		return newStatic(typ, headers), nil
+		return newFixedHeaders(typ, headers), nil
 	case v1alpha1.AuthOAuth2:
 		return nil, fmt.Errorf("agent %q: %w", a.Name, ErrOAuth2Credentials)
 	default:

@@ -60,7 +60,7 @@ func TestAuthHeadersAtServer(t *testing.T) {
 		a := testAgent("basic2", ts.URL)
 		a.Spec.AuthenticationType = v1alpha1.AuthBasic
 		a.AuthSecret = map[string][]byte{"username": []byte("alice")}
-		_, err := StaticCredentials(a, RancherIdentity{})
+		_, err := FixedHeaderCredentials(a, RancherIdentity{})
 		if err == nil || !strings.Contains(err.Error(), `"password"`) {
 			t.Fatalf("err = %v, want one naming password", err)
 		}
@@ -69,14 +69,14 @@ func TestAuthHeadersAtServer(t *testing.T) {
 		a := testAgent("header2", ts.URL)
 		a.Spec.AuthenticationType = v1alpha1.AuthHeader
 		a.AuthSecret = map[string][]byte{"bad name": []byte("v")}
-		if _, err := StaticCredentials(a, RancherIdentity{}); err == nil {
+		if _, err := FixedHeaderCredentials(a, RancherIdentity{}); err == nil {
 			t.Fatal("want an error for an invalid header name")
 		}
 	})
 	t.Run("OAUTH2", func(t *testing.T) {
 		a := testAgent("oauth", ts.URL)
 		a.Spec.AuthenticationType = v1alpha1.AuthOAuth2
-		if _, err := StaticCredentials(a, RancherIdentity{}); !errors.Is(err, ErrOAuth2Credentials) {
+		if _, err := FixedHeaderCredentials(a, RancherIdentity{}); !errors.Is(err, ErrOAuth2Credentials) {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -84,7 +84,7 @@ func TestAuthHeadersAtServer(t *testing.T) {
 
 func callWith(t *testing.T, m *Manager, a agentconfig.Agent, id RancherIdentity) {
 	t.Helper()
-	cred, err := StaticCredentials(a, id)
+	cred, err := FixedHeaderCredentials(a, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,9 +96,9 @@ func callWith(t *testing.T, m *Manager, a agentconfig.Agent, id RancherIdentity)
 func TestCacheKey(t *testing.T) {
 	a := testAgent("k", "http://x")
 	a.Spec.AuthenticationType = v1alpha1.AuthRancher
-	c1, _ := StaticCredentials(a, RancherIdentity{Token: "secret-token-1", URL: "u"})
-	c2, _ := StaticCredentials(a, RancherIdentity{Token: "secret-token-2", URL: "u"})
-	c3, _ := StaticCredentials(a, RancherIdentity{Token: "secret-token-1", URL: "u"})
+	c1, _ := FixedHeaderCredentials(a, RancherIdentity{Token: "secret-token-1", URL: "u"})
+	c2, _ := FixedHeaderCredentials(a, RancherIdentity{Token: "secret-token-2", URL: "u"})
+	c3, _ := FixedHeaderCredentials(a, RancherIdentity{Token: "secret-token-1", URL: "u"})
 	if c1.CacheKey() == c2.CacheKey() || c1.CacheKey() != c3.CacheKey() {
 		t.Fatalf("cache keys: %q %q %q", c1.CacheKey(), c2.CacheKey(), c3.CacheKey())
 	}

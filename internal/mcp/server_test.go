@@ -164,7 +164,7 @@ func testAgent(name, url string) agentconfig.Agent {
 
 func noneCred(t testing.TB) Credentials {
 	t.Helper()
-	c, err := StaticCredentials(testAgent("x", ""), RancherIdentity{})
+	c, err := FixedHeaderCredentials(testAgent("x", ""), RancherIdentity{})
 	if err != nil {
 		t.Fatal(err)
 	}

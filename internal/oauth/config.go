@@ -5,6 +5,26 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/rancher/ai-agent/internal/oauthproto"
+)
+
+// Grant types an agent's Secret can name (key grantType). The default,
+// authorization code, signs each user in.
+const (
+	GrantAuthorizationCode = "authorization-code"
+	// GrantClientCredentials: the agent authenticates as itself (RFC 6749
+	// §4.4); one token per agent, shared by its users.
+	GrantClientCredentials = "client-credentials"
+	// GrantWorkloadIdentity: the pod's projected service-account token is
+	// exchanged for an access token (RFC 7523 JWT bearer grant); one token
+	// per agent, no user sign-in.
+	GrantWorkloadIdentity = "workload-identity"
+	// GrantEnterprise: the user's sign-in at the enterprise identity
+	// provider is exchanged (RFC 8693) for an identity assertion grant
+	// (ID-JAG), redeemed by JWT bearer at the MCP server's authorization
+	// server: one sign-in for every agent of that enterprise.
+	GrantEnterprise = "enterprise"
 )
 
 // ErrBadSecret is matched by errors about an OAUTH2 agent's Secret.
@@ -101,7 +121,7 @@ func ConfigFromSecret(data map[string][]byte) (AgentConfig, error) {
 		return c, fmt.Errorf("%w: unknown grantType %q", ErrBadSecret, c.GrantType)
 	}
 	if c.PrivateKey != nil {
-		if _, err := ParseSigningKey(c.PrivateKey); err != nil {
+		if _, err := oauthproto.ParseSigningKey(c.PrivateKey); err != nil {
 			return c, fmt.Errorf("%w: privateKey: %w", ErrBadSecret, err)
 		}
 	}

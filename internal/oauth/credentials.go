@@ -13,14 +13,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/rancher/ai-agent/internal/agentconfig"
+	"github.com/rancher/ai-agent/internal/oauthproto"
 )
-
-// expiryLeeway refreshes a token this long before it expires.
-const expiryLeeway = 30 * time.Second
-
-// refreshCoalesce: a token obtained less than this long ago is reused by a
-// refresh request instead of being refreshed again.
-const refreshCoalesce = 2 * time.Second
 
 // Credential is one user's OAuth credential for one agent. It satisfies
 // mcp.Credentials: every MCP request asks it for the current token, so a
@@ -29,7 +23,7 @@ type Credential struct {
 	s     *Service
 	agent agentconfig.Agent
 	key   TokenKey
-	d     *Discovery
+	d     *oauthproto.Discovery
 	cfg   AgentConfig
 	// anon is set when the user had no token when the credential was made:
 	// such a credential caches nothing with the signed-in one.
@@ -61,7 +55,7 @@ func (c *Credential) Authorize(req *http.Request) error {
 		return c.present(req, t)
 	}
 	t, err := c.s.token(req.Context(), c.agent, c.key, c.d, c.cfg)
-	if errors.Is(err, ErrNoToken) || errors.Is(err, ErrInvalidGrant) {
+	if errors.Is(err, ErrNoToken) || errors.Is(err, oauthproto.ErrInvalidGrant) {
 		return nil
 	}
 	if err != nil {
@@ -76,7 +70,7 @@ func (c *Credential) Authorize(req *http.Request) error {
 // present adds the token: "Bearer", or for a DPoP-bound token "DPoP" with a
 // fresh proof of its key (RFC 9449 §7.1).
 func (c *Credential) present(req *http.Request, t TokenSet) error {
-	if strings.EqualFold(t.TokenType, TokenTypeDPoP) && len(t.DPoPKey) > 0 {
+	if strings.EqualFold(t.TokenType, oauthproto.TokenTypeDPoP) && len(t.DPoPKey) > 0 {
 		k, err := c.s.dpopKey(t.DPoPKey)
 		if err != nil {
 			return err
@@ -120,12 +114,12 @@ func (s *Service) Credentials(ctx context.Context, a agentconfig.Agent, u Identi
 
 // token returns a usable access token for key, refreshing it (single
 // flight) when it is expired.
-func (s *Service) token(ctx context.Context, a agentconfig.Agent, key TokenKey, d *Discovery, cfg AgentConfig) (TokenSet, error) {
+func (s *Service) token(ctx context.Context, a agentconfig.Agent, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig) (TokenSet, error) {
 	t, err := s.o.Vault.Get(ctx, key)
 	if err != nil {
 		return TokenSet{}, err
 	}
-	if !t.Expired(s.o.Now(), expiryLeeway) {
+	if !t.Expired(s.o.Now(), s.o.ExpiryLeeway) {
 		return t, nil
 	}
 	if t.RefreshToken == "" {
@@ -143,7 +137,7 @@ func (s *Service) token(ctx context.Context, a agentconfig.Agent, key TokenKey, 
 // runs at a time; callers that waited for it reuse its result, so any
 // number of concurrent requests make one token request. stale is the access
 // token the caller saw: if the vault already holds another one, it is used.
-func (s *Service) refresh(ctx context.Context, a agentconfig.Agent, key TokenKey, d *Discovery, cfg AgentConfig, rt, stale, redirectURI string) (_ TokenSet, err error) {
+func (s *Service) refresh(ctx context.Context, a agentconfig.Agent, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig, rt, stale, redirectURI string) (_ TokenSet, err error) {
 	ctx, end := s.observe(ctx, OpRefresh, a.Name)
 	defer func() { end(err) }()
 	// Refresh work outlives a cancelled caller (a user who leaves must not
@@ -159,7 +153,7 @@ func (s *Service) refresh(ctx context.Context, a agentconfig.Agent, key TokenKey
 	switch {
 	case err == nil && cur.AccessToken != stale && cur.AccessToken != "":
 		return cur, nil // replaced by someone else meanwhile (a refresh or a sign-in)
-	case err == nil && cur.AccessToken != "" && !cur.Obtained.IsZero() && recent(s.o.Now().Sub(cur.Obtained)):
+	case err == nil && cur.AccessToken != "" && !cur.Obtained.IsZero() && s.recent(s.o.Now().Sub(cur.Obtained)):
 		// Obtained a moment ago (by this or another replica): concurrent
 		// refresh requests share it instead of each spending the token.
 		return cur, nil
@@ -181,17 +175,17 @@ func (s *Service) refresh(ctx context.Context, a agentconfig.Agent, key TokenKey
 	if err != nil {
 		return TokenSet{}, err
 	}
-	var dk *DPoPKey
+	var dk *oauthproto.DPoPKey
 	if len(cur.DPoPKey) > 0 {
 		if dk, err = s.dpopKey(cur.DPoPKey); err != nil {
 			return TokenSet{}, err
 		}
-		hc = DPoPClient(hc, dk, s.o.Now) // a DPoP-bound refresh token needs proofs (RFC 9449 §5)
+		hc = oauthproto.DPoPClient(hc, dk, s.o.Now) // a DPoP-bound refresh token needs proofs (RFC 9449 §5)
 	}
 	var tok *oauth2.Token
-	for attempt, wait := 0, 200*time.Millisecond; ; attempt, wait = attempt+1, wait*2 {
-		tok, err = Refresh(ctx, hc, rt, d.Resource, ci, &d.AuthServer)
-		if err == nil || !errors.Is(err, ErrTransient) || attempt == 2 {
+	for attempt, wait := 0, s.o.RetryWait; ; attempt, wait = attempt+1, wait*2 {
+		tok, err = oauthproto.Refresh(ctx, hc, rt, d.Resource, ci, &d.AuthServer)
+		if err == nil || !errors.Is(err, oauthproto.ErrTransient) || attempt == 2 {
 			break
 		}
 		select {
@@ -200,7 +194,7 @@ func (s *Service) refresh(ctx context.Context, a agentconfig.Agent, key TokenKey
 			return TokenSet{}, ctx.Err()
 		}
 	}
-	if errors.Is(err, ErrInvalidGrant) || errors.Is(err, ErrInvalidClient) {
+	if errors.Is(err, oauthproto.ErrInvalidGrant) || errors.Is(err, oauthproto.ErrInvalidClient) {
 		// The grant is gone (expired, revoked, or a reused rotated token),
 		// or the client is: the user must consent again.
 		_ = s.o.Vault.Delete(ctx, key)
@@ -225,9 +219,9 @@ func (s *Service) refresh(ctx context.Context, a agentconfig.Agent, key TokenKey
 // clock.
 // recent reports a token age within the coalescing window (a clock that
 // went backwards does not count).
-func recent(age time.Duration) bool { return age >= 0 && age < refreshCoalesce }
+func (s *Service) recent(age time.Duration) bool { return age >= 0 && age < s.o.RefreshCoalesce }
 
-func fromOAuth2(tok *oauth2.Token, d *Discovery, ci ClientInfo, requested []string, now time.Time) TokenSet {
+func fromOAuth2(tok *oauth2.Token, d *oauthproto.Discovery, ci oauthproto.ClientInfo, requested []string, now time.Time) TokenSet {
 	expiry := tok.Expiry
 	if tok.ExpiresIn > 0 {
 		expiry = now.Add(time.Duration(tok.ExpiresIn) * time.Second)
@@ -235,7 +229,7 @@ func fromOAuth2(tok *oauth2.Token, d *Discovery, ci ClientInfo, requested []stri
 	idToken, _ := tok.Extra("id_token").(string)
 	return TokenSet{
 		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.TokenType,
-		Expiry: expiry, Obtained: now, Scopes: TokenScopes(tok), Resource: d.Resource, Client: ci,
+		Expiry: expiry, Obtained: now, Scopes: oauthproto.TokenScopes(tok), Resource: d.Resource, Client: ci,
 		Requested: requested, IDToken: idToken,
 	}
 }
@@ -243,13 +237,13 @@ func fromOAuth2(tok *oauth2.Token, d *Discovery, ci ClientInfo, requested []stri
 // client returns the client identity for the agent's authorization server:
 // the Secret's client ID, else a Client ID Metadata Document, else a
 // registration made once per authorization server and kept in the store.
-func (s *Service) client(ctx context.Context, a agentconfig.Agent, cfg AgentConfig, d *Discovery, redirectURI string) (ClientInfo, error) {
+func (s *Service) client(ctx context.Context, a agentconfig.Agent, cfg AgentConfig, d *oauthproto.Discovery, redirectURI string) (oauthproto.ClientInfo, error) {
 	if cfg.ClientID != "" {
-		method := AuthMethodNone
+		method := oauthproto.AuthMethodNone
 		if cfg.ClientSecret != "" {
-			method = chooseAuthMethod(d.AuthServer.TokenEndpointAuthMethodsSupported, true)
+			method = oauthproto.ChooseAuthMethod(d.AuthServer.TokenEndpointAuthMethodsSupported, true)
 		}
-		return ClientInfo{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, AuthMethod: method, Issuer: d.Issuer}, nil
+		return oauthproto.ClientInfo{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, AuthMethod: method, Issuer: d.Issuer}, nil
 	}
 	if redirectURI == "" {
 		redirectURI = s.RedirectURI("")
@@ -259,29 +253,29 @@ func (s *Service) client(ctx context.Context, a agentconfig.Agent, cfg AgentConf
 	}
 	unlock, err := s.o.Vault.st.Lock(ctx, "register:"+clientKey(d.Issuer, redirectURI))
 	if err != nil {
-		return ClientInfo{}, err
+		return oauthproto.ClientInfo{}, err
 	}
 	defer unlock()
 	if ci, err := s.o.Vault.GetClient(ctx, d.Issuer, redirectURI); err == nil {
 		return ci, nil
 	}
 	if redirectURI == "" {
-		return ClientInfo{}, fmt.Errorf("%w: no redirect URI to register", ErrNoClient)
+		return oauthproto.ClientInfo{}, fmt.Errorf("%w: no redirect URI to register", oauthproto.ErrNoClient)
 	}
 	hc, err := s.httpClient(a)
 	if err != nil {
-		return ClientInfo{}, err
+		return oauthproto.ClientInfo{}, err
 	}
-	ci, err := ChooseClient(ctx, hc, &d.AuthServer, ClientOptions{
+	ci, err := oauthproto.ChooseClient(ctx, hc, &d.AuthServer, oauthproto.ClientOptions{
 		CIMDURL:      s.o.CIMDURL,
-		Registration: &RegistrationRequest{RedirectURIs: []string{redirectURI}},
+		Registration: &oauthproto.RegistrationRequest{RedirectURIs: []string{redirectURI}},
 	})
 	if err != nil {
-		return ClientInfo{}, fmt.Errorf("agent %q: %w", a.Name, err)
+		return oauthproto.ClientInfo{}, fmt.Errorf("agent %q: %w", a.Name, err)
 	}
 	if ci.ClientID != s.o.CIMDURL {
 		if err := s.o.Vault.PutClient(ctx, redirectURI, ci); err != nil {
-			return ClientInfo{}, err
+			return oauthproto.ClientInfo{}, err
 		}
 		s.sweepClients(ctx) // keep the number of registrations under the cap
 	}

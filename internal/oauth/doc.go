@@ -1,62 +1,54 @@
-// Package oauth is the protocol layer of the agent's MCP client authorization:
-// everything the agent needs to obtain and renew OAuth 2.1 tokens on a Rancher
-// user's behalf for an MCP server that is protected per the MCP authorization
-// specification (revisions 2025-03-26 to 2026-07-28).
+// Package oauth is the agent's OAuth service for OAUTH2 agents: it keeps
+// each Rancher user's tokens for each agent, obtains them (a browser
+// sign-in through the user's chat, or a grant without one), renews them
+// before they expire, and presents them on every MCP request. The wire
+// protocol (discovery, registration, PKCE, token requests, DPoP proofs) is
+// package oauthproto; the guarded HTTP client is package outbound; the
+// browser is reached through the Browser interface (chat.Browser in the
+// agent), so this package builds no WebSocket frame.
 //
-// It keeps no package-level mutable state: the protocol functions are
-// plain functions over an *http.Client, testable against plain httptest
-// servers; the per-user state (tokens, pending sign-ins, registrations)
-// lives in a store.OAuthStore, sealed by the Vault, and the Service, its
-// HTTP handlers and the chat sign-in are built by the caller.
+// It keeps no package-level mutable state: the per-user state (tokens,
+// pending sign-ins, client registrations) lives in a store.OAuthStore,
+// sealed by the Vault; the Service is built by the caller with its clock,
+// timers and stores (ServiceOptions).
 //
 // What lives here, one job per file:
 //
-//   - wwwauth.go   RFC 9110 WWW-Authenticate parsing (several challenges, quoted
-//     strings, token68) and helpers for the Bearer challenge's
-//     resource_metadata, scope and error parameters.
-//   - outbound.go  the guarded *http.Client for requests made on a user's behalf
-//     (discovery, registration, token): timeouts, response size cap, same-origin
-//     redirects only, no link-local / cloud-metadata destinations (checked on the
-//     dialed IP, so DNS rebinding cannot bypass it).
-//   - metadata.go  RFC 9728 protected-resource metadata and RFC 8414 / OIDC
-//     authorization-server metadata documents and their strict parsing.
-//   - discovery.go MCP discovery: PRM from the 401 challenge or the well-known
-//     locations (path-inserted before root), the PRM resource check (the PRM
-//     resource must equal the MCP URL or be a same-origin path prefix of it, and
-//     is then sent verbatim as the RFC 8707 resource), AS metadata
-//     in spec order with the issuer check and the PKCE S256 requirement, and the
-//     2025-03-26 fallbacks.
-//   - register.go  client selection: pre-registered → Client ID Metadata
-//     Document → Dynamic Client Registration (RFC 7591).
-//   - flow.go      authorization URL (PKCE S256, state, RFC 8707 resource) and
-//     the code exchange guarded by RFC 9207 iss validation.
-//   - token.go     the token endpoint: Refresh (which, unlike x/oauth2's
-//     refresher, sends resource) and the request shared with Exchange, with
-//     errors classified as ErrInvalidGrant (re-consent) or ErrTransient (retry).
-//   - fetch.go     metadata GETs (with MCP-Protocol-Version) and the 401 probe.
-//   - errors.go    sentinel errors (match with errors.Is) and HTTPError.
-//   - jwt.go       compact JWS signing (ES256/384/512, RS*, PS*) and PEM keys.
-//   - dpop.go      RFC 9449 DPoP: the per-(user, agent) key (sealed with the
-//     token), proofs (jti, htm, htu, iat, ath, nonce), server nonces, and the
-//     token-endpoint client that proves possession and retries a nonce once.
-//   - grants.go    grants without a browser: client credentials (RFC 6749
-//     §4.4, client_secret_* or private_key_jwt per RFC 7523 §2.2), JWT
-//     bearer (RFC 7523 §2.1, workload identity and ID-JAG) and the RFC 8693
-//     token exchange for an identity assertion grant (ID-JAG draft).
-//   - service_grants.go  the Service side of those grants (Secret
+//   - service.go   Service and ServiceOptions (timers with their defaults),
+//     the Browser and Identity it works with, redirect URIs (fixed, or per
+//     allowed origin behind Rancher's service-proxy prefix), per-agent HTTP
+//     clients and the discovery cache, Run (the periodic sweep).
+//   - signin.go    Authenticate: after a 401/403, a silent refresh, else the
+//     browser's refresh with its cookie, else a sign-in (authorization code
+//     with PKCE) with step-up scopes for insufficient_scope.
+//   - credentials.go  Credential, the mcp.Credentials of one (user, agent):
+//     every request reads the current token, renews it ExpiryLeeway before
+//     expiry, once for all concurrent requests (RefreshCoalesce), retrying
+//     transient failures.
+//   - service_grants.go  the grants without a browser (the Secret's
 //     grantType): one token per agent for client credentials and workload
-//     identity, per user for enterprise, renewed before expiry under the
-//     vault lock; DPoP keys by record.
-//   - scopes.go    scope selection (challenge → PRM scopes_supported → none),
-//     offline_access gating and the step-up union.
-//   - seal.go      AES-256-GCM sealing with several keys (the first seals,
-//     all open; each value names its key, so keys can be rotated).
+//     identity, per user for enterprise (one IdP sign-in for every agent of
+//     that enterprise); DPoP keys by record.
+//   - register_agent.go  Register: an agent's client registration before
+//     its first sign-in (called by the controller).
+//   - handlers.go  the HTTP endpoints (Routes): metadata and registration
+//     for the settings form, /refresh for the browser's cookie, the
+//     authorization callback, our Client ID Metadata Document.
+//   - page.go      the callback's HTML page.
+//   - cookies.go   the sealed access/refresh cookies and their path.
+//   - config.go    an agent's OAuth Secret (AgentConfig, grant types).
 //   - vault.go     tokens, client registrations and pending sign-ins, sealed
 //     in the store; a pending sign-in is keyed by its user and state (a
 //     callback with another user's session finds nothing and burns
 //     nothing), one per (user, agent).
+//   - seal.go      AES-256-GCM sealing with several keys (the first seals,
+//     all open; each value names its key, so keys can be rotated).
+//   - observe.go   the Observer of sign-ins and refreshes (telemetry) and
+//     their outcomes.
 //
-// Secrets (tokens, client secrets, codes, verifiers) never appear in error
-// strings produced by this package; token-endpoint failures are reported with
-// the HTTP status and the OAuth error code only.
+// Subpackage oauthtest runs a real authorization server (node
+// oidc-provider) and a protected go-sdk MCP server for tests.
+//
+// Secrets never appear in logs, error strings, URLs or pages produced by
+// this package.
 package oauth

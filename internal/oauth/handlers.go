@@ -6,26 +6,46 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strings"
+
+	"github.com/rancher/ai-agent/internal/httpapi"
+	"github.com/rancher/ai-agent/internal/oauthproto"
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
-// UserFunc resolves the Rancher user of a request (the R_SESS cookie).
+// UserFunc returns the Rancher user of a request: the one the caller's
+// user check already resolved, else resolved from the request (the R_SESS
+// cookie) — the callback is not behind that check.
 type UserFunc func(r *http.Request) (Identity, error)
 
 // Routes are the OAuth endpoints, by net/http pattern: the UI's
 // /v1/api/oauth2/* and the seed's original /oauth/* forms.
-func (s *Service) Routes(user UserFunc) map[string]http.Handler {
+type Routes struct {
+	// Protected are the UI's JSON endpoints: mount them behind the caller's
+	// user check (server.Options.Protected), which answers 401 without a
+	// Rancher session.
+	Protected map[string]http.Handler
+	// Public are mounted as is: the authorization server's redirect, which
+	// finds the user itself and answers with a page, and our Client ID
+	// Metadata Document (served only when OAUTH_CLIENT_METADATA_URL is set),
+	// which authorization servers fetch.
+	Public map[string]http.Handler
+}
+
+// Routes returns the OAuth endpoints.
+func (s *Service) Routes(user UserFunc) Routes {
 	h := &handlers{s: s, user: user}
-	return map[string]http.Handler{
-		"GET /v1/api/oauth2/metadata":              h.auth(h.metadata("mcpUrl")),
-		"POST /v1/api/oauth2/dynamic-registration": h.auth(h.registration(false)),
-		"GET /v1/api/oauth2/callback":              http.HandlerFunc(h.callback),
-		"POST /v1/api/oauth2/refresh":              h.auth(h.refresh),
-		"GET /oauth/metadata":                      h.auth(h.metadata("mcp_url")),
-		"GET /oauth/dynamic-registration":          h.auth(h.registration(true)),
-		// Our Client ID Metadata Document, for authorization servers that
-		// fetch it (served only when OAUTH_CLIENT_METADATA_URL is set).
-		"GET /v1/api/oauth2/client-metadata.json": http.HandlerFunc(h.clientMetadata),
+	return Routes{
+		Protected: map[string]http.Handler{
+			"GET /v1/api/oauth2/metadata":              h.auth(h.metadata("mcpUrl")),
+			"POST /v1/api/oauth2/dynamic-registration": h.auth(h.registration(false)),
+			"POST /v1/api/oauth2/refresh":              h.auth(h.refresh),
+			"GET /oauth/metadata":                      h.auth(h.metadata("mcp_url")),
+			"GET /oauth/dynamic-registration":          h.auth(h.registration(true)),
+		},
+		Public: map[string]http.Handler{
+			"GET /v1/api/oauth2/callback":             http.HandlerFunc(h.callback),
+			"GET /v1/api/oauth2/client-metadata.json": http.HandlerFunc(h.clientMetadata),
+		},
 	}
 }
 
@@ -36,11 +56,14 @@ type handlers struct {
 
 type identityKey struct{}
 
+// auth gives next the identity of the user the caller's user check
+// resolved; a route mounted without that check still refuses a request
+// without a session.
 func (h *handlers) auth(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := h.user(r)
 		if err != nil {
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Unauthorized"})
+			httpapi.WriteJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Unauthorized"})
 			return
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
@@ -52,35 +75,28 @@ func identity(r *http.Request) Identity {
 	return id
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // metadata serves discovery for the settings form: {metadataEndpoint,
 // scopesSupported}, or JSON null when discovery fails.
 func (h *handlers) metadata(param string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		mcpURL := r.URL.Query().Get(param)
 		if mcpURL == "" {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "Missing " + param})
+			httpapi.WriteJSON(w, http.StatusBadRequest, map[string]string{"detail": "Missing " + param})
 			return
 		}
-		d, err := Discover(r.Context(), h.s.guarded, mcpURL, nil)
+		d, err := oauthproto.Discover(r.Context(), h.s.guarded, mcpURL, nil)
 		if err != nil || d.MetadataURL == "" {
 			// JSON null whatever went wrong (ui-protocol.md §3.3): the
 			// reason is for the log only, so no scan oracle.
 			h.s.log.Info("metadata discovery failed", "mcpUrl", mcpURL, "reason", safeReason(err), "error", err)
-			writeJSON(w, http.StatusOK, nil)
+			httpapi.WriteJSON(w, http.StatusOK, nil)
 			return
 		}
 		scopes := d.ScopesSupported
 		if scopes == nil {
 			scopes = []string{}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"metadataEndpoint": d.MetadataURL, "scopesSupported": scopes})
+		httpapi.WriteJSON(w, http.StatusOK, map[string]any{"metadataEndpoint": d.MetadataURL, "scopesSupported": scopes})
 	}
 }
 
@@ -99,19 +115,19 @@ func (h *handlers) registration(legacy bool) http.HandlerFunc {
 				MetadataEndpoint string `json:"metadataEndpoint"`
 			}
 			if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil {
-				writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "Body must be JSON {\"metadataEndpoint\": url}"})
+				httpapi.WriteJSON(w, http.StatusBadRequest, map[string]string{"detail": "Body must be JSON {\"metadataEndpoint\": url}"})
 				return
 			}
 			metadataURL = body.MetadataEndpoint
 		}
 		if metadataURL == "" {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "Missing metadataEndpoint"})
+			httpapi.WriteJSON(w, http.StatusBadRequest, map[string]string{"detail": "Missing metadataEndpoint"})
 			return
 		}
-		as, err := FetchASMetadata(r.Context(), h.s.guarded, metadataURL)
-		var ci ClientInfo
+		as, err := oauthproto.FetchASMetadata(r.Context(), h.s.guarded, metadataURL)
+		var ci oauthproto.ClientInfo
 		if err == nil {
-			ci, err = Register(r.Context(), h.s.guarded, as, RegistrationRequest{
+			ci, err = oauthproto.Register(r.Context(), h.s.guarded, as, oauthproto.RegistrationRequest{
 				RedirectURIs: []string{h.s.RedirectURI(identity(r).Host)}, SameOriginAs: metadataURL,
 			})
 		}
@@ -120,10 +136,10 @@ func (h *handlers) registration(legacy bool) http.HandlerFunc {
 			// tell a caller which addresses and ports answer: the reason
 			// is for the log only.
 			h.s.log.Info("dynamic client registration failed", "metadataEndpoint", metadataURL, "reason", safeReason(err), "error", err)
-			writeJSON(w, http.StatusBadRequest, map[string]string{"detail": registrationFailed})
+			httpapi.WriteJSON(w, http.StatusBadRequest, map[string]string{"detail": registrationFailed})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"clientId": ci.ClientID, "clientSecret": ci.ClientSecret})
+		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"clientId": ci.ClientID, "clientSecret": ci.ClientSecret})
 	}
 }
 
@@ -155,10 +171,10 @@ func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
 		writePage(w, http.StatusBadRequest, false, fail, "This sign-in is unknown, expired, already used, replaced by a newer one, or was started by another user. Close this window and try again.")
 		return
 	}
-	code, err := ParseCallback(q, flow.Pending, &flow.AS)
+	code, err := oauthproto.ParseCallback(q, flow.Pending, &flow.AS)
 	if err != nil {
 		msg := "The authorization server did not grant access. Close this window and try again."
-		if errors.Is(err, ErrIssMismatch) || errors.Is(err, ErrIssMissing) {
+		if errors.Is(err, oauthproto.ErrIssMismatch) || errors.Is(err, oauthproto.ErrIssMissing) {
 			msg = "The response did not come from the expected authorization server."
 		}
 		writePage(w, http.StatusBadRequest, false, fail, msg)
@@ -174,8 +190,8 @@ func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
 		writePage(w, http.StatusInternalServerError, false, fail, "The agent's configuration is invalid.")
 		return
 	}
-	tok, err := Exchange(r.Context(), h.s.dpopClient(hc, flow.DPoPKey), flow.Pending, code, q.Get("iss"), flow.Client, &flow.AS)
-	if errors.Is(err, ErrInvalidClient) {
+	tok, err := oauthproto.Exchange(r.Context(), h.s.dpopClient(hc, flow.DPoPKey), flow.Pending, code, q.Get("iss"), flow.Client, &flow.AS)
+	if errors.Is(err, oauthproto.ErrInvalidClient) {
 		// Our stored registration was purged by the AS: the next sign-in registers again.
 		_ = h.s.o.Vault.DeleteClient(r.Context(), flow.Client.Issuer, flow.RedirectURI)
 	}
@@ -184,7 +200,7 @@ func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
 		writePage(w, http.StatusBadGateway, false, fail, "The authorization server did not issue a token. Close this window and try again.")
 		return
 	}
-	d := &Discovery{Resource: flow.Resource, Issuer: flow.Issuer, AuthServer: flow.AS}
+	d := &oauthproto.Discovery{Resource: flow.Resource, Issuer: flow.Issuer, AuthServer: flow.AS}
 	t := fromOAuth2(tok, d, flow.Client, flow.Scopes, h.s.o.Now())
 	t.DPoPKey = flow.DPoPKey
 	key := flow.TokenKey()
@@ -223,53 +239,44 @@ func (h *handlers) refresh(w http.ResponseWriter, r *http.Request) {
 		Agent string `json:"agent"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil || body.Agent == "" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "Body must be JSON {\"agent\": name}"})
+		httpapi.WriteJSON(w, http.StatusBadRequest, map[string]string{"detail": "Body must be JSON {\"agent\": name}"})
 		return
 	}
 	a, ok := h.s.agentByName(r.Context(), body.Agent)
 	if !ok {
-		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Unknown OAuth2 agent"})
+		httpapi.WriteJSON(w, http.StatusNotFound, map[string]string{"detail": "Unknown OAuth2 agent"})
 		return
 	}
 	id := identity(r)
 	cfg, err := ConfigFromSecret(a.AuthSecret)
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "The agent's OAuth2 secret is invalid"})
+		httpapi.WriteJSON(w, http.StatusBadRequest, map[string]string{"detail": "The agent's OAuth2 secret is invalid"})
 		return
 	}
 	d, err := h.s.discover(r.Context(), a, cfg, Refusal{})
 	if err != nil {
-		writeJSON(w, http.StatusBadGateway, map[string]string{"detail": "The authorization server cannot be reached"})
+		httpapi.WriteJSON(w, http.StatusBadGateway, map[string]string{"detail": "The authorization server cannot be reached"})
 		return
 	}
 	key := TokenKey{User: id.UserID, Agent: a.Name, Issuer: d.Issuer}
 	cur, _ := h.s.o.Vault.Get(r.Context(), key)
 	rt := h.s.openCookie(r.Cookies(), cookieRefresh, key)
 	if cur.RefreshToken == "" && rt == "" {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": "No refresh token available"})
+		httpapi.WriteJSON(w, http.StatusUnauthorized, map[string]string{"detail": "No refresh token available"})
 		return
 	}
 	redirectURI := h.s.RedirectURI(id.Host)
 	t, err := h.s.refresh(r.Context(), a, key, d, cfg, rt, cur.AccessToken, redirectURI)
 	if err != nil {
 		code := http.StatusBadGateway
-		if errors.Is(err, ErrInvalidGrant) || errors.Is(err, ErrNoToken) {
+		if errors.Is(err, oauthproto.ErrInvalidGrant) || errors.Is(err, ErrNoToken) {
 			code = http.StatusUnauthorized
 		}
-		writeJSON(w, code, map[string]string{"detail": "Token refresh failed"})
+		httpapi.WriteJSON(w, code, map[string]string{"detail": "Token refresh failed"})
 		return
 	}
 	h.s.setCookies(w, key, t, cookiePath(redirectURI))
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-// hostOf is the browser's host for the one unauthenticated route (the
-// others take it from the resolved Identity).
-func hostOf(r *http.Request) string {
-	if h := r.Header.Get("X-Forwarded-Host"); h != "" {
-		return strings.TrimSpace(strings.Split(h, ",")[0])
-	}
-	return r.Host
+	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // safeReason names the kind of failure without echoing remote content.
@@ -278,15 +285,15 @@ func safeReason(err error) string {
 		err error
 		msg string
 	}{
-		{ErrBlockedAddress, "the address is not allowed"},
-		{ErrCrossOriginRedirect, "a redirect to another origin was refused"},
-		{ErrBodyTooLarge, "the response is too large"},
-		{ErrInvalidURL, "invalid URL"},
-		{ErrMetadataNotFound, "no metadata document found"},
-		{ErrInvalidMetadata, "invalid metadata document"},
-		{ErrPKCEUnsupported, "the server does not support PKCE S256"},
-		{ErrRegistration, "the server refused the registration or does not support it"},
-		{ErrTransient, "the server cannot be reached"},
+		{outbound.ErrBlockedAddress, "the address is not allowed"},
+		{outbound.ErrCrossOriginRedirect, "a redirect to another origin was refused"},
+		{outbound.ErrBodyTooLarge, "the response is too large"},
+		{oauthproto.ErrInvalidURL, "invalid URL"},
+		{oauthproto.ErrMetadataNotFound, "no metadata document found"},
+		{oauthproto.ErrInvalidMetadata, "invalid metadata document"},
+		{oauthproto.ErrPKCEUnsupported, "the server does not support PKCE S256"},
+		{oauthproto.ErrRegistration, "the server refused the registration or does not support it"},
+		{oauthproto.ErrTransient, "the server cannot be reached"},
 	} {
 		if errors.Is(err, c.err) {
 			return c.msg
@@ -299,15 +306,15 @@ func safeReason(err error) string {
 // ServiceOptions.CIMDURL (draft-ietf-oauth-client-id-metadata-document).
 func (h *handlers) clientMetadata(w http.ResponseWriter, r *http.Request) {
 	if h.s.o.CIMDURL == "" {
-		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "No client metadata document is configured"})
+		httpapi.WriteJSON(w, http.StatusNotFound, map[string]string{"detail": "No client metadata document is configured"})
 		return
 	}
-	redirect := h.s.RedirectURI(hostOf(r))
-	appType, _ := ApplicationType([]string{redirect})
-	writeJSON(w, http.StatusOK, map[string]any{
-		"client_id": h.s.o.CIMDURL, "client_name": DefaultClientName,
+	redirect := h.s.RedirectURI(httpapi.RequestHost(r))
+	appType, _ := oauthproto.ApplicationType([]string{redirect})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{
+		"client_id": h.s.o.CIMDURL, "client_name": oauthproto.DefaultClientName,
 		"redirect_uris": []string{redirect}, "grant_types": []string{"authorization_code", "refresh_token"},
-		"response_types": []string{"code"}, "token_endpoint_auth_method": AuthMethodNone,
+		"response_types": []string{"code"}, "token_endpoint_auth_method": oauthproto.AuthMethodNone,
 		"application_type": appType,
 	})
 }

@@ -3,6 +3,8 @@ package oauth
 import (
 	"context"
 	"errors"
+
+	"github.com/rancher/ai-agent/internal/oauthproto"
 )
 
 // Operations and outcomes an Observer sees.
@@ -45,7 +47,7 @@ func outcomeOf(ctx context.Context, err error) string {
 		return OutcomeCanceled
 	case errors.Is(err, ErrSignInIncomplete):
 		return OutcomeIncomplete
-	case errors.Is(err, ErrInvalidGrant), errors.Is(err, ErrInvalidClient):
+	case errors.Is(err, oauthproto.ErrInvalidGrant), errors.Is(err, oauthproto.ErrInvalidClient):
 		return OutcomeInvalidGrant
 	case errors.Is(err, ErrNoToken):
 		return OutcomeNoToken

@@ -11,15 +11,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/agentconfig"
+	"github.com/rancher/ai-agent/internal/httpapi"
+	"github.com/rancher/ai-agent/internal/oauthproto"
 	"github.com/rancher/ai-agent/internal/origins"
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // callbackPath is where the authorization server sends the browser back.
 const callbackPath = "/v1/api/oauth2/callback"
-
-// proxyPrefix is Rancher's service-proxy path to the agent.
-const proxyPrefix = "/api/v1/namespaces/cattle-ai-agent-system/services/http:rancher-ai-agent:80/proxy"
 
 // Identity is the user a flow runs for, as the WebSocket handshake saw it.
 type Identity struct {
@@ -31,10 +32,16 @@ type Identity struct {
 	Cookies []*http.Cookie
 }
 
-// Emitter is how a sign-in talks to the browser (chat.Conn is one).
-type Emitter interface {
-	Send(ctx context.Context, frame string) error
-	Ask(ctx context.Context, frame string, replies ...string) (string, error)
+// Browser is how a sign-in reaches the user's browser; chat.Browser, over
+// the user's chat connection, is the one the agent uses. This package knows
+// nothing of the frames it sends.
+type Browser interface {
+	// AskSignIn shows the authorization URL for agent and reports whether
+	// the user says the sign-in completed (false: the user dismissed it).
+	AskSignIn(ctx context.Context, authURL, agent string) (confirmed bool, err error)
+	// AskRefresh asks the browser to refresh the agent's token with the
+	// sealed refresh cookie it holds (POST /v1/api/oauth2/refresh).
+	AskRefresh(ctx context.Context, agent string) error
 }
 
 // Refusal is the MCP server's HTTP refusal that made a sign-in necessary.
@@ -66,7 +73,7 @@ type ServiceOptions struct {
 	// registrations for redirect URIs no longer in use are swept anyway.
 	MaxClients int
 	// OutboundTimeout bounds each request made on a user's behalf
-	// (default DefaultOutboundTimeout).
+	// (default outbound.DefaultTimeout).
 	OutboundTimeout time.Duration
 	// CIMDURL is our Client ID Metadata Document URL, if we publish one.
 	CIMDURL string
@@ -80,8 +87,24 @@ type ServiceOptions struct {
 	// RefreshReplyTimeout bounds the wait for token_refresh_confirmed.
 	// Default 30s.
 	RefreshReplyTimeout time.Duration
-	Logger              *slog.Logger
-	Now                 func() time.Time
+	// ExpiryLeeway renews a token this long before it expires. Default 30s.
+	ExpiryLeeway time.Duration
+	// RefreshCoalesce: a token obtained less than this long ago is reused
+	// by a refresh instead of being refreshed again (concurrent refreshes,
+	// other replicas). Default 2s.
+	RefreshCoalesce time.Duration
+	// RefreshAgain: a 401 less than this long after a refresh means the
+	// refreshed token is refused too, so the user must sign in. Default 30s.
+	RefreshAgain time.Duration
+	// RetryWait is the first wait before a transient token-endpoint failure
+	// is retried (twice, doubling). Default 200ms.
+	RetryWait time.Duration
+	// DiscoveryTTL is how long an agent's discovery is reused. Default 10m.
+	DiscoveryTTL time.Duration
+	// SweepInterval is how often Run removes expired state. Default 1m.
+	SweepInterval time.Duration
+	Logger        *slog.Logger
+	Now           func() time.Time
 	// Observer, when set, sees every sign-in and refresh (telemetry).
 	Observer Observer
 }
@@ -98,13 +121,13 @@ type Service struct {
 	clients   map[string]*http.Client
 	refreshed map[string]time.Time
 	guarded   *http.Client
-	dpopKeys  map[string]*DPoPKey // parsed DPoP keys (with their server nonces) by hash of the sealed key
+	dpopKeys  map[string]*oauthproto.DPoPKey // parsed DPoP keys (with their server nonces) by hash of the sealed key
 	// base is the origin of BaseURL ("" when none).
 	base string
 }
 
 type discEntry struct {
-	d       *Discovery
+	d       *oauthproto.Discovery
 	expires time.Time
 }
 
@@ -113,15 +136,15 @@ func NewService(o ServiceOptions) (*Service, error) {
 	if o.Vault == nil || o.Sealer == nil || o.Agents == nil || o.Endpoint == nil {
 		return nil, errors.New("oauth: Vault, Sealer, Agents and Endpoint are required")
 	}
-	if o.FlowTTL <= 0 {
-		o.FlowTTL = 10 * time.Minute
-	}
-	if o.SignInTimeout <= 0 {
-		o.SignInTimeout = 5 * time.Minute
-	}
-	if o.RefreshReplyTimeout <= 0 {
-		o.RefreshReplyTimeout = 30 * time.Second
-	}
+	defaultDuration(&o.FlowTTL, 10*time.Minute)
+	defaultDuration(&o.SignInTimeout, 5*time.Minute)
+	defaultDuration(&o.RefreshReplyTimeout, 30*time.Second)
+	defaultDuration(&o.ExpiryLeeway, 30*time.Second)
+	defaultDuration(&o.RefreshCoalesce, 2*time.Second)
+	defaultDuration(&o.RefreshAgain, 30*time.Second)
+	defaultDuration(&o.RetryWait, 200*time.Millisecond)
+	defaultDuration(&o.DiscoveryTTL, 10*time.Minute)
+	defaultDuration(&o.SweepInterval, time.Minute)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -141,17 +164,24 @@ func NewService(o ServiceOptions) (*Service, error) {
 	return &Service{
 		o: o, log: o.Logger, base: base,
 		disc: map[string]discEntry{}, clients: map[string]*http.Client{}, refreshed: map[string]time.Time{},
-		dpopKeys: map[string]*DPoPKey{},
-		guarded:  NewOutboundClient(OutboundOptions{Timeout: o.OutboundTimeout}),
+		dpopKeys: map[string]*oauthproto.DPoPKey{},
+		guarded:  outbound.NewClient(outbound.Options{Timeout: o.OutboundTimeout}),
 	}, nil
 }
 
+// defaultDuration sets *d to def when it is not positive.
+func defaultDuration(d *time.Duration, def time.Duration) {
+	if *d <= 0 {
+		*d = def
+	}
+}
+
 // Run sweeps client registrations for redirect URIs no longer in use at
-// once, then expired flows and tokens (and registrations) every minute
-// until ctx ends.
+// once, then expired flows and tokens (and registrations) every
+// SweepInterval until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	s.sweepClients(ctx)
-	t := time.NewTicker(time.Minute)
+	t := time.NewTicker(s.o.SweepInterval)
 	defer t.Stop()
 	for {
 		select {
@@ -199,10 +229,10 @@ func (s *Service) RedirectURI(host string) string {
 		return s.o.RedirectURI
 	}
 	if o, ok := s.o.Origins.ForHost(host); ok {
-		return o + proxyPrefix + callbackPath
+		return o + httpapi.ProxyPrefix + callbackPath
 	}
 	if s.base != "" {
-		return s.base + proxyPrefix + callbackPath
+		return s.base + httpapi.ProxyPrefix + callbackPath
 	}
 	return ""
 }
@@ -214,7 +244,7 @@ func (s *Service) RedirectURIs() []string {
 	}
 	var out []string
 	for _, o := range append(s.o.Origins.List(), s.base) {
-		if u := o + proxyPrefix + callbackPath; o != "" && !slices.Contains(out, u) {
+		if u := o + httpapi.ProxyPrefix + callbackPath; o != "" && !slices.Contains(out, u) {
 			out = append(out, u)
 		}
 	}
@@ -235,14 +265,14 @@ func (s *Service) httpClient(a agentconfig.Agent) (*http.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oauth: %w", err)
 	}
-	c := NewOutboundClient(OutboundOptions{InsecureSkipTLS: s.o.InsecureSkipTLS, RootCAs: pool, Timeout: s.o.OutboundTimeout})
+	c := outbound.NewClient(outbound.Options{InsecureSkipTLS: s.o.InsecureSkipTLS, RootCAs: pool, Timeout: s.o.OutboundTimeout})
 	s.clients[key] = c
 	return c, nil
 }
 
-// discover returns the agent's authorization setup, cached for 10 minutes
-// per agent revision (a fresh challenge bypasses the cache).
-func (s *Service) discover(ctx context.Context, a agentconfig.Agent, cfg AgentConfig, ch Refusal) (*Discovery, error) {
+// discover returns the agent's authorization setup, cached for
+// DiscoveryTTL per agent revision (a fresh challenge bypasses the cache).
+func (s *Service) discover(ctx context.Context, a agentconfig.Agent, cfg AgentConfig, ch Refusal) (*oauthproto.Discovery, error) {
 	key := a.Name + "\x00" + a.Revision
 	if ch.Status == 0 {
 		s.mu.Lock()
@@ -260,22 +290,22 @@ func (s *Service) discover(ctx context.Context, a agentconfig.Agent, cfg AgentCo
 	if err != nil {
 		return nil, err
 	}
-	d, derr := Discover(ctx, hc, mcpURL, ch.WWWAuthenticate)
+	d, derr := oauthproto.Discover(ctx, hc, mcpURL, ch.WWWAuthenticate)
 	if cfg.MetadataEndpoint != "" {
-		as, err := FetchASMetadata(ctx, hc, cfg.MetadataEndpoint)
+		as, err := oauthproto.FetchASMetadata(ctx, hc, cfg.MetadataEndpoint)
 		if err != nil {
 			return nil, fmt.Errorf("agent %q: authorization server metadata: %w", a.Name, err)
 		}
 		if !as.SupportsS256() {
-			return nil, fmt.Errorf("agent %q: %w", a.Name, ErrPKCEUnsupported)
+			return nil, fmt.Errorf("agent %q: %w", a.Name, oauthproto.ErrPKCEUnsupported)
 		}
 		if derr != nil || d.Issuer != as.Issuer {
 			// The admin named the authorization server: use it, for this MCP server.
-			res, err := CanonicalResource(mcpURL)
+			res, err := oauthproto.CanonicalResource(mcpURL)
 			if err != nil {
 				return nil, err
 			}
-			d = &Discovery{Resource: res, MCPURL: res, Issuer: as.Issuer, AuthServer: *as, MetadataURL: cfg.MetadataEndpoint}
+			d = &oauthproto.Discovery{Resource: res, MCPURL: res, Issuer: as.Issuer, AuthServer: *as, MetadataURL: cfg.MetadataEndpoint}
 			if derr == nil {
 				d.ScopesSupported = nil
 			}
@@ -284,7 +314,7 @@ func (s *Service) discover(ctx context.Context, a agentconfig.Agent, cfg AgentCo
 		return nil, fmt.Errorf("agent %q: discovery: %w", a.Name, derr)
 	}
 	s.mu.Lock()
-	s.disc[key] = discEntry{d: d, expires: s.o.Now().Add(10 * time.Minute)}
+	s.disc[key] = discEntry{d: d, expires: s.o.Now().Add(s.o.DiscoveryTTL)}
 	s.mu.Unlock()
 	return d, nil
 }
@@ -296,7 +326,7 @@ func (s *Service) agentByName(ctx context.Context, name string) (agentconfig.Age
 		return agentconfig.Agent{}, false
 	}
 	for _, a := range list {
-		if a.Name == name && a.Spec.AuthenticationType == "OAUTH2" {
+		if a.Name == name && a.Spec.AuthenticationType == v1alpha1.AuthOAuth2 {
 			return a, true
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/rancher/ai-agent/internal/agentconfig"
+	"github.com/rancher/ai-agent/internal/oauthproto"
 )
 
 // ErrEnterpriseSignIn is matched when an enterprise-managed agent is used by
@@ -60,18 +61,18 @@ func idpIdentityKey(user, idpIssuer string) TokenKey {
 // through the chat like any sign-in) and then obtains the agent's token
 // from that identity. Other agents of the same provider reuse the identity
 // without asking the user.
-func (s *Service) enterpriseSignIn(ctx context.Context, em Emitter, a agentconfig.Agent, u Identity, d *Discovery, cfg AgentConfig) error {
+func (s *Service) enterpriseSignIn(ctx context.Context, br Browser, a agentconfig.Agent, u Identity, d *oauthproto.Discovery, cfg AgentConfig) error {
 	hc, err := s.httpClient(a)
 	if err != nil {
 		return err
 	}
-	idp, _, err := FetchASMetadataForIssuer(ctx, hc, cfg.IdPIssuer)
+	idp, _, err := oauthproto.FetchASMetadataForIssuer(ctx, hc, cfg.IdPIssuer)
 	if err != nil {
 		return fmt.Errorf("agent %q: enterprise identity provider: %w", a.Name, err)
 	}
-	idpDisc := &Discovery{Issuer: idp.Issuer, AuthServer: *idp}
+	idpDisc := &oauthproto.Discovery{Issuer: idp.Issuer, AuthServer: *idp}
 	idpCfg := AgentConfig{ClientID: cfg.IdPClientID, ClientSecret: cfg.IdPClientSecret}
-	if err := s.signIn(ctx, em, a, u, idpIdentityKey(u.UserID, idp.Issuer), idpDisc, idpCfg, []string{"openid"}); err != nil {
+	if err := s.signIn(ctx, br, a, u, idpIdentityKey(u.UserID, idp.Issuer), idpDisc, idpCfg, []string{"openid"}); err != nil {
 		return err
 	}
 	return s.renewGrant(ctx, a, u, d, cfg)
@@ -81,9 +82,9 @@ func (s *Service) enterpriseSignIn(ctx context.Context, em Emitter, a agentconfi
 // workload identity, enterprise), obtaining a new one when there is none or
 // it is about to expire: renewal happens before expiry, on use, once for
 // all concurrent requests.
-func (s *Service) grantToken(ctx context.Context, a agentconfig.Agent, key TokenKey, d *Discovery, cfg AgentConfig) (TokenSet, error) {
+func (s *Service) grantToken(ctx context.Context, a agentconfig.Agent, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig) (TokenSet, error) {
 	t, err := s.o.Vault.Get(ctx, key)
-	if err == nil && !t.Expired(s.o.Now(), expiryLeeway) {
+	if err == nil && !t.Expired(s.o.Now(), s.o.ExpiryLeeway) {
 		return t, nil
 	}
 	if err != nil && !errors.Is(err, ErrNoToken) {
@@ -97,7 +98,7 @@ func (s *Service) grantToken(ctx context.Context, a agentconfig.Agent, key Token
 	}
 	defer unlock()
 	cur, err := s.o.Vault.Get(ctx, key)
-	if err == nil && !cur.Expired(s.o.Now(), expiryLeeway) {
+	if err == nil && !cur.Expired(s.o.Now(), s.o.ExpiryLeeway) {
 		return cur, nil
 	}
 	hc, err := s.httpClient(a)
@@ -108,7 +109,7 @@ func (s *Service) grantToken(ctx context.Context, a agentconfig.Agent, key Token
 	if err != nil {
 		return TokenSet{}, err
 	}
-	hc = DPoPClient(hc, k, s.o.Now)
+	hc = oauthproto.DPoPClient(hc, k, s.o.Now)
 	tok, ci, err := s.runGrant(ctx, hc, key, d, cfg)
 	if err != nil {
 		return TokenSet{}, fmt.Errorf("agent %q: %s grant: %w", a.Name, cfg.GrantType, err)
@@ -124,32 +125,32 @@ func (s *Service) grantToken(ctx context.Context, a agentconfig.Agent, key Token
 // grantClient is the agent's client identity from its Secret: a secret
 // (client_secret_basic or _post, as the AS supports) or a private key
 // (private_key_jwt), else a public client.
-func grantClient(cfg AgentConfig, d *Discovery) (ClientInfo, error) {
-	ci := ClientInfo{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Issuer: d.Issuer}
+func grantClient(cfg AgentConfig, d *oauthproto.Discovery) (oauthproto.ClientInfo, error) {
+	ci := oauthproto.ClientInfo{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Issuer: d.Issuer}
 	switch {
 	case cfg.PrivateKey != nil:
-		k, err := ParseSigningKey(cfg.PrivateKey)
+		k, err := oauthproto.ParseSigningKey(cfg.PrivateKey)
 		if err != nil {
 			return ci, err
 		}
-		ci.AuthMethod, ci.AssertionKey, ci.AssertionAlg = AuthMethodPrivateKeyJWT, k, cfg.SigningAlgorithm
+		ci.AuthMethod, ci.AssertionKey, ci.AssertionAlg = oauthproto.AuthMethodPrivateKeyJWT, k, cfg.SigningAlgorithm
 	default:
-		ci.AuthMethod = chooseAuthMethod(d.AuthServer.TokenEndpointAuthMethodsSupported, cfg.ClientSecret != "")
+		ci.AuthMethod = oauthproto.ChooseAuthMethod(d.AuthServer.TokenEndpointAuthMethodsSupported, cfg.ClientSecret != "")
 	}
 	if ci.ClientID == "" {
-		return ci, fmt.Errorf("%w: the Secret has no clientID", ErrNoClient)
+		return ci, fmt.Errorf("%w: the Secret has no clientID", oauthproto.ErrNoClient)
 	}
 	return ci, nil
 }
 
-func (s *Service) runGrant(ctx context.Context, hc *http.Client, key TokenKey, d *Discovery, cfg AgentConfig) (*oauth2.Token, ClientInfo, error) {
+func (s *Service) runGrant(ctx context.Context, hc *http.Client, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig) (*oauth2.Token, oauthproto.ClientInfo, error) {
 	ci, err := grantClient(cfg, d)
 	if err != nil {
 		return nil, ci, err
 	}
 	switch cfg.GrantType {
 	case GrantClientCredentials:
-		tok, err := ClientCredentials(ctx, hc, ci, &d.AuthServer, d.Resource, cfg.Scopes)
+		tok, err := oauthproto.ClientCredentials(ctx, hc, ci, &d.AuthServer, d.Resource, cfg.Scopes)
 		return tok, ci, err
 	case GrantWorkloadIdentity:
 		// The kubelet rotates the projected token; read it each time.
@@ -157,10 +158,10 @@ func (s *Service) runGrant(ctx context.Context, hc *http.Client, key TokenKey, d
 		if err != nil {
 			return nil, ci, fmt.Errorf("workload identity token: %w", err)
 		}
-		tok, err := JWTBearer(ctx, hc, strings.TrimSpace(string(b)), ci, &d.AuthServer, d.Resource, cfg.Scopes)
+		tok, err := oauthproto.JWTBearer(ctx, hc, strings.TrimSpace(string(b)), ci, &d.AuthServer, d.Resource, cfg.Scopes)
 		return tok, ci, err
 	case GrantEnterprise:
-		idp, _, err := fetchIssuerMetadata(ctx, hc, cfg.IdPIssuer, false)
+		idp, _, err := oauthproto.FetchTokenServerMetadata(ctx, hc, cfg.IdPIssuer)
 		if err != nil {
 			return nil, ci, fmt.Errorf("enterprise identity provider: %w", err)
 		}
@@ -171,13 +172,13 @@ func (s *Service) runGrant(ctx context.Context, hc *http.Client, key TokenKey, d
 		if err != nil {
 			return nil, ci, err
 		}
-		idc := ClientInfo{ClientID: cfg.IdPClientID, ClientSecret: cfg.IdPClientSecret,
-			AuthMethod: chooseAuthMethod(idp.TokenEndpointAuthMethodsSupported, cfg.IdPClientSecret != "")}
-		jag, err := RequestIDJAG(ctx, hc, idp.TokenEndpoint, id.IDToken, idc, d.Issuer, d.Resource, cfg.Scopes)
+		idc := oauthproto.ClientInfo{ClientID: cfg.IdPClientID, ClientSecret: cfg.IdPClientSecret,
+			AuthMethod: oauthproto.ChooseAuthMethod(idp.TokenEndpointAuthMethodsSupported, cfg.IdPClientSecret != "")}
+		jag, err := oauthproto.RequestIDJAG(ctx, hc, idp.TokenEndpoint, id.IDToken, idc, d.Issuer, d.Resource, cfg.Scopes)
 		if err != nil {
 			return nil, ci, err
 		}
-		tok, err := JWTBearer(ctx, hc, jag, ci, &d.AuthServer, d.Resource, cfg.Scopes)
+		tok, err := oauthproto.JWTBearer(ctx, hc, jag, ci, &d.AuthServer, d.Resource, cfg.Scopes)
 		return tok, ci, err
 	}
 	return nil, ci, fmt.Errorf("%w: grant %q", ErrBadSecret, cfg.GrantType)
@@ -186,7 +187,7 @@ func (s *Service) runGrant(ctx context.Context, hc *http.Client, key TokenKey, d
 // dpopFor returns the DPoP key of a token record (kept with it), a new one
 // when the authorization server supports DPoP and the record has none, or
 // nil when DPoP is not used.
-func (s *Service) dpopFor(cur TokenSet, d *Discovery) (*DPoPKey, []byte, error) {
+func (s *Service) dpopFor(cur TokenSet, d *oauthproto.Discovery) (*oauthproto.DPoPKey, []byte, error) {
 	if len(cur.DPoPKey) > 0 {
 		k, err := s.dpopKey(cur.DPoPKey)
 		return k, cur.DPoPKey, err
@@ -194,7 +195,7 @@ func (s *Service) dpopFor(cur TokenSet, d *Discovery) (*DPoPKey, []byte, error) 
 	if !d.AuthServer.SupportsDPoP() {
 		return nil, nil, nil
 	}
-	k, err := NewDPoPKey()
+	k, err := oauthproto.NewDPoPKey()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -212,7 +213,7 @@ func dpopID(der []byte) string { h := sha256.Sum256(der); return string(h[:]) }
 
 // dpopKey returns the parsed key of a sealed record, cached so that server
 // nonces learned on one request are used by the next.
-func (s *Service) dpopKey(der []byte) (*DPoPKey, error) {
+func (s *Service) dpopKey(der []byte) (*oauthproto.DPoPKey, error) {
 	id := dpopID(der)
 	s.mu.Lock()
 	k, ok := s.dpopKeys[id]
@@ -220,7 +221,7 @@ func (s *Service) dpopKey(der []byte) (*DPoPKey, error) {
 	if ok {
 		return k, nil
 	}
-	k, err := ParseDPoPKey(der)
+	k, err := oauthproto.ParseDPoPKey(der)
 	if err != nil {
 		return nil, err
 	}
@@ -245,12 +246,12 @@ func (s *Service) dpopClient(hc *http.Client, der []byte) *http.Client {
 		s.log.Warn("unreadable DPoP key", "error", err)
 		return hc
 	}
-	return DPoPClient(hc, k, s.o.Now)
+	return oauthproto.DPoPClient(hc, k, s.o.Now)
 }
 
 // renewGrant answers a refusal of an agent-grant token: the token is
 // dropped and a new one obtained, without the user.
-func (s *Service) renewGrant(ctx context.Context, a agentconfig.Agent, u Identity, d *Discovery, cfg AgentConfig) error {
+func (s *Service) renewGrant(ctx context.Context, a agentconfig.Agent, u Identity, d *oauthproto.Discovery, cfg AgentConfig) error {
 	key := tokenKey(cfg, a, u, d.Issuer)
 	if err := s.o.Vault.Delete(ctx, key); err != nil {
 		return err

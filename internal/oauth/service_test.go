@@ -12,6 +12,7 @@ import (
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/agentconfig"
+	"github.com/rancher/ai-agent/internal/oauthproto"
 	"github.com/rancher/ai-agent/internal/store"
 )
 
@@ -64,6 +65,9 @@ func testService(t *testing.T, as *httptest.Server) (*Service, *Vault, agentconf
 		Vault: v, Sealer: sealer, Agents: agentconfig.StaticSource{a},
 		Endpoint:    func(a agentconfig.Agent) (string, error) { return a.Spec.MCPURL, nil },
 		RedirectURI: "http://127.0.0.1:9/v1/api/oauth2/callback",
+		// The retries of a transient failure wait on a real timer (the
+		// token endpoint is a real server): a short one.
+		RetryWait: time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +78,7 @@ func testService(t *testing.T, as *httptest.Server) (*Service, *Vault, agentconf
 func expiredToken(t *testing.T, v *Vault, as *httptest.Server) TokenKey {
 	key := TokenKey{User: "u-a", Agent: "gh", Issuer: as.URL}
 	err := v.Put(context.Background(), key, TokenSet{AccessToken: "at-1", RefreshToken: "rt-1",
-		Expiry: time.Now().Add(-time.Minute), Client: ClientInfo{ClientID: "c", AuthMethod: AuthMethodNone, Issuer: as.URL}})
+		Expiry: time.Now().Add(-time.Minute), Client: oauthproto.ClientInfo{ClientID: "c", AuthMethod: oauthproto.AuthMethodNone, Issuer: as.URL}})
 	if err != nil {
 		t.Fatal(err)
 	}

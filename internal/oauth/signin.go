@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/rancher/ai-agent/internal/agentconfig"
-	"github.com/rancher/ai-agent/internal/chat"
+	"github.com/rancher/ai-agent/internal/oauthproto"
 )
 
 // ErrCanceled is matched when the user dismissed the sign-in.
@@ -17,23 +16,19 @@ var ErrCanceled = errors.New("authentication canceled by the user")
 // token arrived (the callback failed), or the wait timed out.
 var ErrSignInIncomplete = errors.New("sign-in did not complete")
 
-// refreshAgain is how long after a refresh a new 401 means the refreshed
-// token is refused too, so the user must sign in.
-const refreshAgain = 30 * time.Second
-
 // Authenticate makes the user's credential for agent a work again, talking
-// to the browser through em when needed:
+// to the browser through br when needed:
 //
-//   - a refresh token in the vault is redeemed silently (no frame);
+//   - a refresh token in the vault is redeemed silently (the browser is not
+//     asked);
 //   - else, when the browser holds our sealed refresh cookie, it is asked to
-//     refresh (<token-refresh>, then token_refresh_confirmed);
-//   - else, or when that fails or times out, the user signs in:
-//     <authentication> with the authorization URL, then
-//     authentication_confirmed or authentication_canceled.
+//     refresh (Browser.AskRefresh);
+//   - else, or when that fails or times out, the user signs in
+//     (Browser.AskSignIn with the authorization URL): confirmed or canceled.
 //
 // A 403 insufficient_scope skips the refresh and asks for the union of the
 // scopes already requested and the challenged ones.
-func (s *Service) Authenticate(ctx context.Context, em Emitter, a agentconfig.Agent, u Identity, r Refusal) error {
+func (s *Service) Authenticate(ctx context.Context, br Browser, a agentconfig.Agent, u Identity, r Refusal) error {
 	cfg, err := ConfigFromSecret(a.AuthSecret)
 	if err != nil {
 		return err
@@ -45,43 +40,46 @@ func (s *Service) Authenticate(ctx context.Context, em Emitter, a agentconfig.Ag
 	if cfg.noSignIn() {
 		err := s.renewGrant(ctx, a, u, d, cfg)
 		if errors.Is(err, ErrEnterpriseSignIn) {
-			return s.enterpriseSignIn(ctx, em, a, u, d, cfg)
+			return s.enterpriseSignIn(ctx, br, a, u, d, cfg)
 		}
 		return err
 	}
 	key := TokenKey{User: u.UserID, Agent: a.Name, Issuer: d.Issuer}
-	cs := ParseChallenges(r.WWWAuthenticate)
-	stepUp := r.Status == 403 && ChallengeError(cs) == "insufficient_scope"
+	cs := oauthproto.ParseChallenges(r.WWWAuthenticate)
+	stepUp := r.Status == 403 && oauthproto.ChallengeError(cs) == "insufficient_scope"
 	cur, _ := s.o.Vault.Get(ctx, key)
 
-	if !stepUp && s.tryRefresh(ctx, em, a, key, d, cfg, u, cur) {
+	if !stepUp && s.tryRefresh(ctx, br, a, key, d, cfg, u, cur) {
 		return nil
 	}
 	scopes := cfg.Scopes
 	if len(scopes) == 0 {
-		scopes = SelectScopes(ChallengeScope(cs), d.ScopesSupported)
+		scopes = oauthproto.SelectScopes(oauthproto.ChallengeScope(cs), d.ScopesSupported)
 	}
 	if stepUp {
-		scopes = UnionScopes(cur.Requested, cur.Scopes, scopes, SelectScopes(ChallengeScope(cs), nil))
+		scopes = oauthproto.UnionScopes(cur.Requested, cur.Scopes, scopes, oauthproto.SelectScopes(oauthproto.ChallengeScope(cs), nil))
 	}
 	if len(scopes) > 0 {
 		// Never turn "no scope" into a request for offline_access alone.
-		scopes = WithOfflineAccess(scopes, d.AuthServer.ScopesSupported)
+		scopes = oauthproto.WithOfflineAccess(scopes, d.AuthServer.ScopesSupported)
 	}
-	return s.signIn(ctx, em, a, u, key, d, cfg, scopes)
+	return s.signIn(ctx, br, a, u, key, d, cfg, scopes)
 }
 
 // tryRefresh reports whether a refresh made the credential work.
-func (s *Service) tryRefresh(ctx context.Context, em Emitter, a agentconfig.Agent, key TokenKey, d *Discovery, cfg AgentConfig, u Identity, cur TokenSet) bool {
+func (s *Service) tryRefresh(ctx context.Context, br Browser, a agentconfig.Agent, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig, u Identity, cur TokenSet) bool {
 	s.mu.Lock()
 	last, recent := s.refreshed[key.id()]
 	s.mu.Unlock()
-	if recent && s.o.Now().Sub(last) < refreshAgain {
+	if recent && s.o.Now().Sub(last) < s.o.RefreshAgain {
 		return false // the token we just refreshed is refused too
 	}
 	if cur.RefreshToken != "" {
 		_, err := s.refresh(ctx, a, key, d, cfg, "", cur.AccessToken, s.RedirectURI(u.Host))
-		return err == nil
+		if err == nil {
+			return true
+		}
+		return false
 	}
 	if s.openCookie(u.Cookies, cookieRefresh, key) == "" {
 		return false
@@ -90,7 +88,7 @@ func (s *Service) tryRefresh(ctx context.Context, em Emitter, a agentconfig.Agen
 	// stores the new tokens in the vault and updates its cookies.
 	wctx, cancel := context.WithTimeout(ctx, s.o.RefreshReplyTimeout)
 	defer cancel()
-	if _, err := em.Ask(wctx, chat.TokenRefreshFrame(a.Name), chat.ReplyRefreshConfirmed); err != nil {
+	if err := br.AskRefresh(wctx, a.Name); err != nil {
 		s.log.Info("token refresh not confirmed", "agent", a.Name, "error", err)
 		return false
 	}
@@ -99,7 +97,7 @@ func (s *Service) tryRefresh(ctx context.Context, em Emitter, a agentconfig.Agen
 }
 
 // signIn runs the authorization code flow through the browser.
-func (s *Service) signIn(ctx context.Context, em Emitter, a agentconfig.Agent, u Identity, key TokenKey, d *Discovery, cfg AgentConfig, scopes []string) (err error) {
+func (s *Service) signIn(ctx context.Context, br Browser, a agentconfig.Agent, u Identity, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig, scopes []string) (err error) {
 	ctx, end := s.observe(ctx, OpSignIn, a.Name)
 	defer func() { end(err) }()
 	redirectURI := s.RedirectURI(u.Host)
@@ -107,7 +105,7 @@ func (s *Service) signIn(ctx context.Context, em Emitter, a agentconfig.Agent, u
 	if err != nil {
 		return err
 	}
-	authURL, p, err := AuthorizationURL(d, ci, redirectURI, scopes)
+	authURL, p, err := oauthproto.AuthorizationURL(d, ci, redirectURI, scopes)
 	if err != nil {
 		return fmt.Errorf("agent %q: %w", a.Name, err)
 	}
@@ -124,13 +122,13 @@ func (s *Service) signIn(ctx context.Context, em Emitter, a agentconfig.Agent, u
 	before, _ := s.o.Vault.Get(ctx, key)
 	wctx, cancel := context.WithTimeout(ctx, s.o.SignInTimeout)
 	defer cancel()
-	reply, err := em.Ask(wctx, chat.AuthenticationFrame(authURL, a.Name), chat.ReplyAuthConfirmed, chat.ReplyAuthCanceled)
+	confirmed, err := br.AskSignIn(wctx, authURL, a.Name)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return context.Cause(ctx)
 	case err != nil:
 		return fmt.Errorf("%w: no answer from the browser in %s", ErrSignInIncomplete, s.o.SignInTimeout)
-	case reply == chat.ReplyAuthCanceled:
+	case !confirmed:
 		return ErrCanceled
 	}
 	t, err := s.o.Vault.Get(ctx, key)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rancher/ai-agent/internal/oauthproto"
 	"github.com/rancher/ai-agent/internal/store"
 )
 
@@ -46,7 +47,7 @@ type TokenSet struct {
 	Scopes   []string  `json:"scopes,omitempty"`
 	Resource string    `json:"res"`
 	// Client is the identity the tokens were issued to; refreshes use it.
-	Client ClientInfo `json:"client"`
+	Client oauthproto.ClientInfo `json:"client"`
 	// Requested are the scopes asked for, kept for step-up unions.
 	Requested []string `json:"req,omitempty"`
 	// DPoPKey is the private key (PKCS#8) the token is bound to (RFC 9449),
@@ -72,12 +73,12 @@ func (t TokenSet) Expired(now time.Time, leeway time.Duration) bool {
 
 // PendingFlow is a started authorization, bound to the user who started it.
 type PendingFlow struct {
-	Pending
+	oauthproto.Pending
 	User  string `json:"user"`
 	Agent string `json:"agent"`
 	// Client and AS are what the code exchange needs.
-	Client ClientInfo `json:"client"`
-	AS     ASMetadata `json:"as"`
+	Client oauthproto.ClientInfo `json:"client"`
+	AS     oauthproto.ASMetadata `json:"as"`
 	// CookiePath scopes the cookies the callback sets.
 	CookiePath string `json:"cookiePath,omitempty"`
 	// DPoPKey is the key the code exchange binds the token to, when the
@@ -309,19 +310,19 @@ func (v *Vault) SweepClients(ctx context.Context, inUse []string, max int) (int,
 }
 
 // GetClient returns the registration kept for an issuer and redirect URI.
-func (v *Vault) GetClient(ctx context.Context, issuer, redirectURI string) (ClientInfo, error) {
+func (v *Vault) GetClient(ctx context.Context, issuer, redirectURI string) (oauthproto.ClientInfo, error) {
 	key := clientKey(issuer, redirectURI)
 	b, err := v.st.GetClient(ctx, key)
 	if err != nil {
-		return ClientInfo{}, err
+		return oauthproto.ClientInfo{}, err
 	}
 	plain, stale, err := v.seal.open(b, []byte(key))
 	if err != nil {
-		return ClientInfo{}, fmt.Errorf("oauth vault: %w", err)
+		return oauthproto.ClientInfo{}, fmt.Errorf("oauth vault: %w", err)
 	}
-	var ci ClientInfo
+	var ci oauthproto.ClientInfo
 	if err := json.Unmarshal(plain, &ci); err != nil {
-		return ClientInfo{}, fmt.Errorf("oauth vault: %w", err)
+		return oauthproto.ClientInfo{}, fmt.Errorf("oauth vault: %w", err)
 	}
 	if stale {
 		_ = v.PutClient(ctx, redirectURI, ci)
@@ -330,7 +331,7 @@ func (v *Vault) GetClient(ctx context.Context, issuer, redirectURI string) (Clie
 }
 
 // PutClient keeps a registration, shared by all users of the issuer.
-func (v *Vault) PutClient(ctx context.Context, redirectURI string, ci ClientInfo) error {
+func (v *Vault) PutClient(ctx context.Context, redirectURI string, ci oauthproto.ClientInfo) error {
 	key := clientKey(ci.Issuer, redirectURI)
 	plain, err := json.Marshal(ci)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rancher/ai-agent/internal/oauthproto"
 	"github.com/rancher/ai-agent/internal/store"
 )
 
@@ -84,7 +85,7 @@ func TestPendingIsSingleUseAndExpires(t *testing.T) {
 	clock := func() time.Time { return now }
 	v, st := testVault(t, clock)
 	st.SetClock(clock)
-	p := PendingFlow{Pending: Pending{State: "s1", Verifier: "v"}, User: "u-a", Agent: "gh"}
+	p := PendingFlow{Pending: oauthproto.Pending{State: "s1", Verifier: "v"}, User: "u-a", Agent: "gh"}
 	if err := v.PutPending(ctx, p, 10*time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -101,12 +102,12 @@ func TestPendingIsSingleUseAndExpires(t *testing.T) {
 	if _, err := v.TakePending(ctx, "u-a", "s1"); !errors.Is(err, ErrNoPending) {
 		t.Fatalf("replay: %v", err)
 	}
-	_ = v.PutPending(ctx, PendingFlow{Pending: Pending{State: "s2"}, User: "u-a", Agent: "gh"}, 10*time.Minute)
+	_ = v.PutPending(ctx, PendingFlow{Pending: oauthproto.Pending{State: "s2"}, User: "u-a", Agent: "gh"}, 10*time.Minute)
 	now = now.Add(11 * time.Minute)
 	if _, err := v.TakePending(ctx, "u-a", "s2"); !errors.Is(err, ErrNoPending) {
 		t.Fatalf("expired flow used: %v", err)
 	}
-	_ = v.PutPending(ctx, PendingFlow{Pending: Pending{State: "s3"}, User: "u-a", Agent: "gh"}, time.Minute)
+	_ = v.PutPending(ctx, PendingFlow{Pending: oauthproto.Pending{State: "s3"}, User: "u-a", Agent: "gh"}, time.Minute)
 	_ = v.Put(ctx, TokenKey{User: "x"}, TokenSet{AccessToken: "a", Expiry: now.Add(time.Second)})
 	now = now.Add(2 * time.Minute)
 	// The flow, its (user, agent) slot and the token.
@@ -120,7 +121,7 @@ func TestPendingOnePerUserAndAgent(t *testing.T) {
 	v, _ := testVault(t, nil)
 	put := func(user, agent, state string) {
 		t.Helper()
-		if err := v.PutPending(ctx, PendingFlow{Pending: Pending{State: state}, User: user, Agent: agent}, time.Minute); err != nil {
+		if err := v.PutPending(ctx, PendingFlow{Pending: oauthproto.Pending{State: state}, User: user, Agent: agent}, time.Minute); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -147,7 +148,7 @@ func TestKeyRotation(t *testing.T) {
 	if err := NewVault(st, oldS, nil).Put(ctx, k, TokenSet{AccessToken: "at"}); err != nil {
 		t.Fatal(err)
 	}
-	_ = NewVault(st, oldS, nil).PutClient(ctx, "https://cb", ClientInfo{ClientID: "c1", Issuer: "https://as"})
+	_ = NewVault(st, oldS, nil).PutClient(ctx, "https://cb", oauthproto.ClientInfo{ClientID: "c1", Issuer: "https://as"})
 	sealedOld, _ := st.GetToken(ctx, k.id())
 
 	// The new key alone opens nothing the old one sealed.

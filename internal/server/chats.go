@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rancher/ai-agent/internal/httpapi"
 	"github.com/rancher/ai-agent/internal/store"
 )
 
@@ -63,7 +64,7 @@ func toJSON(c store.Chat) chatJSON {
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 func detail(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, map[string]string{"detail": msg})
+	httpapi.WriteJSON(w, code, map[string]string{"detail": msg})
 }
 
 // storeError answers a store failure: ErrNotFound is a 404, anything else
@@ -107,7 +108,7 @@ func (s *Server) listChats(w http.ResponseWriter, r *http.Request) {
 	for i, c := range chats {
 		out[i] = toJSON(c)
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpapi.WriteJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) deleteChats(w http.ResponseWriter, r *http.Request) {
@@ -145,7 +146,7 @@ func (s *Server) getChat(w http.ResponseWriter, r *http.Request) {
 	usage.TotalTokens, usage.TokenUsage = t.TotalTokens, t.TokenUsage
 	out := toJSON(c)
 	out.Usage = &usage
-	writeJSON(w, http.StatusOK, out)
+	httpapi.WriteJSON(w, http.StatusOK, out)
 }
 
 // renameChat takes any JSON object and uses only "name", as the Python
@@ -184,7 +185,7 @@ func (s *Server) renameChat(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toJSON(c))
+	httpapi.WriteJSON(w, http.StatusOK, toJSON(c))
 }
 
 func (s *Server) deleteChat(w http.ResponseWriter, r *http.Request) {
@@ -215,5 +216,5 @@ func (s *Server) chatMessages(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, historyRows(id, msgs))
+	httpapi.WriteJSON(w, http.StatusOK, historyRows(id, msgs))
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/rancher/ai-agent/internal/httpapi"
 )
 
 // completeUITools serves POST /v1/api/complete/ui-tools (ui-protocol §3.4):
@@ -24,11 +26,11 @@ func (s *Server) completeUITools(w http.ResponseWriter, r *http.Request) {
 		} `json:"tools"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "Body must be JSON {prompt, context, tools}"})
+		httpapi.WriteJSON(w, http.StatusBadRequest, map[string]string{"detail": "Body must be JSON {prompt, context, tools}"})
 		return
 	}
 	if body.Tools == nil || body.Tools.Name == "" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "Missing tools.name"})
+		httpapi.WriteJSON(w, http.StatusBadRequest, map[string]string{"detail": "Missing tools.name"})
 		return
 	}
 	var ctx []string
@@ -38,8 +40,8 @@ func (s *Server) completeUITools(w http.ResponseWriter, r *http.Request) {
 	picks, err := s.o.Runner.CompleteUITools(r.Context(), body.Prompt, strings.Join(ctx, "\n"), body.Tools.Tools)
 	if err != nil {
 		s.log.Warn("ui-tools completion failed", "error", err)
-		writeJSON(w, http.StatusBadGateway, map[string]string{"detail": "The model did not answer"})
+		httpapi.WriteJSON(w, http.StatusBadGateway, map[string]string{"detail": "The model did not answer"})
 		return
 	}
-	writeJSON(w, http.StatusOK, picks)
+	httpapi.WriteJSON(w, http.StatusOK, picks)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/rancher/ai-agent/internal/agent"
+	"github.com/rancher/ai-agent/internal/httpapi"
 	"github.com/rancher/ai-agent/internal/origins"
 )
 
@@ -57,13 +58,13 @@ func checkBrowser(log *slog.Logger, p *origins.Policy, next http.Handler) http.H
 		}
 		if err := p.Check(r); err != nil {
 			log.Info("browser request refused", "method", r.Method, "path", r.URL.Path, "reason", err)
-			writeJSON(w, http.StatusForbidden, map[string]string{"detail": "Cross-site request refused"})
+			httpapi.WriteJSON(w, http.StatusForbidden, map[string]string{"detail": "Cross-site request refused"})
 			return
 		}
 		switch r.Method {
 		case http.MethodPost, http.MethodPut, http.MethodPatch:
 			if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-				writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"detail": "Content-Type must be application/json"})
+				httpapi.WriteJSON(w, http.StatusUnsupportedMediaType, map[string]string{"detail": "Content-Type must be application/json"})
 				return
 			}
 		}
@@ -99,7 +100,7 @@ func (s *Server) guardFetch(next http.Handler) http.Handler {
 		u, err := s.o.Users.Resolve(r.Context(), r)
 		if err != nil {
 			s.log.Info("unauthorized request", "path", r.URL.Path, "error", err)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Unauthorized"})
+			httpapi.WriteJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Unauthorized"})
 			return
 		}
 		if s.o.MayConfigure == nil {
@@ -109,7 +110,7 @@ func (s *Server) guardFetch(next http.Handler) http.Handler {
 		}
 		if err != nil {
 			s.log.Info("request refused: the user may not configure agents", "path", r.URL.Path, "user", u.ID, "reason", err)
-			writeJSON(w, http.StatusForbidden, map[string]string{"detail": "Only users who may configure AI agents can do this"})
+			httpapi.WriteJSON(w, http.StatusForbidden, map[string]string{"detail": "Only users who may configure AI agents can do this"})
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
+	"github.com/rancher/ai-agent/internal/oauthproto"
 )
 
 // BenchmarkOAuthSignIn times the server side of a first sign-in through the
@@ -70,7 +70,7 @@ func BenchmarkOAuthRefresh(b *testing.B) {
 			br.callback(cb)
 			c.Send("authentication_confirmed")
 			c.Read()
-			if got := oe.tokensOf(b, "alice").TokenType; (got == oauth.TokenTypeDPoP) != dpop {
+			if got := oe.tokensOf(b, "alice").TokenType; (got == oauthproto.TokenTypeDPoP) != dpop {
 				b.Fatalf("token type %q", got)
 			}
 			b.ResetTimer()

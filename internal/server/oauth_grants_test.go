@@ -15,10 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
+	"github.com/rancher/ai-agent/internal/oauthproto"
 )
 
 // whoamiTurn runs one turn that calls whoami and checks it completed.
@@ -114,7 +116,7 @@ func TestOAuthDPoPBoundTokens(t *testing.T) {
 			whoamiTurn(t, oe, c, "alice, bound")
 			ts := oe.tokensOf(t, "alice")
 			claims, _ := oauthtest.ParseUnverifiedClaims(ts.AccessToken)
-			if ts.TokenType != oauth.TokenTypeDPoP || len(ts.DPoPKey) == 0 || claims.Cnf.JKT == "" {
+			if ts.TokenType != oauthproto.TokenTypeDPoP || len(ts.DPoPKey) == 0 || claims.Cnf.JKT == "" {
 				t.Fatalf("token type %q, key %d bytes, cnf.jkt %q: want a DPoP-bound token with its key", ts.TokenType, len(ts.DPoPKey), claims.Cnf.JKT)
 			}
 			if r := oe.mcp.Requests(); r.DPoP == 0 || (nonce && r.Unauthorized == 0) {
@@ -156,7 +158,7 @@ func TestOAuthDPoPBoundTokens(t *testing.T) {
 				t.Fatalf("refresh requests %d", n)
 			}
 			nt := oe.tokensOf(t, "alice")
-			if nt.AccessToken == ts.AccessToken || nt.TokenType != oauth.TokenTypeDPoP || string(nt.DPoPKey) != string(ts.DPoPKey) {
+			if nt.AccessToken == ts.AccessToken || nt.TokenType != oauthproto.TokenTypeDPoP || string(nt.DPoPKey) != string(ts.DPoPKey) {
 				t.Fatal("refreshed token is not bound to the same key")
 			}
 		})
@@ -197,7 +199,7 @@ func TestOAuthEnterpriseOneSignInForAllAgents(t *testing.T) {
 	em := &signInEmitter{b: oe.browser(t, "alice")}
 	refusal := oauth.Refusal{Status: http.StatusUnauthorized, WWWAuthenticate: []string{oe.mcp.Challenge401}}
 	a := oe.agent("gh")
-	err := oe.svc.Authenticate(context.Background(), em, a, identityOf("alice"), refusal)
+	err := oe.svc.Authenticate(context.Background(), chat.Browser{Emitter: em}, a, identityOf("alice"), refusal)
 	if len(em.urls) != 1 {
 		t.Fatalf("%d sign-ins, want one at the IdP", len(em.urls))
 	}
@@ -205,7 +207,7 @@ func TestOAuthEnterpriseOneSignInForAllAgents(t *testing.T) {
 	if !strings.HasPrefix(em.urls[0], oe.as.AuthorizationEndpoint) || q.Get("client_id") != "pre" || q.Get("scope") != "openid" || q.Has("resource") {
 		t.Fatalf("IdP authorization URL %s", em.urls[0])
 	}
-	var te *oauth.TokenError
+	var te *oauthproto.TokenError
 	if !errors.As(err, &te) {
 		t.Fatalf("err = %v, want the IdP's refusal of the token exchange", err)
 	}
@@ -216,7 +218,7 @@ func TestOAuthEnterpriseOneSignInForAllAgents(t *testing.T) {
 	// Another agent of the same enterprise: no sign-in, the same identity.
 	a2 := a
 	a2.Name = "gh-2"
-	if err := oe.svc.Authenticate(context.Background(), em, a2, identityOf("alice"), refusal); !errors.As(err, &te) {
+	if err := oe.svc.Authenticate(context.Background(), chat.Browser{Emitter: em}, a2, identityOf("alice"), refusal); !errors.As(err, &te) {
 		t.Fatalf("second agent: %v", err)
 	}
 	if got := oe.as.TokenRequests(); len(em.urls) != 1 || got.AuthorizationCode != 1 || got.Total != 3 {

@@ -19,6 +19,7 @@ import (
 	"github.com/rancher/ai-agent/internal/mcp"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
+	"github.com/rancher/ai-agent/internal/oauthproto"
 	"github.com/rancher/ai-agent/internal/origins"
 	"github.com/rancher/ai-agent/internal/server"
 )
@@ -91,7 +92,7 @@ func newOAuthEnv(t testing.TB, o oauthOpts) *oauthEnv {
 		o.secret = o.secretFn(oe.as)
 	}
 	list := append([]agentconfig.Agent{ghAgent(oe.mcp.URL, o.secret)}, o.others...)
-	oe.env = newEnvOn(t, ln, func(e *env, tools *mcp.Manager, base string) (map[string]http.Handler, agent.CredentialProvider, agent.Authenticator) {
+	oe.env = newEnvOn(t, ln, func(e *env, tools *mcp.Manager, base string) (oauth.Routes, agent.CredentialProvider, agent.Authenticator) {
 		sealer, _ := oauth.NewSealer(oauth.GenerateKey())
 		oe.vault, oe.sealer = oauth.NewVault(e.store, sealer, oe.now), sealer
 		so := oauth.ServiceOptions{
@@ -113,10 +114,10 @@ func newOAuthEnv(t testing.TB, o oauthOpts) *oauthEnv {
 			t.Fatal(err)
 		}
 		oe.svc, oe.tools = svc, tools
-		routes := svc.Routes(func(r *http.Request) (oauth.Identity, error) {
-			u, err := e.users.Resolve(r.Context(), r)
-			return oauth.Identity{UserID: u.ID, Host: server.RequestHost(r), Cookies: r.Cookies()}, err
-		})
+		routes := svc.Routes(server.OAuthUser(server.UserResolverFunc(func(ctx context.Context, r *http.Request) (agent.User, error) {
+			u, err := e.users.Resolve(ctx, r)
+			return agent.User{ID: u.ID, Token: u.Token}, err
+		})))
 		return routes, agent.OAuth{Service: svc}, agent.OAuth{Service: svc}
 	}, list...)
 	return oe
@@ -249,7 +250,7 @@ func (oe *oauthEnv) deleteTokens(t testing.TB, user string) {
 // a stolen one would.
 func (oe *oauthEnv) redeem(rt string) error {
 	ctx := context.Background()
-	as, err := oauth.FetchASMetadata(ctx, http.DefaultClient, oe.as.MetadataURL)
+	as, err := oauthproto.FetchASMetadata(ctx, http.DefaultClient, oe.as.MetadataURL)
 	if err != nil {
 		return err
 	}
@@ -257,7 +258,7 @@ func (oe *oauthEnv) redeem(rt string) error {
 	if err != nil {
 		return err
 	}
-	_, err = oauth.Refresh(ctx, http.DefaultClient, rt, oe.mcp.URL, ts.Client, as)
+	_, err = oauthproto.Refresh(ctx, http.DefaultClient, rt, oe.mcp.URL, ts.Client, as)
 	return err
 }
 

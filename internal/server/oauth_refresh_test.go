@@ -71,16 +71,18 @@ func TestOAuthSilentRefreshIsSingleFlight(t *testing.T) {
 }
 
 func TestOAuthMidSession401RefreshesAndRetries(t *testing.T) {
-	oe := newOAuthEnv(t, oauthOpts{as: oauthtest.ASOptions{AccessTokenTTL: 2 * time.Second}, mcp: oauthtest.MCPOptions{Leeway: time.Millisecond}})
+	oe := newOAuthEnv(t, oauthOpts{})
 	b := oe.browser(t, "alice")
 	c := b.dial("/v1/ws/messages/mid")
 	c.Metadata()
 	readOpen(t, c)
 	b.completeSignIn(c, c.Read())
 	c.Read()
-	// Our clock lags: the token looks fresh to us but the MCP server refuses it.
-	oe.setSkew(-time.Hour)
-	time.Sleep(2500 * time.Millisecond)
+	// A minute later (past the refresh coalescing window, far from expiry
+	// by our clock) the MCP server, whose clock runs ahead, holds the token
+	// expired and refuses it.
+	oe.setSkew(time.Minute)
+	oe.mcp.Expire(oe.tokensOf(t, "alice").AccessToken)
 	oe.model.Push(call("whoami", `{}`), llm.TextEntry("still alice"))
 	c.Send(prompt("who"))
 	equalFrames(t, c.Turn(), []string{"<message>", "still alice", "</message>"})

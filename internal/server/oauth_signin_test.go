@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/rancher/ai-agent/internal/agentconfig"
-
 	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"

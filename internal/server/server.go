@@ -2,11 +2,9 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +12,7 @@ import (
 	"github.com/rancher/ai-agent/internal/agent"
 	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/chat"
+	"github.com/rancher/ai-agent/internal/httpapi"
 	"github.com/rancher/ai-agent/internal/origins"
 	"github.com/rancher/ai-agent/internal/store"
 )
@@ -120,7 +119,7 @@ func New(o Options) *Server {
 	for pattern, h := range o.Protected {
 		mux.Handle(pattern, s.withUser(h))
 	}
-	s.handler = recoverer(s.log, stripProxyPrefix(checkBrowser(s.log, o.Origins, s.guardFetch(mux))))
+	s.handler = recoverer(s.log, httpapi.StripProxyPrefix(checkBrowser(s.log, o.Origins, s.guardFetch(mux))))
 	return s
 }
 
@@ -147,19 +146,19 @@ func (s *Server) Drain(ctx context.Context) error {
 }
 
 func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func (s *Server) readiness(w http.ResponseWriter, _ *http.Request) {
 	if !s.ready.Load() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": "not ready"})
+		httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": "not ready"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
 func (s *Server) settings(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"storageType": s.o.Store.StorageType()})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"storageType": s.o.Store.StorageType()})
 }
 
 type userKey struct{}
@@ -176,30 +175,10 @@ func (s *Server) withUser(h http.Handler) http.Handler {
 		u, err := s.o.Users.Resolve(r.Context(), r)
 		if err != nil {
 			s.log.Info("unauthorized request", "path", r.URL.Path, "error", err)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Unauthorized"})
+			httpapi.WriteJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Unauthorized"})
 			return
 		}
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
-	})
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// stripProxyPrefix serves paths that still carry Rancher's proxy prefix.
-func stripProxyPrefix(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if rest, ok := strings.CutPrefix(r.URL.Path, ProxyPrefix); ok && strings.HasPrefix(rest, "/") {
-			r2 := r.Clone(r.Context())
-			r2.URL.Path = rest
-			r2.URL.RawPath = ""
-			h.ServeHTTP(w, r2)
-			return
-		}
-		h.ServeHTTP(w, r)
 	})
 }
 
@@ -212,23 +191,11 @@ func recoverer(log *slog.Logger, h http.Handler) http.Handler {
 					panic(v)
 				}
 				log.Error("handler panic", "path", r.URL.Path, "panic", v)
-				writeJSON(w, http.StatusInternalServerError, map[string]string{"detail": "internal error"})
+				httpapi.WriteJSON(w, http.StatusInternalServerError, map[string]string{"detail": "internal error"})
 			}
 		}()
 		start := time.Now()
 		h.ServeHTTP(w, r)
 		log.Debug("request", "method", r.Method, "path", r.URL.Path, "duration", time.Since(start))
 	})
-}
-
-// RequestHost is the host the browser used: X-Forwarded-Host when a proxy
-// set it, else Host.
-func RequestHost(r *http.Request) string {
-	if h := r.Header.Get("X-Forwarded-Host"); h != "" {
-		if i := strings.IndexByte(h, ','); i >= 0 {
-			h = h[:i]
-		}
-		return strings.TrimSpace(h)
-	}
-	return r.Host
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rancher/ai-agent/internal/agent"
 	"github.com/rancher/ai-agent/internal/chat"
+	"github.com/rancher/ai-agent/internal/httpapi"
 	"github.com/rancher/ai-agent/internal/store"
 )
 
@@ -21,20 +22,20 @@ var chatIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
 func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	chatID := r.PathValue("chatId")
 	if chatID != "" && !chatIDPattern.MatchString(chatID) {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "invalid chat id"})
+		httpapi.WriteJSON(w, http.StatusBadRequest, map[string]string{"detail": "invalid chat id"})
 		return
 	}
 	if s.shutdown.Err() != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": "server shutting down"})
+		httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": "server shutting down"})
 		return
 	}
 	user, err := s.o.Users.Resolve(r.Context(), r)
 	if err != nil {
 		s.log.Info("websocket refused: no user", "error", err)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Unauthorized"})
+		httpapi.WriteJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Unauthorized"})
 		return
 	}
-	user.Host, user.Cookies = RequestHost(r), r.Cookies()
+	user.Host, user.Cookies = httpapi.RequestHost(r), r.Cookies()
 	// checkBrowser has refused an Origin that is not allowed (403, before
 	// any frame); the library's own same-host rule would refuse the UI,
 	// whose Origin is Rancher's while the Host is the service's.
@@ -43,22 +44,26 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("websocket accept failed", "error", err)
 		return
 	}
+	// The handshake's goroutine, its deep stack and the request end here:
+	// the hijacked connection is served by a goroutine of its own, which
+	// only reads while the chat is idle (the chat is opened by the
+	// connection's first job, on a goroutine that ends with it).
+	header, url := credentialHeaders(r.Header), r.URL.String()
 	s.conns.Add(1)
-	defer s.conns.Done()
-	if s.o.Observer != nil {
-		defer s.o.Observer.Connected()()
-	}
-	conn := chat.NewConn(ws, s.o.Conn)
-	if !s.sockets.acquire(user.ID, s.o.MaxChatsPerUser) {
-		s.tooManyChats(context.Background(), conn, user.ID)
-		return
-	}
-	defer s.sockets.release(user.ID)
-	// The chat is opened by the connection's first job, on a goroutine that
-	// ends with it: this goroutine only reads, and its stack stays small
-	// while the chat is idle.
-	conn.Serve(s.shutdown, &opening{s: s, conn: conn, user: user, chatID: chatID, header: credentialHeaders(r.Header), url: r.URL.String()})
-	conn.Close(websocket.StatusNormalClosure, "")
+	go func() {
+		defer s.conns.Done()
+		if s.o.Observer != nil {
+			defer s.o.Observer.Connected()()
+		}
+		conn := chat.NewConn(ws, s.o.Conn)
+		if !s.sockets.acquire(user.ID, s.o.MaxChatsPerUser) {
+			s.tooManyChats(context.Background(), conn, user.ID)
+			return
+		}
+		defer s.sockets.release(user.ID)
+		conn.Serve(s.shutdown, &opening{s: s, conn: conn, user: user, chatID: chatID, header: header, url: url})
+		conn.Close(websocket.StatusNormalClosure, "")
+	}()
 }
 
 // opening is a connection's chat.Handler: Open opens the chat (store,

@@ -26,6 +26,7 @@ import (
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/rancher/ai-agent/internal/httpapi"
 	"github.com/rancher/ai-agent/internal/rancher"
 )
 
@@ -102,25 +103,25 @@ func Handler(o Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, err := o.User(r)
 		if err != nil || user == "" {
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": "unauthenticated"})
+			httpapi.WriteJSON(w, http.StatusUnauthorized, map[string]string{"detail": "unauthenticated"})
 			return
 		}
 		var body map[string]string
 		if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "body must be a JSON object of strings"})
+			httpapi.WriteJSON(w, http.StatusBadRequest, map[string]string{"detail": "body must be a JSON object of strings"})
 			return
 		}
 		out, err := Apply(r.Context(), o.Client, o.Namespace, user, body)
 		switch {
 		case errors.Is(err, ErrForbidden):
-			writeJSON(w, http.StatusForbidden, map[string]string{"detail": "you may not change the AI agent settings"})
+			httpapi.WriteJSON(w, http.StatusForbidden, map[string]string{"detail": "you may not change the AI agent settings"})
 		case errors.Is(err, ErrInvalid):
-			writeJSON(w, http.StatusBadRequest, map[string]string{"detail": err.Error()})
+			httpapi.WriteJSON(w, http.StatusBadRequest, map[string]string{"detail": err.Error()})
 		case err != nil:
 			o.Logger.Error("settings update failed", "user", user, "error", err)
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"detail": "could not save the settings"})
+			httpapi.WriteJSON(w, http.StatusInternalServerError, map[string]string{"detail": "could not save the settings"})
 		default:
-			writeJSON(w, http.StatusOK, out)
+			httpapi.WriteJSON(w, http.StatusOK, out)
 		}
 	})
 }
@@ -224,10 +225,4 @@ func upsert(ctx context.Context, c client.Client, obj client.Object, mutate func
 	}
 	mutate()
 	return c.Update(ctx, obj)
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
 }

@@ -24,6 +24,9 @@ type SQL struct {
 	lockThread func(ctx context.Context, tx *sql.Tx, thread string) error
 	lock       func(ctx context.Context, key string) (func(), error)
 	closeFn    func() error
+	// stmts holds prepared statements by query text (SQLite only; see
+	// prepare); a query without one runs as text.
+	stmts map[string]*sql.Stmt
 }
 
 // StorageType implements Store (see TypeInMemory for why SQLite says so).
@@ -78,7 +81,7 @@ func (s *SQL) OpenChat(ctx context.Context, id, userID string) (Chat, error) {
 func (s *SQL) Chat(ctx context.Context, id, userID string) (Chat, error) {
 	var c Chat
 	var at int64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT id, user_id, name, created_at FROM chats WHERE id = ? AND user_id = ?`), id, userID).
+	err := s.queryRow(ctx, nil, qChat, id, userID).
 		Scan(&c.ID, &c.UserID, &c.Name, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Chat{}, fmt.Errorf("chat %s: %w", id, ErrNotFound)
@@ -195,7 +198,7 @@ func (s *SQL) Messages(ctx context.Context, thread string) ([]Message, error) {
 
 // MessagesAfter implements Store.
 func (s *SQL) MessagesAfter(ctx context.Context, thread string, after int64) ([]Message, int64, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT seq, body FROM messages WHERE thread = ? AND seq > ? ORDER BY seq`), thread, after)
+	rows, err := s.query(ctx, nil, qMessagesAfter, thread, after)
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading thread %s: %w", thread, err)
 	}
@@ -228,7 +231,7 @@ func (s *SQL) MessagesAfter(ctx context.Context, thread string, after int64) ([]
 // Seq implements Store: one lookup of the primary key's last entry.
 func (s *SQL) Seq(ctx context.Context, thread string) (int64, error) {
 	var seq int64
-	if err := s.db.QueryRowContext(ctx, s.q(`SELECT COALESCE(MAX(seq), 0) FROM messages WHERE thread = ?`), thread).Scan(&seq); err != nil {
+	if err := s.queryRow(ctx, nil, qSeq, thread).Scan(&seq); err != nil {
 		return 0, fmt.Errorf("reading thread %s: %w", thread, err)
 	}
 	return seq, nil
@@ -237,7 +240,7 @@ func (s *SQL) Seq(ctx context.Context, thread string) (int64, error) {
 // LastMessage implements Store.
 func (s *SQL) LastMessage(ctx context.Context, thread string) (Message, bool, error) {
 	var body string
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT body FROM messages WHERE thread = ? ORDER BY seq DESC LIMIT 1`), thread).Scan(&body)
+	err := s.queryRow(ctx, nil, qLastMessage, thread).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Message{}, false, nil
 	}
@@ -251,7 +254,7 @@ func (s *SQL) LastMessage(ctx context.Context, thread string) (Message, bool, er
 	return m, true, nil
 }
 
-// Append implements Store: one transaction, one multi-row INSERT.
+// Append implements Store: one transaction.
 func (s *SQL) Append(ctx context.Context, thread string, msgs ...Message) (int64, error) {
 	if len(msgs) == 0 {
 		return s.Seq(ctx, thread)
@@ -264,12 +267,10 @@ func (s *SQL) Append(ctx context.Context, thread string, msgs ...Message) (int64
 				return err
 			}
 		}
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT COALESCE(MAX(seq), 0) FROM messages WHERE thread = ?`), thread).Scan(&last); err != nil {
+		if err := s.queryRow(ctx, tx, qSeq, thread).Scan(&last); err != nil {
 			return fmt.Errorf("appending to %s: %w", thread, err)
 		}
-		var b strings.Builder
-		b.WriteString(`INSERT INTO messages (thread, seq, chat_id, role, request_id, usage_source, input_tokens, output_tokens, body, created_at) VALUES `)
-		args := make([]any, 0, 10*len(msgs))
+		rows := make([][]any, len(msgs))
 		for i, m := range msgs {
 			body, err := encodeMessage(m)
 			if err != nil {
@@ -279,18 +280,14 @@ func (s *SQL) Append(ctx context.Context, thread string, msgs ...Message) (int64
 			if m.Usage != nil {
 				in, out = m.Usage.InputTokens, m.Usage.OutputTokens
 			}
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			args = append(args, thread, last+int64(i)+1, chatID, m.Role, m.RequestID,
-				usageSource(thread, m), in, out, string(body), micros(m.CreatedAt))
+			rows[i] = []any{thread, last + int64(i) + 1, chatID, m.Role, m.RequestID,
+				usageSource(thread, m), in, out, string(body), micros(m.CreatedAt)}
 		}
-		if _, err := tx.ExecContext(ctx, s.q(b.String()), args...); err != nil {
+		if err := s.insertMessages(ctx, tx, rows); err != nil {
 			return fmt.Errorf("appending to %s: %w", thread, err)
 		}
 		if name := nameFrom(thread, msgs); name != "" {
-			if _, err := tx.ExecContext(ctx, s.q(`UPDATE chats SET name = ? WHERE id = ? AND name = ''`), name, chatID); err != nil {
+			if _, err := s.exec(ctx, tx, qNameChat, name, chatID); err != nil {
 				return fmt.Errorf("naming chat %s: %w", chatID, err)
 			}
 		}
@@ -300,6 +297,28 @@ func (s *SQL) Append(ctx context.Context, thread string, msgs ...Message) (int64
 		return 0, err
 	}
 	return last + int64(len(msgs)), nil
+}
+
+// insertMessages inserts rows (the columns of qInsertMessage) within tx:
+// row by row with the prepared statement where there is one (SQLite, in
+// process), else in one multi-row INSERT (one round trip to PostgreSQL).
+func (s *SQL) insertMessages(ctx context.Context, tx *sql.Tx, rows [][]any) error {
+	if st := s.stmt(ctx, tx, qInsertMessage); st != nil {
+		for _, r := range rows {
+			if _, err := st.ExecContext(ctx, r...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	values := strings.Repeat(", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", len(rows))[2:]
+	query := qInsertMessage[:strings.Index(qInsertMessage, "VALUES ")+len("VALUES ")] + values
+	args := make([]any, 0, 10*len(rows))
+	for _, r := range rows {
+		args = append(args, r...)
+	}
+	_, err := tx.ExecContext(ctx, s.q(query), args...)
+	return err
 }
 
 // inTx runs fn in a transaction, committing when it returns nil.

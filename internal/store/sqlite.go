@@ -39,6 +39,9 @@ func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 		_, err := migrate(ctx, tx, "sqlite", s.q)
 		return err
 	})
+	if err == nil {
+		s.stmts, err = prepare(ctx, db)
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)

@@ -12,6 +12,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/rancher/ai-agent/internal/httpapi"
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // Static model lists of GET /v1/api/llm/{provider}/models (upstream §2.3).
@@ -28,7 +31,8 @@ func geminiModels() []string {
 // CatalogOptions configures CatalogHandler.
 type CatalogOptions struct {
 	// Client fetches Ollama's tags. The URL comes from the user, so it
-	// should refuse link-local and metadata addresses (oauth.NewOutboundClient).
+	// must refuse link-local and metadata addresses: the default is
+	// outbound.NewClient's guarded client.
 	Client *http.Client
 	// BedrockClient fetches Bedrock's model list (default: Client).
 	BedrockClient *http.Client
@@ -51,7 +55,7 @@ var regionRe = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
 // the query string (the UI sends it so); the handler never logs the URL.
 func CatalogHandler(o CatalogOptions) http.Handler {
 	if o.Client == nil {
-		o.Client = &http.Client{}
+		o.Client = outbound.NewClient(outbound.Options{})
 	}
 	if o.BedrockClient == nil {
 		o.BedrockClient = o.Client
@@ -89,10 +93,10 @@ func CatalogHandler(o CatalogOptions) http.Handler {
 				ce = &catalogError{http.StatusBadGateway, "Cannot list models."}
 			}
 			o.Logger.Info("listing models failed", "provider", r.PathValue("provider"), "status", ce.status, "error", err)
-			writeJSON(w, ce.status, map[string]string{"detail": ce.detail})
+			httpapi.WriteJSON(w, ce.status, map[string]string{"detail": ce.detail})
 			return
 		}
-		writeJSON(w, http.StatusOK, models)
+		httpapi.WriteJSON(w, http.StatusOK, models)
 	})
 }
 
@@ -206,10 +210,4 @@ func getJSON(ctx context.Context, c *http.Client, timeout time.Duration, target,
 		return fmt.Errorf("upstream body: %w", err)
 	}
 	return nil
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
 }

@@ -2,11 +2,14 @@ package provider
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 func catalogGet(t *testing.T, h http.Handler, target string) (int, string) {
@@ -99,5 +102,20 @@ func TestCatalogBedrock(t *testing.T) {
 	}
 	if code, body = catalogGet(t, h, "/v1/api/llm/bedrock/models?region=eu-west-1&bearerToken=bad"); code != 401 || strings.Contains(body, "bad") {
 		t.Fatalf("bad token: %d %s", code, body)
+	}
+}
+
+// TestCatalogRefusesMetadataAddress: by default the user-supplied Ollama
+// URL goes through the guarded outbound client, which never dials a
+// link-local (cloud metadata) address.
+func TestCatalogRefusesMetadataAddress(t *testing.T) {
+	var logs strings.Builder
+	h := CatalogHandler(CatalogOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	code, body := catalogGet(t, h, "/v1/api/llm/ollama/models?url=http://169.254.169.254/")
+	if code != http.StatusBadGateway || !strings.Contains(body, "Cannot list models.") {
+		t.Fatalf("%d %s", code, body)
+	}
+	if !strings.Contains(logs.String(), outbound.ErrBlockedAddress.Error()) {
+		t.Fatalf("the refusal is not the outbound client's: %s", logs.String())
 	}
 }

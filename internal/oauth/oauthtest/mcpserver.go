@@ -34,6 +34,9 @@ type MCPOptions struct {
 	ScopesSupported []string
 	// Leeway for exp; default 5s.
 	Leeway time.Duration
+	// Now is the server's clock for exp (default time.Now): a test moves it
+	// past a token's expiry instead of waiting for it.
+	Now func() time.Time
 	// DPoPNonce, when set, is required in DPoP proofs (RFC 9449 §9): a proof
 	// without it gets 401 use_dpop_nonce with this nonce.
 	DPoPNonce string
@@ -62,6 +65,8 @@ type ProtectedMCP struct {
 	calls    []string
 	requests RequestCounts
 	jtis     map[string]bool // DPoP proof IDs seen
+	now      func() time.Time
+	expired  map[string]bool // access tokens held expired (Expire)
 }
 
 // RequestCounts counts requests to the MCP endpoint.
@@ -86,6 +91,11 @@ func StartProtectedMCP(t testing.TB, as *AuthServer, opts MCPOptions) *Protected
 		jwks:     &jwksCache{uri: as.JWKSURI},
 		nonce:    opts.DPoPNonce,
 		jtis:     map[string]bool{},
+		now:      opts.Now,
+		expired:  map[string]bool{},
+	}
+	if p.now == nil {
+		p.now = time.Now
 	}
 	if p.leeway == 0 {
 		p.leeway = 5 * time.Second
@@ -289,10 +299,25 @@ func (p *ProtectedMCP) authenticate(r *http.Request) (*Claims, string) {
 		return nil, fmt.Sprintf("aud %q does not contain %q", []string(cl.Audience), p.URL)
 	case cl.Expiry == 0:
 		return nil, "no exp"
-	case time.Now().After(time.Unix(cl.Expiry, 0).Add(p.leeway)):
+	case p.now().After(time.Unix(cl.Expiry, 0).Add(p.leeway)), p.isExpired(fields[1]):
 		return nil, "token expired"
 	case cl.Subject == "":
 		return nil, "no sub"
 	}
 	return cl, ""
+}
+
+// Expire makes the server hold accessToken expired from now on, as a
+// server whose clock runs ahead of the client's would: the client still
+// thinks it fresh. Other tokens, a refreshed one included, are unaffected.
+func (p *ProtectedMCP) Expire(accessToken string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.expired[accessToken] = true
+}
+
+func (p *ProtectedMCP) isExpired(accessToken string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.expired[accessToken]
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -484,11 +485,12 @@ func TestExpiryRevokeAndPKCE(t *testing.T) {
 	t.Parallel()
 	cb := "http://127.0.0.1:9/callback"
 	as := oauthtest.StartAuthServer(t, oauthtest.ASOptions{
-		AccessTokenTTL: 2 * time.Second,
-		Scopes:         []string{"mcp:read"},
-		Clients:        []oauthtest.Client{{ID: "pre-registered", Secret: "s3cret", RedirectURIs: []string{cb}}},
+		Scopes:  []string{"mcp:read"},
+		Clients: []oauthtest.Client{{ID: "pre-registered", Secret: "s3cret", RedirectURIs: []string{cb}}},
 	})
-	m := oauthtest.StartProtectedMCP(t, as, oauthtest.MCPOptions{RequiredScopes: []string{"mcp:read"}, Leeway: time.Millisecond})
+	var skew atomic.Int64 // the MCP server's clock runs this far ahead
+	m := oauthtest.StartProtectedMCP(t, as, oauthtest.MCPOptions{RequiredScopes: []string{"mcp:read"}, Leeway: time.Millisecond,
+		Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }})
 	e := &env{as: as, mcp: m, redirect: cb}
 	cfg := e.config(registered{ClientID: "pre-registered", ClientSecret: "s3cret"})
 
@@ -515,7 +517,8 @@ func TestExpiryRevokeAndPKCE(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Until(time.Unix(cl.Expiry, 0).Add(200 * time.Millisecond)))
+	// The MCP server's clock moves past the token's expiry.
+	skew.Store(int64(time.Until(time.Unix(cl.Expiry, 0).Add(time.Second))))
 	if resp := rawMCP(t, e, tok.AccessToken, initBody); resp.StatusCode != 401 {
 		t.Fatalf("expired token: HTTP %d", resp.StatusCode)
 	}

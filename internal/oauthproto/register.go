@@ -1,4 +1,4 @@
-package oauth
+package oauthproto
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // DefaultClientName is the client_name sent in dynamic client registration.
@@ -82,7 +84,7 @@ func ChooseClient(ctx context.Context, hc *http.Client, as *ASMetadata, opts Cli
 		ci := *pre
 		ci.Issuer = as.Issuer
 		if ci.AuthMethod == "" {
-			ci.AuthMethod = chooseAuthMethod(as.TokenEndpointAuthMethodsSupported, ci.ClientSecret != "")
+			ci.AuthMethod = ChooseAuthMethod(as.TokenEndpointAuthMethodsSupported, ci.ClientSecret != "")
 		}
 		return ci, nil
 	}
@@ -107,11 +109,11 @@ func checkCIMDURL(raw string) error {
 	return nil
 }
 
-// chooseAuthMethod picks the token endpoint auth method from what the AS
+// ChooseAuthMethod picks the token endpoint auth method from what the AS
 // supports: client_secret_basic, then client_secret_post, then none. A client
 // without a secret always uses none. An absent list means the RFC 8414
 // default, client_secret_basic.
-func chooseAuthMethod(supported []string, hasSecret bool) string {
+func ChooseAuthMethod(supported []string, hasSecret bool) string {
 	if !hasSecret {
 		return AuthMethodNone
 	}
@@ -193,7 +195,7 @@ func Register(ctx context.Context, hc *http.Client, as *ASMetadata, r Registrati
 	if err := checkHTTPURL(as.RegistrationEndpoint); err != nil {
 		return ClientInfo{}, fmt.Errorf("%w: %w", ErrRegistration, err)
 	}
-	if r.SameOriginAs != "" && !sameOrigin(as.RegistrationEndpoint, r.SameOriginAs) {
+	if r.SameOriginAs != "" && !outbound.SameOrigin(as.RegistrationEndpoint, r.SameOriginAs) {
 		return ClientInfo{}, fmt.Errorf("%w: registration endpoint %s is not on the origin of %s", ErrRegistration, as.RegistrationEndpoint, r.SameOriginAs)
 	}
 	appType, err := ApplicationType(r.RedirectURIs)
@@ -205,7 +207,7 @@ func Register(ctx context.Context, hc *http.Client, as *ASMetadata, r Registrati
 		RedirectURIs:            r.RedirectURIs,
 		GrantTypes:              []string{"authorization_code", "refresh_token"},
 		ResponseTypes:           []string{"code"},
-		TokenEndpointAuthMethod: chooseAuthMethod(as.TokenEndpointAuthMethodsSupported, true),
+		TokenEndpointAuthMethod: ChooseAuthMethod(as.TokenEndpointAuthMethodsSupported, true),
 		ApplicationType:         appType,
 		Scope:                   r.Scope,
 	}
@@ -227,7 +229,7 @@ func Register(ctx context.Context, hc *http.Client, as *ASMetadata, r Registrati
 		return ClientInfo{}, fmt.Errorf("%w: %w", ErrRegistration, classifyTransport(err))
 	}
 	defer resp.Body.Close()
-	data, err := readBody(ctx, resp.Body)
+	data, err := outbound.ReadBody(ctx, resp.Body)
 	if err != nil {
 		return ClientInfo{}, fmt.Errorf("%w: %w", ErrRegistration, err)
 	}

@@ -1,4 +1,4 @@
-package oauth
+package oauthproto
 
 import (
 	"errors"
@@ -8,14 +8,6 @@ import (
 // Sentinel errors. Match them with errors.Is; the returned errors wrap them
 // with context that never contains tokens or secrets.
 var (
-	// ErrBlockedAddress: the outbound client refused to connect to a
-	// link-local or cloud-metadata address.
-	ErrBlockedAddress = errors.New("oauth: destination address is not allowed")
-	// ErrBodyTooLarge: a response body exceeded OutboundOptions.MaxBody.
-	ErrBodyTooLarge = errors.New("oauth: response body too large")
-	// ErrCrossOriginRedirect: a redirect pointed to another origin.
-	ErrCrossOriginRedirect = errors.New("oauth: cross-origin redirect refused")
-
 	// ErrInvalidURL: a URL (MCP server, metadata, endpoint) is not an absolute
 	// http(s) URL or breaks a rule for its role.
 	ErrInvalidURL = errors.New("oauth: invalid URL")

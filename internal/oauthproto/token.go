@@ -1,4 +1,4 @@
-package oauth
+package oauthproto
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // TokenError is a failed token endpoint response. It carries the HTTP status
@@ -96,7 +98,7 @@ func tokenRequest(ctx context.Context, hc *http.Client, endpoint string, form ur
 	}
 	method := ci.AuthMethod
 	if method == "" {
-		method = chooseAuthMethod(nil, ci.ClientSecret != "")
+		method = ChooseAuthMethod(nil, ci.ClientSecret != "")
 	}
 	switch method {
 	case AuthMethodBasic:
@@ -134,7 +136,7 @@ func tokenRequest(ctx context.Context, hc *http.Client, endpoint string, form ur
 		return nil, fmt.Errorf("token request: %w", classifyTransport(err))
 	}
 	defer resp.Body.Close()
-	body, err := readBody(ctx, resp.Body)
+	body, err := outbound.ReadBody(ctx, resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("token response: %w", classifyTransport(err))
 	}

@@ -1,4 +1,4 @@
-package oauth
+package oauthproto
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 func TestRefreshSendsResourceAndKeepsRefreshToken(t *testing.T) {
@@ -103,10 +105,10 @@ func TestRefreshOversizedResponse(t *testing.T) {
 		w.Write([]byte(`{"access_token":"` + strings.Repeat("a", 4096) + `"}`))
 	})
 	meta := &ASMetadata{Issuer: as.URL, TokenEndpoint: as.URL + "/token"}
-	hc := NewOutboundClient(OutboundOptions{MaxBody: 1024})
+	hc := outbound.NewClient(outbound.Options{MaxBody: 1024})
 	_, err := Refresh(context.Background(), hc, "RT", "", ClientInfo{ClientID: "c", AuthMethod: AuthMethodNone}, meta)
-	if !errors.Is(err, ErrBodyTooLarge) {
-		t.Fatalf("err = %v, want ErrBodyTooLarge", err)
+	if !errors.Is(err, outbound.ErrBodyTooLarge) {
+		t.Fatalf("err = %v, want outbound.ErrBodyTooLarge", err)
 	}
 }
 

@@ -1,9 +1,10 @@
-package oauth
+package outbound
 
 import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -15,19 +16,30 @@ import (
 	"time"
 )
 
-// Defaults for OutboundOptions.
+// Errors of the guarded client. Match them with errors.Is.
+var (
+	// ErrBlockedAddress: the outbound client refused to connect to a
+	// link-local or cloud-metadata address.
+	ErrBlockedAddress = errors.New("outbound: destination address is not allowed")
+	// ErrBodyTooLarge: a response body exceeded Options.MaxBody.
+	ErrBodyTooLarge = errors.New("outbound: response body too large")
+	// ErrCrossOriginRedirect: a redirect pointed to another origin.
+	ErrCrossOriginRedirect = errors.New("outbound: cross-origin redirect refused")
+)
+
+// Defaults for Options.
 const (
-	DefaultOutboundTimeout = 10 * time.Second
-	DefaultMaxBody         = 1 << 20 // 1 MiB
-	maxRedirects           = 5
+	DefaultTimeout = 10 * time.Second
+	DefaultMaxBody = 1 << 20 // 1 MiB
+	maxRedirects   = 5
 	// maxIdleConnsPerHost: token refreshes and discovery of many users reach
 	// one authorization server at once; Go's default of 2 idle connections
 	// per host would make most of them dial.
 	maxIdleConnsPerHost = 256
 )
 
-// OutboundOptions configures NewOutboundClient. Zero values select defaults.
-type OutboundOptions struct {
+// Options configures NewClient. Zero values select defaults.
+type Options struct {
 	// Timeout bounds a whole request including redirects and body read
 	// (default 10 s).
 	Timeout time.Duration
@@ -74,7 +86,7 @@ func dialControl(_, address string, _ syscall.RawConn) error {
 	return nil
 }
 
-// NewOutboundClient returns the HTTP client used for every request made on a
+// NewClient returns the HTTP client used for every request made on a
 // user's behalf (discovery, registration, token). It enforces:
 //   - a total timeout per request;
 //   - a response size limit (ErrBodyTooLarge);
@@ -84,9 +96,9 @@ func dialControl(_, address string, _ syscall.RawConn) error {
 //     (ErrBlockedAddress), checked on the dialed IP;
 //   - no proxy from the environment: the address check must see the real
 //     destination.
-func NewOutboundClient(opts OutboundOptions) *http.Client {
+func NewClient(opts Options) *http.Client {
 	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultOutboundTimeout
+		opts.Timeout = DefaultTimeout
 	}
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = DefaultMaxBody
@@ -120,16 +132,16 @@ func NewOutboundClient(opts OutboundOptions) *http.Client {
 
 func sameOriginRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= maxRedirects {
-		return fmt.Errorf("oauth: stopped after %d redirects", maxRedirects)
+		return fmt.Errorf("outbound: stopped after %d redirects", maxRedirects)
 	}
-	if origin(req.URL) != origin(via[0].URL) {
-		return fmt.Errorf("%w: %s -> %s", ErrCrossOriginRedirect, origin(via[0].URL), origin(req.URL))
+	if Origin(req.URL) != Origin(via[0].URL) {
+		return fmt.Errorf("%w: %s -> %s", ErrCrossOriginRedirect, Origin(via[0].URL), Origin(req.URL))
 	}
 	return nil
 }
 
 // origin returns scheme://host:port with defaults made explicit and case folded.
-func origin(u *url.URL) string {
+func Origin(u *url.URL) string {
 	scheme := strings.ToLower(u.Scheme)
 	host := strings.ToLower(u.Hostname())
 	port := u.Port()
@@ -144,11 +156,11 @@ func origin(u *url.URL) string {
 	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
-// sameOrigin compares the origins of two absolute URLs.
-func sameOrigin(a, b string) bool {
+// SameOrigin compares the origins of two absolute URLs.
+func SameOrigin(a, b string) bool {
 	ua, err1 := url.Parse(a)
 	ub, err2 := url.Parse(b)
-	return err1 == nil && err2 == nil && ua.Host != "" && origin(ua) == origin(ub)
+	return err1 == nil && err2 == nil && ua.Host != "" && Origin(ua) == Origin(ub)
 }
 
 type limitTransport struct {
@@ -193,8 +205,8 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 
 func (b *limitedBody) Close() error { return b.rc.Close() }
 
-// readBody reads a (size-limited) response body.
-func readBody(ctx context.Context, r io.Reader) ([]byte, error) {
+// ReadBody reads a (size-limited) response body.
+func ReadBody(ctx context.Context, r io.Reader) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package oauth
+package oauthproto
 
 import (
 	"context"
@@ -9,24 +9,6 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
-)
-
-// Grant types an agent's Secret can name (key grantType). The default,
-// authorization code, signs each user in.
-const (
-	GrantAuthorizationCode = "authorization-code"
-	// GrantClientCredentials: the agent authenticates as itself (RFC 6749
-	// §4.4); one token per agent, shared by its users.
-	GrantClientCredentials = "client-credentials"
-	// GrantWorkloadIdentity: the pod's projected service-account token is
-	// exchanged for an access token (RFC 7523 JWT bearer grant); one token
-	// per agent, no user sign-in.
-	GrantWorkloadIdentity = "workload-identity"
-	// GrantEnterprise: the user's sign-in at the enterprise identity
-	// provider is exchanged (RFC 8693) for an identity assertion grant
-	// (ID-JAG), redeemed by JWT bearer at the MCP server's authorization
-	// server: one sign-in for every agent of that enterprise.
-	GrantEnterprise = "enterprise"
 )
 
 // URNs of RFC 7523 and RFC 8693 and the ID-JAG draft.
@@ -103,7 +85,7 @@ func JWTBearer(ctx context.Context, hc *http.Client, assertion string, ci Client
 // authorization server audience and the MCP server resource.
 func RequestIDJAG(ctx context.Context, hc *http.Client, idpTokenEndpoint, idToken string, idp ClientInfo, audience, resource string, scopes []string) (string, error) {
 	if idToken == "" {
-		return "", fmt.Errorf("%w: no identity provider sign-in", ErrNoToken)
+		return "", fmt.Errorf("%w: empty ID token (no identity provider sign-in)", ErrInvalidGrant)
 	}
 	form := withResourceAndScope(url.Values{
 		"grant_type":           {grantTokenExchange},

@@ -1,4 +1,4 @@
-package oauth
+package oauthproto
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 func TestDiscoverFromChallengeWithPathIssuer(t *testing.T) {
@@ -288,8 +290,8 @@ func TestDiscoverTransientAndBlocked(t *testing.T) {
 	// resource_metadata pointing at the cloud metadata service is refused at dial time.
 	_, err = Discover(context.Background(), testClient(), rs.URL+"/mcp",
 		[]string{`Bearer resource_metadata="http://169.254.169.254/latest/meta-data"`})
-	if !errors.Is(err, ErrBlockedAddress) {
-		t.Fatalf("err = %v, want ErrBlockedAddress", err)
+	if !errors.Is(err, outbound.ErrBlockedAddress) {
+		t.Fatalf("err = %v, want outbound.ErrBlockedAddress", err)
 	}
 }
 

@@ -1,4 +1,4 @@
-package oauth
+package oauthproto
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // ProtocolVersion is sent as MCP-Protocol-Version on discovery requests.
@@ -21,8 +23,8 @@ var errNotFound = errors.New("not found")
 // additionally marked ErrTransient.
 func classifyTransport(err error) error {
 	switch {
-	case errors.Is(err, ErrBlockedAddress), errors.Is(err, ErrCrossOriginRedirect),
-		errors.Is(err, ErrBodyTooLarge), errors.Is(err, context.Canceled):
+	case errors.Is(err, outbound.ErrBlockedAddress), errors.Is(err, outbound.ErrCrossOriginRedirect),
+		errors.Is(err, outbound.ErrBodyTooLarge), errors.Is(err, context.Canceled):
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrTransient, err)
@@ -43,7 +45,7 @@ func getMetadata(ctx context.Context, hc *http.Client, u string) ([]byte, error)
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusOK:
-		body, err := readBody(ctx, resp.Body)
+		body, err := outbound.ReadBody(ctx, resp.Body)
 		if err != nil {
 			return nil, fmt.Errorf("GET %s: %w", u, err)
 		}

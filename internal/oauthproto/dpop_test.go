@@ -1,4 +1,4 @@
-package oauth
+package oauthproto
 
 import (
 	"crypto/ecdsa"
@@ -123,34 +123,6 @@ func TestDPoPClientRetriesWithASNonce(t *testing.T) {
 	_, c2 := decodeProof(t, proofs[1])
 	if c1["nonce"] != nil || c2["nonce"] != "as-nonce" || c2["htu"] != as.URL+"/token" {
 		t.Fatalf("first proof %v, retry %v", c1, c2)
-	}
-}
-
-func TestConfigGrantTypes(t *testing.T) {
-	for _, tt := range []struct {
-		data map[string]string
-		ok   bool
-	}{
-		{map[string]string{"grantType": "client-credentials", "clientID": "c", "clientSecret": "s"}, true},
-		{map[string]string{"grantType": "client-credentials", "clientID": "c"}, false},
-		{map[string]string{"grantType": "client-credentials", "clientID": "c", "privateKey": "not a key"}, false},
-		{map[string]string{"grantType": "workload-identity", "clientID": "c"}, true},
-		{map[string]string{"grantType": "workload-identity"}, false},
-		{map[string]string{"grantType": "enterprise", "clientID": "c", "idpIssuer": "https://idp"}, false},
-		{map[string]string{"grantType": "enterprise", "clientID": "c", "idpIssuer": "https://idp", "idpClientID": "i"}, true},
-		{map[string]string{"grantType": "password"}, false},
-	} {
-		data := map[string][]byte{}
-		for k, v := range tt.data {
-			data[k] = []byte(v)
-		}
-		c, err := ConfigFromSecret(data)
-		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrBadSecret)) {
-			t.Errorf("%v: %v", tt.data, err)
-		}
-		if tt.ok && c.GrantType == GrantWorkloadIdentity && c.TokenPath != defaultTokenPath {
-			t.Errorf("token path %q", c.TokenPath)
-		}
 	}
 }
 

@@ -1,4 +1,4 @@
-package oauth
+package oauthproto
 
 import (
 	"encoding/json"
@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // recorded is one request seen by the fake server.
@@ -102,4 +104,4 @@ func asDoc(issuer, base string) map[string]any {
 	}
 }
 
-func testClient() *http.Client { return NewOutboundClient(OutboundOptions{}) }
+func testClient() *http.Client { return outbound.NewClient(outbound.Options{}) }

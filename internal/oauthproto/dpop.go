@@ -1,4 +1,4 @@
-package oauth
+package oauthproto
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // TokenTypeDPoP is the token_type of a DPoP-bound access token (RFC 9449 §5).
@@ -112,7 +114,7 @@ func (k *DPoPKey) Proof(method, uri, accessToken string, now time.Time) (string,
 func (k *DPoPKey) nonce(u *url.URL) string {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.nonces[origin(u)]
+	return k.nonces[outbound.Origin(u)]
 }
 
 // Observe keeps a DPoP-Nonce a server sent (with a challenge or with any
@@ -125,7 +127,7 @@ func (k *DPoPKey) Observe(resp *http.Response) (challenge bool) {
 		return false
 	}
 	k.mu.Lock()
-	k.nonces[origin(resp.Request.URL)] = n
+	k.nonces[outbound.Origin(resp.Request.URL)] = n
 	k.mu.Unlock()
 	switch resp.StatusCode {
 	case http.StatusUnauthorized:

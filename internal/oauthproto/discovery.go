@@ -1,4 +1,4 @@
-package oauth
+package oauthproto
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // Discovery is everything needed to start an authorization for one MCP server.
@@ -133,7 +135,7 @@ func resourceCovers(resource, canonicalMCP string) bool {
 	}
 	ru, err1 := url.Parse(r)
 	mu, err2 := url.Parse(canonicalMCP)
-	if err1 != nil || err2 != nil || origin(ru) != origin(mu) || ru.RawQuery != "" {
+	if err1 != nil || err2 != nil || outbound.Origin(ru) != outbound.Origin(mu) || ru.RawQuery != "" {
 		return false
 	}
 	return ru.Path == "" || strings.HasPrefix(mu.Path, ru.Path+"/")
@@ -180,6 +182,13 @@ func FetchASMetadataForIssuer(ctx context.Context, hc *http.Client, issuer strin
 	return fetchIssuerMetadata(ctx, hc, issuer, true)
 }
 
+// FetchTokenServerMetadata is FetchASMetadataForIssuer for a server used
+// only for token requests (an enterprise IdP's RFC 8693 token exchange): it
+// need not support PKCE S256.
+func FetchTokenServerMetadata(ctx context.Context, hc *http.Client, issuer string) (*ASMetadata, string, error) {
+	return fetchIssuerMetadata(ctx, hc, issuer, false)
+}
+
 // fetchIssuerMetadata is FetchASMetadataForIssuer; needPKCE false accepts a
 // server that is only used for token requests (an enterprise IdP's token
 // exchange).
@@ -221,7 +230,7 @@ func FetchASMetadata(ctx context.Context, hc *http.Client, metadataURL string) (
 	if err != nil {
 		return nil, err
 	}
-	if !sameOrigin(m.Issuer, metadataURL) {
+	if !outbound.SameOrigin(m.Issuer, metadataURL) {
 		return nil, fmt.Errorf("%w: metadata at %s claims issuer %q on another origin", ErrIssuerMismatch, metadataURL, m.Issuer)
 	}
 	if !m.SupportsS256() {

@@ -1,4 +1,4 @@
-package oauth
+package outbound
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 )
 
 func TestOutboundBlocksLinkLocalAndMetadata(t *testing.T) {
-	hc := NewOutboundClient(OutboundOptions{Timeout: 2 * time.Second})
+	hc := NewClient(Options{Timeout: 2 * time.Second})
 	for _, u := range []string{
 		"http://169.254.169.254/latest/meta-data/",
 		"http://[fe80::1]:80/",
@@ -50,7 +50,7 @@ func TestOutboundAllowsLoopbackAndSameOriginRedirect(t *testing.T) {
 		io.WriteString(w, "ok:"+r.URL.Path)
 	}))
 	defer srv.Close()
-	hc := NewOutboundClient(OutboundOptions{})
+	hc := NewClient(Options{})
 	resp, err := hc.Get(srv.URL + "/start")
 	if err != nil {
 		t.Fatalf("GET: %v", err)
@@ -71,7 +71,7 @@ func TestOutboundRefusesCrossOriginRedirect(t *testing.T) {
 		http.Redirect(w, r, other.URL+"/x", http.StatusFound)
 	}))
 	defer srv.Close()
-	_, err := NewOutboundClient(OutboundOptions{}).Get(srv.URL)
+	_, err := NewClient(Options{}).Get(srv.URL)
 	if !errors.Is(err, ErrCrossOriginRedirect) {
 		t.Fatalf("err = %v, want ErrCrossOriginRedirect", err)
 	}
@@ -86,7 +86,7 @@ func TestOutboundBodyLimit(t *testing.T) {
 		io.WriteString(w, big)
 	}))
 	defer srv.Close()
-	hc := NewOutboundClient(OutboundOptions{MaxBody: 1024})
+	hc := NewClient(Options{MaxBody: 1024})
 
 	// Announced Content-Length over the limit: refused up front.
 	if _, err := hc.Get(srv.URL + "/cl"); !errors.Is(err, ErrBodyTooLarge) {
@@ -106,7 +106,7 @@ func TestOutboundBodyLimit(t *testing.T) {
 		t.Fatalf("read %d bytes, more than the limit", len(b))
 	}
 	// Exactly at the limit is fine.
-	hc = NewOutboundClient(OutboundOptions{MaxBody: 2048})
+	hc = NewClient(Options{MaxBody: 2048})
 	resp, err = hc.Get(srv.URL + "/chunked")
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +127,7 @@ func TestOutboundTimeout(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	hc := NewOutboundClient(OutboundOptions{Timeout: 150 * time.Millisecond})
+	hc := NewClient(Options{Timeout: 150 * time.Millisecond})
 	start := time.Now()
 	_, err := hc.Get(srv.URL)
 	if err == nil {
@@ -139,7 +139,7 @@ func TestOutboundTimeout(t *testing.T) {
 	if hc.Timeout != 150*time.Millisecond {
 		t.Fatalf("client timeout = %v", hc.Timeout)
 	}
-	if NewOutboundClient(OutboundOptions{}).Timeout != DefaultOutboundTimeout {
+	if NewClient(Options{}).Timeout != DefaultTimeout {
 		t.Fatal("default timeout not applied")
 	}
 }
@@ -149,16 +149,16 @@ func TestOutboundTLS(t *testing.T) {
 		io.WriteString(w, "tls")
 	}))
 	defer srv.Close()
-	if _, err := NewOutboundClient(OutboundOptions{}).Get(srv.URL); err == nil {
+	if _, err := NewClient(Options{}).Get(srv.URL); err == nil {
 		t.Fatal("self-signed server accepted without RootCAs")
 	}
 	pool := srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
-	resp, err := NewOutboundClient(OutboundOptions{RootCAs: pool}).Get(srv.URL)
+	resp, err := NewClient(Options{RootCAs: pool}).Get(srv.URL)
 	if err != nil {
 		t.Fatalf("with RootCAs: %v", err)
 	}
 	resp.Body.Close()
-	resp, err = NewOutboundClient(OutboundOptions{InsecureSkipTLS: true}).Get(srv.URL)
+	resp, err = NewClient(Options{InsecureSkipTLS: true}).Get(srv.URL)
 	if err != nil {
 		t.Fatalf("with InsecureSkipTLS: %v", err)
 	}
@@ -168,7 +168,7 @@ func TestOutboundTLS(t *testing.T) {
 func TestReadBodyHonoursContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := readBody(ctx, strings.NewReader("x")); !errors.Is(err, context.Canceled) {
+	if _, err := ReadBody(ctx, strings.NewReader("x")); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
 }
