@@ -76,10 +76,7 @@ func (s *Service) tryRefresh(ctx context.Context, br Browser, a agentconfig.Agen
 	}
 	if cur.RefreshToken != "" {
 		_, err := s.refresh(ctx, a, key, d, cfg, "", cur.AccessToken, s.RedirectURI(u.Host))
-		if err == nil {
-			return true
-		}
-		return false
+		return err == nil
 	}
 	if s.openCookie(u.Cookies, cookieRefresh, key) == "" {
 		return false
