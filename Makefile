@@ -12,13 +12,22 @@ build:
 	$(GO) build -o bin/ai-agent ./cmd/ai-agent
 	$(GO) build -o bin/mcp-conformance-client ./cmd/mcp-conformance-client
 
-# Hygiene: go vet, gofmt and a tidy go.mod (direct dependencies not marked
-# indirect).
-vet:
+# Hygiene: go vet, staticcheck, gofmt and a tidy go.mod (direct
+# dependencies not marked indirect). staticcheck comes from the Go module
+# proxy at a pinned version, built once into a cached GOBIN.
+STATICCHECK_VERSION ?= v0.8.2
+TOOLS_BIN ?= $(or $(AI_AGENT_CACHE),$(HOME)/.cache/ai-agent)/bin
+STATICCHECK := $(TOOLS_BIN)/staticcheck-$(STATICCHECK_VERSION)
+vet: $(STATICCHECK)
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) mod tidy -diff
+
+$(STATICCHECK):
+	GOBIN=$(TOOLS_BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(TOOLS_BIN)/staticcheck $@
 
 unit:
 	$(GO) test -race -count=1 ./...
@@ -27,7 +36,7 @@ unit:
 # in each package's testdata/fuzz always run in `unit`), bounded by
 # executions: a time bound ends with a spurious "context deadline exceeded"
 # now and then. Provider streams are slower per input: fewer executions.
-FUZZ_PKGS ?= ./internal/oauthproto/ ./internal/chat/ ./internal/agents/ ./internal/mcp/ ./internal/uitools/ ./internal/llm/provider/
+FUZZ_PKGS ?= ./internal/oauthproto/ ./internal/chat/ ./internal/agentconfig/ ./internal/mcp/ ./internal/uitools/ ./internal/llm/provider/
 fuzz:
 	@for p in $(FUZZ_PKGS); do \
 		n=40000x; case $$p in *provider*) n=3000x;; esac; \

@@ -19,8 +19,10 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/kube/kubetest"
+
+	"github.com/rancher/ai-agent/internal/citest"
 )
 
 var (
@@ -29,7 +31,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	kubetest.Main(m, agents.Namespace, func(e *kubetest.Env, why string) { env, skipWhy = e, why })
+	kubetest.Main(m, agentconfig.Namespace, func(e *kubetest.Env, why string) { env, skipWhy = e, why })
 }
 
 // render runs helm template with the given --set values.
@@ -37,13 +39,10 @@ func render(t *testing.T, set ...string) []*unstructured.Unstructured {
 	t.Helper()
 	helm := filepath.Join(kubetest.BinDir(), "helm")
 	if _, err := os.Stat(helm); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("helm not found: %v (run .ci/envtest.sh)", err)
-		}
-		t.Skipf("!!!!!!!! SKIPPING chart test: %v (run .ci/envtest.sh)", err)
+		citest.SkipOrFail(t, "helm not found: %v (run .ci/envtest.sh)", err)
 	}
 	args := []string{"template", "rancher-ai-agent", filepath.Join(kubetest.Root(), "chart", "ai-agent"),
-		"--namespace", agents.Namespace, "--include-crds"}
+		"--namespace", agentconfig.Namespace, "--include-crds"}
 	for _, s := range set {
 		args = append(args, "--set", s)
 	}
@@ -88,7 +87,7 @@ func TestChartDryRunApply(t *testing.T) {
 			kinds := map[string]bool{}
 			for _, o := range objs {
 				kinds[o.GetKind()] = true
-				err := env.Client.Patch(t.Context(), o, client.Apply, client.DryRunAll,
+				err := env.Client.Apply(t.Context(), client.ApplyConfigurationFromUnstructured(o), client.DryRunAll,
 					client.ForceOwnership, client.FieldOwner("chart-test"))
 				if err != nil {
 					t.Errorf("dry-run apply %s %s: %v", o.GetKind(), o.GetName(), err)
@@ -234,35 +233,35 @@ func TestChartRBACIsLeastThatWorks(t *testing.T) {
 	for _, o := range render(t) {
 		switch o.GetKind() {
 		case "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding":
-			if err := env.Client.Patch(t.Context(), o, client.Apply, client.ForceOwnership, client.FieldOwner("chart-test")); err != nil {
+			if err := env.Client.Apply(t.Context(), client.ApplyConfigurationFromUnstructured(o), client.ForceOwnership, client.FieldOwner("chart-test")); err != nil {
 				t.Fatalf("apply %s: %v", o.GetKind(), err)
 			}
 		}
 	}
-	agentSA := "system:serviceaccount:" + agents.Namespace + ":rancher-ai-agent"
-	mcpSA := "system:serviceaccount:" + agents.Namespace + ":mcp-cert-rotator-sa"
+	agentSA := "system:serviceaccount:" + agentconfig.Namespace + ":rancher-ai-agent"
+	mcpSA := "system:serviceaccount:" + agentconfig.Namespace + ":mcp-cert-rotator-sa"
 	for _, tc := range []struct {
 		verb, group, resource, sub, ns, name string
 		allowed                              bool
 		sa                                   string
 	}{
-		{"create", "", "secrets", "", agents.Namespace, "", true, mcpSA},
-		{"update", "", "secrets", "", agents.Namespace, "cattle-mcp-ca", true, mcpSA},
-		{"get", "", "secrets", "", agents.Namespace, "llm-secret", false, mcpSA},
-		{"list", "", "secrets", "", agents.Namespace, "", false, mcpSA},
+		{"create", "", "secrets", "", agentconfig.Namespace, "", true, mcpSA},
+		{"update", "", "secrets", "", agentconfig.Namespace, "cattle-mcp-ca", true, mcpSA},
+		{"get", "", "secrets", "", agentconfig.Namespace, "llm-secret", false, mcpSA},
+		{"list", "", "secrets", "", agentconfig.Namespace, "", false, mcpSA},
 		{"update", "", "secrets", "", "kube-system", "cattle-mcp-ca", false, mcpSA},
-		{"watch", "ai.cattle.io", "aiagentconfigs", "", agents.Namespace, "", true, ""},
-		{"patch", "ai.cattle.io", "aiagentconfigs", "status", agents.Namespace, "x", true, ""},
-		{"create", "ai.cattle.io", "aiagentconfigs", "", agents.Namespace, "", true, ""},
-		{"list", "", "secrets", "", agents.Namespace, "", true, ""},
-		{"update", "", "secrets", "", agents.Namespace, "llm-secret", true, ""},
-		{"update", "", "configmaps", "", agents.Namespace, "llm-config", true, ""},
+		{"watch", "ai.cattle.io", "aiagentconfigs", "", agentconfig.Namespace, "", true, ""},
+		{"patch", "ai.cattle.io", "aiagentconfigs", "status", agentconfig.Namespace, "x", true, ""},
+		{"create", "ai.cattle.io", "aiagentconfigs", "", agentconfig.Namespace, "", true, ""},
+		{"list", "", "secrets", "", agentconfig.Namespace, "", true, ""},
+		{"update", "", "secrets", "", agentconfig.Namespace, "llm-secret", true, ""},
+		{"update", "", "configmaps", "", agentconfig.Namespace, "llm-config", true, ""},
 		{"create", "authorization.k8s.io", "subjectaccessreviews", "", "", "", true, ""},
 		{"get", "management.cattle.io", "settings", "", "", "internal-server-url", true, ""},
 		{"list", "", "secrets", "", "", "", false, ""},
 		{"get", "", "secrets", "", "kube-system", "x", false, ""},
-		{"update", "", "secrets", "", agents.Namespace, "other", false, ""},
-		{"delete", "ai.cattle.io", "aiagentconfigs", "", agents.Namespace, "x", false, ""},
+		{"update", "", "secrets", "", agentconfig.Namespace, "other", false, ""},
+		{"delete", "ai.cattle.io", "aiagentconfigs", "", agentconfig.Namespace, "x", false, ""},
 		{"get", "management.cattle.io", "settings", "", "", "password-min-length", false, ""},
 	} {
 		sa := tc.sa
@@ -270,7 +269,7 @@ func TestChartRBACIsLeastThatWorks(t *testing.T) {
 			sa = agentSA
 		}
 		sar := &authv1.SubjectAccessReview{Spec: authv1.SubjectAccessReviewSpec{User: sa,
-			Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + agents.Namespace, "system:authenticated"},
+			Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + agentconfig.Namespace, "system:authenticated"},
 			ResourceAttributes: &authv1.ResourceAttributes{Verb: tc.verb, Group: tc.group, Resource: tc.resource,
 				Subresource: tc.sub, Namespace: tc.ns, Name: tc.name}}}
 		if err := env.Client.Create(t.Context(), sar); err != nil {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/rancher/ai-agent/internal/agent"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/controller"
 	"github.com/rancher/ai-agent/internal/llm"
@@ -28,12 +28,17 @@ import (
 
 // app is everything one server process runs.
 type app struct {
-	env    env
-	log    *slog.Logger
-	model  llm.Model
-	source agents.Source
-	users  server.UserResolver
-	store  interface {
+	env   env
+	log   *slog.Logger
+	model llm.Model
+	// modelName is the provider's model setting for telemetry ("" when none).
+	modelName string
+	source    agentconfig.Source
+	// cluster is the Kubernetes side when the agents come from a cluster
+	// (source is then cluster), nil otherwise.
+	cluster *cluster
+	users   server.UserResolver
+	store   interface {
 		store.Store
 		store.OAuthStore
 	}
@@ -55,8 +60,9 @@ type app struct {
 	// mayConfigure, when set, replaces the Rancher access check (the demo).
 	mayConfigure func(context.Context, agent.User) error
 	// tel observes turns, model and tool calls, sign-ins; nil observes nothing.
-	tel    *telemetry.Telemetry
-	getenv func(string) string
+	tel *telemetry.Telemetry
+	// now is the clock of OAuth token lifetimes (nil: time.Now).
+	now func() time.Time
 }
 
 // originPolicy is the allow-list of browser origins: Rancher's server-url,
@@ -84,9 +90,9 @@ func (a *app) accessCheck() (func(context.Context, agent.User) error, error) {
 		a.log.Warn("RBAC_ENABLED=false: every user may make the agent fetch URLs (OAuth discovery and registration, model lists)")
 		return server.AllowEveryone, nil
 	}
-	r, err := accessReviewer(a.source, a.env.RancherURL, a.rancherHC)
-	if err != nil {
-		return nil, err
+	var r rancher.AccessReviewer = rancher.SelfSubjectAccessReviews{RancherURL: a.env.RancherURL, HTTPClient: a.rancherHC}
+	if a.cluster != nil {
+		r = a.cluster.accessReviewer()
 	}
 	cached := rancher.NewCachedAccess(r, 30*time.Second, nil)
 	return func(ctx context.Context, u agent.User) error {
@@ -102,7 +108,7 @@ func (a *app) oauthService(tools *mcp.Manager, policy *origins.Policy) (*oauth.S
 	}
 	a.log.Info("OAuth tokens and cookies are sealed", "keyId", sealer.KeyID(), "keys", len(a.oauthKeys))
 	return oauth.NewService(oauth.ServiceOptions{
-		Vault: oauth.NewVault(a.store, sealer, nil), Sealer: sealer, Agents: a.source,
+		Vault: oauth.NewVault(a.store, sealer, a.now), Sealer: sealer, Now: a.now, Agents: a.source,
 		Endpoint: tools.EndpointURL, RedirectURI: a.env.OAuthRedirectURI, CIMDURL: a.env.OAuthClientMetadataURL,
 		Origins: policy, BaseURL: cmp.Or(a.publicURL, a.env.RancherURL),
 		InsecureSkipTLS: a.env.InsecureSkipTLS, Logger: a.log, Observer: a.oauthObserver(),
@@ -162,21 +168,25 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 	opts := agent.Options{Model: a.model, Tools: agent.ToolProvider(tools), Store: a.store, Logger: a.log, Credentials: creds, Auth: auth,
 		Summarization: a.env.Summarization}
 	if a.tel != nil {
-		opts.Model, opts.Tools = observedModel(a.tel, a.model, a.env.ActiveLLM, a.getenv), a.tel.Tools(tools)
+		opts.Model, opts.Tools = observedModel(a.tel, a.model, a.env.ActiveLLM, a.modelName), a.tel.Tools(tools)
 	}
 	if a.uiTools != nil { // a nil *Registry must not become a non-nil interface
 		opts.UITools = a.uiTools
 	}
 	runner := agent.New(opts)
-	if err := startKubeController(ctx, a.source, wiring); err != nil {
-		return err
-	}
 	protected := modelsRoutes(a.env, a.log)
-	kubeProtected, filter, err := kubeRoutes(a.source, a.env)
-	if err != nil {
-		return err
+	var filter func(context.Context, agent.User, []agentconfig.Agent) ([]agentconfig.Agent, error)
+	if a.cluster != nil {
+		if err := a.cluster.startController(ctx, wiring); err != nil {
+			return err
+		}
+		kubeProtected, f, err := a.cluster.routes(a.env, a.rancherHC)
+		if err != nil {
+			return err
+		}
+		maps.Copy(protected, kubeProtected)
+		filter = f
 	}
-	maps.Copy(protected, kubeProtected)
 	maps.Copy(protected, oauthRoutes.Protected)
 	srv := server.New(server.Options{
 		Users: a.users, Agents: a.source, Runner: runner, Store: a.store, Logger: a.log,
@@ -221,6 +231,6 @@ var errNoOAuthKey = errors.New("OAuth2 sign-in is unavailable: this server has n
 // noOAuthKey is the credential provider of OAUTH2 agents without a key.
 type noOAuthKey struct{}
 
-func (noOAuthKey) Credentials(context.Context, agents.Agent, agent.User) (mcp.Credentials, error) {
+func (noOAuthKey) Credentials(context.Context, agentconfig.Agent, agent.User) (mcp.Credentials, error) {
 	return nil, errNoOAuthKey
 }

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/rancher/ai-agent/internal/agent"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/demo"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/logging"
@@ -82,7 +82,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	model := llm.NewScripted()
 	model.Fallback = demo.Script
 	model.ChunkDelay = 40 * time.Millisecond
-	list := agents.StaticSource{demo.ClusterAgent(mcpURL + "/mcp"), demo.NotesAgent(notesURL + "/mcp")}
+	list := agentconfig.StaticSource{demo.ClusterAgent(mcpURL + "/mcp"), demo.NotesAgent(notesURL + "/mcp")}
 	a := &app{
 		env: e, log: log, model: model, store: store.NewMemory(), oauthKeys: [][]byte{key}, source: list,
 		users: server.UserResolverFunc(func(_ context.Context, r *http.Request) (agent.User, error) {

@@ -1,14 +1,19 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rancher/ai-agent/internal/agent"
+	"github.com/rancher/ai-agent/internal/controller"
+	"github.com/rancher/ai-agent/internal/llm/provider"
 	"github.com/rancher/ai-agent/internal/origins"
 	"github.com/rancher/ai-agent/internal/server"
+	"github.com/rancher/ai-agent/internal/telemetry"
 )
 
 // env is the process environment as a plain struct: the variables of the
@@ -103,4 +108,79 @@ func boolEnv(getenv func(string) string, name string) (bool, error) {
 	default:
 		return false, fmt.Errorf("%s=%q: want true or false", name, getenv(name))
 	}
+}
+
+// serveEnv is the rest of the environment that only `serve` reads (the
+// demo runs on loopback with none of it): storage, the cluster, the model
+// provider and telemetry.
+type serveEnv struct {
+	// DBEnabled and DBConnectionString (the Python agent's names) select
+	// PostgreSQL.
+	DBEnabled          bool
+	DBConnectionString string
+	// Storage is STORAGE, lower case: "", "sqlite" or "memory".
+	Storage string
+	// SQLitePath is SQLITE_PATH.
+	SQLitePath string
+	// StateDir is where state is kept outside a cluster (see stateDir);
+	// StateDirErr says why there is none.
+	StateDir    string
+	StateDirErr error
+	// InCluster is true in a pod (KUBERNETES_SERVICE_HOST is set).
+	InCluster bool
+	// Cluster is what the cluster side reads: LEADER_ELECT and BUILTIN_*.
+	Cluster clusterEnv
+	// Provider is the model provider's settings (provider.ConfigFromEnv);
+	// ProviderErr, when set, makes every chat report it.
+	Provider    provider.Config
+	ProviderErr error
+	// Telemetry is the trace export (OTEL_*, LANGFUSE_*).
+	Telemetry telemetry.ExportConfig
+}
+
+// clusterEnv is the environment of the cluster side.
+type clusterEnv struct {
+	// LeaderElect is LEADER_ELECT (several replicas); leaderElectErr is a
+	// bad value, reported only when serve reads a cluster.
+	LeaderElect    bool
+	leaderElectErr error
+	// Builtins are BUILTIN_MCP_URL, BUILTIN_CA_SECRET and BUILTIN_CA_KEY.
+	Builtins controller.BuiltinOptions
+}
+
+func readServeEnv(getenv func(string) string) (serveEnv, error) {
+	e := serveEnv{
+		DBConnectionString: getenv("DB_CONNECTION_STRING"),
+		Storage:            strings.ToLower(strings.TrimSpace(getenv("STORAGE"))),
+		SQLitePath:         getenv("SQLITE_PATH"),
+		InCluster:          getenv("KUBERNETES_SERVICE_HOST") != "",
+		Cluster: clusterEnv{Builtins: controller.BuiltinOptions{
+			MCPURL: getenv("BUILTIN_MCP_URL"), CASecret: getenv("BUILTIN_CA_SECRET"), CAKey: getenv("BUILTIN_CA_KEY"),
+		}},
+	}
+	e.StateDir, e.StateDirErr = stateDir(getenv)
+	e.Cluster.LeaderElect, e.Cluster.leaderElectErr = boolEnv(getenv, "LEADER_ELECT")
+	e.Provider, e.ProviderErr = provider.ConfigFromEnv(getenv)
+	var err error
+	if e.DBEnabled, err = boolEnv(getenv, "DB_ENABLED"); err != nil {
+		return e, err
+	}
+	if e.Telemetry, err = telemetry.ConfigFromEnv(getenv); err != nil {
+		return e, err
+	}
+	return e, nil
+}
+
+// stateDir is where the server keeps its state outside a cluster:
+// $XDG_STATE_HOME/ai-agent, else $HOME/.local/state/ai-agent (a relative
+// path in either is ignored, as the XDG Base Directory spec says). Never a
+// shared temporary directory.
+func stateDir(getenv func(string) string) (string, error) {
+	if d := getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "ai-agent"), nil
+	}
+	if h := getenv("HOME"); h != "" && filepath.IsAbs(h) {
+		return filepath.Join(h, ".local", "state", "ai-agent"), nil
+	}
+	return "", errors.New("neither XDG_STATE_HOME nor HOME is set")
 }

@@ -11,8 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
+	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/store"
 	"github.com/rancher/ai-agent/internal/store/storetest"
@@ -20,7 +19,7 @@ import (
 
 // Helpers of the fault tests (faults_*_test.go): a serve with its SQLite
 // file, the chat's history as the UI reads it, the stored thread checked
-// for dangling tool calls. Frames are read with readUntil and the model is
+// for dangling tool calls. Frames are read with chattest.Client and the model is
 // scripted with push (telemetry_test.go).
 
 // faultServe runs serve with config, the scripted model and a SQLite file
@@ -51,7 +50,7 @@ func startFaultServe(t *testing.T, config string, extra map[string]string) *faul
 	return &faultServe{addr: addr, db: db, stop: stop}
 }
 
-func (f *faultServe) dial(t *testing.T, chatID string) *wsClient {
+func (f *faultServe) dial(t *testing.T, chatID string) *chattest.Client {
 	return dialWS(t, "ws://"+f.addr+"/v1/ws/messages/"+chatID, "")
 }
 
@@ -102,13 +101,6 @@ func toolResults(msgs []store.Message) []string {
 		}
 	}
 	return out
-}
-
-func (c *wsClient) send(s string) {
-	c.t.Helper()
-	if err := c.ws.Write(context.Background(), websocket.MessageText, []byte(s)); err != nil {
-		c.t.Fatalf("send: %v", err)
-	}
 }
 
 // authURL decodes an <authentication> frame's URL.

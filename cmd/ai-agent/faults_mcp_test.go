@@ -145,11 +145,11 @@ func TestFaultMCPDropsConnectionMidCall(t *testing.T) {
 	m := startFlakyMCP(t)
 	f := startFaultServe(t, noneConfig(t, m.url()), nil)
 	c := f.dial(t, "mcp-drop")
-	c.read()
+	c.Read()
 
 	m.drop(1)
 	push(t, f.addr, addPush)
-	if got := strings.Join(c.turn(`{"prompt":"add 2 and 3","context":{}}`), "|"); got != "<message>|Done.|</message>" {
+	if got := strings.Join(c.Ask(`{"prompt":"add 2 and 3","context":{}}`), "|"); got != "<message>|Done.|</message>" {
 		t.Fatalf("dropped once: %q", got)
 	}
 	if s, n := m.counts(); s != 2 || n != 2 {
@@ -158,11 +158,11 @@ func TestFaultMCPDropsConnectionMidCall(t *testing.T) {
 
 	m.drop(2)
 	push(t, f.addr, addPush)
-	if got := strings.Join(c.turn(`{"prompt":"add 2 and 3 again","context":{}}`), "|"); got != "<message>|Done.|</message>" {
+	if got := strings.Join(c.Ask(`{"prompt":"add 2 and 3 again","context":{}}`), "|"); got != "<message>|Done.|</message>" {
 		t.Fatalf("dropped twice: %q", got)
 	}
 	push(t, f.addr, addPush)
-	if got := strings.Join(c.turn(`{"prompt":"and once more","context":{}}`), "|"); got != "<message>|Done.|</message>" {
+	if got := strings.Join(c.Ask(`{"prompt":"and once more","context":{}}`), "|"); got != "<message>|Done.|</message>" {
 		t.Fatalf("after the drops: %q", got)
 	}
 	if h := strings.Join(f.history(t, "mcp-drop"), "|"); h != "user:add 2 and 3|agent:Done.|user:add 2 and 3 again|agent:Done.|user:and once more|agent:Done." {
@@ -184,13 +184,13 @@ func TestFaultMCPRestartsWithoutSessions(t *testing.T) {
 	m := startFlakyMCP(t)
 	f := startFaultServe(t, noneConfig(t, m.url()), nil)
 	c := f.dial(t, "mcp-restart")
-	c.read()
+	c.Read()
 	push(t, f.addr, addPush)
-	c.turn(`{"prompt":"add 2 and 3","context":{}}`)
+	c.Ask(`{"prompt":"add 2 and 3","context":{}}`)
 
 	m.restart()
 	push(t, f.addr, addPush)
-	if got := strings.Join(c.turn(`{"prompt":"add 2 and 3 again","context":{}}`), "|"); got != "<message>|Done.|</message>" {
+	if got := strings.Join(c.Ask(`{"prompt":"add 2 and 3 again","context":{}}`), "|"); got != "<message>|Done.|</message>" {
 		t.Fatalf("after the restart: %q", got)
 	}
 	// The new server saw one initialize (the new session) and the call.
@@ -214,27 +214,27 @@ func TestFaultMCPUnauthorizedAfterRevocation(t *testing.T) {
 	d := startDemoOAuth(t)
 	f := startFaultServe(t, ghConfig(t, d.mcpURL, ""), nil)
 	c := f.dial(t, "revoked")
-	c.read()
-	d.signIn(t, c, c.readUntil("<authentication>")[1], "alice")
-	c.readUntil("</message>")
+	c.Read()
+	d.signIn(t, c, c.UntilPrefix("<authentication>")[1], "alice")
+	c.UntilPrefix("</message>")
 
 	d.revokeAll()
 	d.setFault("refresh_token", "invalid_grant")
 	push(t, f.addr, `{"mcpTool":{"name":"whoami","args":{}},"text":{"chunks":["I could not ask the notes server."]}}`)
-	c.send(`{"prompt":"who am I?","context":{}}`)
-	first := c.readUntil("<authentication>")
-	c.send("authentication_canceled")
-	first = append(first, c.readUntil("</message>")...)
+	c.Send(`{"prompt":"who am I?","context":{}}`)
+	first := c.UntilPrefix("<authentication>")
+	c.Send("authentication_canceled")
+	first = append(first, c.UntilPrefix("</message>")...)
 	t.Logf("sign-in dismissed: %q", first[2:])
 	if len(first) != 4 || first[0] != "<message>" || first[2] != "I could not ask the notes server." {
 		t.Fatalf("frames %q", first)
 	}
 
 	push(t, f.addr, whoamiPush)
-	c.send(`{"prompt":"who am I, then?","context":{}}`)
-	second := c.readUntil("<authentication>")
+	c.Send(`{"prompt":"who am I, then?","context":{}}`)
+	second := c.UntilPrefix("<authentication>")
 	d.signIn(t, c, second[len(second)-1], "alice")
-	second = append(second, c.readUntil("</message>")...)
+	second = append(second, c.UntilPrefix("</message>")...)
 	if got := strings.Join(second, "|"); !strings.HasPrefix(got, "<message>|<authentication>") || !strings.HasSuffix(got, "|You are alice.|</message>") || len(second) != 4 {
 		t.Fatalf("second turn %q", second)
 	}

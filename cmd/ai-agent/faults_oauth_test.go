@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/demo"
 )
 
@@ -171,12 +172,12 @@ func (d *demoOAuth) approve(t *testing.T, authURL, user string) string {
 
 // signIn completes an <authentication> frame: approval, the callback page
 // (which must say it signed in), authentication_confirmed.
-func (d *demoOAuth) signIn(t *testing.T, c *wsClient, frame, user string) {
+func (d *demoOAuth) signIn(t *testing.T, c *chattest.Client, frame, user string) {
 	t.Helper()
 	if code, page := getPage(t, d.approve(t, authURL(t, frame), user)); code != http.StatusOK || !strings.Contains(page, "oauth_success") {
 		t.Fatalf("callback: HTTP %d %s", code, page)
 	}
-	c.send("authentication_confirmed")
+	c.Send("authentication_confirmed")
 }
 
 const (
@@ -200,29 +201,29 @@ func TestFaultTokenEndpointCodeExchange(t *testing.T) {
 			d := startDemoOAuth(t)
 			f := startFaultServe(t, ghConfig(t, d.mcpURL, ""), nil)
 			c := f.dial(t, "exchange-"+fault)
-			c.read()
-			frames := c.readUntil("<authentication>")
+			c.Read()
+			frames := c.UntilPrefix("<authentication>")
 			d.setFault("authorization_code", fault)
 			code, page := getPage(t, d.approve(t, authURL(t, frames[len(frames)-1]), "alice"))
 			t.Logf("callback page: HTTP %d %q", code, exchangeFailed)
 			if code != http.StatusBadGateway || !strings.Contains(page, exchangeFailed) || strings.Contains(page, "oauth_success") {
 				t.Fatalf("callback page: HTTP %d %s", code, page)
 			}
-			c.send("authentication_canceled")
-			frames = append(frames, c.readUntil("</message>")...)
+			c.Send("authentication_canceled")
+			frames = append(frames, c.UntilPrefix("</message>")...)
 			if strings.Join(frames, "|") != "<message>|"+frames[1]+"|</message>" {
 				t.Fatalf("sign-in message %q", frames)
 			}
 
 			d.setFault("authorization_code", "")
 			push(t, f.addr, whoamiPush)
-			c.send(`{"prompt":"who am I?","context":{}}`)
-			turn := c.readUntil("<authentication>")
+			c.Send(`{"prompt":"who am I?","context":{}}`)
+			turn := c.UntilPrefix("<authentication>")
 			if len(turn) != 2 || turn[0] != "<message>" {
 				t.Fatalf("frames %q, want <message> and one <authentication>", turn)
 			}
 			d.signIn(t, c, turn[1], "alice")
-			turn = append(turn, c.readUntil("</message>")...)
+			turn = append(turn, c.UntilPrefix("</message>")...)
 			if got := strings.Join(turn[2:], "|"); got != "You are alice.|</message>" {
 				t.Fatalf("after the second sign-in: %q", turn)
 			}
@@ -253,12 +254,12 @@ func TestFaultTokenEndpointRefresh(t *testing.T) {
 			f := startFaultServe(t, ghConfig(t, d.mcpURL, ""), nil)
 			id := "refresh-" + fault
 			c := f.dial(t, id)
-			c.read()
-			frames := c.readUntil("<authentication>")
+			c.Read()
+			frames := c.UntilPrefix("<authentication>")
 			d.signIn(t, c, frames[len(frames)-1], "alice")
-			frames = append(frames, c.readUntil("</message>")...)
+			frames = append(frames, c.UntilPrefix("</message>")...)
 			push(t, f.addr, whoamiPush)
-			turn := c.turn(`{"prompt":"who am I?","context":{}}`)
+			turn := c.Ask(`{"prompt":"who am I?","context":{}}`)
 			if strings.Join(turn, "|") != "<message>|You are alice.|</message>" {
 				t.Fatalf("first turn %q", turn)
 			}
@@ -266,8 +267,8 @@ func TestFaultTokenEndpointRefresh(t *testing.T) {
 			d.revokeAll()
 			d.setFault("refresh_token", fault)
 			push(t, f.addr, whoamiPush)
-			c.send(`{"prompt":"and now?","context":{}}`)
-			second := c.readUntil("<authentication>")
+			c.Send(`{"prompt":"and now?","context":{}}`)
+			second := c.UntilPrefix("<authentication>")
 			t.Logf("refresh %s: %q", fault, second[:len(second)-1])
 			if len(second) != 2 || second[0] != "<message>" {
 				t.Fatalf("frames %q, want <message> and one <authentication>", second)
@@ -276,7 +277,7 @@ func TestFaultTokenEndpointRefresh(t *testing.T) {
 				t.Errorf("no refresh was tried before asking to sign in")
 			}
 			d.signIn(t, c, second[1], "alice")
-			second = append(second, c.readUntil("</message>")...)
+			second = append(second, c.UntilPrefix("</message>")...)
 			if got := strings.Join(second[2:], "|"); got != "You are alice.|</message>" {
 				t.Fatalf("after the sign-in: %q", second)
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
 	"github.com/rancher/ai-agent/internal/store/pgtest"
 )
@@ -60,18 +61,18 @@ func TestFaultPostgresRestartedUnderLoad(t *testing.T) {
 	base, _ := servePG(t, noneConfig(t, m.url()), "127.0.0.1:0", pgEnv(t, dsn))
 	addr := strings.TrimPrefix(base, "http://")
 	const chats = 3
-	conns := make([]*repWS, chats)
+	conns := make([]*chattest.Client, chats)
 	for i := range conns {
 		conns[i] = repDial(t, base, fmt.Sprintf("/v1/ws/messages/pg-%d", i), "alice")
-		conns[i].metadata()
+		conns[i].Metadata()
 	}
 	// turns runs one turn on every chat at once and returns their frames.
 	turns := func(prompt string) [][]string {
 		out := make([][]string, chats)
 		var wg sync.WaitGroup
 		for i, c := range conns {
-			c.send(`{"prompt":"` + prompt + `","context":{}}`)
-			wg.Go(func() { out[i] = c.until("</message>") })
+			c.Send(`{"prompt":"` + prompt + `","context":{}}`)
+			wg.Go(func() { out[i] = c.Until("</message>") })
 		}
 		wg.Wait()
 		return out
@@ -91,13 +92,13 @@ func TestFaultPostgresRestartedUnderLoad(t *testing.T) {
 	// answer is streamed, cannot be stored, and the user is told.
 	arrived, release := m.hold()
 	push(t, addr, `{"mcpTool":{"name":"add","args":{"a":1,"b":2}},"text":{"chunks":["mid"]}}`)
-	conns[0].send(`{"prompt":"mid-turn","context":{}}`)
+	conns[0].Send(`{"prompt":"mid-turn","context":{}}`)
 	<-arrived
 	if err := pg.Halt(ctx); err != nil {
 		t.Fatal(err)
 	}
 	release()
-	mid := conns[0].until("</message>")
+	mid := conns[0].Until("</message>")
 	t.Logf("chat 0 halted mid-turn: %q", mid)
 	if strings.Join(mid, "|") != "<message>|mid|"+notSavedError+"|</message>" {
 		t.Errorf("chat 0 halted mid-turn: %q", mid)
@@ -151,15 +152,15 @@ func TestFaultReplicaGoneBetweenAuthorizeAndCallback(t *testing.T) {
 	b, _ := servePG(t, cfg, addrB, env)
 
 	c := repDial(t, a, "/v1/ws/messages/rep-gone", "alice")
-	c.metadata()
-	if f := c.read(); f != "<message>" {
+	c.Metadata()
+	if f := c.Read(); f != "<message>" {
 		t.Fatalf("frame %q, want <message>", f)
 	}
-	signIn := c.read()
+	signIn := c.Read()
 	stopA() // the socket and its sign-in end with the replica
 	var last []string
 	for {
-		_, b, err := c.ws.Read(context.Background())
+		_, b, err := c.WS.Read(context.Background())
 		if err != nil {
 			break
 		}
@@ -184,12 +185,12 @@ func TestFaultReplicaGoneBetweenAuthorizeAndCallback(t *testing.T) {
 	}
 
 	c = repDial(t, b, "/v1/ws/messages/rep-gone", "alice")
-	if md := c.metadata(); !strings.Contains(fmt.Sprint(md["agents"]), "status:active") {
+	if md := c.Metadata(); !strings.Contains(fmt.Sprint(md["agents"]), "status:active") {
 		t.Fatalf("metadata on B: %v", md)
 	}
 	push(t, strings.TrimPrefix(b, "http://"), `{"mcpTool":{"name":"whoami","args":{}},"text":{"chunks":["You are alice."]}}`)
-	c.send(`{"prompt":"who am I?","context":{}}`)
-	if got := strings.Join(c.until("</message>"), "|"); got != "<message>|You are alice.|</message>" {
+	c.Send(`{"prompt":"who am I?","context":{}}`)
+	if got := strings.Join(c.Until("</message>"), "|"); got != "<message>|You are alice.|</message>" {
 		t.Fatalf("turn on B: %q, want the answer without a new sign-in", got)
 	}
 	if calls := pm.Calls(); len(calls) != 1 || calls[0] != "alice" {

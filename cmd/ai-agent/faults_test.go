@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/demo"
 )
 
@@ -67,22 +68,22 @@ func TestFaultModel(t *testing.T) {
 	cfg := writeConfig(t, fmt.Sprintf("apiVersion: ai.cattle.io/v1alpha1\nkind: AIAgentConfig\nmetadata: {name: c}\nspec:\n  displayName: C\n  mcpURL: %s/mcp\n  authenticationType: NONE\n", mcp.URL))
 	addr, _, stop := runServe(t, []string{"--config", cfg}, func(k string) string { return env[k] })
 	c := dialWS(t, "ws://"+addr+"/v1/ws/messages", "")
-	c.read()
+	c.Read()
 
 	mode = "500"
-	frames := c.turn(`{"prompt":"hello","context":{}}`)
+	frames := c.Ask(`{"prompt":"hello","context":{}}`)
 	t.Logf("model 500 before the first byte: %q", frames)
 	if len(frames) != 3 || !strings.HasPrefix(frames[1], `<error>{"message":"model: ollama: HTTP 500 Internal Server Error: model crashed"`) {
 		t.Errorf("500: %q", frames)
 	}
 	mode = "midstream"
-	frames = c.turn(`{"prompt":"hello again","context":{}}`)
+	frames = c.Ask(`{"prompt":"hello again","context":{}}`)
 	t.Logf("model drops mid-stream: %q", frames)
 	if len(frames) != 4 || frames[1] != "Half an " || !strings.HasPrefix(frames[2], `<error>{"message":"model: `) || !strings.Contains(frames[2], "LLM") {
 		t.Errorf("mid-stream: %q", frames)
 	}
 	mode = ""
-	if frames := c.turn(`{"prompt":"and now?","context":{}}`); strings.Join(frames, "|") != "<message>|Fine again.|</message>" {
+	if frames := c.Ask(`{"prompt":"and now?","context":{}}`); strings.Join(frames, "|") != "<message>|Fine again.|</message>" {
 		t.Errorf("after the faults: %q", frames)
 	}
 	stop()
@@ -145,7 +146,7 @@ func startFakeAS(t *testing.T, fault string) *fakeAS {
 
 // oauthFaultServe runs serve with one OAUTH2 agent on mcpURL and returns
 // the connection right after <chat-metadata>.
-func oauthFaultServe(t *testing.T, mcpURL string) (*wsClient, string) {
+func oauthFaultServe(t *testing.T, mcpURL string) (*chattest.Client, string) {
 	env := map[string]string{"RANCHER_URL": faultUsers(t), "RANCHER_API_TOKEN": "t", "STORAGE": "memory", "ACTIVE_LLM": "scripted",
 		"OAUTH_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
 	addr, _, _ := runServe(t, []string{"--config", ghConfig(t, mcpURL, "")}, func(k string) string { return env[k] })
@@ -164,14 +165,14 @@ func TestFaultAuthorizationServerRegistration(t *testing.T) {
 				t.Skip("waits for the 10s outbound timeout")
 			}
 			c, _ := oauthFaultServe(t, startFakeAS(t, fault).URL+"/mcp")
-			if f := c.read(); !strings.Contains(f, `{"name":"gh","status":"active"}`) {
+			if f := c.Read(); !strings.Contains(f, `{"name":"gh","status":"active"}`) {
 				t.Fatalf("metadata %q", f)
 			}
 			var frames []string
 			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 			defer cancel()
 			for len(frames) == 0 || frames[len(frames)-1] != "</message>" {
-				_, b, err := c.ws.Read(ctx)
+				_, b, err := c.WS.Read(ctx)
 				if err != nil {
 					t.Fatalf("read after %q: %v", frames, err)
 				}
@@ -209,7 +210,7 @@ func TestFaultAuthorizationServerDown(t *testing.T) {
 		json.NewEncoder(w).Encode(map[string]any{"resource": mcp.URL + "/mcp", "authorization_servers": []string{downURL}})
 	})
 	c, _ := oauthFaultServe(t, mcp.URL+"/mcp")
-	f := c.read()
+	f := c.Read()
 	t.Logf("authorization server down: %q", f)
 	if !strings.HasPrefix(f, `<chat-error>{"message":"`) && !strings.Contains(f, `"status":"error"`) {
 		t.Fatalf("frame %q", f)

@@ -33,23 +33,23 @@ func TestFaultWebSocketDroppedDuringSignIn(t *testing.T) {
 			f := startFaultServe(t, ghConfig(t, d.mcpURL, cluster.URL+"/mcp"), nil)
 			id := "ws-signin-" + tc.name
 			c := f.dial(t, id)
-			c.read()
+			c.Read()
 			if tc.push != "" {
 				push(t, f.addr, tc.push)
 			}
-			c.send(tc.prompt)
-			frames := c.readUntil("<authentication>")
-			c.ws.CloseNow()
+			c.Send(tc.prompt)
+			frames := c.UntilPrefix("<authentication>")
+			c.WS.CloseNow()
 
 			if code, page := getPage(t, d.approve(t, authURL(t, frames[len(frames)-1]), "alice")); code != http.StatusOK || !strings.Contains(page, "oauth_success") {
 				t.Fatalf("callback after the socket dropped: HTTP %d %s", code, page)
 			}
 			c = f.dial(t, id)
-			c.read()
+			c.Read()
 			if tc.push == "" {
 				push(t, f.addr, whoamiPush)
 			}
-			got := c.turn(`{"prompt":"show my notes","context":{},"agent":"gh"}`)
+			got := c.Ask(`{"prompt":"show my notes","context":{},"agent":"gh"}`)
 			if strings.Join(got, "|") != "<message>|You are alice.|</message>" {
 				t.Fatalf("reopened chat: %q, want the answer without a new sign-in", got)
 			}
@@ -85,17 +85,17 @@ func TestFaultWebSocketDroppedDuringConfirmation(t *testing.T) {
 			cfg := writeConfig(t, fmt.Sprintf("apiVersion: ai.cattle.io/v1alpha1\nkind: AIAgentConfig\nmetadata: {name: cluster}\nspec:\n  displayName: Cluster\n  mcpURL: %s/mcp\n  authenticationType: NONE\n  humanValidationTools: [scaleDeployment]\n", mcp.URL))
 			f := startFaultServe(t, cfg, nil)
 			c := f.dial(t, "ws-confirm")
-			c.read()
+			c.Read()
 			// The text is the model's answer after the tool ran, if it runs.
 			push(t, f.addr, `{"mcpTool":{"name":"scaleDeployment","args":{"name":"web","namespace":"default","replicas":3}},"text":{"chunks":["Scaled web to 3."]}}`)
-			c.send(`{"prompt":"scale web to 3","context":{}}`)
-			frames := c.readUntil("<confirmation-response>")
+			c.Send(`{"prompt":"scale web to 3","context":{}}`)
+			frames := c.UntilPrefix("<confirmation-response>")
 			plan := frames[len(frames)-1]
-			c.ws.CloseNow()
+			c.WS.CloseNow()
 
 			c = f.dial(t, "ws-confirm")
-			c.read()
-			got := c.turn(`{"prompt":"` + answer + `","context":{},"tags":["confirmation"]}`)
+			c.Read()
+			got := c.Ask(`{"prompt":"` + answer + `","context":{},"tags":["confirmation"]}`)
 			reply, result := "Scaled web to 3.", "Scaled deployment default/web to 3 replicas."
 			if answer != "yes" {
 				reply, result = "Previous tool canceled by the user.", "tool execution cancelled by the user"

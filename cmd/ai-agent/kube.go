@@ -20,7 +20,7 @@ import (
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/agent"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/controller"
 	"github.com/rancher/ai-agent/internal/kube"
 	"github.com/rancher/ai-agent/internal/mcp"
@@ -33,30 +33,28 @@ import (
 // missing CRD or RBAC rule fails startup instead of hanging it.
 const syncTimeout = time.Minute
 
-// kubeRuntime is the agents.Source of a cluster plus the controller-runtime
-// manager that feeds its cache, so that serve can add the controller to the
-// same cache once the MCP manager and OAuth service exist.
-type kubeRuntime struct {
+// cluster is the process's Kubernetes side, built once by startCluster
+// when serve reads its agents from a cluster (nil otherwise): the
+// agentconfig.Source read from the controller-runtime manager's cache, the
+// manager itself (the controller is added to it once the MCP manager and
+// the OAuth service exist) and one direct client for what the cache does
+// not hold (Rancher's settings, access reviews, PUT /v1/api/settings).
+type cluster struct {
 	*kube.Source
 	mgr    manager.Manager
-	cfg    *rest.Config
-	getenv func(string) string
+	client client.Client
+	env    clusterEnv
 	log    *slog.Logger
-	// rancherHC trusts Rancher's CA (internal-cacerts) when it came from
-	// the cluster's settings.
-	rancherHC *http.Client
 }
 
-// kubeAgents reads the agents from the cluster (in cluster, or kubeconfig):
-// it starts an informer cache of AIAgentConfigs and Secrets in
-// cattle-ai-agent-system, waits for it to sync and returns a Source that
-// reads only the cache. The cache runs until ctx ends.
-func kubeAgents(ctx context.Context, getenv func(string) string, kubeconfig string, log *slog.Logger) (agents.Source, error) {
+// startCluster reads the agents from the cluster (in cluster, or
+// kubeconfig): see startKube.
+func startCluster(ctx context.Context, kubeconfig string, e clusterEnv, log *slog.Logger) (*cluster, error) {
 	cfg, err := restConfig(kubeconfig)
 	if err != nil {
 		return nil, err
 	}
-	return startKube(ctx, cfg, getenv, log)
+	return startKube(ctx, cfg, e, log)
 }
 
 func restConfig(kubeconfig string) (*rest.Config, error) {
@@ -74,26 +72,32 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 	return cfg, nil
 }
 
-// startKube starts the manager (cache, and later the leader-elected
-// controller) and waits for the cache. LEADER_ELECT=true turns on leader
-// election, which several replicas need; the chart sets it.
-func startKube(ctx context.Context, cfg *rest.Config, getenv func(string) string, log *slog.Logger) (*kubeRuntime, error) {
+// startKube starts an informer cache of AIAgentConfigs and Secrets in
+// cattle-ai-agent-system (the manager's, which later also runs the
+// leader-elected controller) and waits for it to sync; the Source reads
+// only the cache, which runs until ctx ends. LEADER_ELECT=true turns on
+// leader election, which several replicas need; the chart sets it.
+func startKube(ctx context.Context, cfg *rest.Config, e clusterEnv, log *slog.Logger) (*cluster, error) {
+	if e.leaderElectErr != nil {
+		return nil, e.leaderElectErr
+	}
+	leader := e.LeaderElect
 	scheme, err := kube.NewScheme()
 	if err != nil {
 		return nil, err
 	}
-	leader, err := boolEnv(getenv, "LEADER_ELECT")
+	direct, err := client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("kube client: %w", err)
 	}
 	mgr, err := manager.New(cfg, manager.Options{
 		Scheme:                        scheme,
-		Cache:                         kube.CacheOptions(scheme, agents.Namespace),
+		Cache:                         kube.CacheOptions(scheme, agentconfig.Namespace),
 		Logger:                        logr.FromSlogHandler(log.Handler()),
 		Metrics:                       metricsserver.Options{BindAddress: "0"},
 		LeaderElection:                leader,
 		LeaderElectionID:              "rancher-ai-agent-controller",
-		LeaderElectionNamespace:       agents.Namespace,
+		LeaderElectionNamespace:       agentconfig.Namespace,
 		LeaderElectionReleaseOnCancel: true,
 	})
 	if err != nil {
@@ -120,10 +124,10 @@ func startKube(ctx context.Context, cfg *rest.Config, getenv func(string) string
 		default:
 		}
 		return nil, fmt.Errorf("kube cache did not sync within %s (RBAC for AIAgentConfigs and Secrets in %s?): %w",
-			syncTimeout, agents.Namespace, errors.Join(sctx.Err(), ctx.Err()))
+			syncTimeout, agentconfig.Namespace, errors.Join(sctx.Err(), ctx.Err()))
 	}
-	log.Info("reading agents from the cluster", "namespace", agents.Namespace, "leaderElection", leader)
-	return &kubeRuntime{Source: kube.NewSource(c, agents.Namespace), mgr: mgr, cfg: cfg, getenv: getenv, log: log}, nil
+	log.Info("reading agents from the cluster", "namespace", agentconfig.Namespace, "leaderElection", leader)
+	return &cluster{Source: kube.NewSource(c, agentconfig.Namespace), mgr: mgr, client: direct, env: e, log: log}, nil
 }
 
 // kubeWiring is what serve hands to the cluster side once the MCP manager
@@ -142,58 +146,40 @@ type kubeWiring struct {
 	MCPURL          string
 }
 
-// startKubeController wires a cluster Source to the rest of the process: it
-// drops cached sessions when an agent or its Secret changes, and adds the
+// startController wires the cluster to the rest of the process: it drops
+// cached sessions when an agent or its Secret changes, and adds the
 // leader-elected controller (status, OAuth registration, built-ins) to the
-// running manager. It does nothing for other sources, so serve may call it
-// unconditionally: `if err := startKubeController(ctx, a.source, w); err != nil { return err }`.
-func startKubeController(ctx context.Context, src agents.Source, w kubeWiring) error {
-	kr, ok := src.(*kubeRuntime)
-	if !ok {
-		return nil
-	}
+// running manager.
+func (cl *cluster) startController(ctx context.Context, w kubeWiring) error {
 	forget := func(name string) {
 		for _, f := range w.Forget {
 			f.Forget(name)
 		}
 	}
-	if err := kube.Notify(ctx, kr.mgr.GetCache(), kr.Source, forget); err != nil {
+	if err := kube.Notify(ctx, cl.mgr.GetCache(), cl.Source, forget); err != nil {
 		return err
 	}
-	probes := mcp.NewManager(mcp.Options{Logger: kr.log, InsecureSkipTLS: w.InsecureSkipTLS, RancherMCPURL: w.MCPURL, Timeout: 20 * time.Second})
+	probes := mcp.NewManager(mcp.Options{Logger: cl.log, InsecureSkipTLS: w.InsecureSkipTLS, RancherMCPURL: w.MCPURL, Timeout: 20 * time.Second})
 	go func() { <-ctx.Done(); _ = probes.Close() }()
-	return controller.Setup(kr.mgr, controller.Options{
-		Namespace: agents.Namespace,
-		Agents:    kr.Source,
+	return controller.Setup(cl.mgr, controller.Options{
+		Namespace: agentconfig.Namespace,
+		Agents:    cl.Source,
 		Prober:    controller.MCPProber{Manager: probes, Rancher: mcp.RancherIdentity{Token: w.RancherToken, URL: w.RancherURL}},
 		OAuth:     w.OAuth,
 		Forget:    append([]controller.Forgetter{probes}, w.Forget...),
-		Builtins: controller.BuiltinOptions{
-			MCPURL: kr.getenv("BUILTIN_MCP_URL"), CASecret: kr.getenv("BUILTIN_CA_SECRET"), CAKey: kr.getenv("BUILTIN_CA_KEY"),
-		},
-		Logger: kr.log,
+		Builtins:  cl.env.Builtins,
+		Logger:    cl.log,
 	})
 }
 
-// kubeRoutes gives, for a cluster source, the routes that need the cluster
-// (PUT /v1/api/settings, behind the user check) and the per-user agent
-// filter (Rancher RBAC through Steve, RBAC_ENABLED, default on, failing
-// closed). Other sources get neither.
-func kubeRoutes(src agents.Source, e env) (map[string]http.Handler, func(context.Context, agent.User, []agents.Agent) ([]agents.Agent, error), error) {
-	kr, ok := src.(*kubeRuntime)
-	if !ok {
-		return nil, nil, nil
-	}
-	scheme, err := kube.NewScheme()
-	if err != nil {
-		return nil, nil, err
-	}
-	c, err := client.New(kr.cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		return nil, nil, fmt.Errorf("kube client: %w", err)
-	}
+// routes gives the routes that need the cluster (PUT /v1/api/settings,
+// behind the user check) and the per-user agent filter (Rancher RBAC
+// through Steve, RBAC_ENABLED, default on, failing closed). rancherHC
+// reaches Rancher when it came from the cluster's settings (nil: the
+// default client, or INSECURE_SKIP_TLS's).
+func (cl *cluster) routes(e env, rancherHC *http.Client) (map[string]http.Handler, func(context.Context, agent.User, []agentconfig.Agent) ([]agentconfig.Agent, error), error) {
 	routes := map[string]http.Handler{"PUT /v1/api/settings": settings.Handler(settings.Options{
-		Client: c, Namespace: agents.Namespace, Logger: kr.log,
+		Client: cl.client, Namespace: agentconfig.Namespace, Logger: cl.log,
 		User: func(r *http.Request) (string, error) {
 			u, ok := server.UserFrom(r.Context())
 			if !ok {
@@ -203,12 +189,12 @@ func kubeRoutes(src agents.Source, e env) (map[string]http.Handler, func(context
 		},
 	})}
 	if !e.RBACEnabled {
-		kr.log.Warn("RBAC_ENABLED=false: every user may use every agent")
+		cl.log.Warn("RBAC_ENABLED=false: every user may use every agent")
 		return routes, nil, nil
 	}
 	hc := rancher.NewHTTPClient(nil)
-	if kr.rancherHC != nil {
-		hc = kr.rancherHC
+	if rancherHC != nil {
+		hc = rancherHC
 	} else if e.InsecureSkipTLS {
 		hc = rancher.NewHTTPClient(&tls.Config{InsecureSkipVerify: true}) //nolint:gosec // INSECURE_SKIP_TLS
 	}
@@ -216,24 +202,16 @@ func kubeRoutes(src agents.Source, e env) (map[string]http.Handler, func(context
 	if err != nil {
 		return nil, nil, fmt.Errorf("RBAC filter (set RANCHER_URL, or RBAC_ENABLED=false): %w", err)
 	}
-	return routes, func(ctx context.Context, u agent.User, list []agents.Agent) ([]agents.Agent, error) {
+	return routes, func(ctx context.Context, u agent.User, list []agentconfig.Agent) ([]agentconfig.Agent, error) {
 		return f.Filter(ctx, u.Token, list)
 	}, nil
 }
 
-// rancherFromCluster finds Rancher when RANCHER_URL is not set: the
-// internal-server-url setting, trusting the internal-cacerts CA (added to
-// the system pool). Only for a cluster source.
-func rancherFromCluster(ctx context.Context, src agents.Source, insecure bool) (string, *http.Client, error) {
-	kr, ok := src.(*kubeRuntime)
-	if !ok {
-		return "", nil, nil
-	}
-	c, err := client.New(kr.cfg, client.Options{})
-	if err != nil {
-		return "", nil, fmt.Errorf("kube client: %w", err)
-	}
-	url, ca, err := kube.RancherEndpoint(ctx, c)
+// rancher finds Rancher when RANCHER_URL is not set: the
+// internal-server-url setting, and a client trusting the internal-cacerts
+// CA (added to the system pool).
+func (cl *cluster) rancher(ctx context.Context, insecure bool) (string, *http.Client, error) {
+	url, ca, err := kube.RancherEndpoint(ctx, cl.client)
 	if err != nil {
 		return "", nil, fmt.Errorf("set RANCHER_URL, or let the agent read Rancher's settings: %w", err)
 	}
@@ -248,43 +226,25 @@ func rancherFromCluster(ctx context.Context, src agents.Source, insecure bool) (
 		}
 		tlsCfg.RootCAs = pool
 	}
-	kr.rancherHC = rancher.NewHTTPClient(tlsCfg)
-	kr.log.Info("Rancher found from its settings", "url", url)
-	return url, kr.rancherHC, nil
+	cl.log.Info("Rancher found from its settings", "url", url)
+	return url, rancher.NewHTTPClient(tlsCfg), nil
 }
 
-// rancherPublicURL is Rancher's server-url setting for a cluster source:
-// the URL users' browsers open. It is "" for other sources, and when the
-// cluster has no such setting (then RANCHER_URL stands in).
-func rancherPublicURL(ctx context.Context, src agents.Source) string {
-	kr, ok := src.(*kubeRuntime)
-	if !ok {
-		return ""
+// publicURL is Rancher's server-url setting: the URL users' browsers
+// open. It is "" when the cluster has no such setting (then RANCHER_URL
+// stands in).
+func (cl *cluster) publicURL(ctx context.Context) string {
+	u, err := kube.PublicURL(ctx, cl.client)
+	if err == nil && u != "" {
+		cl.log.Info("Rancher's public URL from its server-url setting", "url", u)
+		return u
 	}
-	c, err := client.New(kr.cfg, client.Options{})
-	if err == nil {
-		var u string
-		if u, err = kube.PublicURL(ctx, c); err == nil && u != "" {
-			kr.log.Info("Rancher's public URL from its server-url setting", "url", u)
-			return u
-		}
-	}
-	kr.log.Info("Rancher's server-url setting is not readable: RANCHER_URL gives the allowed origin and the OAuth redirect URI", "error", err)
+	cl.log.Info("Rancher's server-url setting is not readable: RANCHER_URL gives the allowed origin and the OAuth redirect URI", "error", err)
 	return ""
 }
 
 // accessReviewer asks who may configure agents: a SubjectAccessReview to
-// the cluster's API server for a cluster source, else a
-// SelfSubjectAccessReview through Rancher as the user (hc, nil for the
-// default client).
-func accessReviewer(src agents.Source, rancherURL string, hc *http.Client) (rancher.AccessReviewer, error) {
-	kr, ok := src.(*kubeRuntime)
-	if !ok {
-		return rancher.SelfSubjectAccessReviews{RancherURL: rancherURL, HTTPClient: hc}, nil
-	}
-	c, err := client.New(kr.cfg, client.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("kube client: %w", err)
-	}
-	return rancher.SubjectAccessReviews{Client: c}, nil
+// the cluster's API server.
+func (cl *cluster) accessReviewer() rancher.AccessReviewer {
+	return rancher.SubjectAccessReviews{Client: cl.client}
 }

@@ -19,7 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/demo"
 	"github.com/rancher/ai-agent/internal/kube/kubetest"
 )
@@ -70,11 +70,11 @@ func fakeRancherSteve(t testing.TB, visible map[string][]string) *httptest.Serve
 // API server: agents come from AIAgentConfigs, each user gets only the
 // agents Rancher lets them see, and a new agent is there on the next chat.
 func TestServeFromTheCluster(t *testing.T) {
-	env := kubetest.Run(t, agents.Namespace)
+	env := kubetest.Run(t, agentconfig.Namespace)
 	mcpSrv := httptest.NewServer(demo.Handler())
 	defer mcpSrv.Close()
 	create := func(name string) {
-		obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: agents.Namespace},
+		obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: agentconfig.Namespace},
 			Spec: v1alpha1.AIAgentConfigSpec{DisplayName: name, Description: name + " things", MCPURL: mcpSrv.URL + "/mcp"}}
 		if err := env.Client.Create(t.Context(), obj); err != nil {
 			t.Fatal(err)
@@ -87,26 +87,21 @@ func TestServeFromTheCluster(t *testing.T) {
 	addr, _, stop := runServe(t, []string{"--kubeconfig", writeKubeconfig(t, env.Config)}, func(k string) string { return vars[k] })
 
 	c := dialWS(t, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok-alice")
-	if f := c.read(); !strings.Contains(f, `"agents":[{"name":"cluster","status":"active"}]`) {
+	if f := c.Read(); !strings.Contains(f, `"agents":[{"name":"cluster","status":"active"}]`) {
 		t.Fatalf("alice: %s", f)
 	}
 	b := dialWS(t, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok-bob")
-	if f := b.read(); !strings.HasPrefix(f, "<chat-error>") {
+	if f := b.Read(); !strings.HasPrefix(f, "<chat-error>") {
 		t.Fatalf("bob, who may see no agent: %s", f)
 	}
 	create("late")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	// The informer cache sees the new agent when the API server's watch
+	// event arrives: each try is a new chat's <chat-metadata>.
+	kubetest.Eventually(t, 10*time.Second, "the new agent in <chat-metadata>", func() bool {
 		c2 := dialWS(t, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok-alice")
-		f := c2.read()
-		if strings.Contains(f, `{"name":"late","status":"active"}`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("new agent not seen: %s", f)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		defer c2.WS.CloseNow()
+		return strings.Contains(c2.Read(), `{"name":"late","status":"active"}`)
+	})
 	stop()
 }
 
@@ -115,14 +110,14 @@ func TestServeFromTheCluster(t *testing.T) {
 // list through a loopback fake of Steve, and each agent's tool list (cached
 // per agent and credential after the first connect).
 func BenchmarkConnect20Agents(b *testing.B) {
-	env := kubetest.Run(b, agents.Namespace)
+	env := kubetest.Run(b, agentconfig.Namespace)
 	mcpSrv := httptest.NewServer(demo.Handler())
 	defer mcpSrv.Close()
 	var names []string
 	for i := range 20 {
 		name := fmt.Sprintf("agent-%02d", i)
 		names = append(names, name)
-		obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: agents.Namespace},
+		obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: agentconfig.Namespace},
 			Spec: v1alpha1.AIAgentConfigSpec{DisplayName: name, MCPURL: mcpSrv.URL + "/mcp"}}
 		if err := env.Client.Create(b.Context(), obj); err != nil {
 			b.Fatal(err)
@@ -135,10 +130,10 @@ func BenchmarkConnect20Agents(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		c := dialWS(b, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok-alice")
-		if f := c.read(); strings.Count(f, `"status":"active"`) != 20 {
+		if f := c.Read(); strings.Count(f, `"status":"active"`) != 20 {
 			b.Fatalf("metadata %s", f)
 		}
-		c.ws.CloseNow()
+		c.WS.CloseNow()
 	}
 }
 
@@ -146,11 +141,11 @@ func BenchmarkConnect20Agents(b *testing.B) {
 // agent reads Rancher's internal-server-url setting (and trusts its
 // internal-cacerts CA).
 func TestServeFindsRancherFromSettings(t *testing.T) {
-	env := kubetest.Run(t, agents.Namespace)
+	env := kubetest.Run(t, agentconfig.Namespace)
 	rancher := fakeRancherSteve(t, map[string][]string{"alice": {"cluster"}})
 	mcpSrv := httptest.NewServer(demo.Handler())
 	defer mcpSrv.Close()
-	obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: "cluster", Namespace: agents.Namespace},
+	obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: "cluster", Namespace: agentconfig.Namespace},
 		Spec: v1alpha1.AIAgentConfigSpec{DisplayName: "Cluster", MCPURL: mcpSrv.URL + "/mcp"}}
 	if err := env.Client.Create(t.Context(), obj); err != nil {
 		t.Fatal(err)
@@ -162,7 +157,7 @@ func TestServeFindsRancherFromSettings(t *testing.T) {
 		t.Fatalf("log:\n%s", out.String())
 	}
 	cl := dialWS(t, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok-alice")
-	if f := cl.read(); !strings.Contains(f, `"agents":[{"name":"cluster","status":"active"}]`) {
+	if f := cl.Read(); !strings.Contains(f, `"agents":[{"name":"cluster","status":"active"}]`) {
 		t.Fatalf("alice: %s", f)
 	}
 	stop()
@@ -192,18 +187,15 @@ func rancherSettings(t *testing.T, env *kubetest.Env, kvs [][2]string) {
 	if err := c.Create(t.Context(), settingsCRD); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
 	for _, kv := range kvs {
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(schema.GroupVersionKind{Group: "management.cattle.io", Version: "v3", Kind: "Setting"})
 		u.SetName(kv[0])
 		u.Object["value"] = kv[1]
-		for err := c.Create(t.Context(), u); err != nil; err = c.Create(t.Context(), u) {
-			if time.Now().After(deadline) { // the new CRD takes a moment to serve
-				t.Fatal(err)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+		// The new CRD takes a moment to be served.
+		kubetest.Eventually(t, 20*time.Second, "setting "+kv[0]+" created", func() bool {
+			return c.Create(t.Context(), u) == nil
+		})
 	}
 }
 

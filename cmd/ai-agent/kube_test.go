@@ -8,7 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/kube/kubetest"
 )
 
@@ -16,14 +16,17 @@ import (
 // does and checks that an agent created in the cluster reaches the source
 // and that the built-ins get seeded.
 func TestKubeRuntime(t *testing.T) {
-	env := kubetest.Run(t, agents.Namespace)
-	obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: "mine", Namespace: agents.Namespace},
+	env := kubetest.Run(t, agentconfig.Namespace)
+	obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: "mine", Namespace: agentconfig.Namespace},
 		Spec: v1alpha1.AIAgentConfigSpec{DisplayName: "Mine", MCPURL: "http://127.0.0.1:1/mcp"}}
 	if err := env.Client.Create(t.Context(), obj); err != nil {
 		t.Fatal(err)
 	}
-	getenv := func(k string) string { return map[string]string{"LEADER_ELECT": "true"}[k] }
-	src, err := startKube(t.Context(), env.Config, getenv, slog.New(slog.DiscardHandler))
+	se, err := readServeEnv(func(k string) string { return map[string]string{"LEADER_ELECT": "true"}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := startKube(t.Context(), env.Config, se.Cluster, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,21 +34,11 @@ func TestKubeRuntime(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].Name != "mine" || list[0].Spec.AuthenticationType != v1alpha1.AuthNone {
 		t.Fatalf("Agents = %+v, %v", list, err)
 	}
-	if err := startKubeController(t.Context(), src, kubeWiring{}); err != nil {
+	if err := src.startController(t.Context(), kubeWiring{}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	kubetest.Eventually(t, 30*time.Second, "the built-ins seeded", func() bool {
 		list, _ = src.Agents(t.Context())
-		if len(list) == 4 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("built-ins not seeded: %d agents", len(list))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err := startKubeController(t.Context(), agents.StaticSource(nil), kubeWiring{}); err != nil {
-		t.Fatalf("non-cluster source: %v", err)
-	}
+		return len(list) == 4
+	})
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -9,15 +8,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/coder/websocket"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
+	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/demo"
 	"github.com/rancher/ai-agent/internal/kube/kubetest"
 	"github.com/rancher/ai-agent/internal/server"
@@ -28,16 +26,16 @@ import (
 // answered by real RBAC objects; Rancher's server-url setting is the
 // allowed origin and gives the redirect URI (over RANCHER_URL).
 func TestServeClusterTrust(t *testing.T) {
-	env := kubetest.Run(t, agents.Namespace)
+	env := kubetest.Run(t, agentconfig.Namespace)
 	ctx := t.Context()
-	if err := env.Grant(ctx, agents.Namespace, "agent-admin", "u-admin",
+	if err := env.Grant(ctx, agentconfig.Namespace, "agent-admin", "u-admin",
 		rbacv1.PolicyRule{APIGroups: []string{"ai.cattle.io"}, Resources: []string{"aiagentconfigs"}, Verbs: []string{"update"}}); err != nil {
 		t.Fatal(err)
 	}
 	mcpURL, metadataURL, _ := loopbackNotes(t)
 	mcpSrv := httptest.NewServer(demo.Handler())
 	t.Cleanup(mcpSrv.Close)
-	obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: "cluster", Namespace: agents.Namespace},
+	obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: "cluster", Namespace: agentconfig.Namespace},
 		Spec: v1alpha1.AIAgentConfigSpec{DisplayName: "Cluster", MCPURL: mcpSrv.URL + "/mcp"}}
 	for _, o := range []client.Object{obj} {
 		if err := env.Client.Create(ctx, o); err != nil {
@@ -66,18 +64,16 @@ func TestServeClusterTrust(t *testing.T) {
 
 	// The UI's handshake comes from server-url's origin; another is refused.
 	for origin, ok := range map[string]bool{public: true, "https://evil.example": false} {
-		wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		ws, resp, err := websocket.Dial(wctx, "ws://"+addr+server.ProxyPrefix+"/v1/ws/messages",
-			&websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {"R_SESS=tok-admin"}, "Origin": {origin}}})
-		cancel()
+		c, resp, err := chattest.DialErr(t, "ws://"+addr+server.ProxyPrefix+"/v1/ws/messages",
+			http.Header{"Cookie": {"R_SESS=tok-admin"}, "Origin": {origin}})
 		if ok != (err == nil) || (!ok && (resp == nil || resp.StatusCode != 403)) {
 			t.Fatalf("handshake from %s: %v %v", origin, resp, err)
 		}
-		if ws != nil {
-			if f := (&wsClient{t: t, ws: ws}).read(); !strings.HasPrefix(f, "<chat-metadata>") {
+		if c != nil {
+			if f := c.Read(); !strings.HasPrefix(f, "<chat-metadata>") {
 				t.Fatalf("frame %s", f)
 			}
-			ws.CloseNow()
+			c.WS.CloseNow()
 		}
 	}
 	// A forged host gets the redirect URI of server-url, not RANCHER_URL's.

@@ -20,13 +20,13 @@ func TestServeBoundsChatsPerUser(t *testing.T) {
 	addr, _, stop := runServe(t, []string{"--config", cfg}, func(k string) string { return vars[k] })
 	defer stop()
 	first := repDial(t, "http://"+addr, "/v1/ws/messages", "alice")
-	first.metadata()
+	first.Metadata()
 	second := repDial(t, "http://"+addr, "/v1/ws/messages", "alice")
-	if f := second.read(); f != `<chat-error>{"message":"Too many open chats: at most 1 at a time per user. Close another chat window and try again."}</chat-error>` {
+	if f := second.Read(); f != `<chat-error>{"message":"Too many open chats: at most 1 at a time per user. Close another chat window and try again."}</chat-error>` {
 		t.Fatalf("second socket got %q", f)
 	}
 	bob := repDial(t, "http://"+addr, "/v1/ws/messages", "bob")
-	bob.metadata()
+	bob.Metadata()
 	if code, _ := repDo(t, http.MethodGet, "http://"+addr+"/v1/api/settings", "alice", ""); code != http.StatusOK {
 		t.Fatalf("REST is not bounded by sockets: %d", code)
 	}

@@ -72,8 +72,8 @@ func TestMockModeEndToEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := dialWS(t, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok")
-			c.read() // chat metadata
-			frames := c.turn(`{"prompt":"1+2?","context":{}}`)
+			c.Read() // chat metadata
+			frames := c.Ask(`{"prompt":"1+2?","context":{}}`)
 			want := []string{"<message>", "<think>", "hmm", "</think>", "The answer ", "is 3.", "</message>"}
 			if strings.Join(frames, "|") != strings.Join(want, "|") {
 				t.Fatalf("frames %q", frames)
@@ -98,8 +98,8 @@ func TestMockModeEndToEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := dialWS(t, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok")
-			c.read()
-			frames := c.turn(`{"prompt":"1+2?","context":{}}`)
+			c.Read()
+			frames := c.Ask(`{"prompt":"1+2?","context":{}}`)
 			want := []string{"<message>", `<agent-metadata>{"agentName":"fleet","selectionMode":"auto"}</agent-metadata>`, "Fleet ", "says 3.", "</message>"}
 			if strings.Join(frames, "|") != strings.Join(want, "|") {
 				t.Fatalf("frames %q", frames)

@@ -15,81 +15,71 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 
+	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/demo"
 )
 
+// syncBuf is an output buffer that tells waiters when it grows.
 type syncBuf struct {
 	mu sync.Mutex
 	b  bytes.Buffer
+	// grew is closed (and replaced) by each Write.
+	grew chan struct{}
 }
 
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.grew != nil {
+		close(s.grew)
+		s.grew = nil
+	}
+	return s.b.Write(p)
+}
 
-// waitFor polls out until re matches and returns the first group.
+func (s *syncBuf) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// next is the text so far and a channel closed by the next Write.
+func (s *syncBuf) next() (string, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.grew == nil {
+		s.grew = make(chan struct{})
+	}
+	return s.b.String(), s.grew
+}
+
+// waitFor waits until re matches out (re-checked on each write to it) and
+// returns the first group.
 func waitFor(t testing.TB, out *syncBuf, re *regexp.Regexp) string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	for {
+		text, grew := out.next()
+		if m := re.FindStringSubmatch(text); m != nil {
 			return m[1]
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("no match for %s in output:\n%s", re, out.String())
-	return ""
-}
-
-type wsClient struct {
-	t  testing.TB
-	ws *websocket.Conn
-}
-
-func dialWS(t testing.TB, url, cookie string) *wsClient {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	h := http.Header{}
-	if cookie != "" {
-		h.Set("Cookie", cookie)
-	}
-	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: h})
-	if err != nil {
-		t.Fatalf("dial %s: %v", url, err)
-	}
-	t.Cleanup(func() { ws.CloseNow() })
-	return &wsClient{t: t, ws: ws}
-}
-
-func (c *wsClient) read() string {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_, b, err := c.ws.Read(ctx)
-	if err != nil {
-		c.t.Fatalf("read: %v", err)
-	}
-	return string(b)
-}
-
-func (c *wsClient) turn(prompt string) []string {
-	c.t.Helper()
-	if err := c.ws.Write(context.Background(), websocket.MessageText, []byte(prompt)); err != nil {
-		c.t.Fatal(err)
-	}
-	var out []string
-	for {
-		f := c.read()
-		out = append(out, f)
-		if f == "</message>" {
-			return out
+		select {
+		case <-grew:
+		case <-deadline.C:
+			t.Fatalf("no match for %s in output:\n%s", re, out.String())
+			return ""
 		}
 	}
+}
+
+// dialWS opens a chat WebSocket at url as a browser with cookie ("" for
+// none).
+func dialWS(t testing.TB, url, cookie string) *chattest.Client {
+	t.Helper()
+	return chattest.Dial(t, url, chattest.Cookie(cookie))
 }
 
 func TestDemoRunsEndToEnd(t *testing.T) {
@@ -113,26 +103,26 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 	}
 
 	c := dialWS(t, "ws://"+addr+"/v1/ws/messages", "")
-	if f := c.read(); !strings.HasPrefix(f, `<chat-metadata>{"chatId":`) ||
+	if f := c.Read(); !strings.HasPrefix(f, `<chat-metadata>{"chatId":`) ||
 		!strings.Contains(f, `"agents":[{"name":"cluster","status":"active"},{"name":"notes","status":"active"}]`) {
 		t.Fatalf("metadata: %s", f)
 	}
-	frames := c.turn(`{"prompt":"list the pods in default","context":{}}`)
+	frames := c.Ask(`{"prompt":"list the pods in default","context":{}}`)
 	all := strings.Join(frames, "")
 	if !strings.Contains(all, `<mcp-response>[{"cluster":"local","kind":"Pod","name":["web-7d4b9c-abcde","web-7d4b9c-fghij","db-0"]`) ||
 		!strings.Contains(all, "CrashLoopBackOff") {
 		t.Fatalf("frames: %q", frames)
 	}
-	frames = c.turn(`{"prompt":"show me the logs of db-0","context":{}}`)
+	frames = c.Ask(`{"prompt":"show me the logs of db-0","context":{}}`)
 	if all := strings.Join(frames, ""); !strings.Contains(all, "permission denied") {
 		t.Fatalf("frames: %q", frames)
 	}
 	demoSignIn(t, c, "alice")
-	frames = c.turn(`{"prompt":"remember to check db-0","context":{}}`)
+	frames = c.Ask(`{"prompt":"remember to check db-0","context":{}}`)
 	if all := strings.Join(frames, ""); !strings.Contains(all, `Kept the note "to check db-0" for alice.`) {
 		t.Fatalf("frames: %q", frames)
 	}
-	frames = c.turn(`{"prompt":"who am I?","context":{}}`)
+	frames = c.Ask(`{"prompt":"who am I?","context":{}}`)
 	if all := strings.Join(frames, ""); !strings.Contains(all, "signed in to the notes server as alice") {
 		t.Fatalf("frames: %q", frames)
 	}
@@ -184,10 +174,10 @@ spec:
 		t.Fatalf("push: %v %v", resp, err)
 	}
 	c := dialWS(t, "ws://"+addr+"/v1/ws/messages", "R_SESS=tok")
-	if f := c.read(); !strings.Contains(f, `"agents":[{"name":"cluster","status":"active"}]`) {
+	if f := c.Read(); !strings.Contains(f, `"agents":[{"name":"cluster","status":"active"}]`) {
 		t.Fatalf("metadata %s", f)
 	}
-	frames := c.turn(`{"prompt":"2+3?","context":{}}`)
+	frames := c.Ask(`{"prompt":"2+3?","context":{}}`)
 	want := []string{"<message>", "Two plus three ", "is five.", "</message>"}
 	if strings.Join(frames, "|") != strings.Join(want, "|") {
 		t.Fatalf("frames %q", frames)
@@ -246,17 +236,17 @@ func TestServeRejectsBadConfig(t *testing.T) {
 
 // demoSignIn asks for the notes, which needs a sign-in: it approves on the
 // demo authorization server's page as user and lets the callback page land.
-func demoSignIn(t *testing.T, c *wsClient, user string) {
+func demoSignIn(t *testing.T, c *chattest.Client, user string) {
 	t.Helper()
-	if err := c.ws.Write(context.Background(), websocket.MessageText, []byte(`{"prompt":"show my notes","context":{}}`)); err != nil {
+	if err := c.WS.Write(context.Background(), websocket.MessageText, []byte(`{"prompt":"show my notes","context":{}}`)); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"<message>", `<agent-metadata>{"agentName":"notes","selectionMode":"auto"}</agent-metadata>`} {
-		if f := c.read(); f != want {
+		if f := c.Read(); f != want {
 			t.Fatalf("frame %q, want %q", f, want)
 		}
 	}
-	f := c.read()
+	f := c.Read()
 	var req struct{ Type, URL, Agent string }
 	if err := json.Unmarshal([]byte(strings.TrimSuffix(strings.TrimPrefix(f, "<authentication>"), "</authentication>")), &req); err != nil || req.Agent != "notes" {
 		t.Fatalf("frame %q", f)
@@ -285,11 +275,11 @@ func demoSignIn(t *testing.T, c *wsClient, user string) {
 	if cb.StatusCode != 200 || !strings.Contains(string(body), "oauth_success") {
 		t.Fatalf("callback: %d %s", cb.StatusCode, body)
 	}
-	if err := c.ws.Write(context.Background(), websocket.MessageText, []byte("authentication_confirmed")); err != nil {
+	if err := c.WS.Write(context.Background(), websocket.MessageText, []byte("authentication_confirmed")); err != nil {
 		t.Fatal(err)
 	}
 	var rest []string
-	for f := c.read(); ; f = c.read() {
+	for f := c.Read(); ; f = c.Read() {
 		rest = append(rest, f)
 		if f == "</message>" {
 			break
@@ -313,7 +303,7 @@ func TestServeWithBadLLMSettingsReportsThemInChat(t *testing.T) {
 		t.Fatalf("no error logged at start:\n%s", out.String())
 	}
 	c := dialWS(t, "ws://"+addr+"/v1/ws/messages", "")
-	if f := c.read(); !strings.HasPrefix(f, `<chat-error>{"message":"LLM Model not configured.`) || !strings.Contains(f, "GEMINI_MODEL") {
+	if f := c.Read(); !strings.HasPrefix(f, `<chat-error>{"message":"LLM Model not configured.`) || !strings.Contains(f, "GEMINI_MODEL") {
 		t.Fatalf("frame %q", f)
 	}
 	stop()
@@ -324,6 +314,12 @@ func TestServeWithBadLLMSettingsReportsThemInChat(t *testing.T) {
 // function that checks it shuts down cleanly (also run at cleanup).
 func runServe(t testing.TB, args []string, getenv func(string) string) (string, *syncBuf, func()) {
 	t.Helper()
+	return runServeAt(t, nil, args, getenv)
+}
+
+// runServeAt is runServe with now as the clock of OAuth token lifetimes.
+func runServeAt(t testing.TB, now func() time.Time, args []string, getenv func(string) string) (string, *syncBuf, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuf{}
 	done := make(chan error, 1)
@@ -333,7 +329,7 @@ func runServe(t testing.TB, args []string, getenv func(string) string) (string, 
 	if !slices.Contains(args, "--listen") {
 		args = append(args, "--listen", "127.0.0.1:0")
 	}
-	go func() { done <- serve(ctx, args, getenv, out, out) }()
+	go func() { done <- serveAt(ctx, now, args, getenv, out, out) }()
 	addr := waitFor(t, out, regexp.MustCompile(`"msg":"ai-agent listening","addr":"([0-9.:]+)"`))
 	var once sync.Once
 	stop := func() {
@@ -347,3 +343,10 @@ func runServe(t testing.TB, args []string, getenv func(string) string) (string, 
 	t.Cleanup(stop)
 	return addr, out, stop
 }
+
+// testClock is the wall clock plus an offset that a test moves forward, so
+// that a token expires or stops being fresh without waiting.
+type testClock struct{ ahead atomic.Int64 }
+
+func (c *testClock) Now() time.Time          { return time.Now().Add(time.Duration(c.ahead.Load())) }
+func (c *testClock) Advance(d time.Duration) { c.ahead.Add(int64(d)) }

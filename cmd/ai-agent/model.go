@@ -17,9 +17,13 @@ import (
 // provider from the environment with the Python agent's rules
 // (provider.ConfigFromEnv); a missing or wrong setting gives llm.Unavailable,
 // whose error names the variable to fix.
-func chooseModel(e env, getenv func(string) string, script string) (llm.Model, map[string]http.Handler, error) {
+func chooseModel(e env, se serveEnv, script string) (llm.Model, map[string]http.Handler, error) {
 	if script == "" && e.ActiveLLM != "scripted" {
-		m, _, err := provider.FromEnv(getenv)
+		err := se.ProviderErr
+		var m llm.Model
+		if err == nil {
+			m, err = provider.New(se.Provider)
+		}
 		if err != nil {
 			// Keep serving, so the UI can reach Settings: every chat shows
 			// the error in <chat-error> (and it is logged at start).

@@ -13,7 +13,7 @@ func TestChooseModelReportsMissingSettingAtStart(t *testing.T) {
 	env := map[string]string{"ACTIVE_LLM": "gemini"}
 	getenv := func(k string) string { return env[k] }
 	unavailable := func() error {
-		m, _, err := chooseModel(env2(t, getenv), getenv, "")
+		m, _, err := chooseModel(env2(t, getenv), serveEnv2(t, getenv), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,12 +31,12 @@ func TestChooseModelReportsMissingSettingAtStart(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 	env["GOOGLE_API_KEY"] = "k"
-	m, extra, err := chooseModel(env2(t, getenv), getenv, "")
+	m, extra, err := chooseModel(env2(t, getenv), serveEnv2(t, getenv), "")
 	if _, broken := m.(llm.Unavailable); err != nil || broken || len(extra) != 0 {
 		t.Fatalf("model %v extra %v err %v", m, extra, err)
 	}
 	env["ACTIVE_LLM"] = "scripted"
-	if _, extra, err = chooseModel(env2(t, getenv), getenv, ""); err != nil || extra["/v1/control/"] == nil {
+	if _, extra, err = chooseModel(env2(t, getenv), serveEnv2(t, getenv), ""); err != nil || extra["/v1/control/"] == nil {
 		t.Fatalf("scripted: %v %v", extra, err)
 	}
 }
@@ -47,4 +47,12 @@ func env2(t *testing.T, getenv func(string) string) env {
 		t.Fatal(err)
 	}
 	return e
+}
+
+func serveEnv2(t *testing.T, getenv func(string) string) serveEnv {
+	se, err := readServeEnv(getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return se
 }

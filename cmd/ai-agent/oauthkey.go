@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/rancher/ai-agent/internal/oauth"
 )
@@ -29,7 +28,7 @@ const oauthKeyFile = "oauth-encryption-key"
 //
 // With PostgreSQL (several replicas, which must share one key) a missing
 // key is an error.
-func oauthKeys(e env, getenv func(string) string, log *slog.Logger) ([][]byte, error) {
+func oauthKeys(e env, se serveEnv, log *slog.Logger) ([][]byte, error) {
 	if e.OAuthKey != "" {
 		keys, err := oauth.ParseKeys(e.OAuthKey)
 		if err != nil {
@@ -37,23 +36,19 @@ func oauthKeys(e env, getenv func(string) string, log *slog.Logger) ([][]byte, e
 		}
 		return keys, nil
 	}
-	engine, err := storeEngine(getenv)
-	if err != nil {
-		return nil, err
-	}
+	engine := storeEngine(se)
 	switch {
 	case engine == "postgres":
 		return nil, errors.New("OAUTH_ENCRYPTION_KEY is required with PostgreSQL (DB_ENABLED=true): every replica must seal OAuth tokens with the same key; set it to the output of `openssl rand -base64 32` in all replicas")
-	case engine != "sqlite" || getenv("KUBERNETES_SERVICE_HOST") != "":
+	case engine != "sqlite" || se.InCluster:
 		log.Warn("OAUTH_ENCRYPTION_KEY is not set: OAUTH2 agents are unavailable", "storage", engine)
 		return nil, nil
 	}
-	dir, err := stateDir(getenv)
-	if err != nil {
-		log.Warn("OAUTH_ENCRYPTION_KEY is not set and there is no state directory for a key: OAUTH2 agents are unavailable", "error", err)
+	if se.StateDirErr != nil {
+		log.Warn("OAUTH_ENCRYPTION_KEY is not set and there is no state directory for a key: OAUTH2 agents are unavailable", "error", se.StateDirErr)
 		return nil, nil
 	}
-	path := filepath.Join(dir, oauthKeyFile)
+	path := filepath.Join(se.StateDir, oauthKeyFile)
 	key, created, err := keyFromFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("OAUTH_ENCRYPTION_KEY is not set, and the key in the state directory cannot be used: %w", err)
@@ -67,32 +62,15 @@ func oauthKeys(e env, getenv func(string) string, log *slog.Logger) ([][]byte, e
 }
 
 // storeEngine is the engine openStore opens: postgres, memory or sqlite.
-func storeEngine(getenv func(string) string) (string, error) {
-	db, err := boolEnv(getenv, "DB_ENABLED")
-	switch kind := strings.ToLower(strings.TrimSpace(getenv("STORAGE"))); {
-	case err != nil:
-		return "", err
-	case db:
-		return "postgres", nil
-	case kind == "memory":
-		return "memory", nil
+func storeEngine(se serveEnv) string {
+	switch {
+	case se.DBEnabled:
+		return "postgres"
+	case se.Storage == "memory":
+		return "memory"
 	default:
-		return "sqlite", nil
+		return "sqlite"
 	}
-}
-
-// stateDir is where the server keeps its state outside a cluster:
-// $XDG_STATE_HOME/ai-agent, else $HOME/.local/state/ai-agent (a relative
-// path in either is ignored, as the XDG Base Directory spec says). Never a
-// shared temporary directory.
-func stateDir(getenv func(string) string) (string, error) {
-	if d := getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
-		return filepath.Join(d, "ai-agent"), nil
-	}
-	if h := getenv("HOME"); h != "" && filepath.IsAbs(h) {
-		return filepath.Join(h, ".local", "state", "ai-agent"), nil
-	}
-	return "", errors.New("neither XDG_STATE_HOME nor HOME is set")
 }
 
 // keyFromFile reads the key at path, creating it first when there is none.

@@ -70,19 +70,19 @@ func agentStatus(md map[string]any) map[string]map[string]any {
 func signInAndAsk(t *testing.T, base string, as *oauthtest.AuthServer) (signedIn bool) {
 	t.Helper()
 	c := repDial(t, base, "/v1/ws/messages", "alice")
-	if st := agentStatus(c.metadata()); st["gh"]["status"] != "active" {
+	if st := agentStatus(c.Metadata()); st["gh"]["status"] != "active" {
 		t.Fatalf("gh = %v", st["gh"])
 	}
 	push := `{"mcpTool":{"name":"whoami","args":{}},"text":{"chunks":["done"]}}`
 	if resp, err := http.Post(base+"/v1/control/push", "application/json", strings.NewReader(push)); err != nil || resp.StatusCode != 204 {
 		t.Fatalf("push: %v %v", resp, err)
 	}
-	c.send(`{"prompt":"who am I?","context":{}}`)
-	if f := c.read(); f != "<message>" {
+	c.Send(`{"prompt":"who am I?","context":{}}`)
+	if f := c.Read(); f != "<message>" {
 		t.Fatalf("frame %q", f)
 	}
 	var rest []string
-	f := c.read()
+	f := c.Read()
 	if payload, ok := strings.CutPrefix(f, "<authentication>"); ok {
 		// The eager sign-in of a single agent: its own message, then the
 		// queued prompt's turn.
@@ -99,14 +99,14 @@ func signInAndAsk(t *testing.T, base string, as *oauthtest.AuthServer) (signedIn
 		if code, page := repDo(t, "GET", cb.String(), "alice", ""); code != 200 || !strings.Contains(page, "oauth_success") {
 			t.Fatalf("callback = %d %s", code, page)
 		}
-		c.send("authentication_confirmed")
+		c.Send("authentication_confirmed")
 		signedIn = true
-		if f := c.read(); f != "</message>" {
+		if f := c.Read(); f != "</message>" {
 			t.Fatalf("after sign-in %q", f)
 		}
-		rest = c.until("</message>")
+		rest = c.Until("</message>")
 	} else {
-		rest = append([]string{f}, c.until("</message>")...)
+		rest = append([]string{f}, c.Until("</message>")...)
 	}
 	if !slices.Contains(rest, "done") {
 		t.Fatalf("turn frames %q", rest)
@@ -213,7 +213,7 @@ func TestServeWithoutOAuthKey(t *testing.T) {
 			addr, _, stop := runServe(t, []string{"--config", cfg}, func(k string) string { return vars[k] })
 			defer stop()
 			c := repDial(t, "http://"+addr, "/v1/ws/messages", "alice")
-			st := agentStatus(c.metadata())
+			st := agentStatus(c.Metadata())
 			if st["gh"]["status"] != "error" || st["gh"]["description"] != "OAuth2 sign-in is unavailable: this server has no encryption key for OAuth tokens. An administrator must set OAUTH_ENCRYPTION_KEY (e.g. openssl rand -base64 32) and restart the agent" {
 				t.Fatalf("gh = %v", st["gh"])
 			}
@@ -224,8 +224,8 @@ func TestServeWithoutOAuthKey(t *testing.T) {
 			if resp, err := http.Post("http://"+addr+"/v1/control/push", "application/json", strings.NewReader(push)); err != nil || resp.StatusCode != 204 {
 				t.Fatalf("push: %v %v", resp, err)
 			}
-			c.send(`{"prompt":"hello","context":{},"agent":"cluster"}`)
-			if got := strings.Join(c.until("</message>"), "|"); got != "<message>|still |here|</message>" {
+			c.Send(`{"prompt":"hello","context":{},"agent":"cluster"}`)
+			if got := strings.Join(c.Until("</message>"), "|"); got != "<message>|still |here|</message>" {
 				t.Fatalf("turn %q", got)
 			}
 			if _, err := os.Stat(filepath.Join(dir, ".local", "state", "ai-agent", "oauth-encryption-key")); err == nil {

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -11,13 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/rancher/ai-agent/internal/chat/chattest"
 )
 
 // repDatabase returns the DSN of a fresh database on a throwaway
@@ -68,14 +65,6 @@ func repRancher(t *testing.T) string {
 	return "http://" + ln.Addr().String()
 }
 
-type repLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *repLog) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *repLog) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // repStart runs `ai-agent serve` on addr until the test ends and returns
 // its base URL once it is ready.
 func repStart(t *testing.T, bin, addr, config string, env map[string]string) string {
@@ -85,7 +74,7 @@ func repStart(t *testing.T, bin, addr, config string, env map[string]string) str
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	var log repLog
+	var log syncBuf
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -104,22 +93,14 @@ func repStart(t *testing.T, bin, addr, config string, env map[string]string) str
 			t.Logf("replica %s log:\n%s", addr, log.String())
 		}
 	})
-	base := "http://" + addr
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		select {
-		case <-exited:
-			t.Fatalf("replica %s exited:\n%s", addr, log.String())
-		default:
-		}
-		if res, err := http.Get(base + "/v1/api/readiness"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return base
-			}
-		}
+	// Ready when it logs that it listens (it has opened the store by then).
+	waitFor(t, &log, regexp.MustCompile(`"msg":"ai-(agent) listening"`))
+	select {
+	case <-exited:
+		t.Fatalf("replica %s exited:\n%s", addr, log.String())
+	default:
 	}
-	t.Fatalf("replica %s not ready:\n%s", addr, log.String())
-	return ""
+	return "http://" + addr
 }
 
 // repDo sends a request as user (R_SESS=tok-<user>; none when "") and
@@ -145,67 +126,8 @@ func repDo(t *testing.T, method, url, user, body string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
-type repWS struct {
-	t  *testing.T
-	ws *websocket.Conn
-}
-
-func repDial(t *testing.T, base, path, user string) *repWS {
+// repDial opens a chat WebSocket on a replica as user.
+func repDial(t *testing.T, base, path, user string) *chattest.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	h := http.Header{"Cookie": {"R_SESS=tok-" + user}}
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+path, &websocket.DialOptions{HTTPHeader: h})
-	if err != nil {
-		t.Fatalf("dial %s%s: %v", base, path, err)
-	}
-	ws.SetReadLimit(1 << 20)
-	t.Cleanup(func() { ws.CloseNow() })
-	return &repWS{t: t, ws: ws}
-}
-
-func (c *repWS) send(s string) {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.ws.Write(ctx, websocket.MessageText, []byte(s)); err != nil {
-		c.t.Fatalf("send: %v", err)
-	}
-}
-
-func (c *repWS) read() string {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	_, b, err := c.ws.Read(ctx)
-	if err != nil {
-		c.t.Fatalf("read: %v", err)
-	}
-	return string(b)
-}
-
-// until reads frames up to and including last.
-func (c *repWS) until(last string) []string {
-	c.t.Helper()
-	var out []string
-	for {
-		f := c.read()
-		out = append(out, f)
-		if f == last {
-			return out
-		}
-	}
-}
-
-// metadata reads <chat-metadata> and decodes it.
-func (c *repWS) metadata() map[string]any {
-	c.t.Helper()
-	f := c.read()
-	body, ok := strings.CutPrefix(f, "<chat-metadata>")
-	body, ok2 := strings.CutSuffix(body, "</chat-metadata>")
-	var m map[string]any
-	if !ok || !ok2 || json.Unmarshal([]byte(body), &m) != nil {
-		c.t.Fatalf("first frame = %q, want <chat-metadata>", f)
-	}
-	return m
+	return chattest.Dial(t, base+path, chattest.Cookie("R_SESS=tok-"+user))
 }

@@ -73,14 +73,14 @@ func TestReplicasShareChats(t *testing.T) {
 			t.Fatalf("push: %d %s", code, body)
 		}
 		c := repDial(t, tc.base, "/v1/ws/messages/"+id, "alice")
-		if md := c.metadata(); md["chatId"] != id || md["storageType"] != "postgres" {
+		if md := c.Metadata(); md["chatId"] != id || md["storageType"] != "postgres" {
 			t.Fatalf("replica %d metadata = %v", i, md)
 		}
-		c.send(`{"prompt":"` + tc.prompt + `","context":{}}`)
-		if got := strings.Join(c.until("</message>"), "|"); got != "<message>|"+tc.answer+"|</message>" {
+		c.Send(`{"prompt":"` + tc.prompt + `","context":{}}`)
+		if got := strings.Join(c.Until("</message>"), "|"); got != "<message>|"+tc.answer+"|</message>" {
 			t.Fatalf("replica %d turn = %s", i, got)
 		}
-		c.ws.CloseNow()
+		c.WS.CloseNow()
 	}
 
 	code, body := repDo(t, "GET", b+"/v1/api/chats/"+id+"/messages", "alice", "")
@@ -122,19 +122,24 @@ func TestReplicasShareOAuth(t *testing.T) {
 	as := oauthtest.StartAuthServer(t, oauthtest.ASOptions{Scopes: []string{"mcp:read"}, RotateRefreshTokens: true, AccessTokenTTL: accessTTL})
 	pm := oauthtest.StartProtectedMCP(t, as, oauthtest.MCPOptions{RequiredScopes: []string{"mcp:read"}})
 	cfg := ghConfig(t, pm.URL, "")
-	bin := repBuild(t)
 	addrA, addrB := repFreeAddr(t), repFreeAddr(t)
 	env["OAUTH_REDIRECT_URI"] = "http://" + addrB + "/v1/api/oauth2/callback"
-	a := repStart(t, bin, addrA, cfg, env)
-	b := repStart(t, bin, addrB, cfg, env)
+	// The replicas run in this process, on one clock that the test moves
+	// past the window in which a fresh token is shared (they share nothing
+	// else but the database: the server keeps no package-level state).
+	clock := &testClock{}
+	getenv := func(k string) string { return env[k] }
+	a, _, _ := runServeAt(t, clock.Now, []string{"--listen", addrA, "--config", cfg}, getenv)
+	b, _, _ := runServeAt(t, clock.Now, []string{"--listen", addrB, "--config", cfg}, getenv)
+	a, b = "http://"+a, "http://"+b
 
 	// (b) Sign-in started on A, callback on B.
 	c := repDial(t, a, "/v1/ws/messages", "alice")
-	c.metadata()
-	if f := c.read(); f != "<message>" {
+	c.Metadata()
+	if f := c.Read(); f != "<message>" {
 		t.Fatalf("frame %q, want <message>", f)
 	}
-	f := c.read()
+	f := c.Read()
 	payload, ok := strings.CutPrefix(f, "<authentication>")
 	payload, ok2 := strings.CutSuffix(payload, "</authentication>")
 	var auth struct{ URL string }
@@ -153,8 +158,8 @@ func TestReplicasShareOAuth(t *testing.T) {
 	if code, page := repDo(t, "GET", cb.String(), "alice", ""); code != 200 || !strings.Contains(page, "oauth_success") {
 		t.Fatalf("callback on B = %d %s", code, page)
 	}
-	c.send("authentication_confirmed")
-	if got := c.until("</message>"); len(got) != 1 {
+	c.Send("authentication_confirmed")
+	if got := c.Until("</message>"); len(got) != 1 {
 		t.Fatalf("after confirmation on A: %q, want only </message>", got)
 	}
 
@@ -165,11 +170,11 @@ func TestReplicasShareOAuth(t *testing.T) {
 			t.Errorf("refresh on %s = %d %s", base, code, body)
 		}
 	}
-	// Each refresh waits past the window in which a fresh token is shared.
+	// Each refresh comes after the window in which a fresh token is shared.
 	before := as.TokenRequests().RefreshToken
-	time.Sleep(2500 * time.Millisecond)
+	clock.Advance(2500 * time.Millisecond)
 	refresh(b)
-	time.Sleep(2500 * time.Millisecond)
+	clock.Advance(2500 * time.Millisecond)
 	refresh(a)
 	if n := as.TokenRequests().RefreshToken - before; n != 2 {
 		t.Fatalf("refreshes on B then A made %d token requests, want 2", n)
@@ -178,7 +183,7 @@ func TestReplicasShareOAuth(t *testing.T) {
 	// (d) Single flight across replicas: concurrent refreshes on both
 	// replicas take the shared lock in turn; the first refreshes, the
 	// others find the token it just obtained and reuse it.
-	time.Sleep(2500 * time.Millisecond)
+	clock.Advance(2500 * time.Millisecond)
 	before = as.TokenRequests().RefreshToken
 	var wg sync.WaitGroup
 	for range 3 {

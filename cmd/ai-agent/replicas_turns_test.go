@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/rancher/ai-agent/internal/chat/chattest"
 )
 
 // TestReplicasSeeEachOthersTurns: one chat open on replica A and on
@@ -18,9 +19,9 @@ import (
 func TestReplicasSeeEachOthersTurns(t *testing.T) {
 	a, b := clusterReplicas(t)
 	id := uuid.NewString()
-	ws := map[string]*repWS{a: repDial(t, a, "/v1/ws/messages/"+id, "alice"), b: repDial(t, b, "/v1/ws/messages/"+id, "alice")}
+	ws := map[string]*chattest.Client{a: repDial(t, a, "/v1/ws/messages/"+id, "alice"), b: repDial(t, b, "/v1/ws/messages/"+id, "alice")}
 	for _, c := range ws {
-		c.metadata()
+		c.Metadata()
 	}
 	input := func() int {
 		var chat struct {
@@ -42,8 +43,8 @@ func TestReplicasSeeEachOthersTurns(t *testing.T) {
 		if code, body := repDo(t, "POST", base+"/v1/control/push", "", `{"text":{"chunks":["answer"]}}`); code != 204 {
 			t.Fatalf("push: %d %s", code, body)
 		}
-		ws[base].send(fmt.Sprintf(`{"prompt":"question %d","context":{}}`, i))
-		if got := strings.Join(ws[base].until("</message>"), "|"); got != "<message>|answer|</message>" {
+		ws[base].Send(fmt.Sprintf(`{"prompt":"question %d","context":{}}`, i))
+		if got := strings.Join(ws[base].Until("</message>"), "|"); got != "<message>|answer|</message>" {
 			t.Fatalf("turn %d = %s", i, got)
 		}
 		now := input()

@@ -42,19 +42,19 @@ spec:
 	}
 	addr, stop := start(`{"mcpTool":{"name":"scaleDeployment","args":{"name":"web","replicas":3}},"text":{"chunks":["unused"]}}`)
 	c := dialWS(t, "ws://"+addr+"/v1/ws/messages/restart-1", "R_SESS=tok")
-	c.read()
-	frames := c.turn(`{"prompt":"scale web to 3","context":{}}`)
+	c.Read()
+	frames := c.Ask(`{"prompt":"scale web to 3","context":{}}`)
 	if len(frames) != 3 || !strings.HasPrefix(frames[1], `<confirmation-response>[{"payload":`) {
 		t.Fatalf("frames %q", frames)
 	}
-	c.ws.CloseNow()
+	c.WS.CloseNow()
 	stop()
 
 	addr, stop = start(`{"text":{"chunks":["Scaled ","web."]}}`)
 	defer stop()
 	c = dialWS(t, "ws://"+addr+"/v1/ws/messages/restart-1", "R_SESS=tok")
-	c.read()
-	frames = c.turn(`{"prompt":"yes","context":{},"tags":["confirmation"]}`)
+	c.Read()
+	frames = c.Ask(`{"prompt":"yes","context":{},"tags":["confirmation"]}`)
 	if strings.Join(frames, "|") != "<message>|Scaled |web.|</message>" {
 		t.Fatalf("after restart: %q", frames)
 	}

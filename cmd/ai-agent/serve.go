@@ -8,9 +8,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/rancher/ai-agent/internal/agent"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/logging"
 	"github.com/rancher/ai-agent/internal/rancher"
 	"github.com/rancher/ai-agent/internal/server"
@@ -18,6 +19,12 @@ import (
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return serveAt(ctx, nil, args, getenv, stdout, stderr)
+}
+
+// serveAt is serve with the clock of OAuth token lifetimes (nil: time.Now);
+// tests move it past a token's expiry instead of waiting.
+func serveAt(ctx context.Context, now func() time.Time, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", ":8000", "address to listen on")
@@ -33,33 +40,37 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	se, err := readServeEnv(getenv)
+	if err != nil {
+		return err
+	}
 	log := logging.NewLogger(stdout, logging.ParseLevel(e.LogLevel))
 
-	var source agents.Source
+	var source agentconfig.Source
+	var cl *cluster // nil unless the agents come from a cluster
 	switch {
 	case *config != "":
-		fsrc, err := agents.LoadFile(*config)
+		fsrc, err := agentconfig.LoadFile(*config)
 		if err != nil {
 			return err
 		}
 		source = fsrc
-	case *kubeconfig != "" || getenv("KUBERNETES_SERVICE_HOST") != "":
-		ksrc, err := kubeAgents(ctx, getenv, *kubeconfig, log)
-		if err != nil {
+	case *kubeconfig != "" || se.InCluster:
+		if cl, err = startCluster(ctx, *kubeconfig, se.Cluster, log); err != nil {
 			return err
 		}
-		source = ksrc
+		source = cl
 	default:
 		return errors.New("no agents: give --config FILE (or --kubeconfig)")
 	}
 
-	model, extra, err := chooseModel(e, getenv, *script)
+	model, extra, err := chooseModel(e, se, *script)
 	if err != nil {
 		return err
 	}
 	var rancherHC *http.Client
-	if e.RancherURL == "" {
-		if e.RancherURL, rancherHC, err = rancherFromCluster(ctx, source, e.InsecureSkipTLS); err != nil {
+	if e.RancherURL == "" && cl != nil {
+		if e.RancherURL, rancherHC, err = cl.rancher(ctx, e.InsecureSkipTLS); err != nil {
 			return err
 		}
 	}
@@ -67,7 +78,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return errors.New("RANCHER_URL is required to resolve users (in a cluster it is read from Rancher's internal-server-url setting)")
 	}
 	users := rancher.NewUserResolver(rancher.UserOptions{RancherURL: e.RancherURL, APIToken: e.RancherAPIToken, Logger: log, HTTPClient: rancherHC})
-	keys, err := oauthKeys(e, getenv, log)
+	keys, err := oauthKeys(e, se, log)
 	if err != nil {
 		return err
 	}
@@ -81,18 +92,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			return err
 		}
 	}
-	st, engine, err := openStore(ctx, getenv, log)
+	st, engine, err := openStore(ctx, se, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	tel, stopTelemetry, err := startTelemetry(ctx, getenv, *metricsListen, log)
+	tel, stopTelemetry, err := startTelemetry(ctx, se.Telemetry, *metricsListen, log)
 	if err != nil {
 		return err
 	}
 	defer stopTelemetry()
-	a := &app{env: e, log: log, model: model, tel: tel, getenv: getenv, source: source, store: st, extra: extra, oauthKeys: keys, uiTools: uiTools,
-		engine: engine, publicURL: rancherPublicURL(ctx, source), rancherHC: rancherHC,
+	var publicURL string
+	if cl != nil {
+		publicURL = cl.publicURL(ctx)
+	}
+	var modelName string // the provider's model setting, for telemetry
+	if se.ProviderErr == nil {
+		modelName = se.Provider.Model
+	}
+	a := &app{env: e, log: log, model: model, modelName: modelName, tel: tel, source: source, cluster: cl, store: st, extra: extra,
+		oauthKeys: keys, uiTools: uiTools, engine: engine, publicURL: publicURL, rancherHC: rancherHC, now: now,
 		users: server.UserResolverFunc(func(ctx context.Context, r *http.Request) (agent.User, error) {
 			u, err := users.Resolve(ctx, r)
 			return agent.User{ID: u.ID, Token: u.Token}, err

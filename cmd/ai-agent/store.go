@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"strings"
 
 	"github.com/rancher/ai-agent/internal/store"
 )
@@ -27,15 +26,10 @@ type appStore interface {
 //   - otherwise SQLite, the embedded default, at SQLITE_PATH (see
 //     sqlitePath). The UI is told "in-memory" for it (store.TypeInMemory):
 //     the chart's default file is per pod.
-func openStore(ctx context.Context, getenv func(string) string, log *slog.Logger) (appStore, string, error) {
-	db, err := boolEnv(getenv, "DB_ENABLED")
-	if err != nil {
-		return nil, "", err
-	}
-	kind := strings.ToLower(strings.TrimSpace(getenv("STORAGE")))
-	switch {
-	case db:
-		dsn := getenv("DB_CONNECTION_STRING")
+func openStore(ctx context.Context, se serveEnv, log *slog.Logger) (appStore, string, error) {
+	switch kind := se.Storage; {
+	case se.DBEnabled:
+		dsn := se.DBConnectionString
 		if dsn == "" {
 			return nil, "", errors.New("DB_ENABLED=true needs DB_CONNECTION_STRING")
 		}
@@ -49,7 +43,7 @@ func openStore(ctx context.Context, getenv func(string) string, log *slog.Logger
 		log.Info("storage: memory (STORAGE=memory): chats are lost on restart")
 		return memStore{store.NewMemory()}, "memory", nil
 	case kind == "" || kind == "sqlite":
-		path, err := sqlitePath(getenv)
+		path, err := sqlitePath(se)
 		if err != nil {
 			return nil, "", err
 		}
@@ -66,15 +60,14 @@ func openStore(ctx context.Context, getenv func(string) string, log *slog.Logger
 
 // sqlitePath is SQLITE_PATH, else ai-agent.db in the state directory
 // (stateDir). The chart sets SQLITE_PATH to its volume.
-func sqlitePath(getenv func(string) string) (string, error) {
-	if p := getenv("SQLITE_PATH"); p != "" {
-		return p, nil
+func sqlitePath(se serveEnv) (string, error) {
+	if se.SQLitePath != "" {
+		return se.SQLitePath, nil
 	}
-	dir, err := stateDir(getenv)
-	if err != nil {
-		return "", fmt.Errorf("no place for the SQLite file: set SQLITE_PATH, or STORAGE=memory: %w", err)
+	if se.StateDirErr != nil {
+		return "", fmt.Errorf("no place for the SQLite file: set SQLITE_PATH, or STORAGE=memory: %w", se.StateDirErr)
 	}
-	return filepath.Join(dir, "ai-agent.db"), nil
+	return filepath.Join(se.StateDir, "ai-agent.db"), nil
 }
 
 type memStore struct{ *store.Memory }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,18 +13,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rancher/ai-agent/internal/llm"
-	"github.com/rancher/ai-agent/internal/llm/provider"
 	"github.com/rancher/ai-agent/internal/telemetry"
 )
 
 // startTelemetry builds the metrics registry and the tracer provider from
 // the environment and serves /metrics on metricsAddr (empty: no listener).
 // stop flushes the spans and closes the listener.
-func startTelemetry(ctx context.Context, getenv func(string) string, metricsAddr string, log *slog.Logger) (*telemetry.Telemetry, func(), error) {
-	cfg, err := telemetry.ConfigFromEnv(getenv)
-	if err != nil {
-		return nil, nil, err
-	}
+func startTelemetry(ctx context.Context, cfg telemetry.ExportConfig, metricsAddr string, log *slog.Logger) (*telemetry.Telemetry, func(), error) {
 	tp, err := telemetry.NewTracerProvider(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
@@ -67,15 +63,12 @@ func startTelemetry(ctx context.Context, getenv func(string) string, metricsAddr
 }
 
 // observedModel wraps the model for telemetry, naming its provider and
-// default model from the environment.
-func observedModel(tel *telemetry.Telemetry, m llm.Model, activeLLM string, getenv func(string) string) llm.Model {
+// default model (configured: the provider's model setting, "" when none).
+func observedModel(tel *telemetry.Telemetry, m llm.Model, activeLLM, configured string) llm.Model {
 	if tel == nil {
 		return m
 	}
-	name := activeLLM
-	if c, err := provider.ConfigFromEnv(getenv); err == nil && c.Model != "" {
-		name = c.Model
-	}
+	name := cmp.Or(configured, activeLLM)
 	if activeLLM == "scripted" || activeLLM == "" {
 		name = "scripted"
 	}

@@ -137,19 +137,6 @@ func spanTree(spans []*tracepb.Span, root *tracepb.Span, keys ...string) string 
 	return b.String()
 }
 
-// readUntil reads frames until one starts with prefix and returns them all.
-func (c *wsClient) readUntil(prefix string) []string {
-	c.t.Helper()
-	var out []string
-	for {
-		f := c.read()
-		out = append(out, f)
-		if strings.HasPrefix(f, prefix) {
-			return out
-		}
-	}
-}
-
 func push(t *testing.T, addr string, bodies ...string) {
 	t.Helper()
 	for _, b := range bodies {
@@ -169,7 +156,8 @@ func push(t *testing.T, addr string, bodies ...string) {
 // any exported byte.
 func TestTracesOfASupervisedTurn(t *testing.T) {
 	otlp := startOTLP(t)
-	// A 2s access token: a use 2.5s after it was obtained refreshes it.
+	// A 2s access token: a use 2.5s (on the server's clock) after it was
+	// obtained refreshes it.
 	as := oauthtest.StartAuthServer(t, oauthtest.ASOptions{Scopes: []string{"mcp:read"}, AccessTokenTTL: 2 * time.Second, RotateRefreshTokens: true})
 	pm := oauthtest.StartProtectedMCP(t, as, oauthtest.MCPOptions{RequiredScopes: []string{"mcp:read"}})
 	mcpSrv := httptest.NewServer(demo.Handler())
@@ -190,20 +178,21 @@ func TestTracesOfASupervisedTurn(t *testing.T) {
 		"STORAGE": "sqlite", "SQLITE_PATH": dbPath, "OAUTH_ENCRYPTION_KEY": key,
 		"OTEL_EXPORTER_OTLP_ENDPOINT": otlp.URL, "OTEL_SERVICE_NAME": "ai-agent-e2e",
 	}
-	addr, out, stop := runServe(t, []string{"--config", cfg}, func(k string) string { return env[k] })
+	clock := &testClock{}
+	addr, out, stop := runServeAt(t, clock.Now, []string{"--config", cfg}, func(k string) string { return env[k] })
 
 	c := dialWS(t, "ws://"+addr+"/v1/ws/messages/traced", "")
-	if f := c.read(); !strings.Contains(f, `{"name":"gh","status":"active"}`) {
+	if f := c.Read(); !strings.Contains(f, `{"name":"gh","status":"active"}`) {
 		t.Fatalf("metadata %s", f)
 	}
 	// Turn 1: the supervisor delegates to gh, which needs a sign-in.
 	push(t, addr, `{"mcpTool":{"name":"gh","args":{"query":"whoami"}}}`,
 		`{"mcpTool":{"name":"whoami","args":{}},"text":{"chunks":["You are alice."]}}`,
 		`{"text":{"chunks":["gh says: alice."]}}`)
-	if err := c.ws.Write(context.Background(), websocket.MessageText, []byte(`{"prompt":"first question","context":{}}`)); err != nil {
+	if err := c.WS.Write(context.Background(), websocket.MessageText, []byte(`{"prompt":"first question","context":{}}`)); err != nil {
 		t.Fatal(err)
 	}
-	frames := c.readUntil("<authentication>")
+	frames := c.UntilPrefix("<authentication>")
 	var auth struct{ URL string }
 	json.Unmarshal([]byte(strings.TrimSuffix(strings.TrimPrefix(frames[len(frames)-1], "<authentication>"), "</authentication>")), &auth)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -220,24 +209,24 @@ func TestTracesOfASupervisedTurn(t *testing.T) {
 		t.Fatalf("callback: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	if err := c.ws.Write(context.Background(), websocket.MessageText, []byte("authentication_confirmed")); err != nil {
+	if err := c.WS.Write(context.Background(), websocket.MessageText, []byte("authentication_confirmed")); err != nil {
 		t.Fatal(err)
 	}
-	if all := strings.Join(c.readUntil("</message>"), ""); !strings.Contains(all, "gh says: alice.") {
+	if all := strings.Join(c.UntilPrefix("</message>"), ""); !strings.Contains(all, "gh says: alice.") {
 		t.Fatalf("turn 1: %q", all)
 	}
 	tokens := vaultTokens(t, dbPath, key, oauth.TokenKey{User: "u-alice", Agent: "gh", Issuer: as.Issuer})
 	refreshesBefore := as.TokenRequests().RefreshToken
 
-	// Past the token's expiry (wall clock: `serve` runs on time.Now).
-	time.Sleep(2500 * time.Millisecond)
+	// Past the token's expiry.
+	clock.Advance(2500 * time.Millisecond)
 
 	// Turn 2: delegation, tool call, silent refresh.
 	const secretPrompt = "which user am I, confidentially?"
 	push(t, addr, `{"mcpTool":{"name":"gh","args":{"query":"whoami-confidential-query"}}}`,
 		`{"mcpTool":{"name":"echo","args":{"text":"tool-args-confidential"}},"text":{"chunks":["You are alice again."]}}`,
 		`{"text":{"chunks":["gh says: alice again."]}}`)
-	frames = c.turn(fmt.Sprintf(`{"prompt":%q,"context":{}}`, secretPrompt))
+	frames = c.Ask(fmt.Sprintf(`{"prompt":%q,"context":{}}`, secretPrompt))
 	if all := strings.Join(frames, ""); !strings.Contains(all, "gh says: alice again.") || strings.Contains(all, "<error>") {
 		t.Fatalf("turn 2: %q", frames)
 	}
@@ -260,7 +249,7 @@ func TestTracesOfASupervisedTurn(t *testing.T) {
 		}
 	}
 	t.Logf("metrics after the supervised turns:\n%s", grepLines(string(metrics), "ai_agent_"))
-	c.ws.Close(websocket.StatusNormalClosure, "")
+	c.WS.Close(websocket.StatusNormalClosure, "")
 	stop() // flushes the batch of spans
 
 	spans, res, raw := otlp.snapshot()
@@ -398,8 +387,8 @@ func TestMetricsAfterATurn(t *testing.T) {
 
 	push(t, addr, `{"mcpTool":{"name":"add","args":{"a":2,"b":3}},"text":{"chunks":["Five."]}}`)
 	c := dialWS(t, "ws://"+addr+"/v1/ws/messages/metrics-chat", "")
-	c.read()
-	if frames := c.turn(`{"prompt":"2+3?","context":{}}`); strings.Join(frames, "|") != "<message>|Five.|</message>" {
+	c.Read()
+	if frames := c.Ask(`{"prompt":"2+3?","context":{}}`); strings.Join(frames, "|") != "<message>|Five.|</message>" {
 		t.Fatalf("frames %q", frames)
 	}
 	scrape := func() string {
@@ -437,7 +426,9 @@ func TestMetricsAfterATurn(t *testing.T) {
 			t.Errorf("/metrics has %q", leak)
 		}
 	}
-	c.ws.Close(websocket.StatusNormalClosure, "")
+	c.WS.Close(websocket.StatusNormalClosure, "")
+	// A bounded wait on a condition: the server notices the close when its
+	// read fails, and the gauge is the only sign of it that `serve` shows.
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(scrape(), "ai_agent_websocket_connections 0"); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("websocket gauge not back to 0")

@@ -20,8 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
+	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/demo"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/oauthproto"
@@ -152,31 +151,28 @@ func TestServeTrustBoundary(t *testing.T) {
 	}
 
 	// 1. Cross-site WebSocket.
-	dial := func(origin, path string) (*websocket.Conn, *http.Response, error) {
+	dial := func(origin, path string) (*chattest.Client, *http.Response, error) {
 		h := http.Header{"Cookie": {"R_SESS=tok-viewer"}}
 		if origin != "" {
 			h.Set("Origin", origin)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return websocket.Dial(ctx, "ws://"+addr+path, &websocket.DialOptions{HTTPHeader: h})
+		return chattest.DialErr(t, "ws://"+addr+path, h)
 	}
-	if ws, resp, err := dial("https://evil.example", "/v1/ws/messages"); err == nil || resp == nil || resp.StatusCode != 403 {
-		if ws != nil {
-			ws.CloseNow()
+	if c, resp, err := dial("https://evil.example", "/v1/ws/messages"); err == nil || resp == nil || resp.StatusCode != 403 {
+		if c != nil {
+			c.WS.CloseNow()
 		}
 		t.Fatalf("cross-site handshake: %v %v", resp, err)
 	}
 	for _, o := range []string{rancherURL, "https://dev.example.com", ""} { // the UI through Rancher; ALLOWED_ORIGINS; not a browser
-		ws, _, err := dial(o, server.ProxyPrefix+"/v1/ws/messages")
+		c, _, err := dial(o, server.ProxyPrefix+"/v1/ws/messages")
 		if err != nil {
 			t.Fatalf("handshake with Origin %q: %v", o, err)
 		}
-		c := &wsClient{t: t, ws: ws}
-		if f := c.read(); !strings.HasPrefix(f, "<chat-metadata>") {
+		if f := c.Read(); !strings.HasPrefix(f, "<chat-metadata>") {
 			t.Fatalf("Origin %q: %s", o, f)
 		}
-		ws.CloseNow()
+		c.WS.CloseNow()
 	}
 
 	// 2. Who may make the agent fetch a URL: an administrator discovers a

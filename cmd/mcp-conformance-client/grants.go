@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/mcp"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/store"
@@ -51,7 +51,7 @@ func agentGrantCredential(ctx context.Context, scenario, serverURL string, cc co
 		secret["idpIssuer"] = []byte(cc.IdPIssuer)
 		secret["idpClientID"] = []byte(cc.IdPClientID)
 	}
-	a := agents.Agent{
+	a := agentconfig.Agent{
 		Name: "conformance", Revision: "1",
 		Spec:       v1alpha1.AIAgentConfigSpec{MCPURL: serverURL, AuthenticationType: v1alpha1.AuthOAuth2},
 		AuthSecret: secret,
@@ -68,8 +68,8 @@ func agentGrantCredential(ctx context.Context, scenario, serverURL string, cc co
 	}
 	vault := oauth.NewVault(store.NewMemory(), sealer, nil)
 	svc, err := oauth.NewService(oauth.ServiceOptions{
-		Vault: vault, Sealer: sealer, Agents: agents.StaticSource{a},
-		Endpoint: func(agents.Agent) (string, error) { return serverURL, nil },
+		Vault: vault, Sealer: sealer, Agents: agentconfig.StaticSource{a},
+		Endpoint: func(agentconfig.Agent) (string, error) { return serverURL, nil },
 	})
 	if err != nil {
 		cleanup()

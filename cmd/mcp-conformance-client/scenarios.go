@@ -10,7 +10,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/mcp"
 	"github.com/rancher/ai-agent/internal/oauthproto"
 	"github.com/rancher/ai-agent/internal/outbound"
@@ -21,7 +21,7 @@ import (
 // credential the agent would use.
 type client struct {
 	m     *mcp.Manager
-	agent agents.Agent
+	agent agentconfig.Agent
 	cred  mcp.Credentials
 	code  *codeCredential // the user sign-in, for authorization-code scenarios
 }
@@ -68,7 +68,7 @@ func elicitDefaults(_ context.Context, req *sdk.ElicitRequest) (*sdk.ElicitResul
 func run(ctx context.Context, scenario, serverURL string, cc conformanceContext, protocolVersion string) error {
 	m := mcp.NewManager(mcp.Options{ProtocolVersion: protocolVersion, Elicit: elicitDefaults})
 	defer m.Close()
-	c := &client{m: m, agent: agents.Agent{
+	c := &client{m: m, agent: agentconfig.Agent{
 		Name: "conformance", Revision: "1",
 		Spec: v1alpha1.AIAgentConfigSpec{MCPURL: serverURL, AuthenticationType: v1alpha1.AuthNone},
 	}}

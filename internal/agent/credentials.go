@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/mcp"
 )
 
@@ -20,7 +20,7 @@ type CredentialsByAuthType struct {
 }
 
 // Credentials implements CredentialProvider.
-func (p CredentialsByAuthType) Credentials(ctx context.Context, a agents.Agent, u User) (mcp.Credentials, error) {
+func (p CredentialsByAuthType) Credentials(ctx context.Context, a agentconfig.Agent, u User) (mcp.Credentials, error) {
 	if a.Spec.AuthenticationType == v1alpha1.AuthOAuth2 && p.OAuth != nil {
 		return p.OAuth.Credentials(ctx, a, u)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/agent"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
@@ -104,7 +104,7 @@ type fakeTools struct {
 	locked bool
 }
 
-func (f *fakeTools) Tools(_ context.Context, _ agents.Agent, _ mcp.Credentials) ([]mcp.Tool, error) {
+func (f *fakeTools) Tools(_ context.Context, _ agentconfig.Agent, _ mcp.Credentials) ([]mcp.Tool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.locked {
@@ -119,7 +119,7 @@ func (f *fakeTools) Tools(_ context.Context, _ agents.Agent, _ mcp.Credentials) 
 	return out, nil
 }
 
-func (f *fakeTools) Call(_ context.Context, _ agents.Agent, _ mcp.Credentials, name string, args json.RawMessage) (mcp.Result, error) {
+func (f *fakeTools) Call(_ context.Context, _ agentconfig.Agent, _ mcp.Credentials, name string, args json.RawMessage) (mcp.Result, error) {
 	f.mu.Lock()
 	if f.locked {
 		f.mu.Unlock()
@@ -155,7 +155,7 @@ func credentials() agent.CredentialProvider {
 
 type credFunc func() (mcp.Credentials, error)
 
-func (f credFunc) Credentials(context.Context, agents.Agent, agent.User) (mcp.Credentials, error) {
+func (f credFunc) Credentials(context.Context, agentconfig.Agent, agent.User) (mcp.Credentials, error) {
 	return f()
 }
 
@@ -166,7 +166,7 @@ type fakeAuth struct {
 	challenges []error
 }
 
-func (a *fakeAuth) Authenticate(_ context.Context, em chat.Emitter, ag agents.Agent, _ agent.User, challenge error) error {
+func (a *fakeAuth) Authenticate(_ context.Context, em chat.Emitter, ag agentconfig.Agent, _ agent.User, challenge error) error {
 	a.challenges = append(a.challenges, challenge)
 	if a.err != nil {
 		return a.err
@@ -228,13 +228,13 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func mkAgent(name string, validate ...string) agents.Agent {
-	return agents.Agent{Name: name, Spec: v1alpha1.AIAgentConfigSpec{
+func mkAgent(name string, validate ...string) agentconfig.Agent {
+	return agentconfig.Agent{Name: name, Spec: v1alpha1.AIAgentConfigSpec{
 		DisplayName: name, Description: name + " things", SystemPrompt: "You are " + name, HumanValidationTools: validate,
 	}}
 }
 
-func (f *fixture) open(chatID string, list ...agents.Agent) *agent.Session {
+func (f *fixture) open(chatID string, list ...agentconfig.Agent) *agent.Session {
 	f.t.Helper()
 	s, err := agent.New(f.opts).Open(context.Background(), agent.User{ID: "alice"}, list, chatID)
 	if err != nil {

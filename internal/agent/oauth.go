@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/mcp"
 	"github.com/rancher/ai-agent/internal/oauth"
@@ -19,7 +19,7 @@ func identity(u User) oauth.Identity {
 }
 
 // Credentials implements CredentialProvider.
-func (o OAuth) Credentials(ctx context.Context, a agents.Agent, u User) (mcp.Credentials, error) {
+func (o OAuth) Credentials(ctx context.Context, a agentconfig.Agent, u User) (mcp.Credentials, error) {
 	c, err := o.Service.Credentials(ctx, a, identity(u))
 	if err != nil {
 		return nil, err
@@ -28,7 +28,7 @@ func (o OAuth) Credentials(ctx context.Context, a agents.Agent, u User) (mcp.Cre
 }
 
 // Authenticate implements Authenticator.
-func (o OAuth) Authenticate(ctx context.Context, em chat.Emitter, a agents.Agent, u User, challenge error) error {
+func (o OAuth) Authenticate(ctx context.Context, em chat.Emitter, a agentconfig.Agent, u User, challenge error) error {
 	var r oauth.Refusal
 	if he, ok := errors.AsType[*mcp.HTTPStatusError](challenge); ok {
 		r = oauth.Refusal{Status: he.StatusCode, WWWAuthenticate: he.WWWAuthenticate}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
@@ -35,14 +35,14 @@ type User struct {
 
 // ToolProvider lists and calls an agent's MCP tools; *mcp.Manager is one.
 type ToolProvider interface {
-	Tools(ctx context.Context, a agents.Agent, cred mcp.Credentials) ([]mcp.Tool, error)
-	Call(ctx context.Context, a agents.Agent, cred mcp.Credentials, name string, args json.RawMessage) (mcp.Result, error)
+	Tools(ctx context.Context, a agentconfig.Agent, cred mcp.Credentials) ([]mcp.Tool, error)
+	Call(ctx context.Context, a agentconfig.Agent, cred mcp.Credentials, name string, args json.RawMessage) (mcp.Result, error)
 }
 
 // CredentialProvider gives the credential a user's requests to an agent's
 // MCP server carry.
 type CredentialProvider interface {
-	Credentials(ctx context.Context, a agents.Agent, u User) (mcp.Credentials, error)
+	Credentials(ctx context.Context, a agentconfig.Agent, u User) (mcp.Credentials, error)
 }
 
 // Authenticator signs a user in to an OAUTH2 agent through the chat: it
@@ -51,7 +51,7 @@ type CredentialProvider interface {
 // when none was seen yet). On success the next Credentials call for (a, u)
 // yields a working credential.
 type Authenticator interface {
-	Authenticate(ctx context.Context, em chat.Emitter, a agents.Agent, u User, challenge error) error
+	Authenticate(ctx context.Context, em chat.Emitter, a agentconfig.Agent, u User, challenge error) error
 }
 
 // ErrAuthCanceled is matched by an Authenticate error when the user
@@ -124,7 +124,7 @@ func New(o Options) *Runner {
 
 // agentState is one agent as a session sees it.
 type agentState struct {
-	agents.Agent
+	agentconfig.Agent
 	cred      mcp.Credentials
 	tools     []mcp.Tool
 	err       error
@@ -162,7 +162,7 @@ type Session struct {
 
 // Open loads each agent's tools (concurrently) for the user and returns the
 // session, or an *UnavailableError when none is usable.
-func (r *Runner) Open(ctx context.Context, u User, list []agents.Agent, chatID string) (*Session, error) {
+func (r *Runner) Open(ctx context.Context, u User, list []agentconfig.Agent, chatID string) (*Session, error) {
 	if m, ok := r.o.Model.(interface{ ConfigError() error }); ok && m.ConfigError() != nil {
 		return nil, &UnavailableError{Reason: m.ConfigError().Error(), Err: m.ConfigError()}
 	}

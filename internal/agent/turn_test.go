@@ -11,7 +11,7 @@ import (
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/agent"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
@@ -123,10 +123,10 @@ func TestPauseAndResumeAgent(t *testing.T) {
 }
 
 // supervised is two agents: "k8s" (delete needs confirmation) and "docs".
-func supervised(f *fixture) []agents.Agent {
+func supervised(f *fixture) []agentconfig.Agent {
 	f.tools.fns["delete"] = text("gone")
 	f.tools.fns["deletePlan"] = text(`{"delete":"pod-a"}`)
-	return []agents.Agent{mkAgent("k8s", "delete"), mkAgent("docs")}
+	return []agentconfig.Agent{mkAgent("k8s", "delete"), mkAgent("docs")}
 }
 
 func TestPauseAndResumeSupervisor(t *testing.T) {
@@ -239,14 +239,14 @@ type failingTools struct{ *fakeTools }
 
 var errDown = errors.New("connection refused")
 
-func (failingTools) Tools(context.Context, agents.Agent, mcp.Credentials) ([]mcp.Tool, error) {
+func (failingTools) Tools(context.Context, agentconfig.Agent, mcp.Credentials) ([]mcp.Tool, error) {
 	return nil, errDown
 }
 
 func TestOpenUnavailableIsTyped(t *testing.T) {
 	f := newFixture(t)
 	f.opts.Tools = failingTools{f.tools}
-	_, err := agent.New(f.opts).Open(context.Background(), agent.User{ID: "alice"}, []agents.Agent{mkAgent("math")}, "c1")
+	_, err := agent.New(f.opts).Open(context.Background(), agent.User{ID: "alice"}, []agentconfig.Agent{mkAgent("math")}, "c1")
 	ue, ok := errors.AsType[*agent.UnavailableError](err)
 	if !ok || !errors.Is(err, agent.ErrNoAgentAvailable) || !errors.Is(err, errDown) {
 		t.Fatalf("Open = %v; want an *UnavailableError matching ErrNoAgentAvailable and its cause", err)

@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/rancher/ai-agent/internal/chat"
+	"github.com/rancher/ai-agent/internal/chat/chattest"
 )
 
 // echo opens with a greeting and answers each prompt with its text.
@@ -50,29 +51,6 @@ func serveEcho(t *testing.T, h *echo) (string, context.CancelFunc) {
 	return "ws" + strings.TrimPrefix(srv.URL, "http"), cancel
 }
 
-func dial(t *testing.T, url string) *websocket.Conn {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ws, _, err := websocket.Dial(ctx, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ws.CloseNow() })
-	return ws
-}
-
-func read(t *testing.T, ws *websocket.Conn) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_, b, err := ws.Read(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // chatGoroutines counts the goroutines running code of package chat.
 func chatGoroutines() int {
 	buf := make([]byte, 1<<22)
@@ -93,10 +71,10 @@ func TestIdleConnectionHasOneGoroutine(t *testing.T) {
 	const conns = 20
 	h := &echo{opened: make(chan struct{}, conns)}
 	url, _ := serveEcho(t, h)
-	var all []*websocket.Conn
+	var all []*chattest.Client
 	for range conns {
-		ws := dial(t, url)
-		if f := read(t, ws); f != "hello" {
+		ws := chattest.Dial(t, url, nil)
+		if f := ws.Read(); f != "hello" {
 			t.Fatalf("first frame %q", f)
 		}
 		<-h.opened
@@ -106,12 +84,9 @@ func TestIdleConnectionHasOneGoroutine(t *testing.T) {
 	if !eventually(idle) {
 		t.Fatalf("%d idle connections run %d goroutines in package chat, want %d", conns, chatGoroutines(), conns)
 	}
-	ctx := context.Background()
-	if err := all[0].Write(ctx, websocket.MessageText, []byte("ping")); err != nil {
-		t.Fatal(err)
-	}
+	all[0].Send("ping")
 	for _, want := range []string{chat.MessageOpen, "ping", chat.MessageClose} {
-		if f := read(t, all[0]); f != want {
+		if f := all[0].Read(); f != want {
 			t.Fatalf("frame %q, want %q", f, want)
 		}
 	}
@@ -138,21 +113,18 @@ func eventually(cond func() bool) bool {
 func TestPromptsRunInOrder(t *testing.T) {
 	h := &echo{opened: make(chan struct{}, 1), gate: make(chan struct{})}
 	url, _ := serveEcho(t, h)
-	ws := dial(t, url)
-	read(t, ws)
-	ctx := context.Background()
+	ws := chattest.Dial(t, url, nil)
+	ws.Read()
 	for _, p := range []string{"one", "two", "three"} {
-		if err := ws.Write(ctx, websocket.MessageText, []byte(p)); err != nil {
-			t.Fatal(err)
-		}
+		ws.Send(p)
 	}
 	var got []string
 	for _, p := range []string{"one", "two", "three"} {
-		if f := read(t, ws); f != chat.MessageOpen {
+		if f := ws.Read(); f != chat.MessageOpen {
 			t.Fatalf("frame %q before %s", f, p)
 		}
 		h.gate <- struct{}{}
-		got = append(got, read(t, ws), read(t, ws))
+		got = append(got, ws.Read(), ws.Read())
 	}
 	if strings.Join(got, "|") != "one|</message>|two|</message>|three|</message>" {
 		t.Fatalf("frames %q", got)
@@ -164,28 +136,23 @@ func TestPromptsRunInOrder(t *testing.T) {
 func TestShutdownWaitsForTheTurn(t *testing.T) {
 	h := &echo{opened: make(chan struct{}, 1), gate: make(chan struct{})}
 	url, shutdown := serveEcho(t, h)
-	ws := dial(t, url)
-	read(t, ws)
-	if err := ws.Write(context.Background(), websocket.MessageText, []byte("last")); err != nil {
-		t.Fatal(err)
-	}
-	if f := read(t, ws); f != chat.MessageOpen {
+	ws := chattest.Dial(t, url, nil)
+	ws.Read()
+	ws.Send("last")
+	if f := ws.Read(); f != chat.MessageOpen {
 		t.Fatalf("frame %q", f)
 	}
 	shutdown()
 	var wg sync.WaitGroup
 	wg.Go(func() { h.gate <- struct{}{} })
-	if f := read(t, ws); f != "last" {
+	if f := ws.Read(); f != "last" {
 		t.Fatalf("frame %q", f)
 	}
-	if f := read(t, ws); f != chat.MessageClose {
+	if f := ws.Read(); f != chat.MessageClose {
 		t.Fatalf("frame %q", f)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_, _, err := ws.Read(ctx)
-	if websocket.CloseStatus(err) != websocket.StatusGoingAway {
-		t.Fatalf("after the turn: %v, want close 1001", err)
+	if s := ws.Closed(); s != websocket.StatusGoingAway {
+		t.Fatalf("after the turn: close %v, want 1001", s)
 	}
 	wg.Wait()
 }

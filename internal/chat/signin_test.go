@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/coder/websocket"
 
 	"github.com/rancher/ai-agent/internal/chat"
+	"github.com/rancher/ai-agent/internal/chat/chattest"
 )
 
 // asker runs a sign-in or a refresh through chat.Browser for each prompt and
@@ -44,35 +44,30 @@ func TestBrowserAsksThroughTheConnection(t *testing.T) {
 		chat.NewConn(ws, chat.Options{}).Serve(shutdown, asker{})
 	}))
 	t.Cleanup(srv.Close)
-	ws := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http"))
-	send := func(s string) {
-		t.Helper()
-		if err := ws.Write(context.Background(), websocket.MessageText, []byte(s)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ws := chattest.Dial(t, srv.URL, nil)
+	send := ws.Send
 	const authFrame = `<authentication>{"type":"oauth2","url":"https://as/authorize?a=1&b=2","agent":"gh"}</authentication>`
 	for _, tt := range []struct{ reply, want string }{
 		{chat.ReplyAuthCanceled, "confirmed=false err=<nil>"},
 		{chat.ReplyAuthConfirmed, "confirmed=true err=<nil>"},
 	} {
 		send("sign in")
-		if f := read(t, ws); f != authFrame {
+		if f := ws.Read(); f != authFrame {
 			t.Fatalf("frame %q, want %q", f, authFrame)
 		}
 		send(chat.ReplyRefreshConfirmed) // not an answer to a sign-in: dropped
 		send(tt.reply)
-		if f := read(t, ws); f != tt.want {
+		if f := ws.Read(); f != tt.want {
 			t.Fatalf("after %s: %q, want %q", tt.reply, f, tt.want)
 		}
 	}
 	send("refresh")
-	if f := read(t, ws); f != `<token-refresh>{"agent":"gh"}</token-refresh>` {
+	if f := ws.Read(); f != `<token-refresh>{"agent":"gh"}</token-refresh>` {
 		t.Fatalf("frame %q", f)
 	}
 	send(chat.ReplyAuthConfirmed) // dropped
 	send(chat.ReplyRefreshConfirmed)
-	if f := read(t, ws); f != "refresh err=<nil>" {
+	if f := ws.Read(); f != "refresh err=<nil>" {
 		t.Fatalf("after refresh: %q", f)
 	}
 }

@@ -8,13 +8,14 @@ import (
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/controller"
+	"github.com/rancher/ai-agent/internal/kube/kubetest"
 )
 
 func TestBuiltinsSeededAndDriftReverted(t *testing.T) {
 	start(t, time.Hour)
 	want := controller.Builtins(controller.BuiltinOptions{})
 	for name, spec := range want {
-		eventually(t, 20*time.Second, "built-in "+name, func() bool {
+		kubetest.Eventually(t, 20*time.Second, "built-in "+name, func() bool {
 			var obj v1alpha1.AIAgentConfig
 			return env.Client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, &obj) == nil &&
 				obj.Spec.BuiltIn && obj.Spec.DisplayName == spec.DisplayName
@@ -31,7 +32,7 @@ func TestBuiltinsSeededAndDriftReverted(t *testing.T) {
 	if err := env.Client.Patch(t.Context(), obj, client.MergeFrom(orig)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, "fleet drift reverted", func() bool {
+	kubetest.Eventually(t, 20*time.Second, "fleet drift reverted", func() bool {
 		s := getAgent(t, "fleet").Spec
 		return s.Description == want["fleet"].Description && s.ToolSet == "fleet"
 	})
@@ -44,7 +45,7 @@ func TestBuiltinsSeededAndDriftReverted(t *testing.T) {
 	if err := env.Client.Delete(t.Context(), getAgent(t, "provisioning")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, "provisioning recreated", func() bool {
+	kubetest.Eventually(t, 20*time.Second, "provisioning recreated", func() bool {
 		var o v1alpha1.AIAgentConfig
 		err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "provisioning"}, &o)
 		return err == nil && o.DeletionTimestamp == nil

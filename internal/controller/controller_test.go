@@ -12,6 +12,7 @@ import (
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/controller"
+	"github.com/rancher/ai-agent/internal/kube/kubetest"
 )
 
 func noneSpec(url string) v1alpha1.AIAgentConfigSpec {
@@ -45,7 +46,7 @@ func TestStatusFollowsMCPServer(t *testing.T) {
 
 	srv.status.Store(http.StatusInternalServerError)
 	touch(t, "status-agent", "now broken")
-	eventually(t, 20*time.Second, "Failed", func() bool { return getAgent(t, "status-agent").Status.Phase == v1alpha1.PhaseFailed })
+	kubetest.Eventually(t, 20*time.Second, "Failed", func() bool { return getAgent(t, "status-agent").Status.Phase == v1alpha1.PhaseFailed })
 	c = readyCondition(getAgent(t, "status-agent"))
 	if c.Status != metav1.ConditionFalse || c.Reason != v1alpha1.ReasonConfigurationFailed || !strings.HasPrefix(c.Message, "Failed to load MCP tools: ") {
 		t.Fatalf("Failed condition = %+v", c)
@@ -64,7 +65,7 @@ func TestOAuth2UnauthorizedIsReadyAndRegistered(t *testing.T) {
 		DisplayName: "O", MCPURL: srv.URL, AuthenticationType: v1alpha1.AuthOAuth2, AuthenticationSecret: "oauth-secret",
 	})
 	waitStatus(t, "oauth-agent", v1alpha1.PhaseReady, controller.MessageNeedsOAuth)
-	eventually(t, 5*time.Second, "OAuth registration", func() bool { return r.rec.count(r.rec.registered, "oauth-agent") > 0 })
+	kubetest.Eventually(t, 5*time.Second, "OAuth registration", func() bool { return r.rec.count(r.rec.registered, "oauth-agent") > 0 })
 
 	// A non-OAuth agent answered 401 is a failure.
 	createAgent(t, "none-401", noneSpec(srv.URL))
@@ -77,7 +78,7 @@ func TestOAuth2UnauthorizedIsReadyAndRegistered(t *testing.T) {
 // getAgentEventually waits until the agent has a Ready condition.
 func getAgentEventually(t *testing.T, name string) *v1alpha1.AIAgentConfig {
 	var obj *v1alpha1.AIAgentConfig
-	eventually(t, 20*time.Second, name+" has a status", func() bool {
+	kubetest.Eventually(t, 20*time.Second, name+" has a status", func() bool {
 		obj = getAgent(t, name)
 		return readyCondition(obj) != nil
 	})
@@ -98,6 +99,10 @@ func TestUnreachableBacksOff(t *testing.T) {
 		t.Fatalf("phase = %q", obj.Status.Phase)
 	}
 	rv := obj.ResourceVersion
+	// The window is what is measured: how many checks a backoff makes in
+	// 6s. The requeue delays run on controller-runtime's workqueue, whose
+	// clock the controller does not take as an option, so the window is
+	// wall-clock time (not a stand-in for an event that could be awaited).
 	time.Sleep(6 * time.Second)
 	// 1 s doubling: checks at about 0, 1, 3 and 7 s.
 	if n := r.rec.count(r.rec.probes, "down-agent"); n < 2 || n > 4 {
@@ -113,9 +118,11 @@ func TestQuietAtRest(t *testing.T) {
 	srv := newMCPServer(t)
 	createAgent(t, "quiet-agent", noneSpec(srv.URL))
 	obj := waitStatus(t, "quiet-agent", v1alpha1.PhaseReady, controller.MessageReady)
-	time.Sleep(time.Second) // let the built-ins settle
+	settled(t) // the built-ins too
 	before, probes := r.calls.Load(), r.rec.count(r.rec.probes, "quiet-agent")
 	const rest = 5 * time.Second
+	// The window is what is measured: API calls and checks at rest over 5s
+	// of the workqueue's wall clock (see TestUnreachableBacksOff).
 	time.Sleep(rest)
 	calls := r.calls.Load() - before
 	if n := r.rec.count(r.rec.probes, "quiet-agent") - probes; n < 3 {

@@ -20,14 +20,14 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/controller"
 	"github.com/rancher/ai-agent/internal/kube"
 	"github.com/rancher/ai-agent/internal/kube/kubetest"
 	"github.com/rancher/ai-agent/internal/mcp"
 )
 
-const ns = agents.Namespace
+const ns = agentconfig.Namespace
 
 // mcpServer is a real go-sdk MCP server whose HTTP answers a test can
 // change: status != 0 answers every request with that status, and
@@ -103,14 +103,14 @@ func newRecorder(p controller.Prober) *recorder {
 
 func (r *recorder) Forget(name string) { r.mu.Lock(); r.forgot[name]++; r.mu.Unlock() }
 
-func (r *recorder) Register(_ context.Context, a agents.Agent) error {
+func (r *recorder) Register(_ context.Context, a agentconfig.Agent) error {
 	r.mu.Lock()
 	r.registered[a.Name]++
 	r.mu.Unlock()
 	return nil
 }
 
-func (r *recorder) Probe(ctx context.Context, a agents.Agent) error {
+func (r *recorder) Probe(ctx context.Context, a agentconfig.Agent) error {
 	r.mu.Lock()
 	r.probes[a.Name]++
 	r.mu.Unlock()
@@ -227,16 +227,23 @@ func getAgent(t *testing.T, name string) *v1alpha1.AIAgentConfig {
 	return &obj
 }
 
-// eventually polls cond every 50ms for up to d.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+// settled waits until every agent in the namespace (the built-ins too) has
+// a Ready condition for its current generation: the controller has written
+// every status it is going to write at rest.
+func settled(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
+	kubetest.Eventually(t, 20*time.Second, "every agent has a current status", func() bool {
+		var list v1alpha1.AIAgentConfigList
+		if err := env.Client.List(t.Context(), &list, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		for i := range list.Items {
+			if c := readyCondition(&list.Items[i]); c == nil || c.ObservedGeneration != list.Items[i].Generation {
+				return false
+			}
+		}
+		return len(list.Items) > 0
+	})
 }
 
 // readyCondition returns the agent's Ready condition, or nil.
@@ -253,7 +260,7 @@ func readyCondition(obj *v1alpha1.AIAgentConfig) *metav1.Condition {
 func waitStatus(t *testing.T, name, phase, message string) *v1alpha1.AIAgentConfig {
 	t.Helper()
 	var obj *v1alpha1.AIAgentConfig
-	eventually(t, 20*time.Second, name+" "+phase+" "+message, func() bool {
+	kubetest.Eventually(t, 20*time.Second, name+" "+phase+" "+message, func() bool {
 		obj = getAgent(t, name)
 		c := readyCondition(obj)
 		return obj.Status.Phase == phase && c != nil && c.Message == message

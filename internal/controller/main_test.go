@@ -3,7 +3,7 @@ package controller_test
 import (
 	"testing"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/kube/kubetest"
 )
 
@@ -15,5 +15,5 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	kubetest.Main(m, agents.Namespace, func(e *kubetest.Env, why string) { env, skipWhy = e, why })
+	kubetest.Main(m, agentconfig.Namespace, func(e *kubetest.Env, why string) { env, skipWhy = e, why })
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/mcp"
 )
 
@@ -19,7 +19,7 @@ type MCPProber struct {
 }
 
 // Probe lists the agent's tools once.
-func (p MCPProber) Probe(ctx context.Context, a agents.Agent) error {
+func (p MCPProber) Probe(ctx context.Context, a agentconfig.Agent) error {
 	probe := a
 	if a.Spec.AuthenticationType == v1alpha1.AuthOAuth2 {
 		probe.Spec.AuthenticationType = v1alpha1.AuthNone

@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/kube"
 )
 
@@ -73,7 +73,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 
 // check probes the agent and, for OAUTH2, registers its client whatever the
 // probe said (the Python controller skipped that on the usual 401).
-func (r *Reconciler) check(ctx context.Context, a agents.Agent, log *slog.Logger) verdict {
+func (r *Reconciler) check(ctx context.Context, a agentconfig.Agent, log *slog.Logger) verdict {
 	if a.ConfigError != "" {
 		return verdict{message: prefixConfig + a.ConfigError}
 	}

@@ -13,9 +13,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/controller"
 	"github.com/rancher/ai-agent/internal/kube"
+	"github.com/rancher/ai-agent/internal/kube/kubetest"
 	"github.com/rancher/ai-agent/internal/mcp"
 )
 
@@ -27,7 +28,7 @@ func chatTools(t *testing.T, r *running, name string) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := slices.IndexFunc(list, func(a agents.Agent) bool { return a.Name == name })
+	i := slices.IndexFunc(list, func(a agentconfig.Agent) bool { return a.Name == name })
 	if i < 0 {
 		t.Fatalf("agent %q not in source", name)
 	}
@@ -48,9 +49,9 @@ func TestSecretEditReachesNextChat(t *testing.T) {
 		DisplayName: "H", MCPURL: srv.URL, AuthenticationType: v1alpha1.AuthHeader, AuthenticationSecret: "header-secret",
 	})
 	waitStatus(t, "header-agent", v1alpha1.PhaseReady, controller.MessageReady)
-	eventually(t, 5*time.Second, "agent in source", func() bool {
+	kubetest.Eventually(t, 5*time.Second, "agent in source", func() bool {
 		list, _ := r.src.Agents(t.Context())
-		return slices.ContainsFunc(list, func(a agents.Agent) bool { return a.Name == "header-agent" })
+		return slices.ContainsFunc(list, func(a agentconfig.Agent) bool { return a.Name == "header-agent" })
 	})
 	if err := chatTools(t, r, "header-agent"); err != nil {
 		t.Fatal(err)
@@ -66,7 +67,7 @@ func TestSecretEditReachesNextChat(t *testing.T) {
 	if err := env.Client.Update(t.Context(), &sec); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "change notification", func() bool {
+	kubetest.Eventually(t, 10*time.Second, "change notification", func() bool {
 		for {
 			select {
 			case n := <-r.changed:
@@ -99,7 +100,7 @@ func TestMissingSecretIsConfigError(t *testing.T) {
 	}
 	// Creating the Secret re-checks the agent (it now reaches the server's refusal).
 	createSecret(t, "nope", map[string]string{"username": "u", "password": "p"})
-	eventually(t, 20*time.Second, "re-check after Secret creation", func() bool {
+	kubetest.Eventually(t, 20*time.Second, "re-check after Secret creation", func() bool {
 		return !strings.Contains(readyCondition(getAgent(t, "basic-agent")).Message, "not found")
 	})
 }
@@ -112,11 +113,11 @@ func TestDeletedAgentDisappears(t *testing.T) {
 	if err := env.Client.Delete(t.Context(), getAgent(t, "doomed")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "doomed gone from the source", func() bool {
+	kubetest.Eventually(t, 10*time.Second, "doomed gone from the source", func() bool {
 		list, err := r.src.Agents(t.Context())
-		return err == nil && !slices.ContainsFunc(list, func(a agents.Agent) bool { return a.Name == "doomed" })
+		return err == nil && !slices.ContainsFunc(list, func(a agentconfig.Agent) bool { return a.Name == "doomed" })
 	})
-	eventually(t, 10*time.Second, "doomed forgotten", func() bool { return r.rec.count(r.rec.forgot, "doomed") > 0 })
+	kubetest.Eventually(t, 10*time.Second, "doomed forgotten", func() bool { return r.rec.count(r.rec.forgot, "doomed") > 0 })
 }
 
 func TestDisabledAgentHidden(t *testing.T) {
@@ -130,7 +131,7 @@ func TestDisabledAgentHidden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if slices.ContainsFunc(list, func(a agents.Agent) bool { return a.Name == "disabled-agent" }) {
+	if slices.ContainsFunc(list, func(a agentconfig.Agent) bool { return a.Name == "disabled-agent" }) {
 		t.Fatal("a disabled agent is offered to chats")
 	}
 	if _, err := r.src.Agent(t.Context(), "disabled-agent"); err != nil {
@@ -149,13 +150,10 @@ func TestSourceLatencyWith20Agents(t *testing.T) {
 	}
 	count := func() int {
 		list, _ := r.src.Agents(t.Context())
-		return len(slices.DeleteFunc(list, func(a agents.Agent) bool { return !strings.HasPrefix(a.Name, "bench-") }))
+		return len(slices.DeleteFunc(list, func(a agentconfig.Agent) bool { return !strings.HasPrefix(a.Name, "bench-") }))
 	}
-	eventually(t, 10*time.Second, "20 agents cached", func() bool { return count() == 20 })
-	for i := range 20 { // let the controller's status writes settle
-		getAgentEventually(t, fmt.Sprintf("bench-%02d", i))
-	}
-	time.Sleep(500 * time.Millisecond)
+	kubetest.Eventually(t, 10*time.Second, "20 agents cached", func() bool { return count() == 20 })
+	settled(t) // no status write of the controller's lands in the measurement
 	before := r.calls.Load()
 	const n = 200
 	start := time.Now()
@@ -178,13 +176,13 @@ func TestSourceMatchesFileSource(t *testing.T) {
 	createSecret(t, "eq-ca", map[string]string{"ca.crt": "PEM"})
 	createSecret(t, "eq-auth", map[string]string{"username": "u", "password": "p"})
 	createAgent(t, "eq-agent", v1alpha1.AIAgentConfigSpec{DisplayName: "E", MCPURL: "http://127.0.0.1:1/mcp",
-		AuthenticationType: v1alpha1.AuthBasic, AuthenticationSecret: agents.Namespace + "/eq-auth",
+		AuthenticationType: v1alpha1.AuthBasic, AuthenticationSecret: agentconfig.Namespace + "/eq-auth",
 		CABundleRef: &v1alpha1.CABundleRef{Name: "eq-ca"}, ToolSet: "x"})
-	file, err := agents.ParseConfig(strings.NewReader(`
+	file, err := agentconfig.ParseConfig(strings.NewReader(`
 apiVersion: ai.cattle.io/v1alpha1
 kind: AIAgentConfig
 metadata: {name: eq-agent}
-spec: {displayName: E, mcpURL: "http://127.0.0.1:1/mcp", authenticationType: BASIC, authenticationSecret: `+agents.Namespace+`/eq-auth, caBundleRef: {name: eq-ca}, toolSet: x}
+spec: {displayName: E, mcpURL: "http://127.0.0.1:1/mcp", authenticationType: BASIC, authenticationSecret: `+agentconfig.Namespace+`/eq-auth, caBundleRef: {name: eq-ca}, toolSet: x}
 ---
 apiVersion: v1
 kind: Secret
@@ -199,8 +197,8 @@ stringData: {username: u, password: p}
 	if err != nil || len(file) != 1 {
 		t.Fatalf("ParseConfig = %v, %v", file, err)
 	}
-	var got agents.Agent
-	eventually(t, 10*time.Second, "eq-agent cached", func() bool {
+	var got agentconfig.Agent
+	kubetest.Eventually(t, 10*time.Second, "eq-agent cached", func() bool {
 		got, err = r.src.Agent(t.Context(), "eq-agent")
 		return err == nil
 	})

@@ -10,7 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/mcp"
 )
 
@@ -31,7 +31,7 @@ type verdict struct {
 
 // judge turns a probe result into a verdict, as the Python controller did:
 // an OAUTH2 agent whose server answers 401 is ready (users sign in per chat).
-func judge(a agents.Agent, err error) verdict {
+func judge(a agentconfig.Agent, err error) verdict {
 	switch {
 	case err == nil:
 		return verdict{ready: true, message: MessageReady}

@@ -8,18 +8,18 @@ import (
 	"testing"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/mcp"
 )
 
 func TestJudge(t *testing.T) {
-	oauth := agents.Agent{Spec: v1alpha1.AIAgentConfigSpec{AuthenticationType: v1alpha1.AuthOAuth2}}
-	none := agents.Agent{Spec: v1alpha1.AIAgentConfigSpec{AuthenticationType: v1alpha1.AuthNone}}
+	oauth := agentconfig.Agent{Spec: v1alpha1.AIAgentConfigSpec{AuthenticationType: v1alpha1.AuthOAuth2}}
+	none := agentconfig.Agent{Spec: v1alpha1.AIAgentConfigSpec{AuthenticationType: v1alpha1.AuthNone}}
 	unauth := fmt.Errorf("list: %w", &mcp.HTTPStatusError{StatusCode: 401})
 	refused := fmt.Errorf("connect: %w", &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED})
 	for _, tc := range []struct {
 		name      string
-		a         agents.Agent
+		a         agentconfig.Agent
 		err       error
 		ready     bool
 		message   string

@@ -2,12 +2,12 @@ package demo
 
 import (
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 )
 
 // ClusterAgent is the demo agent for the made-up cluster (no sign-in).
-func ClusterAgent(url string) agents.Agent {
-	return agents.Agent{
+func ClusterAgent(url string) agentconfig.Agent {
+	return agentconfig.Agent{
 		Name: "cluster", Revision: "demo-1",
 		Spec: v1alpha1.AIAgentConfigSpec{
 			DisplayName:  "Demo cluster",
@@ -23,8 +23,8 @@ func ClusterAgent(url string) agents.Agent {
 // NotesAgent is the demo agent whose MCP server needs each user to sign in
 // (OAUTH2, with an empty Secret: the agent discovers the authorization
 // server and registers itself).
-func NotesAgent(url string) agents.Agent {
-	return agents.Agent{
+func NotesAgent(url string) agentconfig.Agent {
+	return agentconfig.Agent{
 		Name: "notes", Revision: "demo-1",
 		Spec: v1alpha1.AIAgentConfigSpec{
 			DisplayName:  "Notes",

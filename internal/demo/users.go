@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"regexp"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 )
 
 // The demo has no Rancher to say who the user is: the page says it with a
@@ -51,7 +51,7 @@ type agentInfo struct {
 
 // AgentsHandler serves the demo's agents as the page's picker reads them
 // (GET, JSON list). Status is not here: it comes from <chat-metadata>.
-func AgentsHandler(list ...agents.Agent) http.Handler {
+func AgentsHandler(list ...agentconfig.Agent) http.Handler {
 	out := make([]agentInfo, len(list))
 	for i, a := range list {
 		out[i] = agentInfo{Name: a.Name, DisplayName: a.Spec.DisplayName, Description: a.Spec.Description,

@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 )
 
 // SecretIndex is the field index of AIAgentConfigs by the names of the
@@ -27,7 +27,7 @@ var ErrAgentNotFound = errors.New("agent not found")
 // agents it affects without listing them all.
 func IndexSecretRefs(ctx context.Context, idx client.FieldIndexer) error {
 	err := idx.IndexField(ctx, &v1alpha1.AIAgentConfig{}, SecretIndex, func(o client.Object) []string {
-		return agents.ReferencedSecrets(o.(*v1alpha1.AIAgentConfig).Spec)
+		return agentconfig.ReferencedSecrets(o.(*v1alpha1.AIAgentConfig).Spec)
 	})
 	if err != nil {
 		return fmt.Errorf("index AIAgentConfig secrets: %w", err)
@@ -35,7 +35,7 @@ func IndexSecretRefs(ctx context.Context, idx client.FieldIndexer) error {
 	return nil
 }
 
-// Source is an agents.Source over a cache reader. It is safe for concurrent
+// Source is an agentconfig.Source over a cache reader. It is safe for concurrent
 // use; every call reads the cache only.
 type Source struct {
 	reader    client.Reader
@@ -49,38 +49,38 @@ func NewSource(r client.Reader, namespace string) *Source {
 }
 
 // Agents returns the enabled agents, sorted by name, with Secrets resolved.
-func (s *Source) Agents(ctx context.Context) ([]agents.Agent, error) {
+func (s *Source) Agents(ctx context.Context) ([]agentconfig.Agent, error) {
 	all, err := s.All(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(all, func(a agents.Agent) bool { return !a.Spec.IsEnabled() }), nil
+	return slices.DeleteFunc(all, func(a agentconfig.Agent) bool { return !a.Spec.IsEnabled() }), nil
 }
 
 // All returns every agent, enabled or not, sorted by name.
-func (s *Source) All(ctx context.Context) ([]agents.Agent, error) {
+func (s *Source) All(ctx context.Context) ([]agentconfig.Agent, error) {
 	var list v1alpha1.AIAgentConfigList
 	if err := s.reader.List(ctx, &list, client.InNamespace(s.namespace), client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("list agents: %w", err)
 	}
-	out := make([]agents.Agent, 0, len(list.Items))
+	out := make([]agentconfig.Agent, 0, len(list.Items))
 	for i := range list.Items {
 		out = append(out, s.resolve(ctx, &list.Items[i]))
 	}
-	slices.SortFunc(out, func(a, b agents.Agent) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b agentconfig.Agent) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
 // Agent returns the named agent, enabled or not; the error wraps
 // ErrAgentNotFound when there is none.
-func (s *Source) Agent(ctx context.Context, name string) (agents.Agent, error) {
+func (s *Source) Agent(ctx context.Context, name string) (agentconfig.Agent, error) {
 	var c v1alpha1.AIAgentConfig
 	err := s.reader.Get(ctx, client.ObjectKey{Namespace: s.namespace, Name: name}, &c)
 	if apierrors.IsNotFound(err) {
-		return agents.Agent{}, fmt.Errorf("agent %q: %w", name, ErrAgentNotFound)
+		return agentconfig.Agent{}, fmt.Errorf("agent %q: %w", name, ErrAgentNotFound)
 	}
 	if err != nil {
-		return agents.Agent{}, fmt.Errorf("get agent %q: %w", name, err)
+		return agentconfig.Agent{}, fmt.Errorf("get agent %q: %w", name, err)
 	}
 	return s.resolve(ctx, &c), nil
 }
@@ -102,8 +102,8 @@ func (s *Source) Referencing(ctx context.Context, secret string) ([]string, erro
 
 // resolve turns an AIAgentConfig into an Agent exactly as the file source
 // does. A Secret that cannot be read is a ConfigError of that agent only.
-func (s *Source) resolve(ctx context.Context, c *v1alpha1.AIAgentConfig) agents.Agent {
-	return agents.Resolve(c.Name, c.Spec, func(name string) (map[string][]byte, bool) {
+func (s *Source) resolve(ctx context.Context, c *v1alpha1.AIAgentConfig) agentconfig.Agent {
+	return agentconfig.Resolve(c.Name, c.Spec, func(name string) (map[string][]byte, bool) {
 		var sec corev1.Secret
 		if err := s.reader.Get(ctx, client.ObjectKey{Namespace: s.namespace, Name: name}, &sec); err != nil {
 			return nil, false

@@ -1,6 +1,8 @@
 package leakcheck
 
 import (
+	"fmt"
+	"os"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -18,3 +20,16 @@ var ignored = []goleak.Option{
 
 // Main runs the tests and fails the binary when a goroutine is left over.
 func Main(m *testing.M) { goleak.VerifyTestMain(m, ignored...) }
+
+// Exit ends a TestMain that sets up and tears down around m.Run: called
+// with m.Run's code after the tear-down, it fails the binary when a
+// goroutine is left over, then exits.
+func Exit(code int) {
+	if code == 0 {
+		if err := goleak.Find(ignored...); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: goroutines left after the tests: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}

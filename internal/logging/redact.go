@@ -19,8 +19,8 @@ var (
 	queryRE      = regexp.MustCompile(`(?i)\b((?:access_token|refresh_token|client_secret|code_verifier|password)=)[^\s&;"',]+`)
 )
 
-// IsSensitiveKey reports whether values logged under key are redacted.
-func IsSensitiveKey(key string) bool {
+// isSensitiveKey reports whether values logged under key are redacted.
+func isSensitiveKey(key string) bool {
 	switch strings.ToLower(key) {
 	case "authorization", "proxy-authorization", "x-api-key", "api_key", "apikey",
 		"r_token", "cookie", "set-cookie", "r_sess",
@@ -41,7 +41,7 @@ func Redact(s string) string {
 
 // NewLogger returns a JSON logger writing to w at level, with redaction.
 func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(NewRedactingHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
+	return slog.New(newRedactingHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
 }
 
 // ParseLevel maps LOG_LEVEL (debug, info, warn/warning, error; any case) to
@@ -62,8 +62,8 @@ func ParseLevel(s string) slog.Level {
 // redactingHandler redacts records before passing them to the next handler.
 type redactingHandler struct{ next slog.Handler }
 
-// NewRedactingHandler wraps next so that secrets never reach it.
-func NewRedactingHandler(next slog.Handler) slog.Handler { return redactingHandler{next: next} }
+// newRedactingHandler wraps next so that secrets never reach it.
+func newRedactingHandler(next slog.Handler) slog.Handler { return redactingHandler{next: next} }
 
 func (h redactingHandler) Enabled(ctx context.Context, l slog.Level) bool {
 	return h.next.Enabled(ctx, l)
@@ -91,7 +91,7 @@ func (h redactingHandler) WithGroup(name string) slog.Handler {
 }
 
 func redactAttr(a slog.Attr) slog.Attr {
-	if IsSensitiveKey(a.Key) {
+	if isSensitiveKey(a.Key) {
 		return slog.String(a.Key, Redacted)
 	}
 	v := a.Value.Resolve()
@@ -149,7 +149,7 @@ func redactMulti[M ~map[string][]string](m M) M {
 }
 
 func redactValue(key, s string) string {
-	if IsSensitiveKey(key) {
+	if isSensitiveKey(key) {
 		return Redacted
 	}
 	return Redact(s)

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 )
 
 // ErrOAuth2Credentials is wrapped by FixedHeaderCredentials for OAUTH2 agents,
@@ -52,7 +52,7 @@ func newFixedHeaders(typ v1alpha1.AuthenticationType, headers [][2]string) *fixe
 // that set the same headers on every request: NONE (none), RANCHER (the
 // user's R_token and R_url), BASIC and HEADER (from the agent's Secret). For
 // OAUTH2 it returns an error wrapping ErrOAuth2Credentials.
-func FixedHeaderCredentials(a agents.Agent, rancher RancherIdentity) (Credentials, error) {
+func FixedHeaderCredentials(a agentconfig.Agent, rancher RancherIdentity) (Credentials, error) {
 	switch typ := a.Spec.AuthenticationType; typ {
 	case "", v1alpha1.AuthNone:
 		return newFixedHeaders(v1alpha1.AuthNone, nil), nil

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 )
 
 func TestAuthHeadersAtServer(t *testing.T) {
@@ -82,7 +82,7 @@ func TestAuthHeadersAtServer(t *testing.T) {
 	})
 }
 
-func callWith(t *testing.T, m *Manager, a agents.Agent, id RancherIdentity) {
+func callWith(t *testing.T, m *Manager, a agentconfig.Agent, id RancherIdentity) {
 	t.Helper()
 	cred, err := FixedHeaderCredentials(a, id)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 )
 
 // Options configure a Manager.
@@ -83,7 +83,7 @@ func NewManager(opts Options) *Manager {
 // Tools connects (or reuses a session) and returns the agent's tools, filtered
 // by spec.toolSet and without *Plan tools. The list is cached per (agent,
 // revision, credential); a failure drops the cached list and the session.
-func (m *Manager) Tools(ctx context.Context, a agents.Agent, cred Credentials) ([]Tool, error) {
+func (m *Manager) Tools(ctx context.Context, a agentconfig.Agent, cred Credentials) ([]Tool, error) {
 	for attempt := 0; ; attempt++ {
 		e, err := m.entry(a, cred)
 		if err != nil {
@@ -104,7 +104,7 @@ func (m *Manager) Tools(ctx context.Context, a agents.Agent, cred Credentials) (
 // transport or session failure it reconnects once and retries; 401 and 403
 // are returned as *HTTPStatusError without retry. A tool error is not a Go
 // error: it is reported in Result.IsError.
-func (m *Manager) Call(ctx context.Context, a agents.Agent, cred Credentials, name string, args json.RawMessage) (Result, error) {
+func (m *Manager) Call(ctx context.Context, a agentconfig.Agent, cred Credentials, name string, args json.RawMessage) (Result, error) {
 	var arguments any = args
 	if len(args) == 0 {
 		arguments = map[string]any{}
@@ -160,7 +160,7 @@ func isRejected(err error) bool { return errors.Is(err, &jsonrpcError{Code: -320
 
 // entry returns the cache entry of (agent, revision, credential), creating it.
 // Creating an entry for a new revision drops the agent's older revisions.
-func (m *Manager) entry(a agents.Agent, cred Credentials) (*entry, error) {
+func (m *Manager) entry(a agentconfig.Agent, cred Credentials) (*entry, error) {
 	if cred == nil {
 		return nil, fmt.Errorf("agent %q: no MCP credentials", a.Name)
 	}
@@ -181,7 +181,7 @@ func (m *Manager) entry(a agents.Agent, cred Credentials) (*entry, error) {
 }
 
 // transport returns the shared HTTP transport of an agent revision.
-func (m *Manager) transport(a agents.Agent) (*http.Transport, error) {
+func (m *Manager) transport(a agentconfig.Agent) (*http.Transport, error) {
 	key := transportKey{agent: a.Name, revision: a.Revision}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -252,19 +252,26 @@ func (m *Manager) removeLocked(match func(sessionKey, *entry) bool) {
 // reap drops sessions idle for longer than SessionIdleTTL.
 func (m *Manager) reap() {
 	defer m.wg.Done()
-	ttl := m.opts.SessionIdleTTL
-	t := time.NewTicker(max(ttl/2, 10*time.Millisecond))
+	t := time.NewTicker(max(m.opts.SessionIdleTTL/2, 10*time.Millisecond))
 	defer t.Stop()
 	for {
 		select {
 		case <-m.stop:
 			return
 		case now := <-t.C:
-			m.mu.Lock()
-			if !m.closed {
-				m.removeLocked(func(_ sessionKey, e *entry) bool { return e.inflight.Load() == 0 && e.idleSince(now) > ttl })
-			}
-			m.mu.Unlock()
+			m.reapIdle(now)
 		}
+	}
+}
+
+// reapIdle drops the sessions that are idle at now for longer than
+// SessionIdleTTL.
+func (m *Manager) reapIdle(now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.closed {
+		m.removeLocked(func(_ sessionKey, e *entry) bool {
+			return e.inflight.Load() == 0 && e.idleSince(now) > m.opts.SessionIdleTTL
+		})
 	}
 }

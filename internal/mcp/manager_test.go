@@ -271,23 +271,22 @@ func TestTimeoutIsNotRetried(t *testing.T) {
 
 func TestIdleSessionsAreDropped(t *testing.T) {
 	ts := startServer(t, "")
-	m := newTestManager(t, Options{SessionIdleTTL: 20 * time.Millisecond})
+	// The reaper's ticker (every TTL/2) does not fire within the test: the
+	// test runs its pass at chosen instants.
+	const ttl = time.Hour
+	m := newTestManager(t, Options{SessionIdleTTL: ttl})
 	a := testAgent("idle", ts.URL)
 	if _, err := m.Tools(context.Background(), a, noneCred(t)); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		m.mu.Lock()
-		n := len(m.entries)
-		m.mu.Unlock()
-		if n == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d idle entries were not dropped", n)
-		}
-		time.Sleep(5 * time.Millisecond)
+	entries := func() int { m.mu.Lock(); defer m.mu.Unlock(); return len(m.entries) }
+	m.reapIdle(time.Now().Add(ttl / 2))
+	if n := entries(); n != 1 {
+		t.Fatalf("%d entries after half the idle TTL, want 1", n)
+	}
+	m.reapIdle(time.Now().Add(ttl + time.Minute))
+	if n := entries(); n != 0 {
+		t.Fatalf("%d idle entries were not dropped", n)
 	}
 }
 

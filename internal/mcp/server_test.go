@@ -16,7 +16,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 )
 
 // testServer is a real go-sdk MCP server on loopback that records the
@@ -150,8 +150,8 @@ func (ts *testServer) lastHeaders(t *testing.T) http.Header {
 	return ts.headers[len(ts.headers)-1]
 }
 
-func testAgent(name, url string) agents.Agent {
-	return agents.Agent{
+func testAgent(name, url string) agentconfig.Agent {
+	return agentconfig.Agent{
 		Name:     name,
 		Revision: "1",
 		Spec: v1alpha1.AIAgentConfigSpec{

@@ -12,7 +12,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 )
 
 type jsonrpcError = jsonrpc.Error
@@ -38,7 +38,7 @@ func (e *entry) idleSince(now time.Time) time.Duration {
 }
 
 // session returns the live session, connecting when there is none.
-func (e *entry) session(ctx context.Context, m *Manager, a agents.Agent) (*sdk.ClientSession, *authTransport, error) {
+func (e *entry) session(ctx context.Context, m *Manager, a agentconfig.Agent) (*sdk.ClientSession, *authTransport, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err := e.connectLocked(ctx, m, a); err != nil {
@@ -49,7 +49,7 @@ func (e *entry) session(ctx context.Context, m *Manager, a agents.Agent) (*sdk.C
 
 // listTools returns the cached tool list or lists the tools. retry reports that
 // the failure happened on an existing session, which was dropped.
-func (e *entry) listTools(ctx context.Context, m *Manager, a agents.Agent) (_ []Tool, retry bool, _ error) {
+func (e *entry) listTools(ctx context.Context, m *Manager, a agentconfig.Agent) (_ []Tool, retry bool, _ error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.haveTools {
@@ -79,7 +79,7 @@ func (e *entry) listTools(ctx context.Context, m *Manager, a agents.Agent) (_ []
 }
 
 // connectLocked opens the session unless one is open. e.mu must be held.
-func (e *entry) connectLocked(ctx context.Context, m *Manager, a agents.Agent) error {
+func (e *entry) connectLocked(ctx context.Context, m *Manager, a agentconfig.Agent) error {
 	if e.cs != nil {
 		return nil
 	}

@@ -11,14 +11,14 @@ import (
 	"sync/atomic"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 )
 
 // EndpointURL is the effective MCP URL of an agent. For RANCHER auth a bare
 // host gets "http://" when InsecureSkipTLS else "https://", an existing scheme
 // is kept, and a non-empty RancherMCPURL overrides spec.mcpURL. Other auth
 // types use spec.mcpURL as-is.
-func (m *Manager) EndpointURL(a agents.Agent) (string, error) {
+func (m *Manager) EndpointURL(a agentconfig.Agent) (string, error) {
 	raw := strings.TrimSpace(a.Spec.MCPURL)
 	if a.Spec.AuthenticationType == v1alpha1.AuthRancher {
 		if m.opts.RancherMCPURL != "" {
@@ -54,7 +54,7 @@ const maxIdleConnsPerHost = 1024
 // newTransport builds the HTTP transport of one agent revision, shared by
 // all its sessions (each session's credential is applied per request by
 // authTransport). HTTP/2 is used where the server offers it over TLS.
-func newTransport(a agents.Agent, insecure bool) (*http.Transport, error) {
+func newTransport(a agentconfig.Agent, insecure bool) (*http.Transport, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.ForceAttemptHTTP2 = true
 	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = maxIdleConnsPerHost, maxIdleConnsPerHost

@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/oauthproto"
 )
 
@@ -21,7 +21,7 @@ import (
 // token refreshed by any request (or replica) is used by all the others.
 type Credential struct {
 	s     *Service
-	agent agents.Agent
+	agent agentconfig.Agent
 	key   TokenKey
 	d     *oauthproto.Discovery
 	cfg   AgentConfig
@@ -95,7 +95,7 @@ func (c *Credential) Answer(resp *http.Response) bool {
 // Credentials returns the credential of user u for an OAUTH2 agent. A
 // misconfigured Secret or an unreachable authorization server is an error
 // for this agent only.
-func (s *Service) Credentials(ctx context.Context, a agents.Agent, u Identity) (*Credential, error) {
+func (s *Service) Credentials(ctx context.Context, a agentconfig.Agent, u Identity) (*Credential, error) {
 	cfg, err := ConfigFromSecret(a.AuthSecret)
 	if err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func (s *Service) Credentials(ctx context.Context, a agents.Agent, u Identity) (
 
 // token returns a usable access token for key, refreshing it (single
 // flight) when it is expired.
-func (s *Service) token(ctx context.Context, a agents.Agent, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig) (TokenSet, error) {
+func (s *Service) token(ctx context.Context, a agentconfig.Agent, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig) (TokenSet, error) {
 	t, err := s.o.Vault.Get(ctx, key)
 	if err != nil {
 		return TokenSet{}, err
@@ -139,7 +139,7 @@ func (s *Service) token(ctx context.Context, a agents.Agent, key TokenKey, d *oa
 // token the caller saw: if the vault already holds another one, it is used.
 // refused says the MCP server refused stale (a 401): then stale is never
 // shared as "obtained a moment ago", it is refreshed.
-func (s *Service) refresh(ctx context.Context, a agents.Agent, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig, rt, stale, redirectURI string, refused bool) (_ TokenSet, err error) {
+func (s *Service) refresh(ctx context.Context, a agentconfig.Agent, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig, rt, stale, redirectURI string, refused bool) (_ TokenSet, err error) {
 	ctx, end := s.observe(ctx, OpRefresh, a.Name)
 	defer func() { end(err) }()
 	// Refresh work outlives a cancelled caller (a user who leaves must not
@@ -239,7 +239,7 @@ func fromOAuth2(tok *oauth2.Token, d *oauthproto.Discovery, ci oauthproto.Client
 // client returns the client identity for the agent's authorization server:
 // the Secret's client ID, else a Client ID Metadata Document, else a
 // registration made once per authorization server and kept in the store.
-func (s *Service) client(ctx context.Context, a agents.Agent, cfg AgentConfig, d *oauthproto.Discovery, redirectURI string) (oauthproto.ClientInfo, error) {
+func (s *Service) client(ctx context.Context, a agentconfig.Agent, cfg AgentConfig, d *oauthproto.Discovery, redirectURI string) (oauthproto.ClientInfo, error) {
 	if cfg.ClientID != "" {
 		method := oauthproto.AuthMethodNone
 		if cfg.ClientSecret != "" {

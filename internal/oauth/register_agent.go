@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 )
 
 // Register prepares an OAUTH2 agent for sign-ins before anyone uses it: it
@@ -15,7 +15,7 @@ import (
 // Python agent skipped it in the normal 401 case), for the default callback
 // URL (OAUTH_REDIRECT_URI, else Rancher's); without one it waits for the
 // first sign-in.
-func (s *Service) Register(ctx context.Context, a agents.Agent) error {
+func (s *Service) Register(ctx context.Context, a agentconfig.Agent) error {
 	cfg, err := ConfigFromSecret(a.AuthSecret)
 	if err != nil {
 		return err

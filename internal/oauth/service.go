@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/httpapi"
 	"github.com/rancher/ai-agent/internal/oauthproto"
 	"github.com/rancher/ai-agent/internal/origins"
@@ -55,9 +55,9 @@ type ServiceOptions struct {
 	Vault  *Vault
 	Sealer *Sealer
 	// Agents finds an agent by name (callback, refresh).
-	Agents agents.Source
+	Agents agentconfig.Source
 	// Endpoint is the MCP URL of an agent.
-	Endpoint func(agents.Agent) (string, error)
+	Endpoint func(agentconfig.Agent) (string, error)
 	// RedirectURI is OAUTH_REDIRECT_URI: when set, the only callback URL.
 	RedirectURI string
 	// Origins are the allowed browser origins. When RedirectURI is empty,
@@ -254,7 +254,7 @@ func (s *Service) RedirectURIs() []string {
 // httpClient is the outbound client for an agent's OAuth requests: guarded
 // (timeouts, size limits, no cross-origin redirects, no metadata addresses),
 // trusting the system pool plus the agent's CA bundle.
-func (s *Service) httpClient(a agents.Agent) (*http.Client, error) {
+func (s *Service) httpClient(a agentconfig.Agent) (*http.Client, error) {
 	key := a.Name + "\x00" + a.Revision
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -272,7 +272,7 @@ func (s *Service) httpClient(a agents.Agent) (*http.Client, error) {
 
 // discover returns the agent's authorization setup, cached for
 // DiscoveryTTL per agent revision (a fresh challenge bypasses the cache).
-func (s *Service) discover(ctx context.Context, a agents.Agent, cfg AgentConfig, ch Refusal) (*oauthproto.Discovery, error) {
+func (s *Service) discover(ctx context.Context, a agentconfig.Agent, cfg AgentConfig, ch Refusal) (*oauthproto.Discovery, error) {
 	key := a.Name + "\x00" + a.Revision
 	if ch.Status == 0 {
 		s.mu.Lock()
@@ -320,17 +320,17 @@ func (s *Service) discover(ctx context.Context, a agents.Agent, cfg AgentConfig,
 }
 
 // agentByName finds an enabled OAUTH2 agent.
-func (s *Service) agentByName(ctx context.Context, name string) (agents.Agent, bool) {
+func (s *Service) agentByName(ctx context.Context, name string) (agentconfig.Agent, bool) {
 	list, err := s.o.Agents.Agents(ctx)
 	if err != nil {
-		return agents.Agent{}, false
+		return agentconfig.Agent{}, false
 	}
 	for _, a := range list {
 		if a.Name == name && a.Spec.AuthenticationType == v1alpha1.AuthOAuth2 {
 			return a, true
 		}
 	}
-	return agents.Agent{}, false
+	return agentconfig.Agent{}, false
 }
 
 // Forget drops what is cached for an agent (its config changed).

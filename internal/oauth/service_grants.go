@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/oauthproto"
 )
 
@@ -31,7 +31,7 @@ const idpAgent = "\x00enterprise-idp"
 
 // tokenKey is the vault key of user u's token for agent a at issuer: per
 // user, or per agent for grants that act as the agent.
-func tokenKey(cfg AgentConfig, a agents.Agent, u Identity, issuer string) TokenKey {
+func tokenKey(cfg AgentConfig, a agentconfig.Agent, u Identity, issuer string) TokenKey {
 	if cfg.actsAsAgent() {
 		return TokenKey{User: agentUser, Agent: a.Name, Issuer: issuer}
 	}
@@ -61,7 +61,7 @@ func idpIdentityKey(user, idpIssuer string) TokenKey {
 // through the chat like any sign-in) and then obtains the agent's token
 // from that identity. Other agents of the same provider reuse the identity
 // without asking the user.
-func (s *Service) enterpriseSignIn(ctx context.Context, br Browser, a agents.Agent, u Identity, d *oauthproto.Discovery, cfg AgentConfig) error {
+func (s *Service) enterpriseSignIn(ctx context.Context, br Browser, a agentconfig.Agent, u Identity, d *oauthproto.Discovery, cfg AgentConfig) error {
 	hc, err := s.httpClient(a)
 	if err != nil {
 		return err
@@ -82,7 +82,7 @@ func (s *Service) enterpriseSignIn(ctx context.Context, br Browser, a agents.Age
 // workload identity, enterprise), obtaining a new one when there is none or
 // it is about to expire: renewal happens before expiry, on use, once for
 // all concurrent requests.
-func (s *Service) grantToken(ctx context.Context, a agents.Agent, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig) (TokenSet, error) {
+func (s *Service) grantToken(ctx context.Context, a agentconfig.Agent, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig) (TokenSet, error) {
 	t, err := s.o.Vault.Get(ctx, key)
 	if err == nil && !t.Expired(s.o.Now(), s.o.ExpiryLeeway) {
 		return t, nil
@@ -251,7 +251,7 @@ func (s *Service) dpopClient(hc *http.Client, der []byte) *http.Client {
 
 // renewGrant answers a refusal of an agent-grant token: the token is
 // dropped and a new one obtained, without the user.
-func (s *Service) renewGrant(ctx context.Context, a agents.Agent, u Identity, d *oauthproto.Discovery, cfg AgentConfig) error {
+func (s *Service) renewGrant(ctx context.Context, a agentconfig.Agent, u Identity, d *oauthproto.Discovery, cfg AgentConfig) error {
 	key := tokenKey(cfg, a, u, d.Issuer)
 	if err := s.o.Vault.Delete(ctx, key); err != nil {
 		return err

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/oauthproto"
 	"github.com/rancher/ai-agent/internal/store"
 )
@@ -54,16 +54,16 @@ func fakeAS(t *testing.T, failures int32, code int) (*httptest.Server, *atomic.I
 	return srv, &calls
 }
 
-func testService(t *testing.T, as *httptest.Server) (*Service, *Vault, agents.Agent) {
+func testService(t *testing.T, as *httptest.Server) (*Service, *Vault, agentconfig.Agent) {
 	t.Helper()
 	sealer, _ := NewSealer(GenerateKey())
 	v := NewVault(store.NewMemory(), sealer, nil)
-	a := agents.Agent{Name: "gh", Revision: "1", Spec: v1alpha1.AIAgentConfigSpec{
+	a := agentconfig.Agent{Name: "gh", Revision: "1", Spec: v1alpha1.AIAgentConfigSpec{
 		MCPURL: "http://127.0.0.1:1/mcp", AuthenticationType: v1alpha1.AuthOAuth2,
 	}, AuthSecret: map[string][]byte{"clientID": []byte("c"), "metadataEndpoint": []byte(as.URL + "/.well-known/oauth-authorization-server")}}
 	s, err := NewService(ServiceOptions{
-		Vault: v, Sealer: sealer, Agents: agents.StaticSource{a},
-		Endpoint:    func(a agents.Agent) (string, error) { return a.Spec.MCPURL, nil },
+		Vault: v, Sealer: sealer, Agents: agentconfig.StaticSource{a},
+		Endpoint:    func(a agentconfig.Agent) (string, error) { return a.Spec.MCPURL, nil },
 		RedirectURI: "http://127.0.0.1:9/v1/api/oauth2/callback",
 		// The retries of a transient failure wait on a real timer (the
 		// token endpoint is a real server): a short one.

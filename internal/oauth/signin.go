@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/oauthproto"
 )
 
@@ -28,7 +28,7 @@ var ErrSignInIncomplete = errors.New("sign-in did not complete")
 //
 // A 403 insufficient_scope skips the refresh and asks for the union of the
 // scopes already requested and the challenged ones.
-func (s *Service) Authenticate(ctx context.Context, br Browser, a agents.Agent, u Identity, r Refusal) error {
+func (s *Service) Authenticate(ctx context.Context, br Browser, a agentconfig.Agent, u Identity, r Refusal) error {
 	cfg, err := ConfigFromSecret(a.AuthSecret)
 	if err != nil {
 		return err
@@ -67,7 +67,7 @@ func (s *Service) Authenticate(ctx context.Context, br Browser, a agents.Agent, 
 }
 
 // tryRefresh reports whether a refresh made the credential work.
-func (s *Service) tryRefresh(ctx context.Context, br Browser, a agents.Agent, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig, u Identity, cur TokenSet) bool {
+func (s *Service) tryRefresh(ctx context.Context, br Browser, a agentconfig.Agent, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig, u Identity, cur TokenSet) bool {
 	s.mu.Lock()
 	last, recent := s.refreshed[key.id()]
 	s.mu.Unlock()
@@ -78,10 +78,7 @@ func (s *Service) tryRefresh(ctx context.Context, br Browser, a agents.Agent, ke
 		// The MCP server refused cur's access token: a refresh that hands
 		// back that same token (obtained a moment ago) would loop.
 		_, err := s.refresh(ctx, a, key, d, cfg, "", cur.AccessToken, s.RedirectURI(u.Host), true)
-		if err == nil {
-			return true
-		}
-		return false
+		return err == nil
 	}
 	if s.openCookie(u.Cookies, cookieRefresh, key) == "" {
 		return false
@@ -99,7 +96,7 @@ func (s *Service) tryRefresh(ctx context.Context, br Browser, a agents.Agent, ke
 }
 
 // signIn runs the authorization code flow through the browser.
-func (s *Service) signIn(ctx context.Context, br Browser, a agents.Agent, u Identity, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig, scopes []string) (err error) {
+func (s *Service) signIn(ctx context.Context, br Browser, a agentconfig.Agent, u Identity, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig, scopes []string) (err error) {
 	ctx, end := s.observe(ctx, OpSignIn, a.Name)
 	defer func() { end(err) }()
 	redirectURI := s.RedirectURI(u.Host)

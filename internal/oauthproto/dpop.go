@@ -50,7 +50,11 @@ func dpopKeyFrom(priv *ecdsa.PrivateKey) (*DPoPKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DPoPKey{priv: priv, s: s, jwk: publicJWK(&priv.PublicKey), nonces: map[string]string{}}, nil
+	jwk, err := publicJWK(&priv.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	return &DPoPKey{priv: priv, s: s, jwk: jwk, nonces: map[string]string{}}, nil
 }
 
 // MarshalBinary returns the private key (PKCS#8 DER), for sealing.

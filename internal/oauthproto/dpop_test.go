@@ -31,7 +31,10 @@ func decodeProof(t *testing.T, p string) (hdr map[string]any, claims map[string]
 	jwk := hdr["jwk"].(map[string]any)
 	x, _ := b64.DecodeString(jwk["x"].(string))
 	y, _ := b64.DecodeString(jwk["y"].(string))
-	pub := &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
+	if err != nil {
+		t.Fatalf("jwk: %v", err)
+	}
 	sig, _ := b64.DecodeString(parts[2])
 	d := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
 	if len(sig) != 64 || !ecdsa.Verify(pub, d[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {

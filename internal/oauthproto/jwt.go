@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"math/big"
 )
 
 // ErrSigningKey is matched by errors about a key the agent signs JWTs with
@@ -135,11 +134,16 @@ func (s signer) sign(header, claims map[string]any) (string, error) {
 	return input + "." + b64.EncodeToString(sig), nil
 }
 
-// publicJWK is the public half of an EC key as a JWK (RFC 7517, RFC 7518 §6.2).
-func publicJWK(k *ecdsa.PublicKey) map[string]any {
-	n := (k.Curve.Params().BitSize + 7) / 8
-	pad := func(i *big.Int) string { b := make([]byte, n); i.FillBytes(b); return b64.EncodeToString(b) }
-	return map[string]any{"kty": "EC", "crv": k.Curve.Params().Name, "x": pad(k.X), "y": pad(k.Y)}
+// publicJWK is the public half of an EC key as a JWK (RFC 7517, RFC 7518
+// §6.2): x and y are the halves of the uncompressed point 0x04||X||Y
+// (SEC 1 §2.3.3), each as long as the curve's field.
+func publicJWK(k *ecdsa.PublicKey) (map[string]any, error) {
+	b, err := k.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("jwk: %w", err)
+	}
+	n := (len(b) - 1) / 2
+	return map[string]any{"kty": "EC", "crv": k.Curve.Params().Name, "x": b64.EncodeToString(b[1 : 1+n]), "y": b64.EncodeToString(b[1+n:])}, nil
 }
 
 // randomID is a 128-bit random JWT ID.

@@ -19,7 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 )
 
 // Errors of access checks; match them with errors.Is.
@@ -37,7 +37,7 @@ var (
 // fetch a URL they name (OAuth discovery and registration, a model list at
 // a URL) must have it.
 func ConfigureAgents() authv1.ResourceAttributes {
-	return authv1.ResourceAttributes{Verb: "update", Group: "ai.cattle.io", Resource: "aiagentconfigs", Namespace: agents.Namespace}
+	return authv1.ResourceAttributes{Verb: "update", Group: "ai.cattle.io", Resource: "aiagentconfigs", Namespace: agentconfig.Namespace}
 }
 
 // AccessReviewer answers whether a Rancher user may do something in the

@@ -13,7 +13,7 @@ import (
 	authv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/kube/kubetest"
 	"github.com/rancher/ai-agent/internal/rancher"
 	"github.com/rancher/ai-agent/internal/rancher/ranchertest"
@@ -22,9 +22,9 @@ import (
 // TestSubjectAccessReviewsWithRealRBAC asks a real API server, where a
 // RoleBinding lets u-admin update AIAgentConfigs and nobody else.
 func TestSubjectAccessReviewsWithRealRBAC(t *testing.T) {
-	env := kubetest.Run(t, agents.Namespace)
+	env := kubetest.Run(t, agentconfig.Namespace)
 	ctx := t.Context()
-	if err := env.Grant(ctx, agents.Namespace, "agent-admin", "u-admin",
+	if err := env.Grant(ctx, agentconfig.Namespace, "agent-admin", "u-admin",
 		rbacv1.PolicyRule{APIGroups: []string{"ai.cattle.io"}, Resources: []string{"aiagentconfigs"}, Verbs: []string{"update"}}); err != nil {
 		t.Fatal(err)
 	}

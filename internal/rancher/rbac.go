@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 )
 
 // ErrRBAC is wrapped by every AgentFilter failure. The filter fails closed:
@@ -48,7 +48,7 @@ func NewAgentFilter(rancherURL string, hc *http.Client) (*AgentFilter, error) {
 // Filter returns the agents of all that the user with session token may
 // list, in their order. Any failure (no token, Rancher unreachable, non-200,
 // malformed answer) returns an error wrapping ErrRBAC.
-func (f *AgentFilter) Filter(ctx context.Context, token string, all []agents.Agent) ([]agents.Agent, error) {
+func (f *AgentFilter) Filter(ctx context.Context, token string, all []agentconfig.Agent) ([]agentconfig.Agent, error) {
 	if token == "" {
 		return nil, fmt.Errorf("%w: no session token", ErrRBAC)
 	}
@@ -56,7 +56,7 @@ func (f *AgentFilter) Filter(ctx context.Context, token string, all []agents.Age
 	if err != nil {
 		return nil, err
 	}
-	out := make([]agents.Agent, 0, len(all))
+	out := make([]agentconfig.Agent, 0, len(all))
 	for _, a := range all {
 		if visible[a.Name] {
 			out = append(out, a)
@@ -79,7 +79,7 @@ type steveList struct {
 
 // visible lists the agent names Steve shows the user, following pages.
 func (f *AgentFilter) visible(ctx context.Context, token string) (map[string]bool, error) {
-	next := f.base.JoinPath("v1", steveType, agents.Namespace).String()
+	next := f.base.JoinPath("v1", steveType, agentconfig.Namespace).String()
 	names := map[string]bool{}
 	for pages := 0; next != ""; pages++ {
 		if pages == 100 {
@@ -90,7 +90,7 @@ func (f *AgentFilter) visible(ctx context.Context, token string) (map[string]boo
 			return nil, err
 		}
 		for _, d := range page.Data {
-			if d.Metadata.Namespace == agents.Namespace {
+			if d.Metadata.Namespace == agentconfig.Namespace {
 				names[d.Metadata.Name] = true
 			}
 		}

@@ -15,12 +15,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/kube/kubetest"
 	"github.com/rancher/ai-agent/internal/rancher"
 )
 
-func names(list []agents.Agent) []string {
+func names(list []agentconfig.Agent) []string {
 	var out []string
 	for _, a := range list {
 		out = append(out, a.Name)
@@ -42,12 +42,12 @@ func fakeSteve(t *testing.T, env *kubetest.Env, sessions map[string]string) *htt
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
-		if r.URL.Path != "/v1/ai.cattle.io.aiagentconfigs/"+agents.Namespace {
+		if r.URL.Path != "/v1/ai.cattle.io.aiagentconfigs/"+agentconfig.Namespace {
 			http.NotFound(w, r)
 			return
 		}
 		var list v1alpha1.AIAgentConfigList
-		if err := env.Client.List(r.Context(), &list, client.InNamespace(agents.Namespace)); err != nil {
+		if err := env.Client.List(r.Context(), &list, client.InNamespace(agentconfig.Namespace)); err != nil {
 			http.Error(w, err.Error(), 500)
 			return
 		}
@@ -55,7 +55,7 @@ func fakeSteve(t *testing.T, env *kubetest.Env, sessions map[string]string) *htt
 		for _, o := range list.Items {
 			sar := &authv1.SubjectAccessReview{Spec: authv1.SubjectAccessReviewSpec{User: user,
 				ResourceAttributes: &authv1.ResourceAttributes{Verb: "get", Group: v1alpha1.Group,
-					Resource: v1alpha1.Resource, Namespace: agents.Namespace, Name: o.Name}}}
+					Resource: v1alpha1.Resource, Namespace: agentconfig.Namespace, Name: o.Name}}}
 			if err := env.Client.Create(r.Context(), sar); err != nil {
 				http.Error(w, err.Error(), 500)
 				return
@@ -73,19 +73,19 @@ func fakeSteve(t *testing.T, env *kubetest.Env, sessions map[string]string) *htt
 
 // TestFilterWithRealRBAC: a user sees only the agents RBAC lets them get.
 func TestFilterWithRealRBAC(t *testing.T) {
-	env := kubetest.Run(t, agents.Namespace)
+	env := kubetest.Run(t, agentconfig.Namespace)
 	ctx := t.Context()
 	for _, n := range []string{"visible", "hidden"} {
-		obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: n, Namespace: agents.Namespace},
+		obj := &v1alpha1.AIAgentConfig{ObjectMeta: metav1.ObjectMeta{Name: n, Namespace: agentconfig.Namespace},
 			Spec: v1alpha1.AIAgentConfigSpec{DisplayName: n}}
 		if err := env.Client.Create(ctx, obj); err != nil {
 			t.Fatal(err)
 		}
 	}
-	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "see-visible", Namespace: agents.Namespace},
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "see-visible", Namespace: agentconfig.Namespace},
 		Rules: []rbacv1.PolicyRule{{APIGroups: []string{v1alpha1.Group}, Resources: []string{v1alpha1.Resource},
 			ResourceNames: []string{"visible"}, Verbs: []string{"get"}}}}
-	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "alice", Namespace: agents.Namespace},
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "alice", Namespace: agentconfig.Namespace},
 		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "see-visible"},
 		Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: "u-alice"}}}
 	for _, o := range []client.Object{role, binding} {
@@ -98,7 +98,7 @@ func TestFilterWithRealRBAC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := []agents.Agent{{Name: "hidden"}, {Name: "visible"}}
+	all := []agentconfig.Agent{{Name: "hidden"}, {Name: "visible"}}
 	got, err := f.Filter(ctx, "alice-token", all)
 	if err != nil || !slices.Equal(names(got), []string{"visible"}) {
 		t.Fatalf("alice: %v, %v", names(got), err)
@@ -113,7 +113,7 @@ func TestFilterWithRealRBAC(t *testing.T) {
 }
 
 func TestFilterFailsClosed(t *testing.T) {
-	all := []agents.Agent{{Name: "a"}}
+	all := []agentconfig.Agent{{Name: "a"}}
 	for name, h := range map[string]http.HandlerFunc{
 		"500":      func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "x", 500) },
 		"bad json": func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("{")) },
@@ -146,14 +146,14 @@ func TestFilterFollowsPages(t *testing.T) {
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("continue") == "" {
-			_, _ = w.Write([]byte(`{"data":[{"metadata":{"name":"a","namespace":"` + agents.Namespace + `"}}],"pagination":{"next":"` + srv.URL + r.URL.Path + `?continue=2"}}`))
+			_, _ = w.Write([]byte(`{"data":[{"metadata":{"name":"a","namespace":"` + agentconfig.Namespace + `"}}],"pagination":{"next":"` + srv.URL + r.URL.Path + `?continue=2"}}`))
 			return
 		}
-		_, _ = w.Write([]byte(`{"data":[{"metadata":{"name":"b","namespace":"` + agents.Namespace + `"}},{"metadata":{"name":"c","namespace":"elsewhere"}}]}`))
+		_, _ = w.Write([]byte(`{"data":[{"metadata":{"name":"b","namespace":"` + agentconfig.Namespace + `"}},{"metadata":{"name":"c","namespace":"elsewhere"}}]}`))
 	}))
 	defer srv.Close()
 	f, _ := rancher.NewAgentFilter(srv.URL, nil)
-	got, err := f.Filter(context.Background(), "tok", []agents.Agent{{Name: "a"}, {Name: "b"}, {Name: "c"}})
+	got, err := f.Filter(context.Background(), "tok", []agentconfig.Agent{{Name: "a"}, {Name: "b"}, {Name: "c"}})
 	if err != nil || !slices.Equal(names(got), []string{"a", "b"}) {
 		t.Fatalf("Filter = %v, %v", names(got), err)
 	}

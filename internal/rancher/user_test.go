@@ -22,12 +22,16 @@ type fakeRancher struct {
 	srv      *httptest.Server
 	requests atomic.Int32
 	release  chan struct{} // when non-nil, responses wait for it
+	arrived  chan struct{} // when non-nil, gets a value per request
 }
 
 func newFake(t *testing.T) *fakeRancher {
 	f := &fakeRancher{}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.requests.Add(1)
+		if f.arrived != nil {
+			f.arrived <- struct{}{}
+		}
 		if f.release != nil {
 			<-f.release
 		}
@@ -160,7 +164,7 @@ func TestResolveTransportError(t *testing.T) {
 
 func TestResolveConcurrentSingleRequest(t *testing.T) {
 	f := newFake(t)
-	f.release = make(chan struct{})
+	f.release, f.arrived = make(chan struct{}), make(chan struct{}, 50)
 	r := rancher.NewUserResolver(rancher.UserOptions{RancherURL: f.srv.URL})
 	var wg sync.WaitGroup
 	errs := make(chan error, 50)
@@ -173,7 +177,9 @@ func TestResolveConcurrentSingleRequest(t *testing.T) {
 			errs <- err
 		})
 	}
-	time.Sleep(50 * time.Millisecond) // let every caller join the flight
+	// The flight's request has reached Rancher: the other callers joined
+	// it, or come after it and find its answer in the cache.
+	<-f.arrived
 	close(f.release)
 	wg.Wait()
 	close(errs)
@@ -189,7 +195,7 @@ func TestResolveConcurrentSingleRequest(t *testing.T) {
 
 func TestResolveCallerCancel(t *testing.T) {
 	f := newFake(t)
-	f.release = make(chan struct{})
+	f.release, f.arrived = make(chan struct{}), make(chan struct{}, 50)
 	r := rancher.NewUserResolver(rancher.UserOptions{RancherURL: f.srv.URL})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

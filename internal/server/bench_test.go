@@ -21,15 +21,15 @@ func BenchmarkTurnWithToolCall(b *testing.B) {
 		b.StopTimer()
 		e.model.Clear()
 		c := e.dial(fmt.Sprintf("/v1/ws/messages/bench-%d", i), "tok-alice")
-		c.metadata()
+		c.Metadata()
 		e.model.Push(call("add", `{"a":4,"b":5}`), llm.TextEntry("The sum ", "is 9."))
 		b.StartTimer()
-		c.send(`{"prompt":"add 4 and 5","context":{}}`)
-		if f := c.turn(); len(f) != 4 {
+		c.Send(`{"prompt":"add 4 and 5","context":{}}`)
+		if f := c.Turn(); len(f) != 4 {
 			b.Fatalf("frames = %q", f)
 		}
 		b.StopTimer()
-		c.ws.CloseNow()
+		c.WS.CloseNow()
 		b.StartTimer()
 	}
 }
@@ -55,20 +55,20 @@ func BenchmarkTurnOfChat(b *testing.B) {
 				b.StopTimer()
 				c := e.dial(fmt.Sprintf("/v1/ws/messages/long-%d", i), "tok-alice")
 				i++
-				c.metadata()
+				c.Metadata()
 				for range n - 1 {
-					c.send(prompt("add 2 and 3"))
-					c.turn()
+					c.Send(prompt("add 2 and 3"))
+					c.Turn()
 				}
 				b.StartTimer()
-				c.send(prompt("add 2 and 3"))
-				if f := c.turn(); len(f) != 3 {
+				c.Send(prompt("add 2 and 3"))
+				if f := c.Turn(); len(f) != 3 {
 					b.Fatalf("frames = %q", f)
 				}
 				b.StopTimer()
 				reqs := e.model.Requests()
 				size = len(reqs[len(reqs)-1].Messages)
-				c.ws.CloseNow()
+				c.WS.CloseNow()
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(size), "msgs/request")

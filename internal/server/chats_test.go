@@ -53,12 +53,12 @@ func (e *env) chatTurns(id string, prompts ...string) {
 	e.t.Helper()
 	for _, p := range prompts {
 		c := e.dial("/v1/ws/messages/"+id, "tok-alice")
-		if md := c.metadata(); md["chatId"] != id {
+		if md := c.Metadata(); md["chatId"] != id {
 			e.t.Fatalf("chatId = %v, want %s", md["chatId"], id)
 		}
-		c.send(prompt(p))
-		c.turn()
-		c.ws.CloseNow()
+		c.Send(prompt(p))
+		c.Turn()
+		c.WS.CloseNow()
 	}
 }
 
@@ -147,7 +147,7 @@ func TestChatsListOrderAndDeleteAll(t *testing.T) {
 	e.chatTurns("first", "one")
 	e.chatTurns("second", "two")
 	c := e.dial("/v1/ws/messages/empty", "tok-alice") // opened, never used
-	c.metadata()
+	c.Metadata()
 	ids := func(q string) string {
 		var list []struct{ ID string }
 		e.apiJSON("GET", "/v1/api/chats"+q, "tok-alice", "", 200, &list)

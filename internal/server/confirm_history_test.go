@@ -65,19 +65,19 @@ func TestHumanValidationHistoryOfAChildRun(t *testing.T) {
 			e.model.Push(tc.script...)
 			id := "hv-child-" + tc.name
 			c := e.dial("/v1/ws/messages/"+id, "tok-alice")
-			c.metadata()
-			c.send(tc.prompt)
-			if got := strings.Join(c.turn(), ""); !strings.Contains(got, plan) {
+			c.Metadata()
+			c.Send(tc.prompt)
+			if got := strings.Join(c.Turn(), ""); !strings.Contains(got, plan) {
 				t.Fatalf("frames %q", got)
 			}
 			if got, want := historyLine(e.historyOf(t, id, "tok-alice")), "user:what is 4+5? | agent:"+plan; got != want {
 				t.Fatalf("history while waiting:\n got  %s\n want %s", got, want)
 			}
-			c.ws.CloseNow()
+			c.WS.CloseNow()
 			c2 := e.dial("/v1/ws/messages/"+id, "tok-alice")
-			c2.metadata()
-			c2.send(`{"prompt":"` + tc.answer + `","context":{},"tags":["confirmation"]}`)
-			c2.turn()
+			c2.Metadata()
+			c2.Send(`{"prompt":"` + tc.answer + `","context":{},"tags":["confirmation"]}`)
+			c2.Turn()
 			if got := historyLine(e.historyOf(t, id, "tok-alice")); got != tc.want {
 				t.Fatalf("history after %q:\n got  %s\n want %s", tc.answer, got, tc.want)
 			}

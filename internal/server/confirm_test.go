@@ -17,25 +17,25 @@ func TestHumanValidationPausesAndResumes(t *testing.T) {
 	e := newEnv(t, a)
 	e.model.Push(call("add", `{"a":4,"b":5}`))
 	c := e.dial("/v1/ws/messages/hv-1", "tok-alice")
-	c.metadata()
-	c.send(prompt("add 4 and 5"))
+	c.Metadata()
+	c.Send(prompt("add 4 and 5"))
 	plan := `[{"type":"create","resource":{"kind":"Sum","name":"s","namespace":"","cluster":"local"},"payload":{"a":4,"b":5}}]`
-	equalFrames(t, c.turn(), []string{"<message>", "<confirmation-response>" + plan + "</confirmation-response>", "</message>"})
+	equalFrames(t, c.Turn(), []string{"<message>", "<confirmation-response>" + plan + "</confirmation-response>", "</message>"})
 	// The model never saw the hidden plan tool, and add did not run yet.
 	for _, tl := range e.model.Requests()[0].Tools {
 		if tl.Name == "addPlan" {
 			t.Fatal("plan tool offered to the model")
 		}
 	}
-	c.ws.CloseNow()
+	c.WS.CloseNow()
 
 	// A new connection (as after a restart) finds the pause in the store;
 	// "yes" runs the tool and the conversation goes on.
 	e.model.Push(llm.TextEntry("It is 9."))
 	c2 := e.dial("/v1/ws/messages/hv-1", "tok-alice")
-	c2.metadata()
-	c2.send(`{"prompt":"yes","context":{},"tags":["confirmation"]}`)
-	equalFrames(t, c2.turn(), []string{"<message>", "It is 9.", "</message>"})
+	c2.Metadata()
+	c2.Send(`{"prompt":"yes","context":{},"tags":["confirmation"]}`)
+	equalFrames(t, c2.Turn(), []string{"<message>", "It is 9.", "</message>"})
 	reqs := e.model.Requests()
 	equalFrames(t, msgs(reqs[1].Messages), []string{
 		"system: You are the math agent.", "user: add 4 and 5",
@@ -68,11 +68,11 @@ func TestHumanValidationPausesAndResumes(t *testing.T) {
 
 	// Anything else cancels, without a model call.
 	e.model.Push(call("add", `{"a":1,"b":1}`))
-	c2.send(prompt("add 1 and 1"))
-	c2.turn()
+	c2.Send(prompt("add 1 and 1"))
+	c2.Turn()
 	n := len(e.model.Requests())
-	c2.send(`{"prompt":"no","context":{},"tags":["confirmation"]}`)
-	equalFrames(t, c2.turn(), []string{"<message>", "Previous tool canceled by the user.", "</message>"})
+	c2.Send(`{"prompt":"no","context":{},"tags":["confirmation"]}`)
+	equalFrames(t, c2.Turn(), []string{"<message>", "Previous tool canceled by the user.", "</message>"})
 	if len(e.model.Requests()) != n {
 		t.Fatal("the model was called after a cancel")
 	}
@@ -90,20 +90,20 @@ func TestHumanValidationThroughTheSupervisor(t *testing.T) {
 	// The supervisor delegates; the child wants add, which waits for the user.
 	e.model.Push(call("math", `{"query":"add 4 and 5"}`), call("add", `{"a":4,"b":5}`))
 	c := e.dial("/v1/ws/messages/hv-sup", "tok-alice")
-	c.metadata()
-	c.send(prompt("what is 4+5?"))
-	got := c.turn()
+	c.Metadata()
+	c.Send(prompt("what is 4+5?"))
+	got := c.Turn()
 	if len(got) != 6 || got[3] != "<confirmation-response>"+`[{"type":"create","resource":{"kind":"Sum","name":"s","namespace":"","cluster":"local"},"payload":{"a":4,"b":5}}]`+"</confirmation-response>" {
 		t.Fatalf("frames %q", got)
 	}
-	c.ws.CloseNow()
+	c.WS.CloseNow()
 	// After a reconnect (as after a restart): yes runs add in the child, the
 	// child answers (not streamed), and the supervisor goes on from it.
 	e.model.Push(llm.TextEntry("child: 9"), llm.TextEntry("The answer ", "is 9."))
 	c2 := e.dial("/v1/ws/messages/hv-sup", "tok-alice")
-	c2.metadata()
-	c2.send(`{"prompt":"yes","context":{},"tags":["confirmation"]}`)
-	equalFrames(t, c2.turn(), []string{"<message>", "The answer ", "is 9.", "</message>"})
+	c2.Metadata()
+	c2.Send(`{"prompt":"yes","context":{},"tags":["confirmation"]}`)
+	equalFrames(t, c2.Turn(), []string{"<message>", "The answer ", "is 9.", "</message>"})
 	reqs := e.model.Requests()
 	child, sup := msgs(reqs[2].Messages), msgs(reqs[3].Messages)
 	if child[len(child)-1] != "tool: sum is 9 (for call_2)" || sup[len(sup)-1] != "tool: child: 9 (for call_1)" {

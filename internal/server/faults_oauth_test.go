@@ -26,10 +26,10 @@ func TestFaultRefreshTokenReuse(t *testing.T) {
 	oe := newOAuthEnv(t, oauthOpts{as: oauthtest.ASOptions{RotateRefreshTokens: true}})
 	b := oe.browser(t, "alice")
 	c := b.dial("/v1/ws/messages/reuse")
-	c.metadata()
+	c.Metadata()
 	readOpen(t, c)
-	b.completeSignIn(c, c.read())
-	c.read()
+	b.completeSignIn(c, c.Read())
+	c.Read()
 	var secrets []string
 	keep := func() {
 		ts := oe.tokensOf(t, "alice")
@@ -41,8 +41,8 @@ func TestFaultRefreshTokenReuse(t *testing.T) {
 	// The service's clock passes the token's expiry: a silent refresh.
 	oe.setSkew(2 * time.Hour)
 	oe.model.Push(call("whoami", `{}`), llm.TextEntry("you are alice"))
-	c.send(prompt("who am I?"))
-	first := c.turn()
+	c.Send(prompt("who am I?"))
+	first := c.Turn()
 	equalFrames(t, first, []string{"<message>", "you are alice", "</message>"})
 	if oe.refreshTokenOf(t, "alice") == oldRT {
 		t.Fatal("the refresh token was not rotated")
@@ -55,12 +55,12 @@ func TestFaultRefreshTokenReuse(t *testing.T) {
 	before := oe.as.TokenRequests()
 	oe.setSkew(4 * time.Hour)
 	oe.model.Push(call("whoami", `{}`), llm.TextEntry("still alice"))
-	c.send(prompt("and now?"))
+	c.Send(prompt("and now?"))
 	readOpen(t, c)
-	frame := c.read()
+	frame := c.Read()
 	t.Logf("after the reuse: %.40q…", frame)
 	b.completeSignIn(c, frame)
-	second := append([]string{"<message>", frame}, c.turn()...)
+	second := append([]string{"<message>", frame}, c.Turn()...)
 	if got := strings.Join(second[2:], "|"); got != "still alice|</message>" {
 		t.Fatalf("after the new consent: %q", second)
 	}

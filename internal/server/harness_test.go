@@ -13,12 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/agent"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
+	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
 	"github.com/rancher/ai-agent/internal/oauth"
@@ -33,7 +33,6 @@ import (
 // mathServer is a real go-sdk MCP server with the tools the tests use.
 type mathServer struct {
 	*httptest.Server
-	mu          sync.Mutex
 	slowStarted chan struct{}
 	slowCtxDone chan struct{}
 }
@@ -79,8 +78,8 @@ func startMath(t testing.TB) *mathServer {
 
 func (ms *mathServer) url() string { return ms.URL + "/mcp" }
 
-func newAgent(name, url string) agents.Agent {
-	return agents.Agent{
+func newAgent(name, url string) agentconfig.Agent {
+	return agentconfig.Agent{
 		Name: name, Revision: "r1",
 		Spec: v1alpha1.AIAgentConfigSpec{
 			DisplayName: strings.ToUpper(name[:1]) + name[1:], Description: name + " things",
@@ -97,7 +96,7 @@ type env struct {
 	http   *httptest.Server
 	model  *llm.Scripted
 	store  *store.Memory
-	source *agents.StaticSource
+	source *agentconfig.StaticSource
 	users  *rancher.UserResolver
 	// uiTools starts empty: no UI-tools selection until a test sets a document.
 	uiTools *uitools.Registry
@@ -179,32 +178,32 @@ func (e *env) usersNow() time.Time {
 	return time.Now().Add(e.userSkew)
 }
 
-func newEnv(t *testing.T, list ...agents.Agent) *env { return newEnvTB(t, list...) }
+func newEnv(t *testing.T, list ...agentconfig.Agent) *env { return newEnvTB(t, list...) }
 
-func newEnvTB(t testing.TB, list ...agents.Agent) *env { return newEnvWith(t, nil, list...) }
+func newEnvTB(t testing.TB, list ...agentconfig.Agent) *env { return newEnvWith(t, nil, list...) }
 
 // withOAuth, when given, builds the OAuth service of an env whose base URL
 // is known; it returns the routes to mount and the runner options to set.
 type withOAuth func(e *env, tools *mcp.Manager, base string) (oauth.Routes, agent.CredentialProvider, agent.Authenticator)
 
-func newEnvWith(t testing.TB, oauthFn withOAuth, list ...agents.Agent) *env {
+func newEnvWith(t testing.TB, oauthFn withOAuth, list ...agentconfig.Agent) *env {
 	return newEnvOn(t, nil, oauthFn, list...)
 }
 
 // newEnvOn serves on ln (a new loopback listener when nil).
-func newEnvOn(t testing.TB, ln net.Listener, oauthFn withOAuth, list ...agents.Agent) *env {
+func newEnvOn(t testing.TB, ln net.Listener, oauthFn withOAuth, list ...agentconfig.Agent) *env {
 	return newEnvFull(t, ln, oauthFn, nil, list...)
 }
 
 // newEnvOpts lets a test set server options before the server starts.
-func newEnvOpts(t testing.TB, set func(*server.Options), list ...agents.Agent) *env {
+func newEnvOpts(t testing.TB, set func(*server.Options), list ...agentconfig.Agent) *env {
 	return newEnvFull(t, nil, nil, set, list...)
 }
 
-func newEnvFull(t testing.TB, ln net.Listener, oauthFn withOAuth, set func(*server.Options), list ...agents.Agent) *env {
+func newEnvFull(t testing.TB, ln net.Listener, oauthFn withOAuth, set func(*server.Options), list ...agentconfig.Agent) *env {
 	t.Helper()
 	e := &env{t: t, model: llm.NewScripted(), store: store.NewMemory(), uiTools: &uitools.Registry{}}
-	src := agents.StaticSource(list)
+	src := agentconfig.StaticSource(list)
 	e.source = &src
 	tools := mcp.NewManager(mcp.Options{})
 	t.Cleanup(func() { tools.Close() })
@@ -243,7 +242,7 @@ func newEnvFull(t testing.TB, ln net.Listener, oauthFn withOAuth, set func(*serv
 			u, err := e.users.Resolve(ctx, r)
 			return agent.User{ID: u.ID, Token: u.Token}, err
 		}),
-		Agents: sourceFunc(func() []agents.Agent { return *e.source }), Runner: runner, Store: e.store,
+		Agents: sourceFunc(func() []agentconfig.Agent { return *e.source }), Runner: runner, Store: e.store,
 		Extra: routes.Public, Protected: routes.Protected,
 	}
 	if set != nil {
@@ -259,17 +258,11 @@ func newEnvFull(t testing.TB, ln net.Listener, oauthFn withOAuth, set func(*serv
 	return e
 }
 
-type sourceFunc func() []agents.Agent
+type sourceFunc func() []agentconfig.Agent
 
-func (f sourceFunc) Agents(context.Context) ([]agents.Agent, error) { return f(), nil }
+func (f sourceFunc) Agents(context.Context) ([]agentconfig.Agent, error) { return f(), nil }
 
-// client is a browser-like WebSocket client.
-type client struct {
-	t  testing.TB
-	ws *websocket.Conn
-}
-
-func (e *env) dial(path, token string) *client {
+func (e *env) dial(path, token string) *chattest.Client {
 	e.t.Helper()
 	c, err := e.dialErr(path, token)
 	if err != nil {
@@ -278,7 +271,7 @@ func (e *env) dial(path, token string) *client {
 	return c
 }
 
-func (e *env) dialErr(path, token string) (*client, error) {
+func (e *env) dialErr(path, token string) (*chattest.Client, error) {
 	cookie := ""
 	if token != "" {
 		cookie = "R_SESS=" + token
@@ -287,7 +280,7 @@ func (e *env) dialErr(path, token string) (*client, error) {
 }
 
 // dialCookie dials with a whole Cookie header.
-func (e *env) dialCookie(path, cookie string) (*client, error) {
+func (e *env) dialCookie(path, cookie string) (*chattest.Client, error) {
 	h := http.Header{}
 	if cookie != "" {
 		h.Set("Cookie", cookie)
@@ -298,69 +291,8 @@ func (e *env) dialCookie(path, cookie string) (*client, error) {
 
 // dialHeader dials with the handshake headers h (Origin, Host, ...) and
 // returns the handshake response too.
-func (e *env) dialHeader(path string, h http.Header) (*client, *http.Response, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	opts := &websocket.DialOptions{HTTPHeader: h}
-	if host := h.Get("Host"); host != "" {
-		opts.Host = host
-	}
-	ws, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.http.URL, "http")+path, opts)
-	if err != nil {
-		return nil, resp, err
-	}
-	ws.SetReadLimit(1 << 20)
-	c := &client{t: e.t, ws: ws}
-	e.t.Cleanup(func() { ws.CloseNow() })
-	return c, resp, nil
-}
-
-func (c *client) send(s string) {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.ws.Write(ctx, websocket.MessageText, []byte(s)); err != nil {
-		c.t.Fatalf("send: %v", err)
-	}
-}
-
-func (c *client) read() string {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_, b, err := c.ws.Read(ctx)
-	if err != nil {
-		c.t.Fatalf("read: %v", err)
-	}
-	return string(b)
-}
-
-// turn reads frames until </message> and returns them all.
-func (c *client) turn() []string {
-	c.t.Helper()
-	var out []string
-	for {
-		f := c.read()
-		out = append(out, f)
-		if f == "</message>" {
-			return out
-		}
-	}
-}
-
-// metadata reads the first frame and decodes it.
-func (c *client) metadata() map[string]any {
-	c.t.Helper()
-	f := c.read()
-	const o, cl = "<chat-metadata>", "</chat-metadata>"
-	if !strings.HasPrefix(f, o) || !strings.HasSuffix(f, cl) {
-		c.t.Fatalf("first frame = %q, want <chat-metadata>", f)
-	}
-	var m map[string]any
-	if err := json.Unmarshal([]byte(f[len(o):len(f)-len(cl)]), &m); err != nil {
-		c.t.Fatal(err)
-	}
-	return m
+func (e *env) dialHeader(path string, h http.Header) (*chattest.Client, *http.Response, error) {
+	return chattest.DialErr(e.t, e.http.URL+path, h)
 }
 
 func prompt(text string, extra ...string) string {

@@ -26,10 +26,10 @@ func BenchmarkOAuthSignIn(b *testing.B) {
 		b.StopTimer()
 		br := oe.browser(b, fmt.Sprintf("user%d", i))
 		c := br.dial(fmt.Sprintf("/v1/ws/messages/si-%d", i))
-		c.metadata()
+		c.Metadata()
 		b.StartTimer()
-		c.read() // <message>
-		authURL, _ := authRequest(b, c.read())
+		c.Read() // <message>
+		authURL, _ := authRequest(b, c.Read())
 		b.StopTimer()
 		cb, err := oe.as.Approve(ctx, authURL, br.user)
 		if err != nil {
@@ -40,12 +40,12 @@ func BenchmarkOAuthSignIn(b *testing.B) {
 		if resp.StatusCode != 200 {
 			b.Fatal(resp.Status)
 		}
-		c.send("authentication_confirmed")
-		if f := c.read(); f != "</message>" {
+		c.Send("authentication_confirmed")
+		if f := c.Read(); f != "</message>" {
 			b.Fatal(f)
 		}
 		b.StopTimer()
-		c.ws.CloseNow()
+		c.WS.CloseNow()
 		b.StartTimer()
 	}
 }
@@ -60,16 +60,16 @@ func BenchmarkOAuthRefresh(b *testing.B) {
 			oe := newOAuthEnv(b, oauthOpts{as: oauthtest.ASOptions{DPoP: dpop}})
 			br := oe.browser(b, "alice")
 			c := br.dial("/v1/ws/messages/rf")
-			c.metadata()
-			c.read()
-			authURL, _ := authRequest(b, c.read())
+			c.Metadata()
+			c.Read()
+			authURL, _ := authRequest(b, c.Read())
 			cb, err := oe.as.Approve(context.Background(), authURL, "alice")
 			if err != nil {
 				b.Fatal(err)
 			}
 			br.callback(cb)
-			c.send("authentication_confirmed")
-			c.read()
+			c.Send("authentication_confirmed")
+			c.Read()
 			if got := oe.tokensOf(b, "alice").TokenType; (got == oauthproto.TokenTypeDPoP) != dpop {
 				b.Fatalf("token type %q", got)
 			}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rancher/ai-agent/internal/chat"
+	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
@@ -23,22 +24,22 @@ import (
 )
 
 // whoamiTurn runs one turn that calls whoami and checks it completed.
-func whoamiTurn(t *testing.T, oe *oauthEnv, c *client, answer string) {
+func whoamiTurn(t *testing.T, oe *oauthEnv, c *chattest.Client, answer string) {
 	t.Helper()
 	oe.model.Push(call("whoami", `{}`), llm.TextEntry(answer))
-	c.send(prompt("who"))
-	equalFrames(t, c.turn(), []string{"<message>", answer, "</message>"})
+	c.Send(prompt("who"))
+	equalFrames(t, c.Turn(), []string{"<message>", answer, "</message>"})
 }
 
 // signedInChat opens a chat for user and completes the eager sign-in.
-func signedInChat(t *testing.T, oe *oauthEnv, user, path string) *client {
+func signedInChat(t *testing.T, oe *oauthEnv, user, path string) *chattest.Client {
 	t.Helper()
 	b := oe.browser(t, user)
 	c := b.dial(path)
-	c.metadata()
+	c.Metadata()
 	readOpen(t, c)
-	b.completeSignIn(c, c.read())
-	c.read()
+	b.completeSignIn(c, c.Read())
+	c.Read()
 	return c
 }
 
@@ -77,7 +78,7 @@ func TestOAuthClientCredentialsSharedByUsers(t *testing.T) {
 			for _, user := range []string{"alice", "bob"} {
 				b := oe.browser(t, user)
 				c := b.dial("/v1/ws/messages/cc-" + user)
-				c.metadata()
+				c.Metadata()
 				whoamiTurn(t, oe, c, "the agent")
 			}
 			if got := oe.mcp.Calls(); !slices.Equal(got, []string{"agent-cc", "agent-cc"}) {
@@ -90,7 +91,7 @@ func TestOAuthClientCredentialsSharedByUsers(t *testing.T) {
 			oe.setSkew(time.Hour - 10*time.Second)
 			b := oe.browser(t, "alice")
 			c := b.dial("/v1/ws/messages/cc-later")
-			c.metadata()
+			c.Metadata()
 			whoamiTurn(t, oe, c, "renewed")
 			if got := oe.as.TokenRequests().ByGrantType["client_credentials"]; got != 2 {
 				t.Fatalf("client_credentials requests %d, want a renewal", got)

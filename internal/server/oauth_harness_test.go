@@ -14,7 +14,8 @@ import (
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/agent"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
+	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/mcp"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
@@ -44,7 +45,7 @@ type oauthOpts struct {
 	secret     map[string][]byte
 	signIn     time.Duration
 	refreshAck time.Duration
-	others     []agents.Agent
+	others     []agentconfig.Agent
 	// secretFn builds the gh Secret once the AS runs (nil: use secret).
 	secretFn func(as *oauthtest.AuthServer) map[string][]byte
 	// preRegister adds a static confidential client "pre" for our callback.
@@ -58,7 +59,7 @@ type oauthOpts struct {
 	log      *slog.Logger
 }
 
-func ghAgent(url string, secret map[string][]byte) agents.Agent {
+func ghAgent(url string, secret map[string][]byte) agentconfig.Agent {
 	a := newAgent("gh", url)
 	a.Spec.AuthenticationType = v1alpha1.AuthOAuth2
 	a.Spec.AuthenticationSecret = "gh-auth"
@@ -90,13 +91,13 @@ func newOAuthEnv(t testing.TB, o oauthOpts) *oauthEnv {
 	if o.secretFn != nil {
 		o.secret = o.secretFn(oe.as)
 	}
-	list := append([]agents.Agent{ghAgent(oe.mcp.URL, o.secret)}, o.others...)
+	list := append([]agentconfig.Agent{ghAgent(oe.mcp.URL, o.secret)}, o.others...)
 	oe.env = newEnvOn(t, ln, func(e *env, tools *mcp.Manager, base string) (oauth.Routes, agent.CredentialProvider, agent.Authenticator) {
 		sealer, _ := oauth.NewSealer(oauth.GenerateKey())
 		oe.vault, oe.sealer = oauth.NewVault(e.store, sealer, oe.now), sealer
 		so := oauth.ServiceOptions{
 			Vault: oe.vault, Sealer: sealer,
-			Agents:   sourceFunc(func() []agents.Agent { return *e.source }),
+			Agents:   sourceFunc(func() []agentconfig.Agent { return *e.source }),
 			Endpoint: tools.EndpointURL, RedirectURI: base + "/v1/api/oauth2/callback",
 			SignInTimeout: o.signIn, RefreshReplyTimeout: o.refreshAck, Now: oe.now,
 			OutboundTimeout: o.outbound, Logger: o.log,
@@ -167,7 +168,7 @@ func (b *browser) do(req *http.Request) (*http.Response, string) {
 	return resp, string(body)
 }
 
-func (b *browser) dial(path string) *client {
+func (b *browser) dial(path string) *chattest.Client {
 	b.t.Helper()
 	c, err := b.oe.dialCookie(path, b.cookieHeader())
 	if err != nil {
@@ -210,14 +211,14 @@ func (b *browser) callback(cb *url.URL) (*http.Response, string) {
 
 // completeSignIn answers an <authentication> frame like the UI: popup,
 // callback page that posts oauth_success, then authentication_confirmed.
-func (b *browser) completeSignIn(c *client, frame string) {
+func (b *browser) completeSignIn(c *chattest.Client, frame string) {
 	b.t.Helper()
 	u, _ := authRequest(b.t, frame)
 	resp, page := b.signIn(u)
 	if resp.StatusCode != 200 || !strings.Contains(page, "oauth_success") {
 		b.t.Fatalf("callback: %d %s", resp.StatusCode, page)
 	}
-	c.send("authentication_confirmed")
+	c.Send("authentication_confirmed")
 }
 
 func (oe *oauthEnv) key(user string) oauth.TokenKey {
@@ -261,13 +262,13 @@ func (oe *oauthEnv) redeem(rt string) error {
 	return err
 }
 
-func (oe *oauthEnv) agent(name string) agents.Agent {
+func (oe *oauthEnv) agent(name string) agentconfig.Agent {
 	for _, a := range *oe.source {
 		if a.Name == name {
 			return a
 		}
 	}
-	return agents.Agent{}
+	return agentconfig.Agent{}
 }
 
 func identityOf(user string) oauth.Identity { return oauth.Identity{UserID: "u-" + user} }

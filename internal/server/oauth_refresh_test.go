@@ -18,10 +18,10 @@ func TestOAuthSilentRefreshIsSingleFlight(t *testing.T) {
 	oe := newOAuthEnv(t, oauthOpts{as: oauthtest.ASOptions{RotateRefreshTokens: true}})
 	b := oe.browser(t, "alice")
 	c := b.dial("/v1/ws/messages/sf")
-	c.metadata()
+	c.Metadata()
 	readOpen(t, c)
-	b.completeSignIn(c, c.read())
-	c.read()
+	b.completeSignIn(c, c.Read())
+	c.Read()
 	oldRT := oe.refreshTokenOf(t, "alice")
 
 	// The service's clock jumps past expiry: fifty concurrent calls refresh once.
@@ -64,28 +64,28 @@ func TestOAuthSilentRefreshIsSingleFlight(t *testing.T) {
 	// to sign in again in the middle of the turn, and the call completes.
 	oe.setSkew(4 * time.Hour)
 	oe.model.Push(call("whoami", `{}`), llm.TextEntry("back"))
-	c.send(prompt("who"))
+	c.Send(prompt("who"))
 	readOpen(t, c)
-	b.completeSignIn(c, c.read())
-	equalFrames(t, c.turn(), []string{"back", "</message>"})
+	b.completeSignIn(c, c.Read())
+	equalFrames(t, c.Turn(), []string{"back", "</message>"})
 }
 
 func TestOAuthMidSession401RefreshesAndRetries(t *testing.T) {
 	oe := newOAuthEnv(t, oauthOpts{})
 	b := oe.browser(t, "alice")
 	c := b.dial("/v1/ws/messages/mid")
-	c.metadata()
+	c.Metadata()
 	readOpen(t, c)
-	b.completeSignIn(c, c.read())
-	c.read()
+	b.completeSignIn(c, c.Read())
+	c.Read()
 	// A minute later (past the refresh coalescing window, far from expiry
 	// by our clock) the MCP server, whose clock runs ahead, holds the token
 	// expired and refuses it.
 	oe.setSkew(time.Minute)
 	oe.mcp.Expire(oe.tokensOf(t, "alice").AccessToken)
 	oe.model.Push(call("whoami", `{}`), llm.TextEntry("still alice"))
-	c.send(prompt("who"))
-	equalFrames(t, c.turn(), []string{"<message>", "still alice", "</message>"})
+	c.Send(prompt("who"))
+	equalFrames(t, c.Turn(), []string{"<message>", "still alice", "</message>"})
 	if r := oe.mcp.Requests(); r.Unauthorized == 0 {
 		t.Fatal("the MCP server never refused the expired token")
 	}
@@ -101,17 +101,17 @@ func TestOAuthTokenRefreshFrameWithSealedCookie(t *testing.T) {
 	oe := newOAuthEnv(t, oauthOpts{})
 	b := oe.browser(t, "alice")
 	c := b.dial("/v1/ws/messages/tr1")
-	c.metadata()
+	c.Metadata()
 	readOpen(t, c)
-	b.completeSignIn(c, c.read())
-	c.read()
+	b.completeSignIn(c, c.Read())
+	c.Read()
 	// The server lost its copy (another replica, a restart of the memory store):
 	// the browser's sealed refresh cookie is used through <token-refresh>.
 	oe.deleteTokens(t, "alice")
 	c2 := b.dial("/v1/ws/messages/tr2")
-	c2.metadata()
+	c2.Metadata()
 	readOpen(t, c2)
-	if f := c2.read(); f != `<token-refresh>{"agent":"gh"}</token-refresh>` {
+	if f := c2.Read(); f != `<token-refresh>{"agent":"gh"}</token-refresh>` {
 		t.Fatalf("frame = %q", f)
 	}
 	req, _ := http.NewRequest(http.MethodPost, oe.http.URL+"/v1/api/oauth2/refresh", strings.NewReader(`{"agent":"gh"}`))
@@ -121,13 +121,13 @@ func TestOAuthTokenRefreshFrameWithSealedCookie(t *testing.T) {
 		t.Fatalf("refresh: %d %s", resp.StatusCode, body)
 	}
 	checkCookies(t, resp)
-	c2.send("token_refresh_confirmed")
-	if f := c2.read(); f != "</message>" {
+	c2.Send("token_refresh_confirmed")
+	if f := c2.Read(); f != "</message>" {
 		t.Fatalf("after refresh got %q", f)
 	}
 	oe.model.Push(call("whoami", `{}`), llm.TextEntry("ok"))
-	c2.send(prompt("who"))
-	c2.turn()
+	c2.Send(prompt("who"))
+	c2.Turn()
 	if got := oe.mcp.Calls(); !slices.Equal(got, []string{"alice"}) {
 		t.Fatalf("calls %v", got)
 	}
@@ -152,25 +152,25 @@ func TestOAuthStepUpOnInsufficientScope(t *testing.T) {
 	})
 	b := oe.browser(t, "alice")
 	c := b.dial("/v1/ws/messages/step")
-	c.metadata()
+	c.Metadata()
 	readOpen(t, c)
-	first := c.read()
+	first := c.Read()
 	u1, _ := authRequest(t, first)
 	if s := mustQuery(t, u1).Get("scope"); strings.Contains(s, "mcp:write") {
 		t.Fatalf("first sign-in asked for %q", s)
 	}
 	b.completeSignIn(c, first)
-	c.read()
+	c.Read()
 	oe.model.Push(call("write", `{"text":"x"}`), llm.TextEntry("done"))
-	c.send(prompt("write x"))
+	c.Send(prompt("write x"))
 	readOpen(t, c)
-	second := c.read()
+	second := c.Read()
 	u2, _ := authRequest(t, second)
 	if s := mustQuery(t, u2).Get("scope"); !strings.Contains(s, "mcp:read") || !strings.Contains(s, "mcp:write") {
 		t.Fatalf("step-up asked for %q", s)
 	}
 	b.completeSignIn(c, second)
-	equalFrames(t, c.turn(), []string{"done", "</message>"})
+	equalFrames(t, c.Turn(), []string{"done", "</message>"})
 	last := oe.model.Requests()[1].Messages
 	if got := last[len(last)-1].Content; got != "wrote x" {
 		t.Fatalf("tool result = %q", got)
@@ -185,17 +185,17 @@ func TestOAuthStepUpStopsAfterThreeAttempts(t *testing.T) {
 	})
 	b := oe.browser(t, "alice")
 	c := b.dial("/v1/ws/messages/limit")
-	c.metadata()
+	c.Metadata()
 	readOpen(t, c)
-	b.completeSignIn(c, c.read())
-	c.read()
+	b.completeSignIn(c, c.Read())
+	c.Read()
 	oe.model.Push(call("write", `{"text":"x"}`), llm.TextEntry("could not write"))
-	c.send(prompt("write x"))
+	c.Send(prompt("write x"))
 	readOpen(t, c)
 	for i := 0; i < 3; i++ {
-		b.completeSignIn(c, c.read())
+		b.completeSignIn(c, c.Read())
 	}
-	equalFrames(t, c.turn(), []string{"could not write", "</message>"})
+	equalFrames(t, c.Turn(), []string{"could not write", "</message>"})
 	last := oe.model.Requests()[1].Messages
 	if tm := last[len(last)-1]; tm.Role != "tool" || !tm.IsError || !strings.Contains(tm.Content, "403") && !strings.Contains(strings.ToLower(tm.Content), "forbidden") {
 		t.Fatalf("tool result = %+v", tm)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
 )
@@ -26,22 +27,22 @@ func (oe *oauthEnv) approve(t *testing.T, authURL, user string) *url.URL {
 
 // pendingSignIn opens a chat on the single OAUTH2 agent and returns it with
 // its eager <authentication> frame.
-func (b *browser) pendingSignIn(chat string) (*client, string) {
+func (b *browser) pendingSignIn(chat string) (*chattest.Client, string) {
 	b.t.Helper()
 	c := b.dial("/v1/ws/messages/" + chat)
-	c.metadata()
-	if f := c.read(); f != "<message>" {
+	c.Metadata()
+	if f := c.Read(); f != "<message>" {
 		b.t.Fatalf("frame = %q, want <message>", f)
 	}
-	return c, c.read()
+	return c, c.Read()
 }
 
 // askWhoami runs a turn that calls the MCP server's whoami tool.
-func (oe *oauthEnv) askWhoami(t *testing.T, c *client, answer string) {
+func (oe *oauthEnv) askWhoami(t *testing.T, c *chattest.Client, answer string) {
 	t.Helper()
 	oe.model.Push(call("whoami", `{}`), llm.TextEntry(answer))
-	c.send(prompt("who am I?"))
-	equalFrames(t, c.turn(), []string{"<message>", answer, "</message>"})
+	c.Send(prompt("who am I?"))
+	equalFrames(t, c.Turn(), []string{"<message>", answer, "</message>"})
 }
 
 func (b *browser) oauthCookies() []string {
@@ -81,8 +82,8 @@ func TestOAuthRefusedCallbackBurnsNothing(t *testing.T) {
 		t.Fatalf("alice's callback after the attacks: %d %s", resp.StatusCode, page)
 	}
 	checkCookies(t, resp)
-	c.send("authentication_confirmed")
-	if f := c.read(); f != "</message>" {
+	c.Send("authentication_confirmed")
+	if f := c.Read(); f != "</message>" {
 		t.Fatalf("after sign-in got %q", f)
 	}
 	oe.askWhoami(t, c, "You are alice.")
@@ -116,7 +117,7 @@ func TestOAuthNewSignInReplacesThePendingOne(t *testing.T) {
 		t.Fatalf("the replaced sign-in redeemed its code (%d)", n)
 	}
 	alice.completeSignIn(c2, second)
-	if f := c2.read(); f != "</message>" {
+	if f := c2.Read(); f != "</message>" {
 		t.Fatalf("after sign-in got %q", f)
 	}
 	oe.askWhoami(t, c2, "alice")
@@ -131,7 +132,7 @@ func TestOAuthCookieFromFormerIssuerIsRefused(t *testing.T) {
 	alice := oe.browser(t, "alice")
 	c, frame := alice.pendingSignIn("iss-1")
 	alice.completeSignIn(c, frame)
-	c.read()
+	c.Read()
 	refresh := func() (int, string) {
 		req, _ := http.NewRequest(http.MethodPost, oe.http.URL+"/v1/api/oauth2/refresh", strings.NewReader(`{"agent":"gh"}`))
 		req.Header.Set("Content-Type", "application/json")

@@ -8,14 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
+	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
 )
 
-func readOpen(t *testing.T, c *client) {
+func readOpen(t *testing.T, c *chattest.Client) {
 	t.Helper()
-	if f := c.read(); f != "<message>" {
+	if f := c.Read(); f != "<message>" {
 		t.Fatalf("frame = %q, want <message>", f)
 	}
 }
@@ -24,12 +25,12 @@ func TestOAuthEagerSignInSingleAgent(t *testing.T) {
 	oe := newOAuthEnv(t, oauthOpts{mcp: oauthtest.MCPOptions{RequiredScopes: []string{"mcp:read"}}, as: oauthtest.ASOptions{Scopes: []string{"mcp:read"}}})
 	b := oe.browser(t, "alice")
 	c := b.dial("/v1/ws/messages/eager")
-	md := c.metadata()
+	md := c.Metadata()
 	if got := md["agents"].([]any)[0].(map[string]any); got["name"] != "gh" || got["status"] != "active" {
 		t.Fatalf("agents = %v", md["agents"])
 	}
 	readOpen(t, c)
-	frame := c.read()
+	frame := c.Read()
 	authURL, agentName := authRequest(t, frame)
 	q := mustQuery(t, authURL)
 	if agentName != "gh" || q.Get("resource") != oe.mcp.URL || q.Get("code_challenge_method") != "S256" ||
@@ -38,13 +39,13 @@ func TestOAuthEagerSignInSingleAgent(t *testing.T) {
 	}
 	resp, _ := b.signIn(authURL)
 	checkCookies(t, resp)
-	c.send("authentication_confirmed")
-	if f := c.read(); f != "</message>" {
+	c.Send("authentication_confirmed")
+	if f := c.Read(); f != "</message>" {
 		t.Fatalf("after sign-in got %q", f)
 	}
 	oe.model.Push(call("whoami", `{}`), llm.TextEntry("You are alice."))
-	c.send(prompt("who am I?"))
-	equalFrames(t, c.turn(), []string{"<message>", "You are alice.", "</message>"})
+	c.Send(prompt("who am I?"))
+	equalFrames(t, c.Turn(), []string{"<message>", "You are alice.", "</message>"})
 	if got := oe.mcp.Calls(); !slices.Equal(got, []string{"alice"}) {
 		t.Fatalf("MCP calls by %v", got)
 	}
@@ -55,16 +56,16 @@ func TestOAuthEagerSignInSingleAgent(t *testing.T) {
 
 func TestOAuthLazyManualSelection(t *testing.T) {
 	ms := startMath(t)
-	oe := newOAuthEnv(t, oauthOpts{others: []agents.Agent{newAgent("math", ms.url())}})
+	oe := newOAuthEnv(t, oauthOpts{others: []agentconfig.Agent{newAgent("math", ms.url())}})
 	b := oe.browser(t, "alice")
 	c := b.dial("/v1/ws/messages/manual")
-	c.metadata()
+	c.Metadata()
 	// Cancel: the turn is skipped, the model is never called.
-	c.send(prompt("who am I?", `"agent":"gh"`))
+	c.Send(prompt("who am I?", `"agent":"gh"`))
 	readOpen(t, c)
-	authRequest(t, c.read())
-	c.send("authentication_canceled")
-	if f := c.read(); f != "</message>" {
+	authRequest(t, c.Read())
+	c.Send("authentication_canceled")
+	if f := c.Read(); f != "</message>" {
 		t.Fatalf("after cancel got %q", f)
 	}
 	if n := len(oe.model.Requests()); n != 0 {
@@ -72,10 +73,10 @@ func TestOAuthLazyManualSelection(t *testing.T) {
 	}
 	// Sign in, then the same turn runs.
 	oe.model.Push(call("whoami", `{}`), llm.TextEntry("alice it is"))
-	c.send(prompt("who am I?", `"agent":"gh"`))
+	c.Send(prompt("who am I?", `"agent":"gh"`))
 	readOpen(t, c)
-	b.completeSignIn(c, c.read())
-	equalFrames(t, c.turn(), []string{"alice it is", "</message>"})
+	b.completeSignIn(c, c.Read())
+	equalFrames(t, c.Turn(), []string{"alice it is", "</message>"})
 	if got := oe.mcp.Calls(); !slices.Equal(got, []string{"alice"}) {
 		t.Fatalf("calls %v", got)
 	}
@@ -83,18 +84,18 @@ func TestOAuthLazyManualSelection(t *testing.T) {
 
 func TestOAuthLazySupervisorResumesPendingCall(t *testing.T) {
 	ms := startMath(t)
-	oe := newOAuthEnv(t, oauthOpts{others: []agents.Agent{newAgent("math", ms.url())}})
+	oe := newOAuthEnv(t, oauthOpts{others: []agentconfig.Agent{newAgent("math", ms.url())}})
 	b := oe.browser(t, "alice")
 	c := b.dial("/v1/ws/messages/sup")
-	c.metadata()
+	c.Metadata()
 	oe.model.Push(call("gh", `{"query":"whoami"}`), call("whoami", `{}`), llm.TextEntry("alice"), llm.TextEntry("You are ", "alice."))
-	c.send(prompt("who am I?"))
+	c.Send(prompt("who am I?"))
 	readOpen(t, c)
-	if f := c.read(); f != `<agent-metadata>{"agentName":"gh","selectionMode":"auto"}</agent-metadata>` {
+	if f := c.Read(); f != `<agent-metadata>{"agentName":"gh","selectionMode":"auto"}</agent-metadata>` {
 		t.Fatal(f)
 	}
-	b.completeSignIn(c, c.read())
-	equalFrames(t, c.turn(), []string{
+	b.completeSignIn(c, c.Read())
+	equalFrames(t, c.Turn(), []string{
 		`<processing-subagent-start>{"name":"gh","query":"whoami"}</processing-subagent-start>`,
 		`<processing-subagent-end>{"name":"gh","query":"whoami"}</processing-subagent-end>`,
 		"You are ", "alice.", "</message>",
@@ -103,14 +104,14 @@ func TestOAuthLazySupervisorResumesPendingCall(t *testing.T) {
 	oe.deleteTokens(t, "alice")
 	b.clearOAuthCookies()
 	c2 := b.dial("/v1/ws/messages/sup2")
-	c2.metadata()
+	c2.Metadata()
 	oe.model.Push(call("gh", `{"query":"whoami"}`), llm.TextEntry("Not signed in."))
-	c2.send(prompt("who am I?"))
+	c2.Send(prompt("who am I?"))
 	readOpen(t, c2)
-	c2.read() // agent-metadata
-	authRequest(t, c2.read())
-	c2.send("authentication_canceled")
-	equalFrames(t, c2.turn(), []string{"Not signed in.", "</message>"})
+	c2.Read() // agent-metadata
+	authRequest(t, c2.Read())
+	c2.Send("authentication_canceled")
+	equalFrames(t, c2.Turn(), []string{"Not signed in.", "</message>"})
 	reqs := oe.model.Requests()
 	last := reqs[len(reqs)-1].Messages
 	if tm := last[len(last)-1]; tm.Role != "tool" || !tm.IsError || !strings.Contains(tm.Content, "canceled") {
@@ -122,10 +123,10 @@ func TestOAuthTimeoutAndCallbackChecks(t *testing.T) {
 	oe := newOAuthEnv(t, oauthOpts{signIn: 700 * time.Millisecond})
 	alice, bob := oe.browser(t, "alice"), oe.browser(t, "bob")
 	c := alice.dial("/v1/ws/messages/to")
-	c.metadata()
+	c.Metadata()
 	readOpen(t, c)
-	authURL, _ := authRequest(t, c.read())
-	equalFrames(t, c.turn(), []string{`<auth-error>{"message":"sign-in did not complete: no answer from the browser in 700ms"}</auth-error>`, "</message>"})
+	authURL, _ := authRequest(t, c.Read())
+	equalFrames(t, c.Turn(), []string{`<auth-error>{"message":"sign-in did not complete: no answer from the browser in 700ms"}</auth-error>`, "</message>"})
 
 	// The flow stays bound to alice: bob's session is refused and burns
 	// nothing; alice's callback then stores her token, once.
@@ -159,13 +160,13 @@ func TestOAuthTwoUsersNeverShareTokens(t *testing.T) {
 	for _, user := range []string{"alice", "bob"} {
 		b := oe.browser(t, user)
 		c := b.dial("/v1/ws/messages/" + user)
-		c.metadata()
+		c.Metadata()
 		readOpen(t, c)
-		b.completeSignIn(c, c.read())
-		c.read() // </message>
+		b.completeSignIn(c, c.Read())
+		c.Read() // </message>
 		oe.model.Push(call("whoami", `{}`), llm.TextEntry("ok"))
-		c.send(prompt("who"))
-		c.turn()
+		c.Send(prompt("who"))
+		c.Turn()
 	}
 	if got := oe.mcp.Calls(); !slices.Equal(got, []string{"alice", "bob"}) {
 		t.Fatalf("calls %v", got)
@@ -188,19 +189,19 @@ func TestOAuthPreRegisteredClientFromSecret(t *testing.T) {
 	}})
 	b := oe.browser(t, "alice")
 	c := b.dial("/v1/ws/messages/pre")
-	c.metadata()
+	c.Metadata()
 	readOpen(t, c)
-	frame := c.read()
+	frame := c.Read()
 	u, _ := authRequest(t, frame)
 	q := mustQuery(t, u)
 	if q.Get("client_id") != "pre" || q.Get("scope") != "mcp:read offline_access" {
 		t.Fatalf("authorization URL %s", u)
 	}
 	b.completeSignIn(c, frame)
-	c.read()
+	c.Read()
 	oe.model.Push(call("whoami", `{}`), llm.TextEntry("ok"))
-	c.send(prompt("who"))
-	c.turn()
+	c.Send(prompt("who"))
+	c.Turn()
 	claims, _ := oauthtest.ParseUnverifiedClaims(oe.tokensOf(t, "alice").AccessToken)
 	if claims.ClientID != "pre" || !slices.Equal(oe.mcp.Calls(), []string{"alice"}) {
 		t.Fatalf("claims %+v calls %v", claims, oe.mcp.Calls())
@@ -211,13 +212,13 @@ func TestOAuthBadSecretOrServerIsThatAgentsError(t *testing.T) {
 	ms := startMath(t)
 	oe := newOAuthEnv(t, oauthOpts{
 		secret: map[string][]byte{"clientSecret": []byte("orphan")},
-		others: []agents.Agent{newAgent("math", ms.url())},
+		others: []agentconfig.Agent{newAgent("math", ms.url())},
 	})
 	bad := ghAgent("http://127.0.0.1:1/mcp", map[string][]byte{"metadataEndpoint": []byte("http://127.0.0.1:1/.well-known/oauth-authorization-server")})
 	bad.Name = "down"
 	*oe.source = append(*oe.source, bad)
 	c := oe.browser(t, "alice").dial("/v1/ws/messages/bad")
-	md := c.metadata()
+	md := c.Metadata()
 	st := map[string]map[string]any{}
 	for _, a := range md["agents"].([]any) {
 		st[a.(map[string]any)["name"].(string)] = a.(map[string]any)
@@ -230,6 +231,6 @@ func TestOAuthBadSecretOrServerIsThatAgentsError(t *testing.T) {
 	}
 	// The working agent is used directly, with no sign-in.
 	oe.model.Push(llm.TextEntry("math works"))
-	c.send(prompt("1+1"))
-	equalFrames(t, c.turn(), []string{"<message>", "math works", "</message>"})
+	c.Send(prompt("1+1"))
+	equalFrames(t, c.Turn(), []string{"<message>", "math works", "</message>"})
 }

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/rancher/ai-agent/internal/agent"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/httpapi"
 	"github.com/rancher/ai-agent/internal/origins"
@@ -37,7 +37,7 @@ func (f UserResolverFunc) Resolve(ctx context.Context, r *http.Request) (agent.U
 // Options configure the server.
 type Options struct {
 	Users  UserResolver
-	Agents agents.Source
+	Agents agentconfig.Source
 	Runner *agent.Runner
 	Store  store.Store
 	Logger *slog.Logger
@@ -48,7 +48,7 @@ type Options struct {
 	Protected map[string]http.Handler
 	// FilterAgents, when set, keeps the agents a user may use (Rancher
 	// RBAC). An error refuses the chat: the check fails closed.
-	FilterAgents func(ctx context.Context, u agent.User, list []agents.Agent) ([]agents.Agent, error)
+	FilterAgents func(ctx context.Context, u agent.User, list []agentconfig.Agent) ([]agentconfig.Agent, error)
 	// Origins are the browser origins allowed to open a WebSocket or call
 	// the API (checkBrowser). Nil allows none: only requests without an
 	// Origin header (not a browser) get through.

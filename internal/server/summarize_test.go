@@ -59,11 +59,11 @@ func TestLongChatStaysBounded(t *testing.T) {
 	e := newEnv(t, newAgent("math", ms.url()))
 	longChatModel(e)
 	c := e.dial("/v1/ws/messages/long", "tok-alice")
-	c.metadata()
+	c.Metadata()
 	const turns = 60
 	for i := range turns {
-		c.send(prompt(fmt.Sprintf("question %d", i)))
-		got := c.turn()
+		c.Send(prompt(fmt.Sprintf("question %d", i)))
+		got := c.Turn()
 		if want := []string{"<message>", "The sum is 5.", "</message>"}; strings.Join(got, "|") != strings.Join(want, "|") {
 			t.Fatalf("turn %d frames = %q, want %q", i, got, want)
 		}

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/server"
@@ -37,7 +37,7 @@ func TestWebSocketOrigin(t *testing.T) {
 		h.Set("Cookie", "R_SESS=tok-alice")
 		c, resp, err := e.dialHeader("/v1/ws/messages", h)
 		if err == nil {
-			t.Fatalf("handshake with %v accepted; first frame %q", h, c.read())
+			t.Fatalf("handshake with %v accepted; first frame %q", h, c.Read())
 		}
 		if resp == nil || resp.StatusCode != http.StatusForbidden {
 			t.Fatalf("handshake with %v: %v, %v; want 403", h, resp, err)
@@ -52,10 +52,10 @@ func TestWebSocketOrigin(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the UI's handshake: %v", err)
 	}
-	if md := c.metadata(); md["chatId"] == "" {
+	if md := c.Metadata(); md["chatId"] == "" {
 		t.Fatalf("metadata %v", md)
 	}
-	if md := e.dial("/v1/ws/messages", "tok-alice").metadata(); md["chatId"] == "" { // no Origin: not a browser
+	if md := e.dial("/v1/ws/messages", "tok-alice").Metadata(); md["chatId"] == "" { // no Origin: not a browser
 		t.Fatalf("metadata %v", md)
 	}
 }
@@ -309,31 +309,31 @@ func TestRedirectURIFromConfiguration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	forged.metadata()
+	forged.Metadata()
 	readOpen(t, forged)
-	u, _ := authRequest(t, forged.read()) // one agent: it asks to sign in at once
+	u, _ := authRequest(t, forged.Read()) // one agent: it asks to sign in at once
 	rancherCB := rancherOrigin + server.ProxyPrefix + "/v1/api/oauth2/callback"
 	if got := mustQuery(t, u).Get("redirect_uri"); got != rancherCB {
 		t.Fatalf("redirect_uri with a forged host = %q, want %q", got, rancherCB)
 	}
-	forged.ws.CloseNow()
+	forged.WS.CloseNow()
 
 	c := b.dial("/v1/ws/messages") // Host is the server's own address, an allowed origin
-	c.metadata()
+	c.Metadata()
 	readOpen(t, c)
-	frame := c.read()
+	frame := c.Read()
 	u, _ = authRequest(t, frame)
 	ownCB := oe.http.URL + server.ProxyPrefix + "/v1/api/oauth2/callback"
 	if got := mustQuery(t, u).Get("redirect_uri"); got != ownCB {
 		t.Fatalf("redirect_uri = %q, want %q", got, ownCB)
 	}
 	b.completeSignIn(c, frame)
-	if f := c.read(); f != "</message>" {
+	if f := c.Read(); f != "</message>" {
 		t.Fatalf("after sign-in got %q", f)
 	}
 	oe.model.Push(call("whoami", `{}`), llm.TextEntry("You are alice."))
-	c.send(prompt("who am I?"))
-	equalFrames(t, c.turn(), []string{"<message>", "You are alice.", "</message>"})
+	c.Send(prompt("who am I?"))
+	equalFrames(t, c.Turn(), []string{"<message>", "You are alice.", "</message>"})
 	ctx := context.Background()
 	for _, cb := range []string{rancherCB, ownCB} {
 		if _, err := oe.vault.GetClient(ctx, oe.as.Issuer, cb); err != nil {
@@ -342,7 +342,7 @@ func TestRedirectURIFromConfiguration(t *testing.T) {
 	}
 	// The same store under a configuration that uses only OAUTH_REDIRECT_URI=rancherCB.
 	svc, err := oauth.NewService(oauth.ServiceOptions{Vault: oe.vault, Sealer: oe.sealer,
-		Agents: sourceFunc(func() []agents.Agent { return *oe.source }), Endpoint: oe.tools.EndpointURL, RedirectURI: rancherCB})
+		Agents: sourceFunc(func() []agentconfig.Agent { return *oe.source }), Endpoint: oe.tools.EndpointURL, RedirectURI: rancherCB})
 	if err != nil {
 		t.Fatal(err)
 	}

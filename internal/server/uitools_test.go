@@ -25,16 +25,16 @@ func TestUIToolsAfterTheAnswer(t *testing.T) {
 	}
 	e.uiTools.Set(doc)
 	c := e.dial("/v1/ws/messages", "tok-alice")
-	c.metadata()
+	c.Metadata()
 
 	// Without `tools` in the prompt there is no selection call.
 	e.model.Push(llm.TextEntry("plain"))
-	c.send(prompt("hi"))
-	equalFrames(t, c.turn(), []string{"<message>", "plain", "</message>"})
+	c.Send(prompt("hi"))
+	equalFrames(t, c.Turn(), []string{"<message>", "plain", "</message>"})
 
 	e.model.Push(llm.TextEntry("answer"), call("suggestions", `{"suggestion1":"list pods"}`))
-	c.send(prompt("hi", `"tools":{"name":"rancher-ai-ui","tools":["suggestions"]}`, `"context":{}`))
-	equalFrames(t, c.turn(), []string{"<message>", "answer", "<processing-ui-tools/>",
+	c.Send(prompt("hi", `"tools":{"name":"rancher-ai-ui","tools":["suggestions"]}`, `"context":{}`))
+	equalFrames(t, c.Turn(), []string{"<message>", "answer", "<processing-ui-tools/>",
 		`<ui-tools>[{"toolName":"suggestions","input":{"suggestion1":"list pods"}}]</ui-tools>`, "</message>"})
 	reqs := e.model.Requests()
 	sel := reqs[len(reqs)-1]
@@ -74,7 +74,12 @@ func TestUIToolsAfterTheAnswer(t *testing.T) {
 	req, _ = http.NewRequest(http.MethodPost, e.http.URL+"/v1/api/complete/ui-tools", strings.NewReader(`{"prompt":"x"}`))
 	req.Header.Set("Cookie", "R_SESS=tok-alice")
 	req.Header.Set("Content-Type", "application/json")
-	if resp, _ := http.DefaultClient.Do(req); resp.StatusCode != 400 {
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
 		t.Fatalf("missing tools.name: %d", resp.StatusCode)
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/llm"
 )
 
@@ -20,25 +20,25 @@ func TestMCPServerDown(t *testing.T) {
 	e := newEnv(t, newAgent("math", ms.url()), newAgent("broken", down))
 	e.model.Push(llm.TextEntry("ok"))
 	c := e.dial("/v1/ws/messages", "tok-alice")
-	md := c.metadata()
+	md := c.Metadata()
 	ag := md["agents"].([]any)
 	if ag[0].(map[string]any)["status"] != "active" || ag[1].(map[string]any)["status"] != "error" ||
 		ag[1].(map[string]any)["description"] == "" {
 		t.Fatalf("agents = %v", ag)
 	}
 	// Only one agent works: it is used directly.
-	c.send(prompt("hi"))
-	equalFrames(t, c.turn(), []string{"<message>", "ok", "</message>"})
+	c.Send(prompt("hi"))
+	equalFrames(t, c.Turn(), []string{"<message>", "ok", "</message>"})
 
-	*e.source = agents.StaticSource{newAgent("broken", down)}
+	*e.source = agentconfig.StaticSource{newAgent("broken", down)}
 	c2 := e.dial("/v1/ws/messages", "tok-alice")
-	f := c2.read()
+	f := c2.Read()
 	if !strings.HasPrefix(f, `<chat-error>{"message":"Failed to load MCP tools for agent \"broken\"`) {
 		t.Fatalf("frame = %q", f)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, _, err := c2.ws.Read(ctx); websocket.CloseStatus(err) != websocket.StatusNormalClosure {
+	if _, _, err := c2.WS.Read(ctx); websocket.CloseStatus(err) != websocket.StatusNormalClosure {
 		t.Fatalf("want normal close after chat-error, got %v", err)
 	}
 }
@@ -47,22 +47,22 @@ func TestMalformedFramesKeepTheConnection(t *testing.T) {
 	ms := startMath(t)
 	e := newEnv(t, newAgent("math", ms.url()))
 	c := e.dial("/v1/ws/messages", "tok-alice")
-	c.metadata()
-	c.send(`{"prompt": 5}`)
-	got := c.turn()
+	c.Metadata()
+	c.Send(`{"prompt": 5}`)
+	got := c.Turn()
 	if len(got) != 3 || !strings.HasPrefix(got[1], `<error>{"message":"invalid frame: malformed prompt`) {
 		t.Fatalf("frames = %q", got)
 	}
-	c.send(`{"context":{}}`)
-	if got := c.turn(); !strings.Contains(got[1], `missing \"prompt\"`) {
+	c.Send(`{"context":{}}`)
+	if got := c.Turn(); !strings.Contains(got[1], `missing \"prompt\"`) {
 		t.Fatalf("frames = %q", got)
 	}
 	// Stray OAuth replies are not prompts; a plain-text prompt still works.
-	c.send("authentication_confirmed")
-	c.send("token_refresh_confirmed")
+	c.Send("authentication_confirmed")
+	c.Send("token_refresh_confirmed")
 	e.model.Push(llm.TextEntry("still here"))
-	c.send("hello")
-	equalFrames(t, c.turn(), []string{"<message>", "still here", "</message>"})
+	c.Send("hello")
+	equalFrames(t, c.Turn(), []string{"<message>", "still here", "</message>"})
 	if n := len(e.model.Requests()); n != 1 {
 		t.Fatalf("model calls = %d, want 1 (replies must not become prompts)", n)
 	}
@@ -73,14 +73,14 @@ func TestStopMidTurn(t *testing.T) {
 	e := newEnv(t, newAgent("math", ms.url()))
 	e.model.Push(call("slow", `{}`))
 	c := e.dial("/v1/ws/messages/stop-1", "tok-alice")
-	c.metadata()
-	c.send(prompt("go slow"))
-	if f := c.read(); f != "<message>" {
+	c.Metadata()
+	c.Send(prompt("go slow"))
+	if f := c.Read(); f != "<message>" {
 		t.Fatalf("frame = %q", f)
 	}
 	<-ms.slowStarted
-	c.send("<stop>")
-	if f := c.read(); f != "</message>" {
+	c.Send("<stop>")
+	if f := c.Read(); f != "</message>" {
 		t.Fatalf("after stop got %q, want </message>", f)
 	}
 	waitFor(t, ms.slowCtxDone, "the MCP call was not cancelled")
@@ -91,8 +91,8 @@ func TestStopMidTurn(t *testing.T) {
 	}
 	// The connection goes on, and the next model call sees a valid thread.
 	e.model.Push(llm.TextEntry("ready"))
-	c.send(prompt("again"))
-	equalFrames(t, c.turn(), []string{"<message>", "ready", "</message>"})
+	c.Send(prompt("again"))
+	equalFrames(t, c.Turn(), []string{"<message>", "ready", "</message>"})
 	seen := msgs(e.model.Requests()[1].Messages)
 	if seen[3] != "tool: Execution stopped by the user. (for call_1)" {
 		t.Fatalf("model saw %q", seen)
@@ -104,21 +104,20 @@ func TestClientDisconnectCancelsTurn(t *testing.T) {
 	e := newEnv(t, newAgent("math", ms.url()))
 	e.model.Push(call("slow", `{}`))
 	c := e.dial("/v1/ws/messages/gone-1", "tok-alice")
-	c.metadata()
-	c.send(prompt("go slow"))
+	c.Metadata()
+	c.Send(prompt("go slow"))
 	<-ms.slowStarted
-	c.ws.Close(websocket.StatusGoingAway, "bye")
+	c.WS.Close(websocket.StatusGoingAway, "bye")
 	waitFor(t, ms.slowCtxDone, "the MCP call was not cancelled when the client left")
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		thread, _ := e.store.Messages(context.Background(), "gone-1")
-		if n := len(thread); n == 3 && thread[2].Role == "tool" && thread[2].IsError {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("thread = %+v", thread)
-		}
-		time.Sleep(20 * time.Millisecond)
+	// Drain returns once every chat has closed: the cancelled turn has
+	// written its tool answer by then.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.srv.Drain(ctx); err != nil {
+		t.Fatalf("drain: %v", err)
+	}
+	if thread, _ := e.store.Messages(context.Background(), "gone-1"); len(thread) != 3 || thread[2].Role != "tool" || !thread[2].IsError {
+		t.Fatalf("thread = %+v", thread)
 	}
 }
 
@@ -146,11 +145,11 @@ func TestOtherUsersChatIsNotFound(t *testing.T) {
 	e := newEnv(t, newAgent("math", ms.url()))
 	e.model.Push(llm.TextEntry("hi alice"))
 	a := e.dial("/v1/ws/messages/mine", "tok-alice")
-	a.metadata()
-	a.send(prompt("hello"))
-	a.turn()
+	a.Metadata()
+	a.Send(prompt("hello"))
+	a.Turn()
 	b := e.dial("/v1/ws/messages/mine", "tok-bob")
-	if f := b.read(); f != `<chat-error>{"message":"Chat not found"}</chat-error>` {
+	if f := b.Read(); f != `<chat-error>{"message":"Chat not found"}</chat-error>` {
 		t.Fatalf("bob got %q", f)
 	}
 }
@@ -160,16 +159,16 @@ func TestResumeKeepsHistory(t *testing.T) {
 	e := newEnv(t, newAgent("math", ms.url()))
 	e.model.Push(llm.TextEntry("first"), llm.TextEntry("second"))
 	c := e.dial("/v1/ws/messages/res-1", "tok-alice")
-	c.metadata()
-	c.send(prompt("one"))
-	c.turn()
-	c.ws.Close(websocket.StatusNormalClosure, "__MANUAL_DISCONNECT__")
+	c.Metadata()
+	c.Send(prompt("one"))
+	c.Turn()
+	c.WS.Close(websocket.StatusNormalClosure, "__MANUAL_DISCONNECT__")
 	c2 := e.dial("/v1/ws/messages/res-1", "tok-alice")
-	if md := c2.metadata(); md["chatId"] != "res-1" {
+	if md := c2.Metadata(); md["chatId"] != "res-1" {
 		t.Fatalf("metadata = %v", md)
 	}
-	c2.send(prompt("two"))
-	c2.turn()
+	c2.Send(prompt("two"))
+	c2.Turn()
 	equalFrames(t, msgs(e.model.Requests()[1].Messages), []string{
 		"system: You are the math agent.", "user: one", "assistant: first", "user: two",
 	})
@@ -189,7 +188,7 @@ func TestProxyPrefixAndHealth(t *testing.T) {
 		}
 	}
 	c := e.dial("/api/v1/namespaces/cattle-ai-agent-system/services/http:rancher-ai-agent:80/proxy/v1/ws/messages", "tok-alice")
-	c.metadata()
+	c.Metadata()
 }
 
 func TestShutdownLetsTheTurnFinish(t *testing.T) {
@@ -198,9 +197,9 @@ func TestShutdownLetsTheTurnFinish(t *testing.T) {
 	e.model.ChunkDelay = 100 * time.Millisecond
 	e.model.Push(llm.TextEntry("a", "b", "c"))
 	c := e.dial("/v1/ws/messages", "tok-alice")
-	c.metadata()
-	c.send(prompt("hi"))
-	if f := c.read(); f != "<message>" {
+	c.Metadata()
+	c.Send(prompt("hi"))
+	if f := c.Read(); f != "<message>" {
 		t.Fatal(f)
 	}
 	done := make(chan error, 1)
@@ -209,10 +208,10 @@ func TestShutdownLetsTheTurnFinish(t *testing.T) {
 		defer cancel()
 		done <- e.srv.Drain(ctx)
 	}()
-	equalFrames(t, c.turn(), []string{"a", "b", "c", "</message>"})
+	equalFrames(t, c.Turn(), []string{"a", "b", "c", "</message>"})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, _, err := c.ws.Read(ctx); websocket.CloseStatus(err) != websocket.StatusGoingAway {
+	if _, _, err := c.WS.Read(ctx); websocket.CloseStatus(err) != websocket.StatusGoingAway {
 		t.Fatalf("close = %v, want 1001", err)
 	}
 	if err := <-done; err != nil {

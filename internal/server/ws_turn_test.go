@@ -16,15 +16,15 @@ func TestSingleAgentToolCall(t *testing.T) {
 	e.model.Push(call("add", `{"a":4,"b":5}`), llm.TextEntry("The sum ", "of 4 and 5 is 9."))
 
 	c := e.dial("/v1/ws/messages/chat-1", "tok-alice")
-	md := c.metadata()
+	md := c.Metadata()
 	if md["chatId"] != "chat-1" || md["storageType"] != "in-memory" {
 		t.Fatalf("metadata = %v", md)
 	}
 	if got, _ := json.Marshal(md["agents"]); string(got) != `[{"name":"math","status":"active"}]` {
 		t.Fatalf("agents = %s", got)
 	}
-	c.send(`{"prompt":"add 4 and 5","context":{"cluster":"local","namespace":"default"}}`)
-	equalFrames(t, c.turn(), []string{"<message>", "The sum ", "of 4 and 5 is 9.", "</message>"})
+	c.Send(`{"prompt":"add 4 and 5","context":{"cluster":"local","namespace":"default"}}`)
+	equalFrames(t, c.Turn(), []string{"<message>", "The sum ", "of 4 and 5 is 9.", "</message>"})
 
 	reqs := e.model.Requests()
 	if len(reqs) != 2 {
@@ -52,9 +52,9 @@ func TestUIContextAndDocLinks(t *testing.T) {
 	e := newEnv(t, newAgent("math", ms.url()))
 	e.model.Push(call("listPods", `{}`), llm.TextEntry("Two pods."))
 	c := e.dial("/v1/ws/messages", "tok-alice")
-	c.metadata()
-	c.send(prompt("list pods"))
-	equalFrames(t, c.turn(), []string{
+	c.Metadata()
+	c.Send(prompt("list pods"))
+	equalFrames(t, c.Turn(), []string{
 		"<message>",
 		`<mcp-response>[{"kind":"Pod","type":"pod","name":["a","b"],"namespace":"default","cluster":"local"}]</mcp-response>`,
 		"<mcp-doclink>https://ranchermanager.docs.rancher.com/pods</mcp-doclink>",
@@ -77,9 +77,9 @@ func TestSupervisorRoutesByToolCall(t *testing.T) {
 		llm.TextEntry("The answer ", "is 9."),   // supervisor answer: streamed
 	)
 	c := e.dial("/v1/ws/messages/sup-1", "tok-alice")
-	c.metadata()
-	c.send(prompt("what is 4+5?"))
-	equalFrames(t, c.turn(), []string{
+	c.Metadata()
+	c.Send(prompt("what is 4+5?"))
+	equalFrames(t, c.Turn(), []string{
 		"<message>",
 		`<agent-metadata>{"agentName":"math","selectionMode":"auto"}</agent-metadata>`,
 		`<processing-subagent-start>{"name":"math","query":"add 4 and 5"}</processing-subagent-start>`,
@@ -110,9 +110,9 @@ func TestSupervisorRoutesByNameLikeTheMock(t *testing.T) {
 	// rancher-ai-llm-mock order: routing text, the agent's tool call, its streamed answer.
 	e.model.Push(llm.TextEntry("ma", "th"), call("add", `{"a":1,"b":2}`), llm.TextEntry("It is ", "3."))
 	c := e.dial("/v1/ws/messages", "tok-alice")
-	c.metadata()
-	c.send(prompt("1+2?"))
-	equalFrames(t, c.turn(), []string{
+	c.Metadata()
+	c.Send(prompt("1+2?"))
+	equalFrames(t, c.Turn(), []string{
 		"<message>", `<agent-metadata>{"agentName":"math","selectionMode":"auto"}</agent-metadata>`,
 		"It is ", "3.", "</message>",
 	})
@@ -124,9 +124,9 @@ func TestSupervisorTextAnswerIsStreamedUnchanged(t *testing.T) {
 	// "ma" could be an agent name until "ny" arrives: it is held, then sent as its own frame.
 	e.model.Push(llm.TextEntry("ma", "ny ", "thanks"))
 	c := e.dial("/v1/ws/messages", "tok-alice")
-	c.metadata()
-	c.send(prompt("hi"))
-	equalFrames(t, c.turn(), []string{"<message>", "ma", "ny ", "thanks", "</message>"})
+	c.Metadata()
+	c.Send(prompt("hi"))
+	equalFrames(t, c.Turn(), []string{"<message>", "ma", "ny ", "thanks", "</message>"})
 }
 
 func TestManualAgentSelection(t *testing.T) {
@@ -134,9 +134,9 @@ func TestManualAgentSelection(t *testing.T) {
 	e := newEnv(t, newAgent("math", ms.url()), newAgent("fleet", ms.url()))
 	e.model.Push(llm.TextEntry("fleet here"))
 	c := e.dial("/v1/ws/messages/man-1", "tok-alice")
-	c.metadata()
-	c.send(prompt("status?", `"agent":"fleet"`, `"context":{}`))
-	equalFrames(t, c.turn(), []string{"<message>", "fleet here", "</message>"})
+	c.Metadata()
+	c.Send(prompt("status?", `"agent":"fleet"`, `"context":{}`))
+	equalFrames(t, c.Turn(), []string{"<message>", "fleet here", "</message>"})
 	reqs := e.model.Requests()
 	if len(reqs) != 1 || reqs[0].Messages[0].Content != "You are the fleet agent." {
 		t.Fatalf("want one call to fleet, got %+v", reqs)
@@ -152,9 +152,9 @@ func TestUnknownAgentFallsBackToRouting(t *testing.T) {
 	e := newEnv(t, newAgent("math", ms.url()), newAgent("fleet", ms.url()))
 	e.model.Push(llm.TextEntry("hello there"))
 	c := e.dial("/v1/ws/messages", "tok-alice")
-	c.metadata()
-	c.send(prompt("hi", `"agent":"nope"`))
-	equalFrames(t, c.turn(), []string{"<message>", "hello there", "</message>"})
+	c.Metadata()
+	c.Send(prompt("hi", `"agent":"nope"`))
+	equalFrames(t, c.Turn(), []string{"<message>", "hello there", "</message>"})
 	if r := e.model.Requests(); !strings.HasPrefix(r[0].Messages[0].Content, "You are a supervisor") {
 		t.Fatal("unknown agent did not go to the supervisor")
 	}
@@ -164,11 +164,11 @@ func TestRecommendedAfterThreePicks(t *testing.T) {
 	ms := startMath(t)
 	e := newEnv(t, newAgent("math", ms.url()), newAgent("fleet", ms.url()))
 	c := e.dial("/v1/ws/messages", "tok-alice")
-	c.metadata()
+	c.Metadata()
 	for i := 1; i <= 3; i++ {
 		e.model.Push(llm.TextEntry("math"), llm.TextEntry("ok"))
-		c.send(prompt("q"))
-		got := c.turn()[1]
+		c.Send(prompt("q"))
+		got := c.Turn()[1]
 		want := `<agent-metadata>{"agentName":"math","selectionMode":"auto"}</agent-metadata>`
 		if i == 3 {
 			want = `<agent-metadata>{"agentName":"math","selectionMode":"auto","recommended":"math"}</agent-metadata>`
@@ -194,9 +194,9 @@ func TestChildFailureIsToolText(t *testing.T) {
 		return call("add", `{"a":1,"b":1}`)
 	}
 	c := e.dial("/v1/ws/messages/fail", "tok-alice")
-	c.metadata()
-	c.send(prompt("go"))
-	got := c.turn()
+	c.Metadata()
+	c.Send(prompt("go"))
+	got := c.Turn()
 	if got[len(got)-2] != "The math agent failed." {
 		t.Fatalf("frames %q", got)
 	}
@@ -212,9 +212,9 @@ func TestStepLimit(t *testing.T) {
 	e := newEnv(t, newAgent("math", ms.url()))
 	e.model.Fallback = func(llm.Request) llm.Entry { return call("add", `{"a":1,"b":1}`) }
 	c := e.dial("/v1/ws/messages", "tok-alice")
-	c.metadata()
-	c.send(prompt("loop"))
-	got := c.turn()
+	c.Metadata()
+	c.Send(prompt("loop"))
+	got := c.Turn()
 	if got[len(got)-2] != `<error>{"message":"step limit reached: Recursion limit of 50 reached without hitting a stop condition"}</error>` {
 		t.Fatalf("frames = %q", got)
 	}

@@ -13,12 +13,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/kube/kubetest"
 	"github.com/rancher/ai-agent/internal/settings"
 )
 
-const ns = agents.Namespace
+const ns = agentconfig.Namespace
 
 // TestPutSettings runs the handler against a real API server with real
 // RBAC: u-admin may update Secrets in the namespace, u-viewer may not.

@@ -13,6 +13,8 @@ import (
 	"github.com/rancher/ai-agent/internal/store"
 	"github.com/rancher/ai-agent/internal/store/pgtest"
 	"github.com/rancher/ai-agent/internal/store/storetest"
+
+	"github.com/rancher/ai-agent/internal/leakcheck"
 )
 
 // pgServer is this test binary's PostgreSQL (nil with pgErr when it could
@@ -33,7 +35,7 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, "stopping postgres:", err)
 		}
 	}
-	os.Exit(code)
+	leakcheck.Exit(code)
 }
 
 func openMemory(testing.TB) storetest.Engine { return store.NewMemory() }

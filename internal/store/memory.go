@@ -93,7 +93,7 @@ func (m *Memory) LastMessage(_ context.Context, thread string) (Message, bool, e
 func (m *Memory) Append(_ context.Context, thread string, msgs ...Message) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if c, ok := m.chats[ChatOf(thread)]; ok && c.Name == "" {
+	if c, ok := m.chats[chatOf(thread)]; ok && c.Name == "" {
 		c.Name = nameFrom(thread, msgs)
 	}
 	m.threads[thread] = append(m.threads[thread], msgs...)
@@ -114,7 +114,7 @@ func (m *Memory) ListChats(_ context.Context, userID string, asc bool) ([]Chat, 
 	used := map[string]bool{}
 	for th, msgs := range m.threads {
 		if len(msgs) > 0 {
-			used[ChatOf(th)] = true
+			used[chatOf(th)] = true
 		}
 	}
 	out := []Chat{}
@@ -176,7 +176,7 @@ func (m *Memory) DeleteChats(_ context.Context, userID string) (int, error) {
 func (m *Memory) deleteLocked(id string) {
 	delete(m.chats, id)
 	for th := range m.threads {
-		if ChatOf(th) == id {
+		if chatOf(th) == id {
 			delete(m.threads, th)
 		}
 	}
@@ -188,11 +188,11 @@ func (m *Memory) ChatUsage(_ context.Context, chatID string) (map[string]TokenUs
 	defer m.mu.Unlock()
 	out := map[string]TokenUsage{}
 	for th, msgs := range m.threads {
-		if ChatOf(th) != chatID {
+		if chatOf(th) != chatID {
 			continue
 		}
 		for _, msg := range msgs {
-			if src := UsageSource(th, msg); src != "" {
+			if src := usageSource(th, msg); src != "" {
 				out[src] = out[src].Add(TokenUsage{InputTokens: msg.Usage.InputTokens, OutputTokens: msg.Usage.OutputTokens})
 			}
 		}

@@ -259,7 +259,7 @@ func (s *SQL) Append(ctx context.Context, thread string, msgs ...Message) (int64
 	if len(msgs) == 0 {
 		return s.Seq(ctx, thread)
 	}
-	chatID := ChatOf(thread)
+	chatID := chatOf(thread)
 	var last int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if s.lockThread != nil {
@@ -281,7 +281,7 @@ func (s *SQL) Append(ctx context.Context, thread string, msgs ...Message) (int64
 				in, out = m.Usage.InputTokens, m.Usage.OutputTokens
 			}
 			rows[i] = []any{thread, last + int64(i) + 1, chatID, m.Role, m.RequestID,
-				UsageSource(thread, m), in, out, string(body), micros(m.CreatedAt)}
+				usageSource(thread, m), in, out, string(body), micros(m.CreatedAt)}
 		}
 		if err := s.insertMessages(ctx, tx, rows); err != nil {
 			return fmt.Errorf("appending to %s: %w", thread, err)

@@ -94,8 +94,8 @@ type Confirmation struct {
 // ChildThread is the thread id of a child agent's conversation in a chat.
 func ChildThread(chatID, agent string) string { return chatID + "::child::" + agent }
 
-// ChatOf returns the chat id of a thread id.
-func ChatOf(thread string) string {
+// chatOf returns the chat id of a thread id.
+func chatOf(thread string) string {
 	if i := strings.Index(thread, "::child::"); i >= 0 {
 		return thread[:i]
 	}
@@ -141,7 +141,7 @@ type Store interface {
 	// DeleteChats deletes all of the user's chats and reports how many.
 	DeleteChats(ctx context.Context, userID string) (int, error)
 	// ChatUsage sums the token usage of a chat's threads by source (see
-	// UsageSource). The caller checks ownership first.
+	// usageSource). The caller checks ownership first.
 	ChatUsage(ctx context.Context, chatID string) (map[string]TokenUsage, error)
 }
 
@@ -162,19 +162,19 @@ func (u TokenUsage) Add(v TokenUsage) TokenUsage {
 	}
 }
 
-// UsageSource names who spent a message's tokens, as the Python agent's
+// usageSource names who spent a message's tokens, as the Python agent's
 // usage.byAgent does: a child thread's agent; on the main thread the agent
 // that answered, or "supervisor" when none did (upstream's source "agent"
 // on the main thread); "summarization" for a summary. "" when the message
 // carries no usage.
-func UsageSource(thread string, m Message) string {
+func usageSource(thread string, m Message) string {
 	switch {
 	case m.Usage == nil:
 		return ""
 	case m.Role == RoleSummary:
 		return SourceSummarization
-	case thread != ChatOf(thread):
-		return thread[len(ChatOf(thread))+len("::child::"):]
+	case thread != chatOf(thread):
+		return thread[len(chatOf(thread))+len("::child::"):]
 	case m.Agent != "":
 		return m.Agent
 	default:
@@ -185,20 +185,20 @@ func UsageSource(thread string, m Message) string {
 // nameFrom returns the default name a batch appended to thread gives its
 // chat: the first user input on the main thread, else "".
 func nameFrom(thread string, msgs []Message) string {
-	if thread != ChatOf(thread) {
+	if thread != chatOf(thread) {
 		return ""
 	}
 	for _, m := range msgs {
 		if m.Role == "user" && m.UserInput != "" {
-			return DefaultName(m.UserInput)
+			return defaultName(m.UserInput)
 		}
 	}
 	return ""
 }
 
-// DefaultName shortens a first prompt into a chat name, as the Python agent
+// defaultName shortens a first prompt into a chat name, as the Python agent
 // does (50 characters).
-func DefaultName(input string) string {
+func defaultName(input string) string {
 	r := []rune(strings.TrimSpace(input))
 	if len(r) > 50 {
 		r = r[:50]

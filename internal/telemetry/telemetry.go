@@ -132,9 +132,9 @@ func (t *Telemetry) MetricsHandler() http.Handler {
 
 func (t *Telemetry) since(start time.Time) float64 { return t.now().Sub(start).Seconds() }
 
-// UserHash is the pseudonymous user id put on spans: the first 16 hex
+// userHash is the pseudonymous user id put on spans: the first 16 hex
 // digits of SHA-256 of the Rancher user id.
-func UserHash(userID string) string {
+func userHash(userID string) string {
 	if userID == "" {
 		return ""
 	}

@@ -10,7 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/rancher/ai-agent/internal/agent"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/mcp"
 )
 
@@ -23,11 +23,11 @@ type tools struct {
 	next agent.ToolProvider
 }
 
-func (p *tools) Tools(ctx context.Context, a agents.Agent, cred mcp.Credentials) ([]mcp.Tool, error) {
+func (p *tools) Tools(ctx context.Context, a agentconfig.Agent, cred mcp.Credentials) ([]mcp.Tool, error) {
 	return p.next.Tools(ctx, a, cred)
 }
 
-func (p *tools) Call(ctx context.Context, a agents.Agent, cred mcp.Credentials, name string, args json.RawMessage) (mcp.Result, error) {
+func (p *tools) Call(ctx context.Context, a agentconfig.Agent, cred mcp.Credentials, name string, args json.RawMessage) (mcp.Result, error) {
 	attrs := []attribute.KeyValue{
 		attribute.String(attrOperation, "execute_tool"), attribute.String(attrToolName, name),
 		attribute.String(attrToolType, "extension"), attribute.String(attrAgentName, a.Name),

@@ -118,7 +118,7 @@ func (t *Telemetry) Handler(h chat.Handler, c server.ConnInfo) chat.Handler {
 			active = append(active, a.Name)
 		}
 	}
-	return &turnHandler{t: t, next: h, chatID: c.ChatID, user: UserHash(c.UserID), active: active}
+	return &turnHandler{t: t, next: h, chatID: c.ChatID, user: userHash(c.UserID), active: active}
 }
 
 type turnHandler struct {

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/rancher/ai-agent/internal/citest"
 	"github.com/rancher/ai-agent/internal/kube"
 )
 
@@ -59,8 +60,8 @@ func BinDir() string {
 	return filepath.Join(cache, "envtest", "bin")
 }
 
-// Available reports why the binaries cannot be used, "" when they can.
-func Available() string {
+// available reports why the binaries cannot be used, "" when they can.
+func available() string {
 	dir := BinDir()
 	for _, b := range []string{"kube-apiserver", "etcd"} {
 		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
@@ -70,12 +71,12 @@ func Available() string {
 	return ""
 }
 
-// Start starts the API server for a package's TestMain. It returns a nil
+// start starts the API server for a package's TestMain. It returns a nil
 // Env and the reason when the binaries are missing outside CI; in CI that
 // is an error.
-func Start(ctx context.Context, namespace string) (*Env, string, error) {
-	if why := Available(); why != "" {
-		if os.Getenv("CI") == "true" {
+func start(ctx context.Context, namespace string) (*Env, string, error) {
+	if why := available(); why != "" {
+		if citest.Required() {
 			return nil, "", fmt.Errorf("envtest: %s", why)
 		}
 		return nil, "SKIPPING envtest tests: " + why, nil
@@ -110,7 +111,7 @@ func Start(ctx context.Context, namespace string) (*Env, string, error) {
 // test; in CI that fails it.
 func Run(tb testing.TB, namespace string) *Env {
 	tb.Helper()
-	e, why, err := Start(tb.Context(), namespace)
+	e, why, err := start(tb.Context(), namespace)
 	if err != nil {
 		tb.Fatal(err)
 	}

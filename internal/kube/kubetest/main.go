@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"github.com/rancher/ai-agent/internal/leakcheck"
 )
 
 // Main is a TestMain body for packages that share one API server across
@@ -12,7 +14,7 @@ import (
 // runs the tests and stops it. set receives the server (nil when the
 // binaries are missing) and why the tests must skip then.
 func Main(m *testing.M, namespace string, set func(env *Env, skipWhy string)) {
-	env, why, err := Start(context.Background(), namespace)
+	env, why, err := start(context.Background(), namespace)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -25,5 +27,5 @@ func Main(m *testing.M, namespace string, set func(env *Env, skipWhy string)) {
 	if env != nil {
 		_ = env.Stop()
 	}
-	os.Exit(code)
+	leakcheck.Exit(code)
 }

@@ -15,7 +15,6 @@ import (
 	"io"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/rancher/ai-agent/internal/llm"
 )
@@ -31,21 +30,12 @@ type Call struct {
 
 // Mock is the handler. Create it with New; it is safe for concurrent use.
 type Mock struct {
-	// chunkDelay is waited between two streamed chunks (the real mock waits
-	// about 100 ms).
-	chunkDelay time.Duration
-	queue      *llm.Scripted
-	mux        *http.ServeMux
+	queue *llm.Scripted
+	mux   *http.ServeMux
 
 	mu    sync.Mutex
 	calls []Call
 }
-
-// Option configures New.
-type Option func(*Mock)
-
-// WithChunkDelay waits d between streamed chunks.
-func WithChunkDelay(d time.Duration) Option { return func(m *Mock) { m.chunkDelay = d } }
 
 // EmptyText is the answer when the queue is empty, as the real mock words it.
 func EmptyText(provider string) string {
@@ -53,11 +43,8 @@ func EmptyText(provider string) string {
 }
 
 // New returns a mock with an empty queue.
-func New(opts ...Option) *Mock {
+func New() *Mock {
 	m := &Mock{queue: llm.NewScripted(), mux: http.NewServeMux()}
-	for _, o := range opts {
-		o(m)
-	}
 	// Purpose carries the provider name into the fallback (see pop).
 	m.queue.Fallback = func(r llm.Request) llm.Entry { return llm.TextEntry(EmptyText(r.Purpose)) }
 	control := m.queue.ControlHandler()
@@ -124,25 +111,12 @@ func (m *Mock) pop(ctx context.Context, provider string, r *http.Request) (reply
 	return out, nil
 }
 
-// streamer writes one chunk at a time, flushing and pacing them.
+// streamer writes one chunk at a time, flushing each.
 type streamer struct {
-	w     http.ResponseWriter
-	ctx   context.Context
-	delay time.Duration
-	n     int
+	w http.ResponseWriter
 }
 
 func (s *streamer) write(b []byte) bool {
-	if s.n > 0 && s.delay > 0 {
-		t := time.NewTimer(s.delay)
-		select {
-		case <-s.ctx.Done():
-			t.Stop()
-			return false
-		case <-t.C:
-		}
-	}
-	s.n++
 	if _, err := s.w.Write(b); err != nil {
 		return false
 	}

@@ -62,6 +62,7 @@ func TestEveryProviderAgainstMock(t *testing.T) {
 			if err != nil || resp.StatusCode != http.StatusNoContent {
 				t.Fatalf("push: %v %v", resp, err)
 			}
+			resp.Body.Close()
 			req := llm.Request{Messages: []llm.Message{{Role: llm.RoleSystem, Content: "sys"}, {Role: llm.RoleUser, Content: "1+2?"}},
 				Tools: []llm.Tool{{Name: "add", Description: "adds", InputSchema: json.RawMessage(`{"type":"object"}`)}}}
 			text, calls, _ := collect(t, model, req)
@@ -108,8 +109,10 @@ func TestControlClearAndBadPush(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusNoContent || mock.Len() != 0 {
 		t.Fatalf("clear: %v %v len %d", resp, err, mock.Len())
 	}
+	resp.Body.Close()
 	resp, err = http.Post(srv.URL+"/v1/control/push", "application/json", strings.NewReader(`{"agent":"x"}`))
 	if err != nil || resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("bad push: %v %v", resp, err)
 	}
+	resp.Body.Close()
 }

@@ -16,7 +16,7 @@ func (m *Mock) ollama(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
-	s := &streamer{w: w, ctx: r.Context(), delay: m.chunkDelay}
+	s := &streamer{w: w}
 	line := func(msg map[string]any, done bool) bool {
 		v := map[string]any{"model": "mock", "created_at": time.Now().UTC().Format(time.RFC3339Nano), "message": msg, "done": done}
 		if done {
@@ -47,7 +47,7 @@ func (m *Mock) openAI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
-	s := &streamer{w: w, ctx: r.Context(), delay: m.chunkDelay}
+	s := &streamer{w: w}
 	chunk := func(delta map[string]any, finish any, usage any) bool {
 		v := map[string]any{
 			"id": "chatcmpl-mock", "object": "chat.completion.chunk", "created": time.Now().Unix(), "model": "mock",
@@ -92,7 +92,7 @@ func (m *Mock) gemini(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
-	s := &streamer{w: w, ctx: r.Context(), delay: m.chunkDelay}
+	s := &streamer{w: w}
 	send := func(parts []any, finish string) bool {
 		cand := map[string]any{"index": 0, "content": map[string]any{"role": "model", "parts": parts}}
 		v := map[string]any{"candidates": []any{cand}, "modelVersion": "mock"}

@@ -12,9 +12,11 @@ import (
 var (
 	// ErrNotConfigured is the Python agent's "LLM not configured.": ACTIVE_LLM
 	// is missing or names no known provider.
+	//lint:ignore ST1005 the Python agent's exact message, shown to users as it is
 	ErrNotConfigured = errors.New("LLM not configured.")
 	// ErrModelNotConfigured is "LLM Model not configured.": <PROVIDER>_MODEL
 	// is missing.
+	//lint:ignore ST1005 the Python agent's exact message, shown to users as it is
 	ErrModelNotConfigured = errors.New("LLM Model not configured.")
 	// ErrMissingSetting reports another required provider setting (URL, key,
 	// region, token).

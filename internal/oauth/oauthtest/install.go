@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rancher/ai-agent/internal/citest"
 )
 
 // Versions installed into the cache. .ci/oidc-provider.sh installs the same
@@ -54,7 +56,7 @@ func CacheDir() (string, error) {
 func unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
 	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") == "true" {
+	if citest.Required() {
 		t.Fatalf("oauthtest: the oidc-provider test authorization server is required in CI: %s (run .ci/oidc-provider.sh first)", msg)
 	}
 	t.Skipf("\n"+

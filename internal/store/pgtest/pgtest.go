@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/rancher/ai-agent/internal/citest"
 )
 
 // ErrNotInstalled means no PostgreSQL binaries were found.
@@ -157,7 +159,7 @@ func freePort() (int, error) {
 // must run the PostgreSQL suite (.ci/postgres.sh installs it).
 func Unavailable(t testing.TB, err error) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
+	if citest.Required() {
 		t.Fatalf("PostgreSQL is required under CI=true: %v", err)
 	}
 	t.Skipf("\n*** SKIPPING POSTGRESQL TESTS: %v ***\n*** run .ci/postgres.sh to install it; CI=true makes this a failure ***", err)

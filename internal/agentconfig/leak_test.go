@@ -1,4 +1,4 @@
-package agents_test
+package agentconfig_test
 
 import (
 	"testing"

@@ -1,4 +1,4 @@
-package agents_test
+package agentconfig_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
-	"github.com/rancher/ai-agent/internal/agents"
+	"github.com/rancher/ai-agent/internal/agentconfig"
 )
 
 const fullStream = `
@@ -86,9 +86,9 @@ metadata: {name: disabled}
 spec: {displayName: Disabled, enabled: false}
 `
 
-func parse(t *testing.T, s string) ([]agents.Agent, error) {
+func parse(t *testing.T, s string) ([]agentconfig.Agent, error) {
 	t.Helper()
-	return agents.ParseConfig(strings.NewReader(s), "config.yaml")
+	return agentconfig.ParseConfig(strings.NewReader(s), "config.yaml")
 }
 
 func TestParseConfigFull(t *testing.T) {
@@ -206,7 +206,7 @@ func TestFileSourceReload(t *testing.T) {
 	}
 	doc := "apiVersion: ai.cattle.io/v1alpha1\nkind: AIAgentConfig\nmetadata: {name: a}\nspec: {displayName: %s}\n"
 	write(strings.Replace(doc, "%s", "One", 1))
-	src, err := agents.LoadFile(path)
+	src, err := agentconfig.LoadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,8 +228,8 @@ func TestFileSourceReload(t *testing.T) {
 	if len(kept) != 1 || kept[0].Spec.DisplayName != "Two" {
 		t.Fatalf("old set not kept: %+v", kept)
 	}
-	if _, err := agents.LoadFile(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
+	if _, err := agentconfig.LoadFile(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
 		t.Fatal("missing file accepted")
 	}
-	var _ agents.Source = src
+	var _ agentconfig.Source = src
 }

@@ -1,4 +1,4 @@
-package agents
+package agentconfig
 
 import "github.com/rancher/ai-agent/api/v1alpha1"
 

@@ -1,0 +1,9 @@
+package outbound
+
+import (
+	"testing"
+
+	"github.com/rancher/ai-agent/internal/leakcheck"
+)
+
+func TestMain(m *testing.M) { leakcheck.Main(m) }
