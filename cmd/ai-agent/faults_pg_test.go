@@ -135,12 +135,36 @@ const storeDownError = `<error>{"message":"The chat history is unavailable right
 
 // TestFaultReplicaGoneBetweenAuthorizeAndCallback: two replicas share
 // PostgreSQL and the sealing key. The user's sign-in starts on replica A
-// (<authentication> sent, the pending sign-in stored); A shuts down before
-// the user approves, and the authorization server's redirect lands on
-// replica B, whose callback completes the sign-in from the shared store.
-// The chat reopened on B uses the token at once: no new sign-in, and the
-// MCP server sees the user.
+// (<authentication> sent, the pending sign-in stored); A goes away before
+// the user approves (shut down, or killed with SIGKILL), and the
+// authorization server's redirect lands on replica B, whose callback
+// completes the sign-in from the shared store. The chat reopened on B uses
+// the token at once: no new sign-in, and the MCP server sees the user.
 func TestFaultReplicaGoneBetweenAuthorizeAndCallback(t *testing.T) {
+	t.Run("shut down", func(t *testing.T) {
+		replicaGone(t, func(t *testing.T, cfg, listen string, env map[string]string) (string, func()) {
+			return servePG(t, cfg, listen, env)
+		})
+	})
+	t.Run("killed", func(t *testing.T) {
+		bin := repBuild(t)
+		replicaGone(t, func(t *testing.T, cfg, listen string, env map[string]string) (string, func()) {
+			if strings.HasSuffix(listen, ":0") {
+				listen = repFreeAddr(t)
+			}
+			base, proc := repProcess(t, bin, listen, cfg, env)
+			return base, func() {
+				if err := proc.Kill(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	})
+}
+
+// replicaGone runs the scenario with replicas made by start, which returns
+// a replica's base URL and how it goes away.
+func replicaGone(t *testing.T, start func(t *testing.T, cfg, listen string, env map[string]string) (string, func())) {
 	_, dsn := startPG(t, "faults")
 	as := oauthtest.StartAuthServer(t, oauthtest.ASOptions{Scopes: []string{"mcp:read"}})
 	pm := oauthtest.StartProtectedMCP(t, as, oauthtest.MCPOptions{RequiredScopes: []string{"mcp:read"}})
@@ -148,8 +172,8 @@ func TestFaultReplicaGoneBetweenAuthorizeAndCallback(t *testing.T) {
 	env := pgEnv(t, dsn)
 	addrB := repFreeAddr(t)
 	env["OAUTH_REDIRECT_URI"] = "http://" + addrB + "/v1/api/oauth2/callback"
-	a, stopA := servePG(t, cfg, "127.0.0.1:0", env)
-	b, _ := servePG(t, cfg, addrB, env)
+	a, goneA := start(t, cfg, "127.0.0.1:0", env)
+	b, _ := start(t, cfg, addrB, env)
 
 	c := repDial(t, a, "/v1/ws/messages/rep-gone", "alice")
 	c.Metadata()
@@ -157,14 +181,14 @@ func TestFaultReplicaGoneBetweenAuthorizeAndCallback(t *testing.T) {
 		t.Fatalf("frame %q, want <message>", f)
 	}
 	signIn := c.Read()
-	stopA() // the socket and its sign-in end with the replica
+	goneA() // the socket and its sign-in end with the replica
 	var last []string
 	for {
-		_, b, err := c.WS.Read(context.Background())
+		_, frame, err := c.WS.Read(context.Background())
 		if err != nil {
 			break
 		}
-		last = append(last, string(b))
+		last = append(last, string(frame))
 	}
 	t.Logf("A's last frames: %q", last)
 	if len(last) > 1 || (len(last) == 1 && last[0] != "</message>") {

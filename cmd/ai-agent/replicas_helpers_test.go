@@ -69,6 +69,14 @@ func repRancher(t *testing.T) string {
 // its base URL once it is ready.
 func repStart(t *testing.T, bin, addr, config string, env map[string]string) string {
 	t.Helper()
+	base, _ := repProcess(t, bin, addr, config, env)
+	return base
+}
+
+// repProcess is repStart that also returns the replica's process (a test
+// may kill it).
+func repProcess(t *testing.T, bin, addr, config string, env map[string]string) (string, *os.Process) {
+	t.Helper()
 	cmd := exec.Command(bin, "serve", "--listen", addr, "--metrics-listen", "127.0.0.1:0", "--config", config)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	for k, v := range env {
@@ -100,7 +108,7 @@ func repStart(t *testing.T, bin, addr, config string, env map[string]string) str
 		t.Fatalf("replica %s exited:\n%s", addr, log.String())
 	default:
 	}
-	return "http://" + addr
+	return "http://" + addr, cmd.Process
 }
 
 // repDo sends a request as user (R_SESS=tok-<user>; none when "") and
