@@ -81,6 +81,7 @@ func TestChartDryRunApply(t *testing.T) {
 			"oauth.redirectUri=https://rancher.example/api/v1/namespaces/cattle-ai-agent-system/services/http:rancher-ai-agent:80/proxy/v1/api/oauth2/callback",
 			"log.level=debug", "networkPolicy.rancher.apiServerCIDRs={10.0.0.0/24}", "otel.endpoint=http://collector:4318"}},
 		{"no MCP server, no policies", []string{"mcpServer.enabled=false", "networkPolicy.enabled=false"}},
+		{"workload identity", []string{"workloadIdentity.tokens[0].path=mcp-token", "workloadIdentity.tokens[0].audience=https://auth.example.com"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			objs := render(t, tc.set...)
@@ -94,6 +95,14 @@ func TestChartDryRunApply(t *testing.T) {
 				}
 			}
 			want := []string{"CustomResourceDefinition", "Deployment", "Service", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ConfigMap", "Secret"}
+			if tc.name == "workload identity" {
+				pod := spec(find(t, objs, "Deployment", "rancher-ai-agent"), "spec", "template", "spec")
+				mounts := fmt.Sprint(pod["containers"].([]any)[0].(map[string]any)["volumeMounts"])
+				if vols := fmt.Sprint(pod["volumes"]); !strings.Contains(vols, "serviceAccountToken:map[audience:https://auth.example.com expirationSeconds:3600 path:mcp-token]") ||
+					!strings.Contains(mounts, "mountPath:/var/run/secrets/tokens name:workload-tokens readOnly:true") {
+					t.Errorf("workload identity token: volumes %s mounts %s", vols, mounts)
+				}
+			}
 			if tc.name != "no MCP server, no policies" {
 				want = append(want, "NetworkPolicy")
 			}
@@ -151,6 +160,17 @@ func TestChartHardening(t *testing.T) {
 	out, err := exec.CommandContext(t.Context(), helm, "template", "x", filepath.Join(kubetest.Root(), "chart", "ai-agent"), "--set", "replicas=2").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "needs storage.type=postgres") {
 		t.Errorf("replicas=2 with sqlite rendered: %v\n%s", err, out)
+	}
+	// A token file outside the tokens directory, or without an audience, is refused.
+	for _, bad := range [][]string{{"workloadIdentity.tokens[0].path=../x", "workloadIdentity.tokens[0].audience=a"}, {"workloadIdentity.tokens[0].path=x"}} {
+		args := []string{"template", "x", filepath.Join(kubetest.Root(), "chart", "ai-agent")}
+		for _, b := range bad {
+			args = append(args, "--set", b)
+		}
+		out, err := exec.CommandContext(t.Context(), helm, args...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "each needs a path") {
+			t.Errorf("%v rendered: %v\n%s", bad, err, out)
+		}
 	}
 }
 
