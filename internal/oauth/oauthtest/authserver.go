@@ -226,16 +226,10 @@ func StartAuthServer(t testing.TB, opts ASOptions) *AuthServer {
 		JWKSURI               string `json:"jwks_uri"`
 		RevocationEndpoint    string `json:"revocation_endpoint"`
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err = getJSON(context.Background(), as.MetadataURL, nil, &md)
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("oauthtest: %s never answered: %v; stderr:\n%s", as.MetadataURL, err, stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	// provider.mjs writes its line once it listens with every handler
+	// attached: the metadata answers now or never.
+	if err := getJSON(context.Background(), as.MetadataURL, nil, &md); err != nil {
+		t.Fatalf("oauthtest: %s did not answer: %v; stderr:\n%s", as.MetadataURL, err, stderr.String())
 	}
 	if md.Issuer != as.Issuer {
 		t.Fatalf("oauthtest: metadata issuer %q, want %q", md.Issuer, as.Issuer)
