@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -222,8 +223,7 @@ func (c *Conn) work(first func(ctx context.Context)) {
 		c.mu.Lock()
 		ctx, end := c.beginLocked()
 		c.mu.Unlock()
-		first(ctx)
-		end()
+		c.contained("open", end, func() { first(ctx) })
 	}
 	for {
 		c.answerDropped()
@@ -239,9 +239,30 @@ func (c *Conn) work(first func(ctx context.Context)) {
 		c.queue = c.queue[1:]
 		ctx, end := c.beginLocked()
 		c.mu.Unlock()
-		c.dispatch(ctx, f)
-		end()
+		c.contained("turn", end, func() { c.dispatch(ctx, f) })
 	}
+}
+
+// contained runs f, then end. A panic in f ends this connection only: it
+// is logged with its stack, the browser gets an <error> and the socket is
+// closed with 1011, and the process goes on serving every other chat.
+func (c *Conn) contained(what string, end, f func()) {
+	defer end()
+	defer c.recoverPanic(what)
+	f()
+}
+
+// recoverPanic is contained's deferred half, also deferred by the reader.
+func (c *Conn) recoverPanic(what string) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	c.opts.Logger.Error("chat connection panic: closing it", "in", what, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	if c.life.Err() == nil {
+		_ = c.Send(context.Background(), ErrorFrame("Internal error: this chat was closed. Reopen it to go on."))
+	}
+	c.Close(websocket.StatusInternalError, "internal error")
 }
 
 // beginLocked makes the context of a turn and records it as running; end
@@ -272,6 +293,7 @@ func (c *Conn) dispatch(ctx context.Context, f Frame) {
 // read is the only reader of the socket. It never blocks on a turn.
 func (c *Conn) read() {
 	defer c.cancel()
+	defer c.recoverPanic("reader")
 	for {
 		typ, data, err := c.ws.Read(c.life)
 		if err != nil {
