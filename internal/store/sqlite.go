@@ -41,6 +41,12 @@ func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 	})
 	if err == nil {
 		s.stmts, err = prepare(ctx, db)
+		s.closeFn = func() error {
+			for _, st := range s.stmts {
+				st.Close()
+			}
+			return db.Close()
+		}
 	}
 	if err != nil {
 		db.Close()
