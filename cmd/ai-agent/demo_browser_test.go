@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/rancher/ai-agent/internal/citest"
+	"github.com/rancher/ai-agent/internal/logging/logtest"
 )
 
 // The demo page in a real browser: Debian's chromium driven by chromedp
@@ -51,7 +52,7 @@ type browserDemo struct {
 func startBrowserDemo(t *testing.T) (*browserDemo, context.Context) {
 	chrome := chromiumPath(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuf
+	var stdout, stderr logtest.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- runDemo(ctx, []string{"--listen", "127.0.0.1:0"}, func(string) string { return "" }, &stdout, &stderr)

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rancher/ai-agent/internal/logging/logtest"
 )
 
 // A busy default port: the demo takes a free one and says how to choose.
@@ -36,7 +38,7 @@ func TestDemoListenOnABusyPort(t *testing.T) {
 	}
 
 	// The command itself returns that error, before printing any URL.
-	var stdout, stderr syncBuf
+	var stdout, stderr logtest.Buffer
 	err = runDemo(context.Background(), []string{"--listen", addr}, func(string) string { return "" }, &stdout, &stderr)
 	if !errors.Is(err, syscall.EADDRINUSE) || stdout.String() != "" {
 		t.Fatalf("runDemo on a busy --listen: %v, stdout %q", err, stdout.String())
@@ -47,7 +49,7 @@ func TestDemoListenOnABusyPort(t *testing.T) {
 // wrote while starting come after it, on stderr.
 func TestDemoFirstLineIsTheURL(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuf
+	var stdout, stderr logtest.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- runDemo(ctx, []string{"--listen", "127.0.0.1:0"}, func(string) string { return "" }, &stdout, &stderr)
@@ -71,7 +73,7 @@ func TestDemoFirstLineIsTheURL(t *testing.T) {
 }
 
 func TestHeldWriterHoldsUntilRelease(t *testing.T) {
-	var out syncBuf
+	var out logtest.Buffer
 	h := &heldWriter{w: &out}
 	_, _ = h.Write([]byte("early\n"))
 	if out.String() != "" {

@@ -17,8 +17,8 @@ import (
 	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/demo"
+	"github.com/rancher/ai-agent/internal/httpapi"
 	"github.com/rancher/ai-agent/internal/kube/kubetest"
-	"github.com/rancher/ai-agent/internal/server"
 )
 
 // TestServeClusterTrust runs `ai-agent serve --kubeconfig` against a real
@@ -64,7 +64,7 @@ func TestServeClusterTrust(t *testing.T) {
 
 	// The UI's handshake comes from server-url's origin; another is refused.
 	for origin, ok := range map[string]bool{public: true, "https://evil.example": false} {
-		c, resp, err := chattest.DialErr(t, "ws://"+addr+server.ProxyPrefix+"/v1/ws/messages",
+		c, resp, err := chattest.DialErr(t, "ws://"+addr+httpapi.ProxyPrefix+"/v1/ws/messages",
 			http.Header{"Cookie": {"R_SESS=tok-admin"}, "Origin": {origin}})
 		if ok != (err == nil) || (!ok && (resp == nil || resp.StatusCode != 403)) {
 			t.Fatalf("handshake from %s: %v %v", origin, resp, err)
@@ -81,7 +81,7 @@ func TestServeClusterTrust(t *testing.T) {
 	var doc struct {
 		RedirectURIs []string `json:"redirect_uris"`
 	}
-	if want := public + server.ProxyPrefix + "/v1/api/oauth2/callback"; code != 200 || json.Unmarshal([]byte(body), &doc) != nil || !slices.Equal(doc.RedirectURIs, []string{want}) {
+	if want := public + httpapi.ProxyPrefix + "/v1/api/oauth2/callback"; code != 200 || json.Unmarshal([]byte(body), &doc) != nil || !slices.Equal(doc.RedirectURIs, []string{want}) {
 		t.Fatalf("client metadata: %d %s, want redirect_uris [%s]", code, body, want)
 	}
 	stop()

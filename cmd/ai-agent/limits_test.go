@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rancher/ai-agent/internal/demo"
+	"github.com/rancher/ai-agent/internal/logging/logtest"
 )
 
 // TestServeBoundsChatsPerUser: MAX_CHATS_PER_USER bounds the open chat
@@ -32,7 +33,7 @@ func TestServeBoundsChatsPerUser(t *testing.T) {
 	}
 
 	vars["MAX_CHATS_PER_USER"] = "lots"
-	var out syncBuf
+	var out logtest.Buffer
 	err := serve(context.Background(), []string{"--config", cfg, "--listen", "127.0.0.1:0"}, func(k string) string { return vars[k] }, &out, &out)
 	if err == nil || !strings.Contains(err.Error(), "MAX_CHATS_PER_USER") {
 		t.Fatalf("err = %v", err)

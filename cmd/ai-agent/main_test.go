@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -23,46 +22,17 @@ import (
 
 	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/demo"
+	"github.com/rancher/ai-agent/internal/logging/logtest"
 )
-
-// syncBuf is an output buffer that tells waiters when it grows.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-	// grew is closed (and replaced) by each Write.
-	grew chan struct{}
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.grew != nil {
-		close(s.grew)
-		s.grew = nil
-	}
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-// next is the text so far and a channel closed by the next Write.
-func (s *syncBuf) next() (string, <-chan struct{}) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.grew == nil {
-		s.grew = make(chan struct{})
-	}
-	return s.b.String(), s.grew
-}
 
 // waitFor waits until re matches out (re-checked on each write to it) and
 // returns the first group.
-func waitFor(t testing.TB, out *syncBuf, re *regexp.Regexp) string {
+func waitFor(t testing.TB, out *logtest.Buffer, re *regexp.Regexp) string {
 	t.Helper()
 	deadline := time.NewTimer(30 * time.Second)
 	defer deadline.Stop()
 	for {
-		text, grew := out.next()
+		text, grew := out.Next()
 		if m := re.FindStringSubmatch(text); m != nil {
 			return m[1]
 		}
@@ -85,7 +55,7 @@ func dialWS(t testing.TB, url, cookie string) *chattest.Client {
 func TestDemoRunsEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuf
+	var stdout, stderr logtest.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- runDemo(ctx, []string{"--listen", "127.0.0.1:0"}, func(string) string { return "" }, &stdout, &stderr)
@@ -221,7 +191,7 @@ spec:
 func TestServeRejectsBadConfig(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(cfg, []byte("apiVersion: ai.cattle.io/v1alpha1\nkind: AIAgentConfig\nmetadata:\n  name: x\nspec:\n  displayName: X\n  authenticationType: OAUTH\n"), 0o600)
-	var out syncBuf
+	var out logtest.Buffer
 	err := serve(context.Background(), []string{"--config", cfg}, func(k string) string {
 		return map[string]string{"ACTIVE_LLM": "scripted", "RANCHER_URL": "http://r"}[k]
 	}, &out, &out)
@@ -312,16 +282,16 @@ func TestServeWithBadLLMSettingsReportsThemInChat(t *testing.T) {
 // runServe starts `ai-agent serve` in-process on a loopback port with args
 // and the environment getenv, and returns its address, its log and a stop
 // function that checks it shuts down cleanly (also run at cleanup).
-func runServe(t testing.TB, args []string, getenv func(string) string) (string, *syncBuf, func()) {
+func runServe(t testing.TB, args []string, getenv func(string) string) (string, *logtest.Buffer, func()) {
 	t.Helper()
 	return runServeAt(t, nil, args, getenv)
 }
 
 // runServeAt is runServe with now as the clock of OAuth token lifetimes.
-func runServeAt(t testing.TB, now func() time.Time, args []string, getenv func(string) string) (string, *syncBuf, func()) {
+func runServeAt(t testing.TB, now func() time.Time, args []string, getenv func(string) string) (string, *logtest.Buffer, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuf{}
+	out := &logtest.Buffer{}
 	done := make(chan error, 1)
 	if !slices.Contains(args, "--metrics-listen") {
 		args = append([]string{"--metrics-listen", "127.0.0.1:0"}, args...)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rancher/ai-agent/internal/demo"
+	"github.com/rancher/ai-agent/internal/logging/logtest"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
 )
@@ -129,7 +130,7 @@ func TestServeKeepsOAuthWorkingAcrossKeys(t *testing.T) {
 		"RANCHER_URL": repRancher(t), "ACTIVE_LLM": "scripted", "XDG_STATE_HOME": filepath.Join(dir, "state"),
 		"SQLITE_PATH": filepath.Join(dir, "chats.db"), "OAUTH_REDIRECT_URI": "http://" + addr + "/v1/api/oauth2/callback",
 	}
-	run := func() (*syncBuf, func()) {
+	run := func() (*logtest.Buffer, func()) {
 		_, out, stop := runServe(t, []string{"--config", cfg, "--listen", addr}, func(k string) string { return vars[k] })
 		return out, stop
 	}
@@ -245,7 +246,7 @@ func TestServeWithoutOAuthKey(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) {
 		vars := map[string]string{"RANCHER_URL": base["RANCHER_URL"], "ACTIVE_LLM": "scripted", "HOME": dir,
 			"DB_ENABLED": "true", "DB_CONNECTION_STRING": "postgres://127.0.0.1:1/none"}
-		var out syncBuf
+		var out logtest.Buffer
 		err := serve(context.Background(), []string{"--config", cfg, "--listen", "127.0.0.1:0"}, func(k string) string { return vars[k] }, &out, &out)
 		if err == nil || !strings.Contains(err.Error(), "OAUTH_ENCRYPTION_KEY is required with PostgreSQL") {
 			t.Fatalf("err = %v", err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rancher/ai-agent/internal/chat/chattest"
+	"github.com/rancher/ai-agent/internal/logging/logtest"
 )
 
 // repDatabase returns the DSN of a fresh database on a throwaway
@@ -82,7 +83,7 @@ func repProcess(t *testing.T, bin, addr, config string, env map[string]string) (
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	var log syncBuf
+	var log logtest.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -22,11 +22,11 @@ import (
 
 	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/demo"
+	"github.com/rancher/ai-agent/internal/httpapi"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/oauthproto"
 	"github.com/rancher/ai-agent/internal/rancher"
 	"github.com/rancher/ai-agent/internal/rancher/ranchertest"
-	"github.com/rancher/ai-agent/internal/server"
 	"github.com/rancher/ai-agent/internal/store"
 )
 
@@ -165,7 +165,7 @@ func TestServeTrustBoundary(t *testing.T) {
 		t.Fatalf("cross-site handshake: %v %v", resp, err)
 	}
 	for _, o := range []string{rancherURL, "https://dev.example.com", ""} { // the UI through Rancher; ALLOWED_ORIGINS; not a browser
-		c, _, err := dial(o, server.ProxyPrefix+"/v1/ws/messages")
+		c, _, err := dial(o, httpapi.ProxyPrefix+"/v1/ws/messages")
 		if err != nil {
 			t.Fatalf("handshake with Origin %q: %v", o, err)
 		}
@@ -233,7 +233,7 @@ func TestServeTrustBoundary(t *testing.T) {
 
 	// 5. The redirect URI comes from configuration; a forged host is ignored,
 	// one that names an allowed origin is used.
-	cb := server.ProxyPrefix + "/v1/api/oauth2/callback"
+	cb := httpapi.ProxyPrefix + "/v1/api/oauth2/callback"
 	code, body = post("/v1/api/oauth2/dynamic-registration", reg, map[string]string{"Content-Type": "application/json",
 		"Origin": rancherURL, "Sec-Fetch-Site": "same-origin", "X-Forwarded-Host": "evil.example"})
 	if code != 200 || !strings.Contains(body, `"clientId":"demo-`) {
@@ -328,7 +328,7 @@ func TestServeSweepsOldRegistrations(t *testing.T) {
 	rancherURL, _ := trustRancher(t)
 	path := filepath.Join(t.TempDir(), "ai.db")
 	key := oauth.GenerateKey()
-	current := "https://rancher.example.com" + server.ProxyPrefix + "/v1/api/oauth2/callback"
+	current := "https://rancher.example.com" + httpapi.ProxyPrefix + "/v1/api/oauth2/callback"
 	withVault := func(fn func(v *oauth.Vault)) {
 		st, err := store.OpenSQLite(context.Background(), path)
 		if err != nil {
@@ -342,7 +342,7 @@ func TestServeSweepsOldRegistrations(t *testing.T) {
 		fn(oauth.NewVault(st, sealer, nil))
 	}
 	withVault(func(v *oauth.Vault) {
-		for _, cb := range []string{current, "https://evil.example" + server.ProxyPrefix + "/v1/api/oauth2/callback"} {
+		for _, cb := range []string{current, "https://evil.example" + httpapi.ProxyPrefix + "/v1/api/oauth2/callback"} {
 			if err := v.PutClient(context.Background(), cb, oauthproto.ClientInfo{ClientID: "c", Issuer: "https://as.example"}); err != nil {
 				t.Fatal(err)
 			}
@@ -357,7 +357,7 @@ func TestServeSweepsOldRegistrations(t *testing.T) {
 		if _, err := v.GetClient(context.Background(), "https://as.example", current); err != nil {
 			t.Fatalf("the registration in use: %v", err)
 		}
-		if _, err := v.GetClient(context.Background(), "https://as.example", "https://evil.example"+server.ProxyPrefix+"/v1/api/oauth2/callback"); err == nil {
+		if _, err := v.GetClient(context.Background(), "https://as.example", "https://evil.example"+httpapi.ProxyPrefix+"/v1/api/oauth2/callback"); err == nil {
 			t.Fatal("the registration for a redirect URI no longer in use survived")
 		}
 	})

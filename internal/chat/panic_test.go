@@ -1,7 +1,6 @@
 package chat_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/chat/chattest"
+	"github.com/rancher/ai-agent/internal/logging/logtest"
 )
 
 // panicky panics in the turn of the prompt "boom", and in Open when the
@@ -36,29 +36,11 @@ func (p *panicky) Turn(ctx context.Context, em chat.Emitter, pr chat.Prompt) {
 	_ = em.Send(ctx, chat.MessageClose)
 }
 
-// lockedBuffer is a log sink safe for the connections' goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestPanicEndsOnlyItsConnection: a turn or an Open that panics closes
 // its own socket (an <error>, then 1011) and is logged with its stack; the
 // process and every other chat go on.
 func TestPanicEndsOnlyItsConnection(t *testing.T) {
-	var logs lockedBuffer
+	var logs logtest.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	shutdown, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)

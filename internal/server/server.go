@@ -17,10 +17,6 @@ import (
 	"github.com/rancher/ai-agent/internal/store"
 )
 
-// ProxyPrefix is the path Rancher's service proxy puts in front of ours.
-// Rancher strips it, but a request that still carries it is served too.
-const ProxyPrefix = "/api/v1/namespaces/cattle-ai-agent-system/services/http:rancher-ai-agent:80/proxy"
-
 // UserResolver finds the Rancher user of a request.
 type UserResolver interface {
 	Resolve(ctx context.Context, r *http.Request) (agent.User, error)

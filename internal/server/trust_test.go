@@ -11,14 +11,14 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rancher/ai-agent/internal/agentconfig"
+	"github.com/rancher/ai-agent/internal/httpapi"
 	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/logging/logtest"
 	"github.com/rancher/ai-agent/internal/oauth"
-	"github.com/rancher/ai-agent/internal/server"
 )
 
 // TestWebSocketOrigin: a handshake from a page of another origin is
@@ -48,7 +48,7 @@ func TestWebSocketOrigin(t *testing.T) {
 	}
 	ui := http.Header{"Origin": {rancherOrigin}, "Cookie": {"R_SESS=tok-alice"},
 		"X-Forwarded-Host": {"rancher.example.com"}, "Sec-Fetch-Site": {"same-origin"}}
-	c, _, err := e.dialHeader(server.ProxyPrefix+"/v1/ws/messages", ui)
+	c, _, err := e.dialHeader(httpapi.ProxyPrefix+"/v1/ws/messages", ui)
 	if err != nil {
 		t.Fatalf("the UI's handshake: %v", err)
 	}
@@ -115,7 +115,7 @@ func TestCSRF(t *testing.T) {
 	// The UI: same origin as Rancher, through the proxy prefix.
 	ui := map[string]string{"Cookie": "R_SESS=tok-alice", "Origin": rancherOrigin, "Sec-Fetch-Site": "same-origin",
 		"Content-Type": "application/json; charset=utf-8"}
-	if code, body := do(t, "PUT", e.http.URL+server.ProxyPrefix+"/v1/api/chats/c-1", `{"name":"Renamed"}`, ui); code != 200 || !strings.Contains(body, `"Renamed"`) {
+	if code, body := do(t, "PUT", e.http.URL+httpapi.ProxyPrefix+"/v1/api/chats/c-1", `{"name":"Renamed"}`, ui); code != 200 || !strings.Contains(body, `"Renamed"`) {
 		t.Fatalf("the UI's rename: %d %s", code, body)
 	}
 	e.model.Push(call("suggestions", `{"suggestion1":"a"}`))
@@ -124,7 +124,7 @@ func TestCSRF(t *testing.T) {
 		t.Fatalf("a text/plain completion: %d", code)
 	}
 	delete(ui, "Content-Type")
-	if code, _ := do(t, "DELETE", e.http.URL+server.ProxyPrefix+"/v1/api/chats/c-1", "", ui); code != 200 && code != 204 {
+	if code, _ := do(t, "DELETE", e.http.URL+httpapi.ProxyPrefix+"/v1/api/chats/c-1", "", ui); code != 200 && code != 204 {
 		t.Fatalf("the UI's delete: %d", code)
 	}
 	// Probes and the callback are not browser-guarded.
@@ -200,24 +200,11 @@ func TestFetchRoutesNeedConfigure(t *testing.T) {
 	}
 }
 
-// syncWriter is a log sink tests read while the server writes.
-type syncWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-func (w *syncWriter) String() string { w.mu.Lock(); defer w.mu.Unlock(); return w.b.String() }
-
 // TestNoScanOracle: whatever makes discovery or registration fail (a
 // closed port, 404, not JSON, too large, a timeout, a blocked address), the
 // caller gets the same bytes; the reason is in the log only.
 func TestNoScanOracle(t *testing.T) {
-	logs := &syncWriter{}
+	logs := &logtest.Buffer{}
 	oe := newOAuthEnv(t, oauthOpts{outbound: 300 * time.Millisecond, log: slog.New(slog.NewJSONHandler(logs, nil))})
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -312,7 +299,7 @@ func TestRedirectURIFromConfiguration(t *testing.T) {
 	forged.Metadata()
 	readOpen(t, forged)
 	u, _ := authRequest(t, forged.Read()) // one agent: it asks to sign in at once
-	rancherCB := rancherOrigin + server.ProxyPrefix + "/v1/api/oauth2/callback"
+	rancherCB := rancherOrigin + httpapi.ProxyPrefix + "/v1/api/oauth2/callback"
 	if got := mustQuery(t, u).Get("redirect_uri"); got != rancherCB {
 		t.Fatalf("redirect_uri with a forged host = %q, want %q", got, rancherCB)
 	}
@@ -323,7 +310,7 @@ func TestRedirectURIFromConfiguration(t *testing.T) {
 	readOpen(t, c)
 	frame := c.Read()
 	u, _ = authRequest(t, frame)
-	ownCB := oe.http.URL + server.ProxyPrefix + "/v1/api/oauth2/callback"
+	ownCB := oe.http.URL + httpapi.ProxyPrefix + "/v1/api/oauth2/callback"
 	if got := mustQuery(t, u).Get("redirect_uri"); got != ownCB {
 		t.Fatalf("redirect_uri = %q, want %q", got, ownCB)
 	}

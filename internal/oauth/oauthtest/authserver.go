@@ -15,9 +15,10 @@ import (
 	"net/url"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/rancher/ai-agent/internal/logging/logtest"
 )
 
 // ASOptions configures StartAuthServer. The zero value is usable.
@@ -73,7 +74,7 @@ type AuthServer struct {
 
 	t      testing.TB
 	secret string
-	stderr *syncBuffer
+	stderr *logtest.Buffer
 }
 
 // TokenCounts counts token endpoint requests (successful or not).
@@ -103,24 +104,6 @@ type providerClient struct {
 	ApplicationType string         `json:"applicationType,omitempty"`
 	GrantTypes      []string       `json:"grantTypes,omitempty"`
 	JWK             map[string]any `json:"jwk,omitempty"`
-}
-
-// syncBuffer collects the provider's stderr.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // StartAuthServer starts oidc-provider on a random loopback port and stops it
@@ -154,7 +137,7 @@ func StartAuthServer(t testing.TB, opts ASOptions) *AuthServer {
 		t.Fatalf("oauthtest: %v", err)
 	}
 
-	stderr := &syncBuffer{}
+	stderr := &logtest.Buffer{}
 	cmd := exec.Command(rt.node, rt.script)
 	cmd.Env = append(cmd.Environ(), "OAUTHTEST_CONFIG="+string(cfgJSON), "NODE_NO_WARNINGS=1")
 	cmd.Stderr = stderr
