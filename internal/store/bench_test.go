@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -144,5 +146,39 @@ func BenchmarkSeq(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// appendChats is how many chats BenchmarkAppendTurnParallel appends to at
+// once, as the load tool's 100 concurrent chats do.
+const appendChats = 100
+
+// BenchmarkAppendTurnParallel measures storing one turn (4 messages) when
+// appendChats goroutines each append to their own thread at once: what
+// group commit (SQLite) is for. ns/op is wall time per turn over all of
+// them.
+func BenchmarkAppendTurnParallel(b *testing.B) {
+	for _, e := range engines {
+		b.Run(e.name, func(b *testing.B) {
+			s, ctx := e.open(b), context.Background()
+			for i := range appendChats {
+				if _, err := s.OpenChat(ctx, fmt.Sprintf("c%d", i), "alice"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			msgs := turn(0)
+			var next atomic.Int64
+			b.SetParallelism((appendChats + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				id := fmt.Sprintf("c%d", next.Add(1)%appendChats)
+				for pb.Next() {
+					if _, err := s.Append(ctx, id, msgs...); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
 	}
 }
