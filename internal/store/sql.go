@@ -27,6 +27,8 @@ type SQL struct {
 	// stmts holds prepared statements by query text (SQLite only; see
 	// prepare); a query without one runs as text.
 	stmts map[string]*sql.Stmt
+	// group serialises SQLite's appends into batches (nil on PostgreSQL).
+	group *groupCommit
 }
 
 // StorageType implements Store (see TypeInMemory for why SQLite says so).
@@ -37,8 +39,14 @@ func (s *SQL) StorageType() string {
 	return TypeInMemory
 }
 
-// Close releases the database.
-func (s *SQL) Close() error { return s.closeFn() }
+// Close releases the database. On SQLite, an Append still queued fails
+// with ErrClosed, and Close waits for the batch being written.
+func (s *SQL) Close() error {
+	if s.group != nil {
+		s.group.close()
+	}
+	return s.closeFn()
+}
 
 // SetClock replaces the clock (tests).
 func (s *SQL) SetClock(now func() time.Time) { s.now = now }
@@ -254,49 +262,114 @@ func (s *SQL) LastMessage(ctx context.Context, thread string) (Message, bool, er
 	return m, true, nil
 }
 
-// Append implements Store: one transaction.
+// Append implements Store: one transaction on PostgreSQL; on SQLite, the
+// group commit's batch that takes it (see groupCommit).
 func (s *SQL) Append(ctx context.Context, thread string, msgs ...Message) (int64, error) {
 	if len(msgs) == 0 {
 		return s.Seq(ctx, thread)
 	}
-	chatID := chatOf(thread)
+	op, err := newAppendOp(thread, msgs)
+	if err != nil {
+		return 0, err
+	}
+	if s.group != nil {
+		return s.group.append(ctx, op)
+	}
 	var last int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		if s.lockThread != nil {
 			if err := s.lockThread(ctx, tx, thread); err != nil {
 				return err
 			}
 		}
-		if err := s.queryRow(ctx, tx, qSeq, thread).Scan(&last); err != nil {
-			return fmt.Errorf("appending to %s: %w", thread, err)
-		}
-		rows := make([][]any, len(msgs))
-		for i, m := range msgs {
-			body, err := encodeMessage(m)
-			if err != nil {
-				return fmt.Errorf("encoding a message of %s: %w", thread, err)
-			}
-			var in, out int
-			if m.Usage != nil {
-				in, out = m.Usage.InputTokens, m.Usage.OutputTokens
-			}
-			rows[i] = []any{thread, last + int64(i) + 1, chatID, m.Role, m.RequestID,
-				usageSource(thread, m), in, out, string(body), micros(m.CreatedAt)}
-		}
-		if err := s.insertMessages(ctx, tx, rows); err != nil {
-			return fmt.Errorf("appending to %s: %w", thread, err)
-		}
-		if name := nameFrom(thread, msgs); name != "" {
-			if _, err := s.exec(ctx, tx, qNameChat, name, chatID); err != nil {
-				return fmt.Errorf("naming chat %s: %w", chatID, err)
-			}
-		}
-		return nil
+		last, err = s.appendTx(ctx, tx, op)
+		return err
 	})
 	if err != nil {
 		return 0, err
 	}
-	return last + int64(len(msgs)), nil
+	return last, nil
+}
+
+// newAppendOp encodes msgs for thread.
+func newAppendOp(thread string, msgs []Message) (appendOp, error) {
+	op := appendOp{thread: thread, chatID: chatOf(thread), name: nameFrom(thread, msgs), rows: make([][]any, len(msgs))}
+	for i, m := range msgs {
+		body, err := encodeMessage(m)
+		if err != nil {
+			return appendOp{}, fmt.Errorf("encoding a message of %s: %w", thread, err)
+		}
+		var in, out int
+		if m.Usage != nil {
+			in, out = m.Usage.InputTokens, m.Usage.OutputTokens
+		}
+		op.rows[i] = []any{thread, int64(0), op.chatID, m.Role, m.RequestID,
+			usageSource(thread, m), in, out, string(body), micros(m.CreatedAt)}
+	}
+	return op, nil
+}
+
+// appendTx writes op within tx (which the caller made exclusive for the
+// thread) and returns the thread's sequence number after it.
+func (s *SQL) appendTx(ctx context.Context, tx *sql.Tx, op appendOp) (int64, error) {
+	var last int64
+	if err := s.queryRow(ctx, tx, qSeq, op.thread).Scan(&last); err != nil {
+		return 0, fmt.Errorf("appending to %s: %w", op.thread, err)
+	}
+	for i, r := range op.rows {
+		r[rowSeq] = last + int64(i) + 1
+	}
+	if err := s.insertMessages(ctx, tx, op.rows); err != nil {
+		return 0, fmt.Errorf("appending to %s: %w", op.thread, err)
+	}
+	if op.name != "" {
+		if _, err := s.exec(ctx, tx, qNameChat, op.name, op.chatID); err != nil {
+			return 0, fmt.Errorf("naming chat %s: %w", op.chatID, err)
+		}
+	}
+	return last + int64(len(op.rows)), nil
+}
+
+// writeBatch is SQLite's groupCommit.write: the batch in one transaction,
+// each Append in a savepoint of its own, so that a failing one is rolled
+// back alone and gets its own error; a failure of the transaction itself
+// (BEGIN, a savepoint, COMMIT) fails every Append of the batch. A batch of
+// one needs no savepoint: its failure is the transaction's. The batch
+// belongs to no caller: it runs without their contexts (see
+// groupCommit.append).
+func (s *SQL) writeBatch(batch []*groupReq) {
+	ctx := context.Background()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if len(batch) == 1 {
+			r := batch[0]
+			r.seq, r.err = s.appendTx(ctx, tx, r.op)
+			return r.err
+		}
+		for _, r := range batch {
+			if _, err := s.exec(ctx, tx, qSavepoint); err != nil {
+				return fmt.Errorf("savepoint: %w", err)
+			}
+			r.seq, r.err = s.appendTx(ctx, tx, r.op)
+			if r.err != nil {
+				if _, err := s.exec(ctx, tx, qRollbackTo); err != nil {
+					return fmt.Errorf("rolling back to savepoint: %w", err)
+				}
+			}
+			if _, err := s.exec(ctx, tx, qRelease); err != nil {
+				return fmt.Errorf("releasing savepoint: %w", err)
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		return
+	}
+	for _, r := range batch {
+		if len(batch) == 1 && r.err != nil {
+			return // its own error, which ended the transaction
+		}
+		r.seq, r.err = 0, fmt.Errorf("appending to %s in a batch of %d: %w", r.op.thread, len(batch), err)
+	}
 }
 
 // insertMessages inserts rows (the columns of qInsertMessage) within tx:

@@ -41,6 +41,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 	})
 	if err == nil {
 		s.stmts, err = prepare(ctx, db)
+		s.group = newGroupCommit(s.writeBatch)
 		s.closeFn = func() error {
 			for _, st := range s.stmts {
 				st.Close()

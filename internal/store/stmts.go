@@ -14,6 +14,10 @@ const (
 	qInsertMessage = `INSERT INTO messages (thread, seq, chat_id, role, request_id, usage_source, input_tokens, output_tokens, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qNameChat      = `UPDATE chats SET name = ? WHERE id = ? AND name = ''`
 	qChat          = `SELECT id, user_id, name, created_at FROM chats WHERE id = ? AND user_id = ?`
+	// The savepoint of each Append in a batch (see writeBatch).
+	qSavepoint  = `SAVEPOINT append`
+	qRollbackTo = `ROLLBACK TO append`
+	qRelease    = `RELEASE append`
 )
 
 // prepare prepares the turn's queries on db. The SQLite driver parses a
@@ -23,7 +27,8 @@ const (
 // this. database/sql re-prepares a statement on a new connection by itself.
 func prepare(ctx context.Context, db *sql.DB) (map[string]*sql.Stmt, error) {
 	out := map[string]*sql.Stmt{}
-	for _, q := range []string{qSeq, qMessagesAfter, qLastMessage, qInsertMessage, qNameChat, qChat} {
+	for _, q := range []string{qSeq, qMessagesAfter, qLastMessage, qInsertMessage, qNameChat, qChat,
+		qSavepoint, qRollbackTo, qRelease} {
 		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
 			for _, st := range out {

@@ -231,6 +231,70 @@ func concurrentAppend(t *testing.T, s Engine) {
 	}
 }
 
+// concurrentThreads: many goroutines appending at once to many threads
+// (two writers per thread, as two sockets of one chat) all land; each
+// thread is numbered 1, 2, ... without a gap, each batch contiguous.
+func concurrentThreads(t *testing.T, s Engine) {
+	c := ctx(t)
+	const threads, writers, appends = 20, 2, 3
+	for i := range threads {
+		_, err := s.OpenChat(c, fmt.Sprintf("c%d", i), "alice")
+		must(t, err)
+	}
+	type res struct {
+		thread string
+		seq    int64
+		err    error
+	}
+	out := make(chan res, threads*writers*appends)
+	var wg sync.WaitGroup
+	for w := range threads * writers {
+		th := fmt.Sprintf("c%d", w%threads)
+		wg.Go(func() {
+			for k := range appends {
+				q := fmt.Sprintf("q%d-%d", w, k)
+				seq, err := s.Append(c, th, userMsg(q, k), answer("a"+q[1:], k, 1, 1))
+				out <- res{th, seq, err}
+			}
+		})
+	}
+	wg.Wait()
+	close(out)
+	seqs := map[string]map[int64]bool{}
+	for r := range out {
+		must(t, r.err)
+		if seqs[r.thread] == nil {
+			seqs[r.thread] = map[int64]bool{}
+		}
+		if r.seq%2 != 0 || seqs[r.thread][r.seq] {
+			t.Fatalf("thread %s: Append returned %d (seen %v)", r.thread, r.seq, seqs[r.thread])
+		}
+		seqs[r.thread][r.seq] = true
+	}
+	for i := range threads {
+		th := fmt.Sprintf("c%d", i)
+		const n = 2 * writers * appends
+		for seq := int64(2); seq <= n; seq += 2 {
+			if !seqs[th][seq] {
+				t.Fatalf("thread %s: no Append ended at %d (%v)", th, seq, seqs[th])
+			}
+		}
+		msgs, err := s.Messages(c, th)
+		must(t, err)
+		if len(msgs) != n {
+			t.Fatalf("thread %s: %d messages, want %d", th, len(msgs), n)
+		}
+		for j := 0; j < n; j += 2 {
+			if "a"+msgs[j].Content[1:] != msgs[j+1].Content {
+				t.Fatalf("thread %s: batches interleaved at %d: %q then %q", th, j, msgs[j].Content, msgs[j+1].Content)
+			}
+		}
+		if seq, err := s.Seq(c, th); err != nil || seq != n {
+			t.Fatalf("Seq(%s) = %d, %v; want %d", th, seq, err, n)
+		}
+	}
+}
+
 // sequence: Append numbers messages 1, 2, ...; Seq and MessagesAfter read
 // the number, so a copy of a thread can catch up with another writer.
 func sequence(t *testing.T, s Engine) {

@@ -34,6 +34,7 @@ func Run(t *testing.T, open Factory) {
 		{"DeleteChats", deleteChats},
 		{"Usage", usage},
 		{"ConcurrentAppend", concurrentAppend},
+		{"ConcurrentThreads", concurrentThreads},
 		{"Sequence", sequence},
 		{"SummaryUsage", summaryUsage},
 		{"Pending", pending},
