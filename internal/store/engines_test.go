@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -172,4 +173,68 @@ func TestPostgresLockAcrossReplicas(t *testing.T) {
 		t.Fatalf("lock after release: %v", err)
 	}
 	u2()
+}
+
+// TestSQLiteMigratesChatIndex: a database written before migration 0003
+// (with the messages_chat index) opens, loses the index and keeps its
+// chats, threads and usage.
+func TestSQLiteMigratesChatIndex(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ai.db")
+	s, err := store.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.OpenChat(ctx, "c1", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	msgs := turn(1)
+	if _, err := s.Append(ctx, "c1", msgs...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, store.ChildThread("c1", "math"), msgs[3]); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// Back to the schema of version 2.
+	index := func() int {
+		raw, err := sql.Open("sqlite", "file:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		var n int
+		if err := raw.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'messages_chat'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			for _, q := range []string{`CREATE INDEX messages_chat ON messages (chat_id)`, `DELETE FROM schema_migrations WHERE version = 3`} {
+				if _, err := raw.ExecContext(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		return n
+	}
+	if index() != 0 {
+		t.Fatal("a new database has the messages_chat index")
+	}
+	if s, err = store.OpenSQLite(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := s.ListChats(ctx, "alice", false)
+	if err != nil || len(cs) != 1 || cs[0].Name != msgs[0].UserInput {
+		t.Fatalf("ListChats after the migration = %+v, %v", cs, err)
+	}
+	if got, err := s.Messages(ctx, "c1"); err != nil || len(got) != len(msgs) {
+		t.Fatalf("thread after the migration: %d messages, %v", len(got), err)
+	}
+	u, err := s.ChatUsage(ctx, "c1")
+	if err != nil || u["rancher"].InputTokens != 900 || u["math"].InputTokens != 900 {
+		t.Fatalf("ChatUsage after the migration = %+v, %v", u, err)
+	}
+	s.Close()
+	if index() != 0 {
+		t.Fatal("migration 0003 left the messages_chat index")
+	}
 }

@@ -107,8 +107,13 @@ func (s *SQL) ListChats(ctx context.Context, userID string, asc bool) ([]Chat, e
 	if asc {
 		order = "ASC"
 	}
+	hasMessages := `EXISTS (SELECT 1 FROM messages m WHERE m.chat_id = c.id)`
+	if !s.postgre { // see byChat
+		hasMessages = `(EXISTS (SELECT 1 FROM messages m WHERE m.thread = c.id)
+			OR EXISTS (SELECT 1 FROM messages m WHERE m.thread >= c.id || '::child::' AND m.thread < c.id || '::child:;'))`
+	}
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT c.id, c.user_id, c.name, c.created_at FROM chats c
-		WHERE c.user_id = ? AND EXISTS (SELECT 1 FROM messages m WHERE m.chat_id = c.id)
+		WHERE c.user_id = ? AND `+hasMessages+`
 		ORDER BY c.created_at `+order+`, c.id `+order), userID)
 	if err != nil {
 		return nil, fmt.Errorf("listing chats: %w", err)
@@ -153,19 +158,38 @@ func (s *SQL) DeleteChat(ctx context.Context, id, userID string) error {
 		if n, err := res.RowsAffected(); err == nil && n == 0 {
 			return fmt.Errorf("chat %s: %w", id, ErrNotFound)
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM messages WHERE chat_id = ?`), id); err != nil {
-			return fmt.Errorf("deleting messages of chat %s: %w", id, err)
-		}
-		return nil
+		return s.deleteMessages(ctx, tx, id)
 	})
+}
+
+// byChat is the condition on messages that selects a chat's threads (its
+// main thread and its children's), with its arguments. PostgreSQL reads
+// the chat_id index. SQLite has no index on chat_id (migration 0003: one
+// index fewer to update per stored message) and reads the main thread and
+// the range of "<id>::child::…" threads on the primary key; the range is
+// exact under SQLite's byte-wise text comparison, as ';' follows ':'.
+func (s *SQL) byChat(id string) (string, []any) {
+	if s.postgre {
+		return `chat_id = ?`, []any{id}
+	}
+	return `(thread = ? OR (thread >= ? AND thread < ?))`, []any{id, id + "::child::", id + "::child:;"}
+}
+
+// deleteMessages deletes the messages of a chat's threads within tx.
+func (s *SQL) deleteMessages(ctx context.Context, tx *sql.Tx, id string) error {
+	cond, args := s.byChat(id)
+	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM messages WHERE `+cond), args...); err != nil {
+		return fmt.Errorf("deleting messages of chat %s: %w", id, err)
+	}
+	return nil
 }
 
 // DeleteChats implements Store.
 func (s *SQL) DeleteChats(ctx context.Context, userID string) (int, error) {
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM messages WHERE chat_id IN (SELECT id FROM chats WHERE user_id = ?)`), userID); err != nil {
-			return fmt.Errorf("deleting messages: %w", err)
+		if err := s.deleteUserMessages(ctx, tx, userID); err != nil {
+			return err
 		}
 		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM chats WHERE user_id = ?`), userID)
 		if err != nil {
@@ -177,11 +201,46 @@ func (s *SQL) DeleteChats(ctx context.Context, userID string) (int, error) {
 	return int(n), err
 }
 
+// deleteUserMessages deletes the messages of all of a user's chats within
+// tx: one statement on PostgreSQL, chat by chat on SQLite (see byChat).
+func (s *SQL) deleteUserMessages(ctx context.Context, tx *sql.Tx, userID string) error {
+	if s.postgre {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM messages WHERE chat_id IN (SELECT id FROM chats WHERE user_id = ?)`), userID); err != nil {
+			return fmt.Errorf("deleting messages: %w", err)
+		}
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM chats WHERE user_id = ?`, userID)
+	if err != nil {
+		return fmt.Errorf("deleting messages: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("deleting messages: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("deleting messages: %w", err)
+	}
+	for _, id := range ids {
+		if err := s.deleteMessages(ctx, tx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ChatUsage implements Store from the indexed usage columns, without
 // decoding messages.
 func (s *SQL) ChatUsage(ctx context.Context, chatID string) (map[string]TokenUsage, error) {
+	cond, args := s.byChat(chatID)
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT usage_source, SUM(input_tokens), SUM(output_tokens) FROM messages
-		WHERE chat_id = ? AND usage_source <> '' GROUP BY usage_source`), chatID)
+		WHERE `+cond+` AND usage_source <> '' GROUP BY usage_source`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("summing usage of chat %s: %w", chatID, err)
 	}

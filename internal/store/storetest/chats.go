@@ -231,6 +231,57 @@ func concurrentAppend(t *testing.T, s Engine) {
 	}
 }
 
+// prefixChats: a chat's threads are its own, not those of a chat whose id
+// starts with its id ("c1" and "c10", "c1-x", "c1:", "c1;"): deleting, summing
+// usage and listing see only the chat's main and child threads, and a chat
+// with messages on a child thread only is listed.
+func prefixChats(t *testing.T, s Engine) {
+	c := ctx(t)
+	ids := []string{"c1", "c10", "c1-x", "c1:", "c1;"}
+	for _, id := range ids {
+		_, err := s.OpenChat(c, id, "alice")
+		must(t, err)
+		add(t, s, c, id, userMsg("q "+id, 1), answer("a", 2, 1, 1))
+		add(t, s, c, store.ChildThread(id, "math"), answer("child", 3, 10, 10))
+	}
+	_, err := s.OpenChat(c, "child-only", "alice")
+	must(t, err)
+	add(t, s, c, store.ChildThread("child-only", "math"), answer("child", 3, 1, 1))
+	got, err := s.ChatUsage(c, "c1")
+	must(t, err)
+	if want := (map[string]store.TokenUsage{"supervisor": {InputTokens: 1, OutputTokens: 1}, "math": {InputTokens: 10, OutputTokens: 10}}); !reflect.DeepEqual(got, want) {
+		t.Fatalf("ChatUsage(c1) = %+v, want %+v", got, want)
+	}
+	cs, err := s.ListChats(c, "alice", true)
+	must(t, err)
+	if len(cs) != len(ids)+1 {
+		t.Fatalf("ListChats = %+v, want the %d chats", cs, len(ids)+1)
+	}
+	must(t, s.DeleteChat(c, "c1", "alice"))
+	for _, id := range ids[1:] {
+		for _, th := range []string{id, store.ChildThread(id, "math")} {
+			if msgs, err := s.Messages(c, th); err != nil || len(msgs) == 0 {
+				t.Fatalf("deleting c1 took thread %s (%d messages, %v)", th, len(msgs), err)
+			}
+		}
+	}
+	for _, th := range []string{"c1", store.ChildThread("c1", "math")} {
+		if msgs, _ := s.Messages(c, th); len(msgs) != 0 {
+			t.Fatalf("thread %s kept %d messages", th, len(msgs))
+		}
+	}
+	n, err := s.DeleteChats(c, "alice")
+	must(t, err)
+	if n != len(ids) {
+		t.Fatalf("DeleteChats = %d, want %d", n, len(ids))
+	}
+	for _, id := range append(ids, "child-only") {
+		if seq, err := s.Seq(c, store.ChildThread(id, "math")); err != nil || seq != 0 {
+			t.Fatalf("after DeleteChats, thread %s at %d, %v", store.ChildThread(id, "math"), seq, err)
+		}
+	}
+}
+
 // concurrentThreads: many goroutines appending at once to many threads
 // (two writers per thread, as two sockets of one chat) all land; each
 // thread is numbered 1, 2, ... without a gap, each batch contiguous.

@@ -35,6 +35,7 @@ func Run(t *testing.T, open Factory) {
 		{"Usage", usage},
 		{"ConcurrentAppend", concurrentAppend},
 		{"ConcurrentThreads", concurrentThreads},
+		{"PrefixChats", prefixChats},
 		{"Sequence", sequence},
 		{"SummaryUsage", summaryUsage},
 		{"Pending", pending},
