@@ -78,8 +78,8 @@ func fromCalls(cs []recordCall) []llm.ToolCall {
 	return out
 }
 
-// encodeMessage renders a message for the body column.
-func encodeMessage(m Message) ([]byte, error) {
+// toRecord is the record of a message: what encodeMessage writes.
+func toRecord(m Message) record {
 	r := record{
 		V: recordVersion, Role: m.Role, Content: m.Content, ToolCalls: toCalls(m.ToolCalls), ToolCallID: m.ToolCallID,
 		IsError: m.IsError, Agent: m.Agent, UserInput: m.UserInput, Context: m.Context, Labels: m.Labels, Tags: m.Tags,
@@ -91,7 +91,14 @@ func encodeMessage(m Message) ([]byte, error) {
 	if c := m.Confirmation; c != nil {
 		r.Confirmation = &recordConfirmation{Plan: c.Plan, Pending: toCalls(c.Pending), Answered: c.Answered, Confirmed: c.Confirmed}
 	}
-	return json.Marshal(r)
+	return r
+}
+
+// encodeMessage renders a message for the body column: the bytes
+// json.Marshal(toRecord(m)) gives (TestEncodeMatchesMarshal), written
+// without reflection (see appendRecord).
+func encodeMessage(m Message) ([]byte, error) {
+	return appendRecord(make([]byte, 0, 512+len(m.Content)+len(m.UserInput)), toRecord(m))
 }
 
 // decodeMessage reads a body of any known version.
