@@ -8,5 +8,7 @@
 // Seq reads it): a session that keeps a copy of a thread checks the number
 // instead of reading the thread, and reads only what it missed
 // (MessagesAfter). The SQL engines store a message as the versioned JSON
-// record of record.go, the store's own type, never the model's.
+// record of record.go, the store's own type, never the model's (written by
+// record_encode.go). On SQLite, concurrent Appends share one transaction
+// (group commit, group.go).
 package store

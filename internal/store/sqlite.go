@@ -16,6 +16,9 @@ import (
 // path and migrates it. SQLite serves one process: there is one
 // connection, so writes are serialised without SQLITE_BUSY, and OAuth
 // locks are process-local. WAL keeps a crash from corrupting the file.
+// Appends that arrive while one is being written are written together,
+// in one transaction (group commit, see groupCommit); Close fails those
+// still queued with ErrClosed.
 func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("sqlite path %q: must be a file name without ? or #", path)
