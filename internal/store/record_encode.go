@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -37,7 +38,7 @@ func appendRecord(b []byte, r record) ([]byte, error) {
 	if len(r.Context) > 0 {
 		w.key("context")
 		w.b = append(w.b, '{')
-		for i, k := range sortedKeys(r.Context) {
+		for i, k := range slices.Sorted(maps.Keys(r.Context)) {
 			if i > 0 {
 				w.b = append(w.b, ',')
 			}
@@ -51,7 +52,7 @@ func appendRecord(b []byte, r record) ([]byte, error) {
 	if len(r.Labels) > 0 {
 		w.key("labels")
 		w.b = append(w.b, '{')
-		for i, k := range sortedKeys(r.Labels) {
+		for i, k := range slices.Sorted(maps.Keys(r.Labels)) {
 			if i > 0 {
 				w.b = append(w.b, ',')
 			}
@@ -213,15 +214,6 @@ func needsHTMLEscape(b []byte) bool {
 		}
 	}
 	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // appendString appends s as a JSON string as encoding/json does with HTML
