@@ -51,6 +51,8 @@ type Manager struct {
 	transports map[transportKey]*http.Transport
 	closed     bool
 
+	bufs sync.Pool // *callBuffers of the lean tools/call
+
 	stop      chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup // reaper and background session closes
@@ -114,21 +116,30 @@ func (m *Manager) Call(ctx context.Context, a agentconfig.Agent, cred Credential
 		if err != nil {
 			return Result{}, err
 		}
-		cs, rt, err := e.session(ctx, m, a)
+		cs, rt, lean, err := e.session(ctx, m, a)
 		if err != nil {
 			return Result{}, fmt.Errorf("agent %q: call MCP tool %q: %w", a.Name, name, err)
 		}
 		e.inflight.Add(1)
-		res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: name, Arguments: arguments})
+		var res Result
+		if lean != nil {
+			res, err = lean.call(ctx, m, name, args)
+		} else {
+			var sres *sdk.CallToolResult
+			if sres, err = cs.CallTool(ctx, &sdk.CallToolParams{Name: name, Arguments: arguments}); err == nil {
+				res = parseResult(sres)
+			}
+		}
 		e.inflight.Add(-1)
 		e.touch()
 		if err == nil {
-			return parseResult(res), nil
+			return res, nil
 		}
 		err = rt.authError(err)
-		// Our own cancellation leaves the session healthy: the SDK tells the
-		// server (notifications/cancelled), so keep the session for that.
-		if ctx.Err() == nil && !isProtocolError(err) && !isAuthError(err) {
+		// Our own cancellation leaves the session healthy: the server is told
+		// (notifications/cancelled), so keep the session for that. So does an
+		// answer too large to read.
+		if ctx.Err() == nil && !isProtocolError(err) && !isAuthError(err) && !errors.Is(err, errResponseTooLarge) {
 			e.drop(m, cs)
 			rt.resetConnections()
 		}
@@ -144,7 +155,8 @@ func (m *Manager) Call(ctx context.Context, a agentconfig.Agent, cred Credential
 func retryable(ctx context.Context, err error) bool {
 	var nerr net.Error
 	timeout := errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &nerr) && nerr.Timeout())
-	return ctx.Err() == nil && !timeout && !isAuthError(err) && !isProtocolError(err)
+	return ctx.Err() == nil && !timeout && !isAuthError(err) && !isProtocolError(err) &&
+		!errors.Is(err, errResponseTooLarge) && !errors.Is(err, errMalformedResponse)
 }
 
 // isProtocolError reports a JSON-RPC error answered by the server: the
