@@ -69,6 +69,7 @@ type leanSession struct {
 	hc        *http.Client // the *http.Client of the session's go-sdk transport
 	sessionID string       // "" for a server without sessions
 	version   string       // negotiated protocol version, sent as MCP-Protocol-Version
+	max       int          // bound of an answer, maxCallResponse but in tests
 	seq       atomic.Uint64
 }
 
@@ -81,7 +82,7 @@ func newLeanSession(m *Manager, endpoint string, hc *http.Client, cs *sdk.Client
 	if m.opts.Elicit != nil || res == nil || res.ProtocolVersion == "" || res.ProtocolVersion >= statelessVersion {
 		return nil
 	}
-	return &leanSession{endpoint: endpoint, hc: hc, sessionID: cs.ID(), version: res.ProtocolVersion}
+	return &leanSession{endpoint: endpoint, hc: hc, sessionID: cs.ID(), version: res.ProtocolVersion, max: m.maxResponse}
 }
 
 // callBuffers are one call's reusable buffers, pooled by the Manager.
@@ -222,7 +223,7 @@ func (s *leanSession) post(ctx context.Context, m *Manager, b *callBuffers, id s
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	switch ct {
 	case "application/json":
-		body, err := readBounded(resp.Body, b.body[:0], resp.ContentLength)
+		body, err := readBounded(resp.Body, b.body[:0], resp.ContentLength, s.max)
 		b.body = body
 		if err != nil {
 			return Result{}, fmt.Errorf("tools/call: read answer: %w", err)
@@ -298,6 +299,12 @@ func (s *leanSession) readStream(ctx context.Context, m *Manager, b *callBuffers
 	var delay time.Duration
 	prevID := ""
 	stalls := 0
+	first := resp
+	defer func() {
+		if resp != first { // post closes the first
+			closeBody(resp)
+		}
+	}()
 	for {
 		res, done, err := s.readEvents(ctx, m, b, resp.Body, id, &lastID, &delay)
 		if done || err != nil {
@@ -312,9 +319,12 @@ func (s *leanSession) readStream(ctx context.Context, m *Manager, b *callBuffers
 			return Result{}, fmt.Errorf("tools/call: stream resumed %d times without progress", maxResumes)
 		}
 		closeBody(resp)
-		if resp, err = s.resume(ctx, lastID, delay); err != nil {
+		next, err := s.resume(ctx, lastID, delay)
+		if err != nil {
+			resp = first
 			return Result{}, err
 		}
+		resp = next
 	}
 }
 
@@ -355,7 +365,7 @@ func (s *leanSession) readEvents(ctx context.Context, m *Manager, b *callBuffers
 	event := ""
 	hasData := false
 	for {
-		line, err := readLine(b, b.rd)
+		line, err := readLine(b, b.rd, s.max)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return Result{}, false, nil
@@ -381,8 +391,8 @@ func (s *leanSession) readEvents(ctx context.Context, m *Manager, b *callBuffers
 		}
 		switch string(field) {
 		case "data":
-			if len(b.body)+len(value)+1 > maxCallResponse {
-				return Result{}, false, fmt.Errorf("tools/call: %w (over %d bytes)", errResponseTooLarge, maxCallResponse)
+			if len(b.body)+len(value)+1 > s.max {
+				return Result{}, false, fmt.Errorf("tools/call: %w (over %d bytes)", errResponseTooLarge, s.max)
 			}
 			if hasData {
 				b.body = append(b.body, '\n')
@@ -404,13 +414,13 @@ func (s *leanSession) readEvents(ctx context.Context, m *Manager, b *callBuffers
 
 // readLine returns the next line without its end of line (LF or CRLF); the
 // slice is valid until the next read.
-func readLine(b *callBuffers, rd *bufio.Reader) ([]byte, error) {
+func readLine(b *callBuffers, rd *bufio.Reader, limit int) ([]byte, error) {
 	line, err := rd.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
 		b.line = append(b.line[:0], line...)
 		for errors.Is(err, bufio.ErrBufferFull) {
-			if len(b.line) > maxCallResponse {
-				return nil, fmt.Errorf("%w (an SSE line over %d bytes)", errResponseTooLarge, maxCallResponse)
+			if len(b.line) > limit {
+				return nil, fmt.Errorf("%w (an SSE line over %d bytes)", errResponseTooLarge, limit)
 			}
 			line, err = rd.ReadSlice('\n')
 			b.line = append(b.line, line...)
@@ -512,9 +522,9 @@ func (m *Manager) notifyCancelled(ctx context.Context, s *leanSession, id string
 }
 
 // readBounded reads r into buf, failing beyond maxCallResponse bytes.
-func readBounded(r io.Reader, buf []byte, size int64) ([]byte, error) {
-	if size > maxCallResponse {
-		return buf, fmt.Errorf("%w (%d bytes, at most %d)", errResponseTooLarge, size, maxCallResponse)
+func readBounded(r io.Reader, buf []byte, size int64, limit int) ([]byte, error) {
+	if size > int64(limit) {
+		return buf, fmt.Errorf("%w (%d bytes, at most %d)", errResponseTooLarge, size, limit)
 	}
 	if size > 0 && int64(cap(buf)) < size {
 		buf = make([]byte, 0, size)
@@ -525,8 +535,8 @@ func readBounded(r io.Reader, buf []byte, size int64) ([]byte, error) {
 		}
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
-		if len(buf) > maxCallResponse {
-			return buf, fmt.Errorf("%w (over %d bytes)", errResponseTooLarge, maxCallResponse)
+		if len(buf) > limit {
+			return buf, fmt.Errorf("%w (over %d bytes)", errResponseTooLarge, limit)
 		}
 		if errors.Is(err, io.EOF) {
 			return buf, nil

@@ -51,7 +51,8 @@ type Manager struct {
 	transports map[transportKey]*http.Transport
 	closed     bool
 
-	bufs sync.Pool // *callBuffers of the lean tools/call
+	bufs        sync.Pool // *callBuffers of the lean tools/call
+	maxResponse int       // bound of a tools/call answer (maxCallResponse)
 
 	stop      chan struct{}
 	closeOnce sync.Once
@@ -70,12 +71,13 @@ func NewManager(opts Options) *Manager {
 		opts.SessionIdleTTL = 5 * time.Minute
 	}
 	m := &Manager{
-		opts:       opts,
-		log:        opts.Logger,
-		client:     sdk.NewClient(&sdk.Implementation{Name: "rancher-ai-agent", Version: "v1"}, &sdk.ClientOptions{Logger: opts.Logger, ElicitationHandler: opts.Elicit}),
-		entries:    map[sessionKey]*entry{},
-		transports: map[transportKey]*http.Transport{},
-		stop:       make(chan struct{}),
+		opts:        opts,
+		log:         opts.Logger,
+		client:      sdk.NewClient(&sdk.Implementation{Name: "rancher-ai-agent", Version: "v1"}, &sdk.ClientOptions{Logger: opts.Logger, ElicitationHandler: opts.Elicit}),
+		entries:     map[sessionKey]*entry{},
+		transports:  map[transportKey]*http.Transport{},
+		stop:        make(chan struct{}),
+		maxResponse: maxCallResponse,
 	}
 	m.wg.Add(1)
 	go m.reap()
