@@ -128,13 +128,19 @@ type wireResult struct {
 	IsError bool `json:"isError"`
 }
 
-func (r *wireResult) toResult() Result {
+// toResult makes the Result. Content of a type go-sdk does not know (or
+// null) fails its decoding of the answer; here too.
+func (r *wireResult) toResult() (Result, error) {
 	var text string
 	n := 0
 	for _, c := range r.Content {
-		if c.Type == "text" {
+		switch c.Type {
+		case "text":
 			n++
 			text = c.Text
+		case "image", "audio", "resource_link", "resource", "tool_use", "tool_result":
+		default:
+			return Result{}, fmt.Errorf("tools/call: %w: content of type %q", errMalformedResponse, c.Type)
 		}
 	}
 	if n > 1 {
@@ -146,7 +152,7 @@ func (r *wireResult) toResult() Result {
 		}
 		text = b.String()
 	}
-	return parseText(text, r.IsError)
+	return parseText(text, r.IsError), nil
 }
 
 // call runs one tools/call. Its errors match what go-sdk's CallTool returns
@@ -274,7 +280,7 @@ func answer(msg *wireMessage, id string) (Result, error) {
 	if msg.Result == nil {
 		return Result{}, fmt.Errorf("tools/call: %w: neither result nor error", errMalformedResponse)
 	}
-	return msg.Result.toResult(), nil
+	return msg.Result.toResult()
 }
 
 // sameID reports whether a JSON-RPC id is our string id.

@@ -291,6 +291,10 @@ func TestLeanCallBadAnswers(t *testing.T) {
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprint(w, `{"jsonrpc":"2.0","id":"ai-agent-999","result":{"content":[]}}`)
 		}, errMalformedResponse, true},
+		{"unknown content", func(w http.ResponseWriter, id json.RawMessage) {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"content":[{"type":"text","text":"a"},null]}}`, id)
+		}, errMalformedResponse, true},
 		{"numeric id", func(w http.ResponseWriter, _ json.RawMessage) {
 			w.Header().Set("Content-Type", "text/event-stream")
 			fmt.Fprint(w, "data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[]}}\n\n")
