@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -430,5 +431,59 @@ func TestLeanCallResumesStream(t *testing.T) {
 	_, ids, _, gets := p.snapshot()
 	if len(ids) != 1 || len(gets) == 0 || gets[len(gets)-1].Get("Last-Event-ID") == "" {
 		t.Fatalf("tools/call %d times, GETs %v: want one call resumed with Last-Event-ID", len(ids), gets)
+	}
+}
+
+// rotatingNonceCred presents the last nonce the server gave and answers
+// every use_dpop_nonce challenge.
+type rotatingNonceCred struct{ nonce atomic.Value }
+
+func (c *rotatingNonceCred) CacheKey() string { return "rotating" }
+func (c *rotatingNonceCred) Authorize(req *http.Request) error {
+	if n, _ := c.nonce.Load().(string); n != "" {
+		req.Header.Set("X-Nonce", n)
+	}
+	return nil
+}
+func (c *rotatingNonceCred) Answer(resp *http.Response) bool {
+	n := resp.Header.Get("DPoP-Nonce")
+	c.nonce.Store(n)
+	return n != ""
+}
+
+// TestLeanCallAnswersChallenge: a server that asks for a new DPoP nonce on a
+// tools/call gets the call once more with it (the session's authTransport,
+// the request body sent again), and the tool runs once.
+func TestLeanCallAnswersChallenge(t *testing.T) {
+	ts := &testServer{}
+	inner := ts.handler()
+	var mu sync.Mutex
+	want, rotated := "n1", false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		mu.Lock()
+		if !rotated && bytes.Contains(body, []byte(`"tools/call"`)) {
+			want, rotated = "n2", true
+		}
+		ok := r.Header.Get("X-Nonce") == want
+		nonce := want
+		mu.Unlock()
+		if !ok {
+			w.Header().Set("DPoP-Nonce", nonce)
+			w.Header().Set("WWW-Authenticate", `DPoP error="use_dpop_nonce"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	m := newTestManager(t, Options{})
+	res, err := m.Call(context.Background(), testAgent("a", srv.URL), &rotatingNonceCred{}, "echo", json.RawMessage(`{"x":2}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Raw != `{"x":2}` || ts.calls.Load() != 1 || onlyEntry(t, m).lean == nil {
+		t.Fatalf("result %q, %d calls at the server: want the echo, once, on the lean path", res.Raw, ts.calls.Load())
 	}
 }
