@@ -69,7 +69,7 @@ type leanSession struct {
 	hc        *http.Client // the *http.Client of the session's go-sdk transport
 	sessionID string       // "" for a server without sessions
 	version   string       // negotiated protocol version, sent as MCP-Protocol-Version
-	max       int          // bound of an answer, maxCallResponse but in tests
+	maxBody   int          // bound of an answer: maxCallResponse but in tests
 	seq       atomic.Uint64
 }
 
@@ -82,7 +82,7 @@ func newLeanSession(m *Manager, endpoint string, hc *http.Client, cs *sdk.Client
 	if m.opts.Elicit != nil || res == nil || res.ProtocolVersion == "" || res.ProtocolVersion >= statelessVersion {
 		return nil
 	}
-	return &leanSession{endpoint: endpoint, hc: hc, sessionID: cs.ID(), version: res.ProtocolVersion, max: m.maxResponse}
+	return &leanSession{endpoint: endpoint, hc: hc, sessionID: cs.ID(), version: res.ProtocolVersion, maxBody: m.maxResponse}
 }
 
 // callBuffers are one call's reusable buffers, pooled by the Manager.
@@ -229,7 +229,7 @@ func (s *leanSession) post(ctx context.Context, m *Manager, b *callBuffers, id s
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	switch ct {
 	case "application/json":
-		body, err := readBounded(resp.Body, b.body[:0], resp.ContentLength, s.max)
+		body, err := readBounded(resp.Body, b.body[:0], resp.ContentLength, s.maxBody)
 		b.body = body
 		if err != nil {
 			return Result{}, fmt.Errorf("tools/call: read answer: %w", err)
@@ -371,7 +371,7 @@ func (s *leanSession) readEvents(ctx context.Context, m *Manager, b *callBuffers
 	event := ""
 	hasData := false
 	for {
-		line, err := readLine(b, b.rd, s.max)
+		line, err := readLine(b, b.rd, s.maxBody)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return Result{}, false, nil
@@ -397,8 +397,8 @@ func (s *leanSession) readEvents(ctx context.Context, m *Manager, b *callBuffers
 		}
 		switch string(field) {
 		case "data":
-			if len(b.body)+len(value)+1 > s.max {
-				return Result{}, false, fmt.Errorf("tools/call: %w (over %d bytes)", errResponseTooLarge, s.max)
+			if len(b.body)+len(value)+1 > s.maxBody {
+				return Result{}, false, fmt.Errorf("tools/call: %w (over %d bytes)", errResponseTooLarge, s.maxBody)
 			}
 			if hasData {
 				b.body = append(b.body, '\n')

@@ -104,10 +104,13 @@ func (m *Manager) Tools(ctx context.Context, a agentconfig.Agent, cred Credentia
 	}
 }
 
-// Call runs tools/call for any tool name (including hidden *Plan tools). On a
-// transport or session failure it reconnects once and retries; 401 and 403
-// are returned as *HTTPStatusError without retry. A tool error is not a Go
-// error: it is reported in Result.IsError.
+// Call runs tools/call for any tool name (including hidden *Plan tools), as
+// the package's own request on the session (call.go) or, for the sessions
+// that need it, through go-sdk. On a transport or session failure it
+// reconnects once and retries; 401 and 403 are returned as *HTTPStatusError
+// without retry; a JSON-RPC error, an answer too large or malformed, and a
+// timeout are not retried. A tool error is not a Go error: it is reported in
+// Result.IsError.
 func (m *Manager) Call(ctx context.Context, a agentconfig.Agent, cred Credentials, name string, args json.RawMessage) (Result, error) {
 	var arguments any = args
 	if len(args) == 0 {
