@@ -487,3 +487,30 @@ func TestLeanCallAnswersChallenge(t *testing.T) {
 		t.Fatalf("result %q, %d calls at the server: want the echo, once, on the lean path", res.Raw, ts.calls.Load())
 	}
 }
+
+// TestLeanCallSessionGone: a 404 to the session's tools/call (a server that
+// forgot the session) is go-sdk's ErrSessionMissing: the Manager opens a new
+// session and calls once more.
+func TestLeanCallSessionGone(t *testing.T) {
+	p := startCallPeer(t, nil, func(s *sdk.Server, _ *callPeer) {
+		textTool(s, "x", func(context.Context, *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
+			return textResult("on the new session"), nil
+		})
+	})
+	p.setAnswer(func(w http.ResponseWriter, _ json.RawMessage) {
+		p.setAnswer(nil)
+		http.Error(w, "session not found", http.StatusNotFound)
+	})
+	m := newTestManager(t, Options{})
+	res, err := m.Call(context.Background(), testAgent("a", p.URL), noneCred(t), "x", nil)
+	if err != nil || res.Raw != "on the new session" {
+		t.Fatalf("result %+v, %v", res, err)
+	}
+	received, ids, _, _ := p.snapshot()
+	if len(ids) != 2 || count(received, "initialize") != 2 || !strings.HasPrefix(ids[1], `"`+callIDPrefix) {
+		t.Fatalf("tools/call %v, initialize %d times: want two lean calls on two sessions", ids, count(received, "initialize"))
+	}
+	if err := (&leanSession{sessionID: "s"}).checkStatus(&http.Response{StatusCode: http.StatusNotFound, Body: http.NoBody}); !errors.Is(err, sdk.ErrSessionMissing) {
+		t.Fatalf("404 on a session: %v, want sdk.ErrSessionMissing", err)
+	}
+}
