@@ -82,7 +82,16 @@ type Conn struct {
 	life   context.Context // ends when the client goes away
 	cancel context.CancelFunc
 
-	writeMu sync.Mutex
+	// writeMu serializes frame writes and guards the write deadline below:
+	// one long-lived context per connection (a child of life) and one timer
+	// that cancels it when a write takes longer than WriteTimeout. A frame
+	// write then costs a timer Reset and Stop instead of a new context and
+	// timer. When the timer fired, both are replaced before the next write,
+	// so each write has a deadline of its own.
+	writeMu     sync.Mutex
+	writeCtx    context.Context
+	writeCancel context.CancelCauseFunc
+	writeTimer  *time.Timer
 
 	mu         sync.Mutex
 	wait       *waiter
@@ -116,7 +125,23 @@ func NewConn(ws *websocket.Conn, opts Options) *Conn {
 	opts.defaults()
 	ws.SetReadLimit(opts.ReadLimit)
 	life, cancel := context.WithCancel(context.Background())
-	return &Conn{ws: ws, opts: opts, log: opts.Logger, life: life, cancel: cancel}
+	c := &Conn{ws: ws, opts: opts, log: opts.Logger, life: life, cancel: cancel}
+	c.newWriteDeadline()
+	return c
+}
+
+// errWriteTimeout is the cause of the write context when a frame write took
+// longer than WriteTimeout.
+var errWriteTimeout = fmt.Errorf("frame write took too long: %w", context.DeadlineExceeded)
+
+// newWriteDeadline makes the write context and its stopped timer. The
+// timer's function cancels only the context made with it. c.writeMu must be
+// held (or c not yet shared).
+func (c *Conn) newWriteDeadline() {
+	ctx, cancel := context.WithCancelCause(c.life)
+	c.writeCtx, c.writeCancel = ctx, cancel
+	c.writeTimer = time.AfterFunc(time.Hour, func() { cancel(errWriteTimeout) })
+	c.writeTimer.Stop()
 }
 
 // Send implements Emitter.
@@ -126,9 +151,18 @@ func (c *Conn) Send(_ context.Context, frame string) error {
 	}
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	ctx, cancel := context.WithTimeout(c.life, c.opts.WriteTimeout)
-	defer cancel()
-	if err := c.ws.Write(ctx, websocket.MessageText, []byte(frame)); err != nil {
+	c.writeTimer.Reset(c.opts.WriteTimeout)
+	err := c.ws.Write(c.writeCtx, websocket.MessageText, []byte(frame))
+	if !c.writeTimer.Stop() {
+		// The deadline passed (its cancel may still be running): the
+		// next write gets a context and timer of its own.
+		c.writeCancel(errWriteTimeout)
+		if err != nil {
+			err = fmt.Errorf("%w: %w", errWriteTimeout, err)
+		}
+		c.newWriteDeadline()
+	}
+	if err != nil {
 		c.cancel()
 		return fmt.Errorf("send: %w", err)
 	}
