@@ -2,11 +2,15 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+
+	"github.com/rancher/ai-agent/internal/llm"
 )
 
 // firstChunk is each provider's first streamed chunk in its wire format.
@@ -87,5 +91,76 @@ func BenchmarkFirstTokenRawHTTP(b *testing.B) {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		b.StartTimer()
+	}
+}
+
+// bigConversation is a thread as a busy chat sends it: a long system
+// prompt, 30 messages (questions, tool calls and their results, answers)
+// and a dozen tools with real-sized schemas; its Ollama body is ~16 KB.
+func bigConversation() llm.Request {
+	req := llm.Request{Model: "m", Messages: []llm.Message{{Role: llm.RoleSystem, Content: strings.Repeat("You are the Rancher assistant; answer about clusters. ", 60)}}}
+	for i := range 7 {
+		id := fmt.Sprintf("call_%d", i)
+		req.Messages = append(req.Messages,
+			llm.Message{Role: llm.RoleUser, Content: fmt.Sprintf("How many pods run in namespace team-%d of cluster local?", i)},
+			llm.Message{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: id, Name: "list_pods", Arguments: json.RawMessage(fmt.Sprintf(`{"cluster":"local","namespace":"team-%d"}`, i))}}},
+			llm.Message{Role: llm.RoleTool, ToolCallID: id, Content: strings.Repeat(`{"name":"web-7d4b9c","status":"Running"},`, 6)},
+			llm.Message{Role: llm.RoleAssistant, Content: fmt.Sprintf("Namespace team-%d runs 6 pods, all of them Running.", i)},
+		)
+	}
+	req.Messages = append(req.Messages, llm.Message{Role: llm.RoleUser, Content: "And in team-9?"})
+	for i := range 12 {
+		req.Tools = append(req.Tools, llm.Tool{
+			Name:        fmt.Sprintf("tool_%d", i),
+			Description: "Lists the Kubernetes resources of one kind in a cluster, optionally filtered by namespace and label selector.",
+			InputSchema: json.RawMessage(`{"type":"object","properties":{"cluster":{"type":"string","description":"Cluster ID, for example local or c-m-abc12"},"namespace":{"type":"string","description":"Namespace; empty for all namespaces"},"kind":{"type":"string","description":"Resource kind, for example Pod"},"labelSelector":{"type":"string","description":"Kubernetes label selector"},"limit":{"type":"integer","minimum":1,"maximum":500}},"required":["cluster","kind"]}`),
+		})
+	}
+	return req
+}
+
+// BenchmarkOllamaStream is one whole Ollama model call of a busy chat
+// (bigConversation) against a local fake that streams a tool call or three
+// text lines and the done line, each flushed, as the load tool's fake does:
+// request encoding, the HTTP round trip, NDJSON decoding. Bytes and
+// allocations per call include the fake server's.
+//
+//	go test -run '^$' -bench OllamaStream -benchmem ./internal/llm/provider/
+func BenchmarkOllamaStream(b *testing.B) {
+	lines := []string{
+		`{"message":{"role":"assistant","content":"Namespace team-9 "},"done":false}`,
+		`{"message":{"role":"assistant","content":"runs 6 pods, "},"done":false}`,
+		`{"message":{"role":"assistant","content":"all Running."},"done":false}`,
+		`{"message":{"role":"assistant","content":""},"done":true,"prompt_eval_count":10,"eval_count":5}`,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		for _, l := range lines {
+			_, _ = io.WriteString(w, l+"\n")
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer srv.Close()
+	m, err := New(Config{Provider: ProviderOllama, Model: "m", BaseURL: srv.URL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := bigConversation()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		for ev, err := range m.Stream(ctx, req) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			if ev.Text != "" {
+				n++
+			}
+		}
+		if n != 3 {
+			b.Fatalf("%d text events", n)
+		}
 	}
 }

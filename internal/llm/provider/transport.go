@@ -28,6 +28,12 @@ const (
 	// connection goes back to the pool instead of being closed.
 	drainLimit   = 64 << 10
 	drainTimeout = 100 * time.Millisecond
+	// WriteBufferSize is the transport's write buffer per connection: a
+	// model request (headers, a long thread and the tool schemas, often
+	// 5–30 KB) then leaves in one write syscall instead of one per 4 KiB
+	// (Go's default). The buffer lives as long as its pooled connection,
+	// one per concurrent model call at most.
+	WriteBufferSize = 32 << 10
 )
 
 // NewHTTPClient returns the client the providers use: proxy from the
@@ -47,6 +53,7 @@ func NewHTTPClient(idle time.Duration) *http.Client {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   DefaultDialTimeout,
 		ResponseHeaderTimeout: DefaultHeaderTimeout,
+		WriteBufferSize:       WriteBufferSize,
 	}
 	return &http.Client{Transport: &idleTransport{base: base, idle: idle}}
 }
