@@ -24,9 +24,14 @@ type ollama struct {
 	lines    linePool
 	tools    toolsCache
 	lastBody atomic.Int64
+	// contentType and accept are the request header values, shared by
+	// every request (read-only: Header.Set replaces a value, Add copies).
+	contentType, accept []string
 }
 
-func newOllama(c Config) (*ollama, error) { return &ollama{c: c}, nil }
+func newOllama(c Config) (*ollama, error) {
+	return &ollama{c: c, contentType: []string{"application/json"}, accept: []string{"application/x-ndjson"}}, nil
+}
 
 type ollamaMessage struct {
 	Role      string           `json:"role"`
@@ -151,8 +156,8 @@ func (o *ollama) once(ctx context.Context, req llm.Request) iter.Seq2[llm.Event,
 			yield(llm.Event{}, fmt.Errorf("ollama: %w", err))
 			return
 		}
-		hr.Header.Set("Content-Type", "application/json")
-		hr.Header.Set("Accept", "application/x-ndjson")
+		hr.Header["Content-Type"] = o.contentType[:1:1]
+		hr.Header["Accept"] = o.accept[:1:1]
 		resp, err := o.c.HTTPClient.Do(hr)
 		if err != nil {
 			yield(llm.Event{}, fmt.Errorf("ollama: %w: %w", ErrProvider, err))
