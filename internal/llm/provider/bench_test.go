@@ -14,7 +14,7 @@ import (
 )
 
 // firstChunk is each provider's first streamed chunk in its wire format.
-func firstChunk(b *testing.B, provider string) (contentType string, body []byte) {
+func firstChunk(b testing.TB, provider string) (contentType string, body []byte) {
 	switch provider {
 	case ProviderOllama:
 		return "application/x-ndjson", []byte(`{"message":{"role":"assistant","content":"Hi"},"done":false}` + "\n" + `{"message":{"role":"assistant","content":""},"done":true}` + "\n")
@@ -162,5 +162,39 @@ func BenchmarkOllamaStream(b *testing.B) {
 		if n != 3 {
 			b.Fatalf("%d text events", n)
 		}
+	}
+}
+
+// BenchmarkBigRequest is one whole model call of each provider with the
+// thread and tools of a busy chat (bigConversation) against a local fake
+// that answers with firstChunk: the provider's request building and its
+// SDK's encoding dominate.
+//
+//	go test -run '^$' -bench BigRequest -benchmem ./internal/llm/provider/
+func BenchmarkBigRequest(b *testing.B) {
+	for _, p := range []string{ProviderOllama, ProviderOpenAI, ProviderGemini, ProviderBedrock} {
+		b.Run(p, func(b *testing.B) {
+			ct, body := firstChunk(b, p)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				w.Header().Set("Content-Type", ct)
+				_, _ = w.Write(body)
+			}))
+			defer srv.Close()
+			m, err := New(Config{Provider: p, Model: "m", APIKey: "k", Region: "us-east-1", BaseURL: srv.URL})
+			if err != nil {
+				b.Fatal(err)
+			}
+			req := bigConversation()
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, err := range m.Stream(ctx, req) {
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
 	}
 }

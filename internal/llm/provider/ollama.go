@@ -22,7 +22,7 @@ import (
 type ollama struct {
 	c        Config
 	lines    linePool
-	tools    toolsCache
+	tools    toolsCache[[]byte]
 	lastBody atomic.Int64
 	// contentType and accept are the request header values, shared by
 	// every request (read-only: Header.Set replaces a value, Add copies).
@@ -112,7 +112,7 @@ func (o *ollama) appendOllamaBody(dst []byte, req llm.Request) ([]byte, error) {
 	}
 	dst = append(dst, `],"stream":true`...)
 	if len(req.Tools) > 0 {
-		tools, err := o.tools.encoded(req.Tools, ollamaTools)
+		tools, err := o.tools.get(req.Tools, ollamaTools)
 		if err != nil {
 			return dst, err
 		}

@@ -48,24 +48,25 @@ func (lp *linePool) put(buf []byte) {
 	}
 }
 
-// toolsCache keeps the encoded tools array of the last tool sets a provider
-// was called with. A request's tools are compared with a kept copy (names,
-// descriptions and schema bytes: a memory compare, much cheaper than
-// validating and compacting every schema again); a caller that changes a
-// tool in place gets a fresh encoding.
-type toolsCache struct {
+// toolsCache keeps a provider's form of the last tool sets it was called
+// with: the encoded tools array (Ollama) or the SDK's tool parameters, whose
+// schemas are otherwise decoded from JSON on every call. A request's tools
+// are compared with a kept copy (names, descriptions and schema bytes: a
+// memory compare, much cheaper than decoding or compacting every schema
+// again); a caller that changes a tool in place gets a fresh conversion.
+// What it returns is shared by concurrent requests: read-only.
+type toolsCache[T any] struct {
 	mu      sync.Mutex
-	entries []toolsEntry // most recent first
+	entries []toolsEntry[T] // most recent first
 }
 
-type toolsEntry struct {
-	tools   []llm.Tool // a deep copy: the caller's slices may change
-	encoded []byte     // never written after it was stored
+type toolsEntry[T any] struct {
+	tools []llm.Tool // a deep copy: the caller's slices may change
+	form  T
 }
 
-// encoded returns the encoding of tools, from the cache or from encode.
-// The bytes returned are shared: callers must not modify them.
-func (c *toolsCache) encoded(tools []llm.Tool, encode func([]llm.Tool) ([]byte, error)) ([]byte, error) {
+// get returns the form of tools, from the cache or from convert.
+func (c *toolsCache[T]) get(tools []llm.Tool, convert func([]llm.Tool) (T, error)) (T, error) {
 	c.mu.Lock()
 	for i, e := range c.entries {
 		if sameTools(e.tools, tools) {
@@ -74,13 +75,13 @@ func (c *toolsCache) encoded(tools []llm.Tool, encode func([]llm.Tool) ([]byte, 
 				c.entries[0] = e
 			}
 			c.mu.Unlock()
-			return e.encoded, nil
+			return e.form, nil
 		}
 	}
 	c.mu.Unlock()
-	enc, err := encode(tools)
+	form, err := convert(tools)
 	if err != nil {
-		return nil, err
+		return form, err
 	}
 	kept := make([]llm.Tool, len(tools))
 	for i, t := range tools {
@@ -89,11 +90,16 @@ func (c *toolsCache) encoded(tools []llm.Tool, encode func([]llm.Tool) ([]byte, 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) < toolsCacheSize {
-		c.entries = append(c.entries, toolsEntry{})
+		c.entries = append(c.entries, toolsEntry[T]{})
 	}
 	copy(c.entries[1:], c.entries[:len(c.entries)-1])
-	c.entries[0] = toolsEntry{tools: kept, encoded: enc}
-	return enc, nil
+	c.entries[0] = toolsEntry[T]{tools: kept, form: form}
+	return form, nil
+}
+
+// noErr adapts a conversion that cannot fail to toolsCache.get.
+func noErr[T any](convert func([]llm.Tool) T) func([]llm.Tool) (T, error) {
+	return func(ts []llm.Tool) (T, error) { return convert(ts), nil }
 }
 
 func sameTools(a, b []llm.Tool) bool {

@@ -121,24 +121,24 @@ func FuzzOllamaBody(f *testing.F) {
 // TestToolsCacheSeesChanges: a tool set changed in place, or another tool
 // set, gets its own encoding; the same one comes from the cache.
 func TestToolsCacheSeesChanges(t *testing.T) {
-	var c toolsCache
+	var c toolsCache[[]byte]
 	calls := 0
 	enc := func(ts []llm.Tool) ([]byte, error) { calls++; return ollamaTools(ts) }
 	tools := conversation().Tools
-	first, _ := c.encoded(tools, enc)
-	again, _ := c.encoded(tools, enc)
+	first, _ := c.get(tools, enc)
+	again, _ := c.get(tools, enc)
 	if calls != 1 || string(first) != string(again) {
 		t.Fatalf("same tools: %d encodings", calls)
 	}
 	tools[0].InputSchema[len(tools[0].InputSchema)-2] = ' ' // in place: `}}` → `} }`
 	tools[0].Description = "Adds numbers."
-	changed, _ := c.encoded(tools, enc)
+	changed, _ := c.get(tools, enc)
 	if calls != 2 || !strings.Contains(string(changed), "Adds numbers.") {
 		t.Fatalf("tools changed in place: %d encodings, %s", calls, changed)
 	}
 	for i := range toolsCacheSize + 2 {
 		other := []llm.Tool{{Name: strings.Repeat("t", i+1)}}
-		if got, _ := c.encoded(other, enc); !strings.Contains(string(got), `"`+other[0].Name+`"`) {
+		if got, _ := c.get(other, enc); !strings.Contains(string(got), `"`+other[0].Name+`"`) {
 			t.Fatalf("tool set %d: %s", i, got)
 		}
 	}
@@ -146,7 +146,7 @@ func TestToolsCacheSeesChanges(t *testing.T) {
 		t.Fatalf("cache holds %d tool sets, want at most %d", len(c.entries), toolsCacheSize)
 	}
 	wantErr := errors.New("boom")
-	if _, err := c.encoded([]llm.Tool{{Name: "bad"}}, func([]llm.Tool) ([]byte, error) { return nil, wantErr }); !errors.Is(err, wantErr) {
+	if _, err := c.get([]llm.Tool{{Name: "bad"}}, func([]llm.Tool) ([]byte, error) { return nil, wantErr }); !errors.Is(err, wantErr) {
 		t.Fatalf("encode error: %v", err)
 	}
 }
@@ -217,5 +217,65 @@ func bigRequestInOneWrite(t *testing.T, keep bool) {
 	defer mu.Unlock()
 	if len(bodies) != 3 || bodies[0] != bodies[1] || bodies[1] != bodies[2] || bodies[0] < 12<<10 {
 		t.Fatalf("bodies received %v", bodies)
+	}
+}
+
+// TestKeptToolsSharedByConcurrentCalls: every provider's kept tool form is
+// shared by concurrent requests (run with -race: no SDK writes into it),
+// and each request still carries every tool, the same body as a call made
+// alone, also after the tools changed in place. Bedrock runs in mock mode
+// (Converse): concurrent ConverseStream calls on one client race inside
+// smithy-go's shared event stream codec (aws/smithy-go#714), with or
+// without kept tools.
+func TestKeptToolsSharedByConcurrentCalls(t *testing.T) {
+	for _, p := range []string{ProviderOllama, ProviderOpenAI, ProviderGemini, ProviderBedrock} {
+		t.Run(p, func(t *testing.T) {
+			ct, answer := firstChunk(t, p)
+			mock := p == ProviderBedrock
+			if mock {
+				ct, answer = "application/json", []byte(`{"output":{"message":{"role":"assistant","content":[{"text":"Hi"}]}},"stopReason":"end_turn","usage":{"inputTokens":1,"outputTokens":1,"totalTokens":2}}`)
+			}
+			var rec recorder
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				rec.add(t, r)
+				w.Header().Set("Content-Type", ct)
+				_, _ = w.Write(answer)
+			}))
+			defer srv.Close()
+			m, err := New(Config{Provider: p, Model: "m", APIKey: "k", Region: "us-east-1", BaseURL: srv.URL, Mock: mock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := bigConversation()
+			call := func() {
+				if r := drain(testCtx(t), m, req); r.err != nil {
+					t.Error(r.err)
+				}
+			}
+			call()
+			var wg sync.WaitGroup
+			for range 8 {
+				wg.Go(call)
+			}
+			wg.Wait()
+			req.Tools[11].Description = "Changed in place."
+			call()
+			reqs := rec.all()
+			if len(reqs) != 10 {
+				t.Fatalf("%d requests", len(reqs))
+			}
+			first, _ := json.Marshal(reqs[0].body)
+			for i := 1; i < 9; i++ {
+				if got, _ := json.Marshal(reqs[i].body); string(got) != string(first) {
+					t.Fatalf("concurrent request %d differs:\n got %s\nwant %s", i, got, first)
+				}
+			}
+			if !strings.Contains(string(first), "tool_11") {
+				t.Fatalf("body without the last tool: %s", first)
+			}
+			if last, _ := json.Marshal(reqs[9].body); !strings.Contains(string(last), "Changed in place.") {
+				t.Fatalf("a tool changed in place was sent as kept: %s", last)
+			}
+		})
 	}
 }
