@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -82,16 +83,15 @@ type Conn struct {
 	life   context.Context // ends when the client goes away
 	cancel context.CancelFunc
 
-	// writeMu serializes frame writes and guards the write deadline below:
-	// one long-lived context per connection (a child of life) and one timer
-	// that cancels it when a write takes longer than WriteTimeout. A frame
-	// write then costs a timer Reset and Stop instead of a new context and
-	// timer. When the timer fired, both are replaced before the next write,
-	// so each write has a deadline of its own.
-	writeMu     sync.Mutex
-	writeCtx    context.Context
-	writeCancel context.CancelCauseFunc
-	writeTimer  *time.Timer
+	// writeMu serializes frame writes. A write is bounded without a context
+	// of its own (coder/websocket arms a context.AfterFunc per write for a
+	// context that can end): writeTimer, armed for the length of one write,
+	// closes the socket when the write outlasts WriteTimeout, and the end
+	// of life closes it when a write is under way (writing), as a write
+	// context derived from life did.
+	writeMu    sync.Mutex
+	writing    atomic.Bool
+	writeTimer *time.Timer
 
 	mu         sync.Mutex
 	wait       *waiter
@@ -126,23 +126,18 @@ func NewConn(ws *websocket.Conn, opts Options) *Conn {
 	ws.SetReadLimit(opts.ReadLimit)
 	life, cancel := context.WithCancel(context.Background())
 	c := &Conn{ws: ws, opts: opts, log: opts.Logger, life: life, cancel: cancel}
-	c.newWriteDeadline()
+	c.writeTimer = time.AfterFunc(time.Hour, func() { _ = ws.CloseNow() })
+	c.writeTimer.Stop()
+	context.AfterFunc(life, func() {
+		if c.writing.Load() {
+			_ = ws.CloseNow()
+		}
+	})
 	return c
 }
 
-// errWriteTimeout is the cause of the write context when a frame write took
-// longer than WriteTimeout.
+// errWriteTimeout marks a frame write that took longer than WriteTimeout.
 var errWriteTimeout = fmt.Errorf("frame write took too long: %w", context.DeadlineExceeded)
-
-// newWriteDeadline makes the write context and its stopped timer. The
-// timer's function cancels only the context made with it. c.writeMu must be
-// held (or c not yet shared).
-func (c *Conn) newWriteDeadline() {
-	ctx, cancel := context.WithCancelCause(c.life)
-	c.writeCtx, c.writeCancel = ctx, cancel
-	c.writeTimer = time.AfterFunc(time.Hour, func() { cancel(errWriteTimeout) })
-	c.writeTimer.Stop()
-}
 
 // Send implements Emitter.
 func (c *Conn) Send(_ context.Context, frame string) error {
@@ -151,16 +146,17 @@ func (c *Conn) Send(_ context.Context, frame string) error {
 	}
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
+	// writing is set before life is checked again, and life's AfterFunc
+	// reads it after life ended: a write never starts unwatched.
+	c.writing.Store(true)
+	defer c.writing.Store(false)
+	if c.life.Err() != nil {
+		return fmt.Errorf("send: %w", ErrClientGone)
+	}
 	c.writeTimer.Reset(c.opts.WriteTimeout)
-	err := c.ws.Write(c.writeCtx, websocket.MessageText, []byte(frame))
-	if !c.writeTimer.Stop() {
-		// The deadline passed (its cancel may still be running): the
-		// next write gets a context and timer of its own.
-		c.writeCancel(errWriteTimeout)
-		if err != nil {
-			err = fmt.Errorf("%w: %w", errWriteTimeout, err)
-		}
-		c.newWriteDeadline()
+	err := c.ws.Write(context.Background(), websocket.MessageText, []byte(frame))
+	if !c.writeTimer.Stop() && err != nil {
+		err = fmt.Errorf("%w: %w", errWriteTimeout, err)
 	}
 	if err != nil {
 		c.cancel()
