@@ -27,6 +27,31 @@ func firstChunk(b testing.TB, provider string) (contentType string, body []byte)
 	}
 }
 
+// fakeProvider returns provider p's model pointed at a local fake that
+// reads each request (into rec when not nil) and answers with firstChunk,
+// or, for Bedrock in mock mode, with one Converse answer.
+func fakeProvider(tb testing.TB, p string, mock bool, rec *recorder) llm.Model {
+	ct, answer := firstChunk(tb, p)
+	if mock && p == ProviderBedrock {
+		ct, answer = "application/json", []byte(`{"output":{"message":{"role":"assistant","content":[{"text":"Hi"}]}},"stopReason":"end_turn","usage":{"inputTokens":1,"outputTokens":1,"totalTokens":2}}`)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rec != nil {
+			rec.add(tb, r)
+		} else {
+			_, _ = io.Copy(io.Discard, r.Body)
+		}
+		w.Header().Set("Content-Type", ct)
+		_, _ = w.Write(answer)
+	}))
+	tb.Cleanup(srv.Close)
+	m, err := New(Config{Provider: p, Model: "m", APIKey: "k", Region: "us-east-1", BaseURL: srv.URL, Mock: mock})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
 // BenchmarkFirstToken measures, per provider, only the time from Stream to
 // the first text event (ns/op) against a local fake that answers at once:
 // request building, the SDK, the loopback round trip and parsing. The rest
@@ -37,16 +62,7 @@ func firstChunk(b testing.TB, provider string) (contentType string, body []byte)
 func BenchmarkFirstToken(b *testing.B) {
 	for _, p := range []string{ProviderOllama, ProviderOpenAI, ProviderGemini, ProviderBedrock} {
 		b.Run(p, func(b *testing.B) {
-			ct, body := firstChunk(b, p)
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", ct)
-				_, _ = w.Write(body)
-			}))
-			defer srv.Close()
-			m, err := New(Config{Provider: p, Model: "m", APIKey: "k", Region: "us-east-1", BaseURL: srv.URL})
-			if err != nil {
-				b.Fatal(err)
-			}
+			m := fakeProvider(b, p, false, nil)
 			req := conversation()
 			ctx := context.Background()
 			b.ResetTimer()
@@ -174,17 +190,7 @@ func BenchmarkOllamaStream(b *testing.B) {
 func BenchmarkBigRequest(b *testing.B) {
 	for _, p := range []string{ProviderOllama, ProviderOpenAI, ProviderGemini, ProviderBedrock} {
 		b.Run(p, func(b *testing.B) {
-			ct, body := firstChunk(b, p)
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				_, _ = io.Copy(io.Discard, r.Body)
-				w.Header().Set("Content-Type", ct)
-				_, _ = w.Write(body)
-			}))
-			defer srv.Close()
-			m, err := New(Config{Provider: p, Model: "m", APIKey: "k", Region: "us-east-1", BaseURL: srv.URL})
-			if err != nil {
-				b.Fatal(err)
-			}
+			m := fakeProvider(b, p, false, nil)
 			req := bigConversation()
 			ctx := context.Background()
 			b.ReportAllocs()

@@ -230,22 +230,8 @@ func bigRequestInOneWrite(t *testing.T, keep bool) {
 func TestKeptToolsSharedByConcurrentCalls(t *testing.T) {
 	for _, p := range []string{ProviderOllama, ProviderOpenAI, ProviderGemini, ProviderBedrock} {
 		t.Run(p, func(t *testing.T) {
-			ct, answer := firstChunk(t, p)
-			mock := p == ProviderBedrock
-			if mock {
-				ct, answer = "application/json", []byte(`{"output":{"message":{"role":"assistant","content":[{"text":"Hi"}]}},"stopReason":"end_turn","usage":{"inputTokens":1,"outputTokens":1,"totalTokens":2}}`)
-			}
 			var rec recorder
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				rec.add(t, r)
-				w.Header().Set("Content-Type", ct)
-				_, _ = w.Write(answer)
-			}))
-			defer srv.Close()
-			m, err := New(Config{Provider: p, Model: "m", APIKey: "k", Region: "us-east-1", BaseURL: srv.URL, Mock: mock})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := fakeProvider(t, p, p == ProviderBedrock, &rec)
 			req := bigConversation()
 			call := func() {
 				if r := drain(testCtx(t), m, req); r.err != nil {
