@@ -22,6 +22,7 @@ import (
 type ollama struct {
 	c        Config
 	lines    linePool
+	decoders decoderPool
 	tools    toolsCache[[]byte]
 	lastBody atomic.Int64
 	// contentType and accept are the request header values, shared by
@@ -176,6 +177,8 @@ func (o *ollama) once(ctx context.Context, req llm.Request) iter.Seq2[llm.Event,
 		lineBuf := o.lines.get()
 		sc.Buffer(lineBuf, 8<<20)
 		defer func() { o.lines.put(lineBuf) }()
+		dec, decoded := o.decoders.get(), true
+		defer func() { o.decoders.put(dec, decoded) }()
 		var ch ollamaChunk
 		for sc.Scan() {
 			line := bytes.TrimSpace(sc.Bytes())
@@ -183,7 +186,8 @@ func (o *ollama) once(ctx context.Context, req llm.Request) iter.Seq2[llm.Event,
 				continue
 			}
 			ch = ollamaChunk{}
-			if err := json.Unmarshal(line, &ch); err != nil {
+			if err := dec.decode(line, &ch); err != nil {
+				decoded = false
 				yield(llm.Event{}, fmt.Errorf("ollama: %w: bad stream line: %w", ErrProvider, err))
 				return
 			}

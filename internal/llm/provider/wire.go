@@ -2,6 +2,9 @@ package provider
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
 	"sync"
 	"unicode/utf8"
 
@@ -10,8 +13,8 @@ import (
 
 // Reuse on the request path of a hand-written provider (Ollama): the
 // encoded tools array of a tool set is kept, stream lines are scanned with
-// a pooled buffer, and a request body is allocated once at about the size
-// of the last one. Every pool and cache belongs to one provider value;
+// a pooled buffer and decoded with a pooled json.Decoder, and a request
+// body is allocated once at about the size of the last one. Every pool and cache belongs to one provider value;
 // nothing here is package state.
 //
 // Request bodies are not pooled: net/http sends the headers of a body it
@@ -167,4 +170,69 @@ func appendJSONString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// lineDecoder decodes stream lines, each one JSON value, with one reused
+// json.Decoder: json.Unmarshal builds a decoder state (and its error
+// context and parse stack) for every line. A line is accepted exactly when
+// json.Unmarshal accepts it: the value must end where the line ends (a
+// second value or trailing bytes are an error, as for Unmarshal, though
+// worded differently). After an error the lineDecoder must be dropped.
+type lineDecoder struct {
+	dec     *json.Decoder
+	line    []byte // what Read serves next
+	fed     int64  // bytes served since the decoder was made
+	longest int
+}
+
+func newLineDecoder() *lineDecoder {
+	l := &lineDecoder{}
+	l.dec = json.NewDecoder(l)
+	return l
+}
+
+// Read serves the current line, then io.EOF until the next one.
+func (l *lineDecoder) Read(p []byte) (int, error) {
+	if len(l.line) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, l.line)
+	l.line = l.line[n:]
+	l.fed += int64(n)
+	return n, nil
+}
+
+// errTrailing is the error of a line with bytes after its value.
+var errTrailing = errors.New("invalid character after top-level value")
+
+// decode decodes line (trimmed of spaces) into v. Decoded values copy what
+// they keep: line may be reused afterwards.
+func (l *lineDecoder) decode(line []byte, v any) error {
+	l.line = line
+	l.longest = max(l.longest, len(line))
+	if err := l.dec.Decode(v); err != nil {
+		return err
+	}
+	if len(l.line) > 0 || l.dec.InputOffset() != l.fed {
+		return errTrailing
+	}
+	return nil
+}
+
+// decoderPool hands out lineDecoders.
+type decoderPool struct{ p sync.Pool }
+
+func (dp *decoderPool) get() *lineDecoder {
+	if l, ok := dp.p.Get().(*lineDecoder); ok {
+		return l
+	}
+	return newLineDecoder()
+}
+
+// put returns l unless a decode failed (ok false) or it held a line longer
+// than maxPooledLine (its buffer stays that large).
+func (dp *decoderPool) put(l *lineDecoder, ok bool) {
+	if ok && l.longest <= maxPooledLine {
+		dp.p.Put(l)
+	}
 }

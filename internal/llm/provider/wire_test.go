@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -264,4 +265,37 @@ func TestKeptToolsSharedByConcurrentCalls(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzLineDecoder: the reused decoder accepts and decodes each stream line
+// exactly as json.Unmarshal does, line after line, until the first error
+// (after which the stream ends and the decoder is dropped).
+func FuzzLineDecoder(f *testing.F) {
+	f.Add(`{"message":{"role":"assistant","content":"Hi"},"done":false}` + "\n" + `{"done":true,"eval_count":5}`)
+	f.Add(`{"done":true} {"done":false}`)
+	f.Add(`{"done":true}}` + "\n" + `{}`)
+	f.Add(`{"message":{"content":"a"` + "\n" + `}}`)
+	f.Add("123\n\"x\"\nnull\n[1]\n{\"done\":\"no\"}")
+	f.Add(`{"message":{"tool_calls":[{"function":{"name":"add","arguments":{"a":[1,{"b":null}]}}}]}}` + "\n" + `{"message":{"tool_calls":[{"function":{"name":"x"}}]}}`)
+	f.Fuzz(func(t *testing.T, stream string) {
+		l := newLineDecoder()
+		for raw := range strings.SplitSeq(stream, "\n") {
+			line := bytes.TrimSpace([]byte(raw))
+			if len(line) == 0 {
+				continue
+			}
+			var want, got ollamaChunk
+			wantErr := json.Unmarshal(line, &want)
+			gotErr := l.decode(line, &got)
+			if (wantErr == nil) != (gotErr == nil) {
+				t.Fatalf("line %q: Unmarshal error %v, line decoder error %v", line, wantErr, gotErr)
+			}
+			if wantErr != nil {
+				return
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("line %q: decoded %+v, want %+v", line, got, want)
+			}
+		}
+	})
 }
