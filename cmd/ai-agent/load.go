@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -18,6 +19,9 @@ import (
 // and a fake Rancher on loopback, then `ai-agent serve` against them as a
 // child process, and measures turns and idle chats (internal/load).
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "direct" {
+		return runLoadDirect(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	chats := fs.Int("chats", 100, "concurrent chats, each a different user")
@@ -45,10 +49,12 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := raiseFileLimit(uint64(need)); err != nil {
 		return err
 	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find ai-agent: %w", err)
+	}
 	if *bin == "" {
-		if *bin, err = os.Executable(); err != nil {
-			return fmt.Errorf("find ai-agent: %w", err)
-		}
+		*bin = self
 	}
 	dir, err := os.MkdirTemp("", "ai-agent-load-")
 	if err != nil {
@@ -58,7 +64,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	rep, err := load.Run(ctx, load.Config{
-		Bin: *bin, Dir: dir, Chats: *chats, Turns: *turns, Idle: levels, Think: *think,
+		Bin: *bin, DirectBin: self, Dir: dir, Chats: *chats, Turns: *turns, Idle: levels, Think: *think,
 		ModelLatency: *modelLatency, MCPLatency: *mcpLatency, Log: stderr,
 	})
 	if err != nil {
@@ -66,6 +72,37 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	load.WriteReport(stdout, rep)
 	return nil
+}
+
+// runLoadDirect is `ai-agent load direct`: the load run's direct phase in
+// a process of its own (load.RunDirectProcess starts it), so that its CPU
+// time is the direct calls' alone. It prints load.DirectResult as JSON.
+func runLoadDirect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("load direct", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var dc load.DirectConfig
+	fs.StringVar(&dc.ModelURL, "model", "", "fake Ollama's base URL (loopback)")
+	fs.StringVar(&dc.MCPURL, "mcp", "", "MCP endpoint URL (loopback)")
+	fs.IntVar(&dc.Chats, "chats", 100, "concurrent workers")
+	fs.IntVar(&dc.Turns, "turns", 20, "measured turns per worker (after one warm-up turn)")
+	fs.DurationVar(&dc.Think, "think", 0, "each worker's pause between two turns")
+	timeout := fs.Duration("timeout", 10*time.Minute, "bound of the whole run")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if dc.Chats > 5000 || dc.Turns > 10000 {
+		return fmt.Errorf("--chats must be 1…5000 and --turns 1…10000")
+	}
+	if err := raiseFileLimit(uint64(dc.Chats + 256)); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	res, err := load.RunDirect(ctx, dc)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(res)
 }
 
 func parseLevels(s string) ([]int, error) {

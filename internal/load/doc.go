@@ -7,6 +7,8 @@
 //     from a CountingListener that counts accepted TCP connections
 //   - chat.go    a browser-side chat client (WebSocket frames of
 //     spec/ui-protocol.md) and the same model and MCP calls made directly
+//   - direct.go  the direct phase, run in a process of its own (`ai-agent load
+//     direct`) so that its CPU time is the calls' alone
 //   - proc.go    CPU time and RSS of a process from /proc
 //   - run.go     the load run itself: idle chats, concurrent turns, the report
 //

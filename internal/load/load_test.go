@@ -1,6 +1,7 @@
 package load
 
 import (
+	"errors"
 	"os"
 	"testing"
 	"time"
@@ -43,5 +44,41 @@ func TestPercentile(t *testing.T) {
 	}
 	if p := percentile(nil, 50); p != 0 {
 		t.Errorf("empty p50 = %d", p)
+	}
+}
+
+func TestRunDirectMeasuresEveryTurn(t *testing.T) {
+	model, err := Serve(OllamaHandler(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer model.Close()
+	mcpSrv, err := Serve(MCPHandler(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mcpSrv.Close()
+	res, err := RunDirect(t.Context(), DirectConfig{ModelURL: model.URL, MCPURL: mcpSrv.URL + "/mcp", Chats: 3, Turns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Turns != 12 || res.P50 <= 0 || res.P99 < res.P50 || res.CPUPerTurn < 0 {
+		t.Fatalf("result %+v", res)
+	}
+	// 3 workers × (1 warm-up + 4 turns) × 2 model calls.
+	if n := model.Accepted(); n < 1 || n > 3 {
+		t.Errorf("the model accepted %d connections for 3 workers", n)
+	}
+}
+
+func TestRunDirectRefusesWhatIsNotLoopback(t *testing.T) {
+	for _, u := range []string{"http://example.com", "https://127.0.0.1:1", "http://10.0.0.1:80", "127.0.0.1:80", "http://[::ffff:8.8.8.8]:1"} {
+		_, err := RunDirect(t.Context(), DirectConfig{ModelURL: u, MCPURL: "http://127.0.0.1:1/mcp", Chats: 1, Turns: 1})
+		if !errors.Is(err, ErrNotLoopback) {
+			t.Errorf("%s: %v, want ErrNotLoopback", u, err)
+		}
+	}
+	if _, err := RunDirect(t.Context(), DirectConfig{ModelURL: "http://127.0.0.1:1", MCPURL: "http://127.0.0.1:1/mcp", Chats: 0, Turns: 1}); err == nil {
+		t.Error("no error for 0 chats")
 	}
 }

@@ -25,6 +25,10 @@ func WriteReport(w io.Writer, rep Report) {
 		fmt.Fprintf(w, "| the same calls made directly, p50 / p99 | %s / %s |\n", ms(rep.DirectP50), ms(rep.DirectP99))
 		fmt.Fprintf(w, "| p50 through the agent ÷ direct | %.2f× |\n", ratio)
 		fmt.Fprintf(w, "| agent CPU per turn (/proc, %d turns) | %.2f ms |\n", rep.Turns, float64(rep.CPUPerTurn)/float64(time.Millisecond))
+		if d := rep.DirectCPUPerTurn; d > 0 {
+			fmt.Fprintf(w, "| CPU per turn of the same calls made directly (load's client, a process of its own) | %.2f ms |\n", float64(d)/float64(time.Millisecond))
+			fmt.Fprintf(w, "| agent CPU per turn above the direct calls' | %.2f ms |\n", float64(rep.CPUPerTurn-d)/float64(time.Millisecond))
+		}
 		if r := rep.RoundCPUPerTurn; len(r) > 1 {
 			first, last := r[0], r[len(r)-1]
 			fmt.Fprintf(w, "| agent CPU per turn, a chat's turns 1–%d / its last %d | %.2f ms / %.2f ms (%.2f×) |\n",

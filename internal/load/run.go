@@ -38,6 +38,11 @@ type Config struct {
 	// Zero runs the turns back to back, which saturates the machine's CPU
 	// at a hundred chats and makes turn times a measure of CPU per turn.
 	Think time.Duration
+	// DirectBin is an ai-agent executable that has `load direct` (this
+	// one): the direct phase runs in it, as a process of its own, so that
+	// its CPU time is the calls' alone. Empty: the direct phase runs in this
+	// process and its CPU is not measured.
+	DirectBin string
 	// Log receives progress lines.
 	Log io.Writer
 }
@@ -57,6 +62,10 @@ type Report struct {
 	// round of RoundTurns turns per chat, in order.
 	CPUPerTurn      time.Duration
 	RoundCPUPerTurn []time.Duration
+	// DirectCPUPerTurn is the direct phase's CPU time per turn (its own
+	// process: Config.DirectBin), the client's cost of the same calls; zero
+	// when not measured.
+	DirectCPUPerTurn time.Duration
 	// ModelConnsPerTurn and MCPConnsPerTurn are the connections the model
 	// and MCP servers accepted during the measured turns, per turn;
 	// ModelConns and MCPConns count them over the whole run.
@@ -166,7 +175,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		if err := runDirect(ctx, cfg, &rep, model.URL, mcpSrv.URL+"/mcp"); err != nil {
 			return rep, err
 		}
-		logf("direct: p50 %v, p99 %v", rep.DirectP50, rep.DirectP99)
+		logf("direct: p50 %v, p99 %v, CPU %v per turn", rep.DirectP50, rep.DirectP99, rep.DirectCPUPerTurn)
 		if rep.Metrics, err = srv.scrape(ctx); err != nil {
 			return rep, err
 		}
@@ -222,25 +231,24 @@ func runTurns(ctx context.Context, cfg Config, rep *Report, pid int, wsURL strin
 	return nil
 }
 
-// runDirect makes the same calls as the turns, from cfg.Chats workers.
+// runDirect makes the same calls as the turns, from cfg.Chats workers: in
+// a process of its own when cfg.DirectBin is set (so its CPU time is
+// measured), else in this one (CPU time not measured).
 func runDirect(ctx context.Context, cfg Config, rep *Report, modelURL, mcpURL string) error {
-	d, err := NewDirect(ctx, Client(cfg.Chats), modelURL, mcpURL)
+	dc := DirectConfig{ModelURL: modelURL, MCPURL: mcpURL, Chats: cfg.Chats, Turns: cfg.Turns, Think: cfg.Think}
+	if cfg.DirectBin != "" {
+		res, err := RunDirectProcess(ctx, cfg.DirectBin, dc)
+		if err != nil {
+			return err
+		}
+		rep.DirectP50, rep.DirectP99, rep.DirectCPUPerTurn = res.P50, res.P99, res.CPUPerTurn
+		return nil
+	}
+	res, err := RunDirect(ctx, dc)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	workers := make([]*Direct, cfg.Chats)
-	for i := range workers {
-		workers[i] = d
-	}
-	if _, err := each(ctx, workers, 1, 0, func(d *Direct) error { return d.Turn(ctx) }); err != nil {
-		return fmt.Errorf("direct warm-up: %w", err)
-	}
-	times, err := each(ctx, workers, cfg.Turns, cfg.Think, func(d *Direct) error { return d.Turn(ctx) })
-	if err != nil {
-		return err
-	}
-	rep.DirectP50, rep.DirectP99 = percentile(times, 50), percentile(times, 99)
+	rep.DirectP50, rep.DirectP99 = res.P50, res.P99
 	return nil
 }
 

@@ -51,6 +51,9 @@ type Manager struct {
 	transports map[transportKey]*http.Transport
 	closed     bool
 
+	bufs        sync.Pool // *callBuffers of the lean tools/call
+	maxResponse int       // bound of a tools/call answer (maxCallResponse)
+
 	stop      chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup // reaper and background session closes
@@ -68,12 +71,13 @@ func NewManager(opts Options) *Manager {
 		opts.SessionIdleTTL = 5 * time.Minute
 	}
 	m := &Manager{
-		opts:       opts,
-		log:        opts.Logger,
-		client:     sdk.NewClient(&sdk.Implementation{Name: "rancher-ai-agent", Version: "v1"}, &sdk.ClientOptions{Logger: opts.Logger, ElicitationHandler: opts.Elicit}),
-		entries:    map[sessionKey]*entry{},
-		transports: map[transportKey]*http.Transport{},
-		stop:       make(chan struct{}),
+		opts:        opts,
+		log:         opts.Logger,
+		client:      sdk.NewClient(&sdk.Implementation{Name: "rancher-ai-agent", Version: "v1"}, &sdk.ClientOptions{Logger: opts.Logger, ElicitationHandler: opts.Elicit}),
+		entries:     map[sessionKey]*entry{},
+		transports:  map[transportKey]*http.Transport{},
+		stop:        make(chan struct{}),
+		maxResponse: maxCallResponse,
 	}
 	m.wg.Add(1)
 	go m.reap()
@@ -100,10 +104,13 @@ func (m *Manager) Tools(ctx context.Context, a agentconfig.Agent, cred Credentia
 	}
 }
 
-// Call runs tools/call for any tool name (including hidden *Plan tools). On a
-// transport or session failure it reconnects once and retries; 401 and 403
-// are returned as *HTTPStatusError without retry. A tool error is not a Go
-// error: it is reported in Result.IsError.
+// Call runs tools/call for any tool name (including hidden *Plan tools), as
+// the package's own request on the session (call.go) or, for the sessions
+// that need it, through go-sdk. On a transport or session failure it
+// reconnects once and retries; 401 and 403 are returned as *HTTPStatusError
+// without retry; a JSON-RPC error, an answer too large or malformed, and a
+// timeout are not retried. A tool error is not a Go error: it is reported in
+// Result.IsError.
 func (m *Manager) Call(ctx context.Context, a agentconfig.Agent, cred Credentials, name string, args json.RawMessage) (Result, error) {
 	var arguments any = args
 	if len(args) == 0 {
@@ -114,21 +121,30 @@ func (m *Manager) Call(ctx context.Context, a agentconfig.Agent, cred Credential
 		if err != nil {
 			return Result{}, err
 		}
-		cs, rt, err := e.session(ctx, m, a)
+		cs, rt, lean, err := e.session(ctx, m, a)
 		if err != nil {
 			return Result{}, fmt.Errorf("agent %q: call MCP tool %q: %w", a.Name, name, err)
 		}
 		e.inflight.Add(1)
-		res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: name, Arguments: arguments})
+		var res Result
+		if lean != nil {
+			res, err = lean.call(ctx, m, name, args)
+		} else {
+			var sres *sdk.CallToolResult
+			if sres, err = cs.CallTool(ctx, &sdk.CallToolParams{Name: name, Arguments: arguments}); err == nil {
+				res = parseResult(sres)
+			}
+		}
 		e.inflight.Add(-1)
 		e.touch()
 		if err == nil {
-			return parseResult(res), nil
+			return res, nil
 		}
 		err = rt.authError(err)
-		// Our own cancellation leaves the session healthy: the SDK tells the
-		// server (notifications/cancelled), so keep the session for that.
-		if ctx.Err() == nil && !isProtocolError(err) && !isAuthError(err) {
+		// Our own cancellation leaves the session healthy: the server is told
+		// (notifications/cancelled), so keep the session for that. So does an
+		// answer too large to read.
+		if ctx.Err() == nil && !isProtocolError(err) && !isAuthError(err) && !errors.Is(err, errResponseTooLarge) {
 			e.drop(m, cs)
 			rt.resetConnections()
 		}
@@ -144,7 +160,8 @@ func (m *Manager) Call(ctx context.Context, a agentconfig.Agent, cred Credential
 func retryable(ctx context.Context, err error) bool {
 	var nerr net.Error
 	timeout := errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &nerr) && nerr.Timeout())
-	return ctx.Err() == nil && !timeout && !isAuthError(err) && !isProtocolError(err)
+	return ctx.Err() == nil && !timeout && !isAuthError(err) && !isProtocolError(err) &&
+		!errors.Is(err, errResponseTooLarge) && !errors.Is(err, errMalformedResponse)
 }
 
 // isProtocolError reports a JSON-RPC error answered by the server: the

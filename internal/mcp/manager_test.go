@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 func toolNames(ts []Tool) []string {
@@ -300,20 +302,37 @@ func TestClosedManager(t *testing.T) {
 	}
 }
 
+// BenchmarkCall is one Manager.Call of a small tool on an open session to an
+// in-process go-sdk server (SSE answers); bytes and allocations are the
+// process's, the server's included. "lean" is the Manager's own tools/call,
+// "go-sdk" go-sdk's CallTool (taken when an elicitation handler is set).
 func BenchmarkCall(b *testing.B) {
-	ts := startServer(b, "")
-	m := newTestManager(b, Options{})
-	a := testAgent("bench", ts.URL)
-	cred := noneCred(b)
-	ctx := context.Background()
-	args := json.RawMessage(`{"x":1}`)
-	if _, err := m.Call(ctx, a, cred, "echo", args); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := m.Call(ctx, a, cred, "echo", args); err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range []struct {
+		name string
+		opts Options
+	}{
+		{"lean", Options{}},
+		{"go-sdk", Options{Elicit: func(context.Context, *sdk.ElicitRequest) (*sdk.ElicitResult, error) {
+			return &sdk.ElicitResult{Action: "decline"}, nil
+		}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			ts := startServer(b, "")
+			m := NewManager(bc.opts)
+			defer m.Close() // before the server's Close, which waits for go-sdk's standalone stream
+			a := testAgent("bench", ts.URL)
+			cred := noneCred(b)
+			ctx := context.Background()
+			args := json.RawMessage(`{"x":1}`)
+			if _, err := m.Call(ctx, a, cred, "echo", args); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := m.Call(ctx, a, cred, "echo", args); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

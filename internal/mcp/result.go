@@ -9,7 +9,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// parseResult turns a tools/call result into a Result.
+// parseResult turns a go-sdk tools/call result into a Result.
 func parseResult(res *sdk.CallToolResult) Result {
 	var b strings.Builder
 	for _, c := range res.Content {
@@ -17,7 +17,14 @@ func parseResult(res *sdk.CallToolResult) Result {
 			b.WriteString(t.Text)
 		}
 	}
-	r := Result{Raw: b.String(), ForModel: b.String(), IsError: res.IsError}
+	return parseText(b.String(), res.IsError)
+}
+
+// parseText makes the Result of a tool's text content (all its text items,
+// concatenated): a JSON object's llm, uiContext and docLinks members are
+// picked out, any other text is for the model as it is.
+func parseText(text string, isError bool) Result {
+	r := Result{Raw: text, ForModel: text, IsError: isError}
 	trimmed := strings.TrimSpace(r.Raw)
 	if !strings.HasPrefix(trimmed, "{") {
 		return r

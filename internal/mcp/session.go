@@ -27,6 +27,7 @@ type entry struct {
 	mu        sync.Mutex // held while connecting or listing tools: one connect per key
 	cs        *sdk.ClientSession
 	rt        *authTransport
+	lean      *leanSession // nil: tools/call goes through go-sdk
 	tools     []Tool
 	haveTools bool
 }
@@ -38,13 +39,13 @@ func (e *entry) idleSince(now time.Time) time.Duration {
 }
 
 // session returns the live session, connecting when there is none.
-func (e *entry) session(ctx context.Context, m *Manager, a agentconfig.Agent) (*sdk.ClientSession, *authTransport, error) {
+func (e *entry) session(ctx context.Context, m *Manager, a agentconfig.Agent) (*sdk.ClientSession, *authTransport, *leanSession, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err := e.connectLocked(ctx, m, a); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return e.cs, e.rt, nil
+	return e.cs, e.rt, e.lean, nil
 }
 
 // listTools returns the cached tool list or lists the tools. retry reports that
@@ -92,9 +93,10 @@ func (e *entry) connectLocked(ctx context.Context, m *Manager, a agentconfig.Age
 		return err
 	}
 	rt := &authTransport{base: base, cred: e.cred}
+	hc := &http.Client{Transport: rt, Timeout: m.opts.Timeout}
 	t := &sdk.StreamableClientTransport{
 		Endpoint:   endpoint,
-		HTTPClient: &http.Client{Transport: rt, Timeout: m.opts.Timeout},
+		HTTPClient: hc,
 		// Servers may send elicitation requests on the standalone stream;
 		// without an elicitation handler nothing would answer them.
 		DisableStandaloneSSE: m.opts.Elicit == nil,
@@ -104,7 +106,7 @@ func (e *entry) connectLocked(ctx context.Context, m *Manager, a agentconfig.Age
 		base.CloseIdleConnections()
 		return fmt.Errorf("connect to MCP server: %w", rt.authError(err))
 	}
-	e.cs, e.rt = cs, rt
+	e.cs, e.rt, e.lean = cs, rt, newLeanSession(m, endpoint, hc, cs)
 	e.tools, e.haveTools = nil, false
 	m.log.Debug("connected to MCP server", "agent", a.Name)
 	return nil
@@ -126,7 +128,7 @@ func (e *entry) dropLocked(m *Manager) {
 		return
 	}
 	cs := e.cs
-	e.cs, e.rt = nil, nil
+	e.cs, e.rt, e.lean = nil, nil, nil
 	if err := cs.Close(); err != nil {
 		m.log.Debug("closing MCP session", "agent", e.key.agent, "error", err)
 	}
