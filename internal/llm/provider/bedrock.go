@@ -14,10 +14,12 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/document"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/auth/bearer"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/aws/smithy-go/transport/http/protocol/restjson1"
 )
 
 // bedrock talks to Bedrock's Converse API through aws-sdk-go-v2 with the
@@ -126,12 +128,23 @@ func (b *bedrock) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Eve
 	})
 }
 
+// ownCodec gives one ConverseStream call a protocol of its own. The client's
+// protocol holds one event-stream codec (smithy-go internal/eventstream.Codec:
+// a decoder and a payload buffer) that every stream of the client decodes
+// with, so two chats streaming at once would decode their events into the
+// same buffer: one user's answer could be read as another's. A protocol per
+// call keeps each stream's buffer its own (restjson1.New ignores the schema
+// and allocates only the codec).
+func ownCodec(o *bedrockruntime.Options) {
+	o.Protocol = restjson1.New(schemas.AmazonBedrockFrontendService)
+}
+
 func (b *bedrock) stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Event, error] {
 	return func(yield func(llm.Event, error) bool) {
 		msgs, system, tools := b.input(req)
 		out, err := b.client.ConverseStream(ctx, &bedrockruntime.ConverseStreamInput{
 			ModelId: aws.String(modelOf(req, b.c.Model)), Messages: msgs, System: system, ToolConfig: tools,
-		})
+		}, ownCodec)
 		if err != nil {
 			yield(llm.Event{}, b.wrap(err))
 			return

@@ -224,15 +224,13 @@ func bigRequestInOneWrite(t *testing.T, keep bool) {
 // TestKeptToolsSharedByConcurrentCalls: every provider's kept tool form is
 // shared by concurrent requests (run with -race: no SDK writes into it),
 // and each request still carries every tool, the same body as a call made
-// alone, also after the tools changed in place. Bedrock runs in mock mode
-// (Converse): concurrent ConverseStream calls on one client race inside
-// smithy-go's shared event stream codec (aws/smithy-go#714), with or
-// without kept tools.
+// alone, also after the tools changed in place. Bedrock streams too: each
+// ConverseStream call has its own event-stream codec (ownCodec).
 func TestKeptToolsSharedByConcurrentCalls(t *testing.T) {
 	for _, p := range []string{ProviderOllama, ProviderOpenAI, ProviderGemini, ProviderBedrock} {
 		t.Run(p, func(t *testing.T) {
 			var rec recorder
-			m := fakeProvider(t, p, p == ProviderBedrock, &rec)
+			m := fakeProvider(t, p, false, &rec)
 			req := bigConversation()
 			call := func() {
 				if r := drain(testCtx(t), m, req); r.err != nil {
