@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -82,7 +83,15 @@ type Conn struct {
 	life   context.Context // ends when the client goes away
 	cancel context.CancelFunc
 
-	writeMu sync.Mutex
+	// writeMu serializes frame writes. A write is bounded without a context
+	// of its own (coder/websocket arms a context.AfterFunc per write for a
+	// context that can end): writeTimer, armed for the length of one write,
+	// closes the socket when the write outlasts WriteTimeout, and the end
+	// of life closes it when a write is under way (writing), as a write
+	// context derived from life did.
+	writeMu    sync.Mutex
+	writing    atomic.Bool
+	writeTimer *time.Timer
 
 	mu         sync.Mutex
 	wait       *waiter
@@ -116,8 +125,19 @@ func NewConn(ws *websocket.Conn, opts Options) *Conn {
 	opts.defaults()
 	ws.SetReadLimit(opts.ReadLimit)
 	life, cancel := context.WithCancel(context.Background())
-	return &Conn{ws: ws, opts: opts, log: opts.Logger, life: life, cancel: cancel}
+	c := &Conn{ws: ws, opts: opts, log: opts.Logger, life: life, cancel: cancel}
+	c.writeTimer = time.AfterFunc(time.Hour, func() { _ = ws.CloseNow() })
+	c.writeTimer.Stop()
+	context.AfterFunc(life, func() {
+		if c.writing.Load() {
+			_ = ws.CloseNow()
+		}
+	})
+	return c
 }
+
+// errWriteTimeout marks a frame write that took longer than WriteTimeout.
+var errWriteTimeout = fmt.Errorf("frame write took too long: %w", context.DeadlineExceeded)
 
 // Send implements Emitter.
 func (c *Conn) Send(_ context.Context, frame string) error {
@@ -126,9 +146,19 @@ func (c *Conn) Send(_ context.Context, frame string) error {
 	}
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	ctx, cancel := context.WithTimeout(c.life, c.opts.WriteTimeout)
-	defer cancel()
-	if err := c.ws.Write(ctx, websocket.MessageText, []byte(frame)); err != nil {
+	// writing is set before life is checked again, and life's AfterFunc
+	// reads it after life ended: a write never starts unwatched.
+	c.writing.Store(true)
+	defer c.writing.Store(false)
+	if c.life.Err() != nil {
+		return fmt.Errorf("send: %w", ErrClientGone)
+	}
+	c.writeTimer.Reset(c.opts.WriteTimeout)
+	err := c.ws.Write(context.Background(), websocket.MessageText, []byte(frame))
+	if !c.writeTimer.Stop() && err != nil {
+		err = fmt.Errorf("%w: %w", errWriteTimeout, err)
+	}
+	if err != nil {
 		c.cancel()
 		return fmt.Errorf("send: %w", err)
 	}

@@ -14,10 +14,12 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/document"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/auth/bearer"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/aws/smithy-go/transport/http/protocol/restjson1"
 )
 
 // bedrock talks to Bedrock's Converse API through aws-sdk-go-v2 with the
@@ -28,6 +30,7 @@ import (
 type bedrock struct {
 	c      Config
 	client *bedrockruntime.Client
+	tools  toolsCache[*types.ToolConfiguration]
 }
 
 func newBedrock(c Config) (*bedrock, error) {
@@ -48,10 +51,11 @@ func newBedrock(c Config) (*bedrock, error) {
 	return &bedrock{c: c, client: client}, nil
 }
 
-// bedrockInput maps our messages. Bedrock wants strictly alternating
+// input maps our messages. Bedrock wants strictly alternating
 // user/assistant turns, so consecutive same-role messages (several tool
 // results, or a user message after tool results) are merged into one turn.
-func bedrockInput(req llm.Request) ([]types.Message, []types.SystemContentBlock, *types.ToolConfiguration) {
+// The tool configuration is kept from call to call (bedrockTools).
+func (b *bedrock) input(req llm.Request) ([]types.Message, []types.SystemContentBlock, *types.ToolConfiguration) {
 	var msgs []types.Message
 	var system []types.SystemContentBlock
 	add := func(role types.ConversationRole, blocks ...types.ContentBlock) {
@@ -93,18 +97,25 @@ func bedrockInput(req llm.Request) ([]types.Message, []types.SystemContentBlock,
 			add(types.ConversationRoleUser, &types.ContentBlockMemberToolResult{Value: tr})
 		}
 	}
-	var tc *types.ToolConfiguration
-	if len(req.Tools) > 0 {
-		tc = &types.ToolConfiguration{}
-		for _, t := range req.Tools {
-			spec := types.ToolSpecification{Name: aws.String(t.Name), InputSchema: &types.ToolInputSchemaMemberJson{Value: document.NewLazyDocument(schemaObject(t.InputSchema))}}
-			if t.Description != "" {
-				spec.Description = aws.String(t.Description)
-			}
-			tc.Tools = append(tc.Tools, &types.ToolMemberToolSpec{Value: spec})
-		}
-	}
+	tc, _ := b.tools.get(req.Tools, noErr(bedrockTools))
 	return msgs, system, tc
+}
+
+// bedrockTools maps the tools, decoding each schema; nil when there are
+// none.
+func bedrockTools(tools []llm.Tool) *types.ToolConfiguration {
+	if len(tools) == 0 {
+		return nil
+	}
+	tc := &types.ToolConfiguration{}
+	for _, t := range tools {
+		spec := types.ToolSpecification{Name: aws.String(t.Name), InputSchema: &types.ToolInputSchemaMemberJson{Value: document.NewLazyDocument(schemaObject(t.InputSchema))}}
+		if t.Description != "" {
+			spec.Description = aws.String(t.Description)
+		}
+		tc.Tools = append(tc.Tools, &types.ToolMemberToolSpec{Value: spec})
+	}
+	return tc
 }
 
 // Stream implements Model.
@@ -117,12 +128,23 @@ func (b *bedrock) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Eve
 	})
 }
 
+// ownCodec gives one ConverseStream call a protocol of its own. The client's
+// protocol holds one event-stream codec (smithy-go internal/eventstream.Codec:
+// a decoder and a payload buffer) that every stream of the client decodes
+// with, so two chats streaming at once would decode their events into the
+// same buffer: one user's answer could be read as another's. A protocol per
+// call keeps each stream's buffer its own (restjson1.New ignores the schema
+// and allocates only the codec).
+func ownCodec(o *bedrockruntime.Options) {
+	o.Protocol = restjson1.New(schemas.AmazonBedrockFrontendService)
+}
+
 func (b *bedrock) stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Event, error] {
 	return func(yield func(llm.Event, error) bool) {
-		msgs, system, tools := bedrockInput(req)
+		msgs, system, tools := b.input(req)
 		out, err := b.client.ConverseStream(ctx, &bedrockruntime.ConverseStreamInput{
 			ModelId: aws.String(modelOf(req, b.c.Model)), Messages: msgs, System: system, ToolConfig: tools,
-		})
+		}, ownCodec)
 		if err != nil {
 			yield(llm.Event{}, b.wrap(err))
 			return
@@ -210,7 +232,7 @@ func (p *pendingCall) toolCall() (*llm.ToolCall, error) {
 // converse is the non-streaming call used against rancher-ai-llm-mock.
 func (b *bedrock) converse(ctx context.Context, req llm.Request) iter.Seq2[llm.Event, error] {
 	return func(yield func(llm.Event, error) bool) {
-		msgs, system, tools := bedrockInput(req)
+		msgs, system, tools := b.input(req)
 		out, err := b.client.Converse(ctx, &bedrockruntime.ConverseInput{
 			ModelId: aws.String(modelOf(req, b.c.Model)), Messages: msgs, System: system, ToolConfig: tools,
 		})

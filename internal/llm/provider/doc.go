@@ -5,4 +5,9 @@
 // Python agent chooses them, plus the model catalog endpoint. They live
 // apart from package llm so that the core types do not pull the providers'
 // SDKs into every package that speaks of messages.
+//
+// Each provider keeps its tools' wire or SDK form per tool set, and Ollama
+// reuses its line buffers (wire.go), so a call of a long chat re-encodes
+// only its messages; transport.go is the shared HTTP client (pool, write
+// buffer, stall and drain bounds).
 package provider

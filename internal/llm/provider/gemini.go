@@ -20,6 +20,7 @@ import (
 type gemini struct {
 	c      Config
 	client *genai.Client
+	tools  toolsCache[[]*genai.Tool]
 }
 
 func newGemini(c Config) (*gemini, error) {
@@ -47,7 +48,8 @@ func newGemini(c Config) (*gemini, error) {
 // geminiContents maps our messages: system → SystemInstruction, assistant →
 // role "model" with functionCall parts, tool results → functionResponse parts
 // (consecutive ones in one user turn, as the API expects).
-func geminiContents(req llm.Request, model string) ([]*genai.Content, *genai.GenerateContentConfig) {
+// tools is the request's tools' form (geminiTools), kept from call to call.
+func geminiContents(req llm.Request, model string, tools []*genai.Tool) ([]*genai.Content, *genai.GenerateContentConfig) {
 	names := toolNames(req.Messages)
 	cfg := &genai.GenerateContentConfig{}
 	var system []string
@@ -91,11 +93,7 @@ func geminiContents(req llm.Request, model string) ([]*genai.Content, *genai.Gen
 		cfg.SystemInstruction = &genai.Content{Parts: []*genai.Part{{Text: strings.Join(system, "\n\n")}}}
 	}
 	if len(req.Tools) > 0 {
-		decls := make([]*genai.FunctionDeclaration, 0, len(req.Tools))
-		for _, t := range req.Tools {
-			decls = append(decls, &genai.FunctionDeclaration{Name: t.Name, Description: t.Description, ParametersJsonSchema: schemaObject(t.InputSchema)})
-		}
-		cfg.Tools = []*genai.Tool{{FunctionDeclarations: decls}}
+		cfg.Tools = tools
 	}
 	// upstream §6.1: without this gemini-2.5-flash may spend the whole budget
 	// thinking and answer with nothing.
@@ -104,6 +102,18 @@ func geminiContents(req llm.Request, model string) ([]*genai.Content, *genai.Gen
 		cfg.ThinkingConfig = &genai.ThinkingConfig{ThinkingBudget: &zero}
 	}
 	return out, cfg
+}
+
+// geminiTools maps the tools into one genai.Tool, decoding each schema.
+func geminiTools(tools []llm.Tool) []*genai.Tool {
+	if len(tools) == 0 {
+		return nil
+	}
+	decls := make([]*genai.FunctionDeclaration, 0, len(tools))
+	for _, t := range tools {
+		decls = append(decls, &genai.FunctionDeclaration{Name: t.Name, Description: t.Description, ParametersJsonSchema: schemaObject(t.InputSchema)})
+	}
+	return []*genai.Tool{{FunctionDeclarations: decls}}
 }
 
 // Stream implements Model.
@@ -116,7 +126,8 @@ func (g *gemini) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Even
 func (g *gemini) once(ctx context.Context, req llm.Request) iter.Seq2[llm.Event, error] {
 	return func(yield func(llm.Event, error) bool) {
 		model := modelOf(req, g.c.Model)
-		contents, cfg := geminiContents(req, model)
+		tools, _ := g.tools.get(req.Tools, noErr(geminiTools))
+		contents, cfg := geminiContents(req, model, tools)
 		var th thinker
 		var usage *llm.Usage
 		n := 0

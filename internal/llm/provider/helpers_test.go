@@ -61,7 +61,7 @@ type recorder struct {
 	reqs []seen
 }
 
-func (rc *recorder) add(t *testing.T, r *http.Request) int {
+func (rc *recorder) add(t testing.TB, r *http.Request) int {
 	raw, _ := io.ReadAll(r.Body)
 	var body map[string]any
 	if len(raw) > 0 {

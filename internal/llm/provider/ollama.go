@@ -10,15 +10,29 @@ import (
 	"iter"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/rancher/ai-agent/internal/llm"
 )
 
 // ollama talks to Ollama's native /api/chat by hand: Ollama ships no Go
 // client outside its server module, and the API is one NDJSON stream.
-type ollama struct{ c Config }
+// Being by hand, it reuses what it can from one call to the next (wire.go):
+// the encoded tools array, line buffers, the size of the last body.
+type ollama struct {
+	c        Config
+	lines    linePool
+	decoders decoderPool
+	tools    toolsCache[[]byte]
+	lastBody atomic.Int64
+	// contentType and accept are the request header values, shared by
+	// every request (read-only: Header.Set replaces a value, Add copies).
+	contentType, accept []string
+}
 
-func newOllama(c Config) (*ollama, error) { return &ollama{c: c}, nil }
+func newOllama(c Config) (*ollama, error) {
+	return &ollama{c: c, contentType: []string{"application/json"}, accept: []string{"application/x-ndjson"}}, nil
+}
 
 type ollamaMessage struct {
 	Role      string           `json:"role"`
@@ -45,13 +59,6 @@ type ollamaTool struct {
 	} `json:"function"`
 }
 
-type ollamaRequest struct {
-	Model    string          `json:"model"`
-	Messages []ollamaMessage `json:"messages"`
-	Tools    []ollamaTool    `json:"tools,omitempty"`
-	Stream   bool            `json:"stream"`
-}
-
 type ollamaChunk struct {
 	Message         ollamaMessage `json:"message"`
 	Done            bool          `json:"done"`
@@ -60,29 +67,72 @@ type ollamaChunk struct {
 	Error           string        `json:"error"`
 }
 
-func ollamaBody(req llm.Request, model string) ollamaRequest {
+// appendOllamaBody appends req's /api/chat body, encoded by hand (the
+// encoding/json output for ollamaMessage values, tool call arguments passed
+// through once argsJSON checked them) with the tools array from the cache.
+func (o *ollama) appendOllamaBody(dst []byte, req llm.Request) ([]byte, error) {
 	names := toolNames(req.Messages)
-	out := ollamaRequest{Model: model, Stream: true, Messages: make([]ollamaMessage, 0, len(req.Messages))}
-	for _, m := range req.Messages {
-		om := ollamaMessage{Role: m.Role, Content: m.Content}
-		for _, c := range m.ToolCalls {
-			var tc ollamaToolCall
-			tc.ID, tc.Function.Name = c.ID, c.Name
-			tc.Function.Arguments = argsJSON(c.Arguments)
-			om.ToolCalls = append(om.ToolCalls, tc)
+	dst = append(dst, `{"model":`...)
+	dst = appendJSONString(dst, modelOf(req, o.c.Model))
+	dst = append(dst, `,"messages":[`...)
+	for i, m := range req.Messages {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"role":`...)
+		dst = appendJSONString(dst, m.Role)
+		dst = append(dst, `,"content":`...)
+		dst = appendJSONString(dst, m.Content)
+		if len(m.ToolCalls) > 0 {
+			dst = append(dst, `,"tool_calls":[`...)
+			for j, c := range m.ToolCalls {
+				if j > 0 {
+					dst = append(dst, ',')
+				}
+				dst = append(dst, '{')
+				if c.ID != "" {
+					dst = append(dst, `"id":`...)
+					dst = appendJSONString(dst, c.ID)
+					dst = append(dst, ',')
+				}
+				dst = append(dst, `"function":{"name":`...)
+				dst = appendJSONString(dst, c.Name)
+				dst = append(dst, `,"arguments":`...)
+				dst = append(dst, argsJSON(c.Arguments)...)
+				dst = append(dst, "}}"...)
+			}
+			dst = append(dst, ']')
 		}
 		if m.Role == llm.RoleTool {
-			om.ToolName = names[m.ToolCallID]
+			if name := names[m.ToolCallID]; name != "" {
+				dst = append(dst, `,"tool_name":`...)
+				dst = appendJSONString(dst, name)
+			}
 		}
-		out.Messages = append(out.Messages, om)
+		dst = append(dst, '}')
 	}
-	for _, t := range req.Tools {
+	dst = append(dst, `],"stream":true`...)
+	if len(req.Tools) > 0 {
+		tools, err := o.tools.get(req.Tools, ollamaTools)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, `,"tools":`...)
+		dst = append(dst, tools...)
+	}
+	return append(dst, '}'), nil
+}
+
+// ollamaTools encodes the "tools" array of a request.
+func ollamaTools(tools []llm.Tool) ([]byte, error) {
+	out := make([]ollamaTool, 0, len(tools))
+	for _, t := range tools {
 		var ot ollamaTool
 		ot.Type = "function"
 		ot.Function.Name, ot.Function.Description, ot.Function.Parameters = t.Name, t.Description, schemaJSON(t.InputSchema)
-		out.Tools = append(out.Tools, ot)
+		out = append(out, ot)
 	}
-	return out
+	return json.Marshal(out)
 }
 
 // Stream implements Model.
@@ -94,18 +144,21 @@ func (o *ollama) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Even
 
 func (o *ollama) once(ctx context.Context, req llm.Request) iter.Seq2[llm.Event, error] {
 	return func(yield func(llm.Event, error) bool) {
-		body, err := json.Marshal(ollamaBody(req, modelOf(req, o.c.Model)))
+		// One allocation when the thread is about as long as the last
+		// one encoded (threads only grow, by a message or two per call).
+		body, err := o.appendOllamaBody(make([]byte, 0, o.lastBody.Load()*5/4+1024), req)
 		if err != nil {
 			yield(llm.Event{}, fmt.Errorf("ollama: encode request: %w", err))
 			return
 		}
+		o.lastBody.Store(int64(len(body)))
 		hr, err := http.NewRequestWithContext(ctx, http.MethodPost, o.c.BaseURL+"/api/chat", bytes.NewReader(body))
 		if err != nil {
 			yield(llm.Event{}, fmt.Errorf("ollama: %w", err))
 			return
 		}
-		hr.Header.Set("Content-Type", "application/json")
-		hr.Header.Set("Accept", "application/x-ndjson")
+		hr.Header["Content-Type"] = o.contentType[:1:1]
+		hr.Header["Accept"] = o.accept[:1:1]
 		resp, err := o.c.HTTPClient.Do(hr)
 		if err != nil {
 			yield(llm.Event{}, fmt.Errorf("ollama: %w: %w", ErrProvider, err))
@@ -120,14 +173,21 @@ func (o *ollama) once(ctx context.Context, req llm.Request) iter.Seq2[llm.Event,
 		n := 0
 		sc := bufio.NewScanner(resp.Body)
 		// Lines are small; the buffer grows for a long one (up to 8 MiB).
-		sc.Buffer(make([]byte, 0, 4<<10), 8<<20)
+		// Decoded values copy what they keep, so the buffer is reused.
+		lineBuf := o.lines.get()
+		sc.Buffer(lineBuf, 8<<20)
+		defer func() { o.lines.put(lineBuf) }()
+		dec, decoded := o.decoders.get(), true
+		defer func() { o.decoders.put(dec, decoded) }()
+		var ch ollamaChunk
 		for sc.Scan() {
 			line := bytes.TrimSpace(sc.Bytes())
 			if len(line) == 0 {
 				continue
 			}
-			var ch ollamaChunk
-			if err := json.Unmarshal(line, &ch); err != nil {
+			ch = ollamaChunk{}
+			if err := dec.decode(line, &ch); err != nil {
+				decoded = false
 				yield(llm.Event{}, fmt.Errorf("ollama: %w: bad stream line: %w", ErrProvider, err))
 				return
 			}

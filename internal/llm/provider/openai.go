@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"sort"
 
 	"github.com/rancher/ai-agent/internal/llm"
@@ -21,6 +22,7 @@ import (
 type openAI struct {
 	c      Config
 	client openai.Client
+	tools  toolsCache[[]openai.ChatCompletionToolUnionParam]
 }
 
 func newOpenAI(c Config) (*openAI, error) {
@@ -39,9 +41,12 @@ func newOpenAI(c Config) (*openAI, error) {
 	return &openAI{c: c, client: openai.NewClient(opts...)}, nil
 }
 
-func openAIParams(req llm.Request, model string) openai.ChatCompletionNewParams {
+// openAIParams maps a request; tools is its tools' form (openAITools),
+// kept from call to call.
+func openAIParams(req llm.Request, model string, tools []openai.ChatCompletionToolUnionParam) openai.ChatCompletionNewParams {
 	p := openai.ChatCompletionNewParams{
 		Model:         shared.ChatModel(model),
+		Tools:         tools,
 		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
 	}
 	for _, m := range req.Messages {
@@ -69,14 +74,20 @@ func openAIParams(req llm.Request, model string) openai.ChatCompletionNewParams 
 			p.Messages = append(p.Messages, openai.ChatCompletionMessageParamUnion{OfAssistant: &a})
 		}
 	}
-	for _, t := range req.Tools {
+	return p
+}
+
+// openAITools maps the tools, decoding each schema.
+func openAITools(tools []llm.Tool) []openai.ChatCompletionToolUnionParam {
+	var out []openai.ChatCompletionToolUnionParam
+	for _, t := range tools {
 		fd := shared.FunctionDefinitionParam{Name: t.Name, Parameters: shared.FunctionParameters(schemaObject(t.InputSchema))}
 		if t.Description != "" {
 			fd.Description = openai.String(t.Description)
 		}
-		p.Tools = append(p.Tools, openai.ChatCompletionFunctionTool(fd))
+		out = append(out, openai.ChatCompletionFunctionTool(fd))
 	}
-	return p
+	return slices.Clip(out)
 }
 
 // Stream implements Model.
@@ -95,7 +106,8 @@ type pendingCall struct {
 
 func (o *openAI) once(ctx context.Context, req llm.Request) iter.Seq2[llm.Event, error] {
 	return func(yield func(llm.Event, error) bool) {
-		stream := o.client.Chat.Completions.NewStreaming(ctx, openAIParams(req, modelOf(req, o.c.Model)))
+		tools, _ := o.tools.get(req.Tools, noErr(openAITools))
+		stream := o.client.Chat.Completions.NewStreaming(ctx, openAIParams(req, modelOf(req, o.c.Model), tools))
 		defer stream.Close()
 		calls := map[int64]*pendingCall{}
 		var usage *llm.Usage

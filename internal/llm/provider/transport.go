@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,6 +29,12 @@ const (
 	// connection goes back to the pool instead of being closed.
 	drainLimit   = 64 << 10
 	drainTimeout = 100 * time.Millisecond
+	// WriteBufferSize is the transport's write buffer per connection: a
+	// model request (headers, a long thread and the tool schemas, often
+	// 5–30 KB) then leaves in one write syscall instead of one per 4 KiB
+	// (Go's default). The buffer lives as long as its pooled connection,
+	// one per concurrent model call at most.
+	WriteBufferSize = 32 << 10
 )
 
 // NewHTTPClient returns the client the providers use: proxy from the
@@ -47,6 +54,7 @@ func NewHTTPClient(idle time.Duration) *http.Client {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   DefaultDialTimeout,
 		ResponseHeaderTimeout: DefaultHeaderTimeout,
+		WriteBufferSize:       WriteBufferSize,
 	}
 	return &http.Client{Transport: &idleTransport{base: base, idle: idle}}
 }
@@ -64,20 +72,31 @@ func (t *idleTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		cancel(nil)
 		return nil, err
 	}
-	b := &idleBody{rc: resp.Body, ctx: ctx, cancel: cancel}
-	b.timer = time.AfterFunc(t.idle, func() { cancel(ErrStalled) })
-	b.idle = t.idle
+	b := &idleBody{rc: resp.Body, ctx: ctx, cancel: cancel, idle: t.idle}
+	b.timer = time.AfterFunc(t.idle, b.expired)
 	resp.Body = b
 	return resp, nil
 }
 
+// idleBody is a response body whose one timer bounds the silence while it
+// is read (ErrStalled) and then, once re-armed by Close, the drain
+// (errDrained): one timer per request, not two.
 type idleBody struct {
-	rc     io.ReadCloser
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-	timer  *time.Timer
-	idle   time.Duration
-	once   sync.Once
+	rc       io.ReadCloser
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	timer    *time.Timer
+	idle     time.Duration
+	draining atomic.Bool
+	once     sync.Once
+}
+
+func (b *idleBody) expired() {
+	if b.draining.Load() {
+		b.cancel(errDrained)
+		return
+	}
+	b.cancel(ErrStalled)
 }
 
 func (b *idleBody) Read(p []byte) (int, error) {
@@ -95,9 +114,12 @@ func (b *idleBody) Close() error {
 	b.once.Do(func() {
 		b.timer.Stop()
 		if b.ctx.Err() == nil {
-			t := time.AfterFunc(drainTimeout, func() { b.cancel(errDrained) })
+			// Re-armed for the drain (no Read resets it after Close). A
+			// stall timer that fired just now cancels the drain at once.
+			b.draining.Store(true)
+			b.timer.Reset(drainTimeout)
 			_, _ = io.Copy(io.Discard, io.LimitReader(b.rc, drainLimit))
-			t.Stop()
+			b.timer.Stop()
 		}
 	})
 	err := b.rc.Close()
