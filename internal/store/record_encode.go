@@ -6,7 +6,8 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/rancher/ai-agent/internal/jsonbytes"
 )
 
 // appendRecord appends r as json.Marshal encodes it: the fields in the
@@ -42,7 +43,7 @@ func appendRecord(b []byte, r record) ([]byte, error) {
 			if i > 0 {
 				w.b = append(w.b, ',')
 			}
-			w.b = append(appendString(w.b, k), ':')
+			w.b = append(jsonbytes.AppendString(w.b, k), ':')
 			if w.b, err = appendRaw(w.b, r.Context[k]); err != nil {
 				return nil, err
 			}
@@ -56,7 +57,7 @@ func appendRecord(b []byte, r record) ([]byte, error) {
 			if i > 0 {
 				w.b = append(w.b, ',')
 			}
-			w.b = appendString(append(appendString(w.b, k), ':'), r.Labels[k])
+			w.b = jsonbytes.AppendString(append(jsonbytes.AppendString(w.b, k), ':'), r.Labels[k])
 		}
 		w.b = append(w.b, '}')
 	}
@@ -67,7 +68,7 @@ func appendRecord(b []byte, r record) ([]byte, error) {
 			if i > 0 {
 				w.b = append(w.b, ',')
 			}
-			w.b = appendString(w.b, t)
+			w.b = jsonbytes.AppendString(w.b, t)
 		}
 		w.b = append(w.b, ']')
 	}
@@ -150,7 +151,7 @@ func (w *fieldWriter) key(name string) {
 	w.b = append(append(append(w.b, '"'), name...), '"', ':')
 }
 
-func (w *fieldWriter) str(name, v string) { w.key(name); w.b = appendString(w.b, v) }
+func (w *fieldWriter) str(name, v string) { w.key(name); w.b = jsonbytes.AppendString(w.b, v) }
 
 func (w *fieldWriter) strOmit(name, v string) {
 	if v != "" {
@@ -214,57 +215,4 @@ func needsHTMLEscape(b []byte) bool {
 		}
 	}
 	return false
-}
-
-// appendString appends s as a JSON string as encoding/json does with HTML
-// escaping (its appendString): ", \\ and control characters escaped, \b
-// \f \n \r \t by name, <, > and & as \\u00XX, invalid UTF-8 as \\ufffd,
-// U+2028 and U+2029 as \\u2028 and \\u2029.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(append(b, s[start:i]...), `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(append(b, s[start:]...), '"')
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"sync/atomic"
 
+	"github.com/rancher/ai-agent/internal/jsonbytes"
 	"github.com/rancher/ai-agent/internal/llm"
 )
 
@@ -73,16 +74,16 @@ type ollamaChunk struct {
 func (o *ollama) appendOllamaBody(dst []byte, req llm.Request) ([]byte, error) {
 	names := toolNames(req.Messages)
 	dst = append(dst, `{"model":`...)
-	dst = appendJSONString(dst, modelOf(req, o.c.Model))
+	dst = jsonbytes.AppendString(dst, modelOf(req, o.c.Model))
 	dst = append(dst, `,"messages":[`...)
 	for i, m := range req.Messages {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `{"role":`...)
-		dst = appendJSONString(dst, m.Role)
+		dst = jsonbytes.AppendString(dst, m.Role)
 		dst = append(dst, `,"content":`...)
-		dst = appendJSONString(dst, m.Content)
+		dst = jsonbytes.AppendString(dst, m.Content)
 		if len(m.ToolCalls) > 0 {
 			dst = append(dst, `,"tool_calls":[`...)
 			for j, c := range m.ToolCalls {
@@ -92,11 +93,11 @@ func (o *ollama) appendOllamaBody(dst []byte, req llm.Request) ([]byte, error) {
 				dst = append(dst, '{')
 				if c.ID != "" {
 					dst = append(dst, `"id":`...)
-					dst = appendJSONString(dst, c.ID)
+					dst = jsonbytes.AppendString(dst, c.ID)
 					dst = append(dst, ',')
 				}
 				dst = append(dst, `"function":{"name":`...)
-				dst = appendJSONString(dst, c.Name)
+				dst = jsonbytes.AppendString(dst, c.Name)
 				dst = append(dst, `,"arguments":`...)
 				dst = append(dst, argsJSON(c.Arguments)...)
 				dst = append(dst, "}}"...)
@@ -106,7 +107,7 @@ func (o *ollama) appendOllamaBody(dst []byte, req llm.Request) ([]byte, error) {
 		if m.Role == llm.RoleTool {
 			if name := names[m.ToolCallID]; name != "" {
 				dst = append(dst, `,"tool_name":`...)
-				dst = appendJSONString(dst, name)
+				dst = jsonbytes.AppendString(dst, name)
 			}
 		}
 		dst = append(dst, '}')

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/rancher/ai-agent/internal/jsonbytes"
 	"github.com/rancher/ai-agent/internal/llm"
 )
 
@@ -98,7 +99,7 @@ func FuzzOllamaBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, role, content, id, name, args, desc, schema string) {
 		for _, s := range []string{role, content, id, name, desc} {
 			want, _ := json.Marshal(s)
-			if got := appendJSONString(nil, s); string(got) != string(want) {
+			if got := jsonbytes.AppendString(nil, s); string(got) != string(want) {
 				t.Fatalf("string %q: got %s want %s", s, got, want)
 			}
 		}
