@@ -31,16 +31,17 @@ func needsConfirmation(st *agentState, tool string) bool {
 	return slices.Contains(st.Spec.HumanValidationTools, tool)
 }
 
-// askConfirmation runs the plan of a tool call and shows it. It returns the
-// pause, or an error result for the model when no plan can be made.
+// askConfirmation runs the plan of a tool call. It returns the pause, whose
+// plan settle shows, or an error result for the model when no plan can be
+// made.
 func (s *Session) askConfirmation(ctx context.Context, ts *turnState, st *agentState, call llm.ToolCall) (llm.Message, *pause) {
 	res, err := s.r.o.Tools.Call(ctx, st.Agent, st.cred, call.Name+"Plan", call.Arguments)
 	if err != nil || res.IsError || !json.Valid([]byte(strings.TrimSpace(res.Raw))) {
 		return llm.Message{Content: fmt.Sprintf("Error: could not prepare %s for confirmation.", call.Name), IsError: true}, nil
 	}
-	plan := json.RawMessage(strings.TrimSpace(res.Raw))
-	_ = ts.em.Send(ctx, chat.Tag("confirmation-response", plan))
-	return llm.Message{}, &pause{plan: plan}
+	// The plan is shown once the pause is stored (settle): a chat reopened
+	// on another socket as soon as the user sees it must find the pause.
+	return llm.Message{}, &pause{plan: json.RawMessage(strings.TrimSpace(res.Raw))}
 }
 
 // pending is a paused run found in a thread or made by this turn. A
@@ -151,7 +152,7 @@ func (s *Session) resumeRun(ctx context.Context, ts *turnState, pd *pending, req
 		}
 		if p != nil {
 			p.calls = pd.calls[i:]
-			return s.settle(pd.run, requestID, results, outcome{kind: paused, pause: p}, ts)
+			return s.settle(ctx, pd.run, requestID, results, outcome{kind: paused, pause: p}, ts)
 		}
 		out.Role, out.ToolCallID = llm.RoleTool, c.ID
 		results = append(results, out)
@@ -164,7 +165,7 @@ func (s *Session) resumeRun(ctx context.Context, ts *turnState, pd *pending, req
 	history = s.summarize(ctx, pd.run, history, requestID)
 	res := s.runLoop(ctx, s.spec(ts, pd.run, history, nil))
 	s.saveLoop(pd.thread, pd.agent(), requestID, res, ts)
-	return s.settle(pd.run, requestID, nil, res.out, ts)
+	return s.settle(ctx, pd.run, requestID, nil, res.out, ts)
 }
 
 // cancel answers the paused calls as canceled and ends the run with the
@@ -211,13 +212,17 @@ func toStore(ms []llm.Message, agent, requestID string, now time.Time) []store.M
 }
 
 // settle finishes a run's outcome: a pause is stored (after the results in
-// done) and becomes the pending call the next prompt answers; a streamed
-// answer is the turn's final answer.
-func (s *Session) settle(r run, requestID string, done []llm.Message, out outcome, ts *turnState) outcome {
+// done) and becomes the pending call the next prompt answers, and the run
+// whose own call waits shows its plan (<confirmation-response>) only then;
+// a streamed answer is the turn's final answer.
+func (s *Session) settle(ctx context.Context, r run, requestID string, done []llm.Message, out outcome, ts *turnState) outcome {
 	switch out.kind {
 	case paused:
 		if err := s.savePause(r.thread, r.agent(), requestID, done, out.pause); err != nil {
 			return fail(err)
+		}
+		if out.pause.child == nil {
+			_ = ts.em.Send(ctx, chat.Tag("confirmation-response", out.pause.plan))
 		}
 		own := &pending{run: r, calls: out.pause.calls}
 		out.pend = own

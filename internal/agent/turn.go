@@ -172,7 +172,7 @@ func (s *Session) start(ctx context.Context, ts *turnState, r run, user store.Me
 		return res.out
 	}
 	s.save(r.thread, r.agent(), user, res, ts)
-	return s.settle(r, user.RequestID, nil, res.out, ts)
+	return s.settle(ctx, r, user.RequestID, nil, res.out, ts)
 }
 
 // agentSpec is an agent's loop over history and input, streamed to the

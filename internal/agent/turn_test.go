@@ -265,3 +265,64 @@ func TestOneCancelSentinel(t *testing.T) {
 		t.Fatal("oauth's cancel does not match agent.ErrAuthCanceled")
 	}
 }
+
+// storeCheckingEmitter checks, when the plan is shown, that the pause is
+// already stored on thread: a chat reopened on another socket the moment
+// the user sees the plan finds it.
+type storeCheckingEmitter struct {
+	emitter
+	st     store.Store
+	thread string
+	seen   []string // the last stored record when each plan was sent
+}
+
+func (e *storeCheckingEmitter) Send(ctx context.Context, f string) error {
+	if strings.HasPrefix(f, "<confirmation-response>") {
+		m, ok, err := e.st.LastMessage(ctx, e.thread)
+		state := fmt.Sprintf("ok=%t err=%v role=%s", ok, err, m.Role)
+		if ok && m.Confirmation != nil {
+			state += fmt.Sprintf(" pending=%d answered=%t", len(m.Confirmation.Pending), m.Confirmation.Answered)
+		}
+		e.seen = append(e.seen, state)
+	}
+	return e.emitter.Send(ctx, f)
+}
+
+func (e *storeCheckingEmitter) Ask(ctx context.Context, f string, _ ...string) (string, error) {
+	return "", e.Send(ctx, f)
+}
+
+func TestPlanIsShownOnceThePauseIsStored(t *testing.T) {
+	const stored = "ok=true err=<nil> role=confirmation pending=1 answered=false"
+	t.Run("agent", func(t *testing.T) {
+		f := newFixture(t)
+		f.tools.fns["delete"] = text("gone")
+		f.tools.fns["deletePlan"] = text(`{"delete":"pod-a"}`)
+		f.model.push("agent", reply{calls: []llm.ToolCall{toolCall("d1", "delete", `{"name":"pod-a"}`)}})
+		s := f.open("c1", mkAgent("k8s", "delete"))
+		em := &storeCheckingEmitter{st: f.store, thread: "c1"}
+		s.Turn(context.Background(), em, chat.Prompt{Text: "delete pod-a", UserInput: "delete pod-a"})
+		if !slices.Equal(em.seen, []string{stored}) {
+			t.Fatalf("when the plan was sent: %q, want %q; frames %q", em.seen, stored, em.take())
+		}
+	})
+	t.Run("supervisor", func(t *testing.T) {
+		f := newFixture(t)
+		list := supervised(f)
+		f.model.push("supervisor", reply{calls: []llm.ToolCall{toolCall("s1", "k8s", `{"query":"delete pod-a"}`)}})
+		f.model.push("agent", reply{calls: []llm.ToolCall{toolCall("d1", "delete", `{"name":"pod-a"}`)}})
+		s := f.open("c1", list...)
+		em := &storeCheckingEmitter{st: f.store, thread: store.ChildThread("c1", "k8s")}
+		s.Turn(context.Background(), em, chat.Prompt{Text: "delete pod-a", UserInput: "delete pod-a"})
+		if !slices.Equal(em.seen, []string{stored}) {
+			t.Fatalf("when the plan was sent: %q, want %q", em.seen, stored)
+		}
+		// The frames keep their order: the plan inside the child's block.
+		frames := em.take()
+		plan, end := slices.IndexFunc(frames, func(f string) bool { return strings.HasPrefix(f, "<confirmation-response>") }),
+			slices.IndexFunc(frames, func(f string) bool { return strings.HasPrefix(f, "<processing-subagent-end>") })
+		if plan < 0 || end < 0 || plan > end {
+			t.Fatalf("frames %q: the plan must come before the subagent's end", frames)
+		}
+	})
+}
