@@ -88,12 +88,17 @@ func TestTurnsReuseConnections(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	// Each chat has at most one model request and one MCP request in flight.
-	if n := model.Accepted(); n > chats {
-		t.Errorf("%d turns opened %d connections to the model, want at most %d", chats*turns, n, chats)
+	// Each chat has at most one model request and one MCP request in flight,
+	// so the pools need one connection per chat. net/http puts a connection
+	// back in its pool from its read loop, after the caller has seen the
+	// body's end: a chat's next request can start first and dial. The issue
+	// allows 0.05 new connections per turn; without reuse every call dials.
+	limit := chats + chats*turns/20
+	if n := model.Accepted(); n > int64(limit) {
+		t.Errorf("%d turns opened %d connections to the model, want at most %d", chats*turns, n, limit)
 	}
-	if n := mcpSrv.Accepted(); n > chats {
-		t.Errorf("%d turns opened %d connections to the MCP server, want at most %d", chats*turns, n, chats)
+	if n := mcpSrv.Accepted(); n > int64(limit) {
+		t.Errorf("%d turns opened %d connections to the MCP server, want at most %d", chats*turns, n, limit)
 	}
 	t.Logf("connections: model %d, MCP %d for %d turns", model.Accepted(), mcpSrv.Accepted(), chats*turns)
 }
