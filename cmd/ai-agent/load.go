@@ -32,8 +32,12 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	think := fs.Duration("think", 0, "each chat's pause between two turns (0: back to back, which saturates the CPU)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "bound of the whole run")
 	bin := fs.String("bin", "", "ai-agent executable to run `serve` with (default: this one)")
+	directMCP := fs.String("direct-mcp", load.MCPClientSDK, "MCP client of the direct calls: go-sdk (its ClientSession) or agent (the agent's own, internal/mcp)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *directMCP != load.MCPClientSDK && *directMCP != load.MCPClientAgent {
+		return fmt.Errorf("--direct-mcp %q: %w (want %s or %s)", *directMCP, load.ErrMCPClient, load.MCPClientSDK, load.MCPClientAgent)
 	}
 	levels, err := parseLevels(*idle)
 	if err != nil {
@@ -64,7 +68,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	rep, err := load.Run(ctx, load.Config{
-		Bin: *bin, DirectBin: self, Dir: dir, Chats: *chats, Turns: *turns, Idle: levels, Think: *think,
+		Bin: *bin, DirectBin: self, DirectMCPClient: *directMCP, Dir: dir, Chats: *chats, Turns: *turns, Idle: levels, Think: *think,
 		ModelLatency: *modelLatency, MCPLatency: *mcpLatency, Log: stderr,
 	})
 	if err != nil {
@@ -86,6 +90,7 @@ func runLoadDirect(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.IntVar(&dc.Chats, "chats", 100, "concurrent workers")
 	fs.IntVar(&dc.Turns, "turns", 20, "measured turns per worker (after one warm-up turn)")
 	fs.DurationVar(&dc.Think, "think", 0, "each worker's pause between two turns")
+	fs.StringVar(&dc.MCPClient, "mcp-client", load.MCPClientSDK, "MCP client: go-sdk or agent")
 	timeout := fs.Duration("timeout", 10*time.Minute, "bound of the whole run")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -46,6 +46,16 @@ func TestLoadDirectRunsInAProcessOfItsOwn(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil || got.Turns != 2 {
 		t.Fatalf("output %q: %+v, %v", out.String(), got, err)
 	}
+	out.Reset()
+	if err := runLoad(t.Context(), []string{"direct", "--model", dc.ModelURL, "--mcp", dc.MCPURL, "--chats", "1", "--turns", "2", "--mcp-client", "agent"}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil || got.Turns != 2 {
+		t.Fatalf("agent's MCP client: output %q: %+v, %v", out.String(), got, err)
+	}
+	if err := runLoad(t.Context(), []string{"--direct-mcp", "python"}, &out, &bytes.Buffer{}); !errors.Is(err, load.ErrMCPClient) {
+		t.Fatalf("--direct-mcp python: %v", err)
+	}
 	err = runLoad(t.Context(), []string{"direct", "--model", "http://192.0.2.1:80", "--mcp", dc.MCPURL}, &out, &bytes.Buffer{})
 	if !errors.Is(err, load.ErrNotLoopback) || !strings.Contains(err.Error(), "192.0.2.1") {
 		t.Fatalf("non-loopback model URL: %v", err)

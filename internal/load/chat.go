@@ -14,6 +14,9 @@ import (
 
 	"github.com/coder/websocket"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/rancher/ai-agent/api/v1alpha1"
+	"github.com/rancher/ai-agent/internal/agentconfig"
+	"github.com/rancher/ai-agent/internal/mcp"
 )
 
 // Prompt is the prompt every load turn sends.
@@ -90,21 +93,88 @@ func (c *Chat) Close() { c.ws.CloseNow() }
 type Direct struct {
 	hc       *http.Client
 	modelURL string
-	cs       *sdk.ClientSession
+	// call makes the tools/call and returns the tool's text; close ends
+	// the MCP client.
+	call  func(ctx context.Context) (string, error)
+	close func() error
 }
 
-// NewDirect connects to the MCP server at mcpURL (…/mcp) with hc.
-func NewDirect(ctx context.Context, hc *http.Client, modelURL, mcpURL string) (*Direct, error) {
-	cl := sdk.NewClient(&sdk.Implementation{Name: "load-direct", Version: "v1"}, nil)
-	cs, err := cl.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: mcpURL, HTTPClient: hc, DisableStandaloneSSE: true}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("connect to MCP server: %w", err)
+// The MCP clients a Direct can make its tools/call with.
+const (
+	// MCPClientSDK is go-sdk's client (ClientSession.CallTool), what a
+	// program calling an MCP server would use.
+	MCPClientSDK = "go-sdk"
+	// MCPClientAgent is the agent's own client (internal/mcp's Manager, whose
+	// tools/call is its own over a go-sdk session), without the rest of the
+	// agent: the calls' cost with the agent's clients.
+	MCPClientAgent = "agent"
+)
+
+// ErrMCPClient is matched by an MCP client name that is neither
+// MCPClientSDK nor MCPClientAgent.
+var ErrMCPClient = errors.New("unknown MCP client")
+
+// NewDirect connects to the MCP server at mcpURL (…/mcp) with client
+// (MCPClientSDK, the default when empty, or MCPClientAgent); hc makes the
+// model calls, and go-sdk's MCP calls too.
+func NewDirect(ctx context.Context, hc *http.Client, modelURL, mcpURL, client string) (*Direct, error) {
+	d := &Direct{hc: hc, modelURL: modelURL}
+	args := map[string]any{"a": 4, "b": 5}
+	switch client {
+	case "", MCPClientSDK:
+		cl := sdk.NewClient(&sdk.Implementation{Name: "load-direct", Version: "v1"}, nil)
+		cs, err := cl.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: mcpURL, HTTPClient: hc, DisableStandaloneSSE: true}, nil)
+		if err != nil {
+			return nil, fmt.Errorf("connect to MCP server: %w", err)
+		}
+		d.close = cs.Close
+		d.call = func(ctx context.Context) (string, error) {
+			res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: ToolName, Arguments: args})
+			if err != nil {
+				return "", err
+			}
+			if res.IsError || len(res.Content) == 0 {
+				return "", fmt.Errorf("%w: tool result %+v", ErrBadTurn, res)
+			}
+			t, _ := res.Content[0].(*sdk.TextContent)
+			if t == nil {
+				return "", fmt.Errorf("%w: tool result %+v", ErrBadTurn, res)
+			}
+			return t.Text, nil
+		}
+	case MCPClientAgent:
+		m := mcp.NewManager(mcp.Options{})
+		a := agentconfig.Agent{Name: "load", Revision: "1", Spec: v1alpha1.AIAgentConfigSpec{
+			DisplayName: "Load", MCPURL: mcpURL, AuthenticationType: v1alpha1.AuthNone,
+		}}
+		cred, err := mcp.FixedHeaderCredentials(a, mcp.RancherIdentity{})
+		if err != nil {
+			return nil, fmt.Errorf("MCP credentials: %w", err)
+		}
+		raw := json.RawMessage(`{"a":4,"b":5}`)
+		d.close = m.Close
+		d.call = func(ctx context.Context) (string, error) {
+			res, err := m.Call(ctx, a, cred, ToolName, raw)
+			if err != nil {
+				return "", err
+			}
+			if res.IsError {
+				return "", fmt.Errorf("%w: tool result %q", ErrBadTurn, res.Raw)
+			}
+			return res.Raw, nil
+		}
+		if _, err := d.call(ctx); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("connect to MCP server: %w", err)
+		}
+	default:
+		return nil, fmt.Errorf("%w %q (want %s or %s)", ErrMCPClient, client, MCPClientSDK, MCPClientAgent)
 	}
-	return &Direct{hc: hc, modelURL: modelURL, cs: cs}, nil
+	return d, nil
 }
 
-// Close ends the MCP session.
-func (d *Direct) Close() error { return d.cs.Close() }
+// Close ends the MCP client.
+func (d *Direct) Close() error { return d.close() }
 
 // directTools is the tool list of a direct model request, as the agent
 // sends it.
@@ -115,12 +185,8 @@ func (d *Direct) Turn(ctx context.Context) error {
 	if _, err := d.model(ctx, `{"model":"m","stream":true,`+directTools+`,"messages":[{"role":"user","content":"add 4 and 5"}]}`); err != nil {
 		return err
 	}
-	res, err := d.cs.CallTool(ctx, &sdk.CallToolParams{Name: ToolName, Arguments: map[string]any{"a": 4, "b": 5}})
-	if err != nil {
+	if _, err := d.call(ctx); err != nil {
 		return fmt.Errorf("tools/call: %w", err)
-	}
-	if res.IsError || len(res.Content) == 0 {
-		return fmt.Errorf("%w: tool result %+v", ErrBadTurn, res)
 	}
 	text, err := d.model(ctx, `{"model":"m","stream":true,`+directTools+`,"messages":[{"role":"user","content":"add 4 and 5"},{"role":"tool","content":"sum is 9"}]}`)
 	if err != nil {

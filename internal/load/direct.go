@@ -2,6 +2,7 @@ package load
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,6 +25,9 @@ type DirectConfig struct {
 	// pausing Think between two.
 	Chats, Turns int
 	Think        time.Duration
+	// MCPClient is the client of the tools/call: MCPClientSDK (empty) or
+	// MCPClientAgent.
+	MCPClient string
 }
 
 // DirectResult is what the direct phase measured.
@@ -64,7 +68,7 @@ func RunDirect(ctx context.Context, dc DirectConfig) (DirectResult, error) {
 	if dc.Chats <= 0 || dc.Turns <= 0 {
 		return DirectResult{}, fmt.Errorf("direct phase: %d chats × %d turns: both must be positive", dc.Chats, dc.Turns)
 	}
-	d, err := NewDirect(ctx, Client(dc.Chats), dc.ModelURL, dc.MCPURL)
+	d, err := NewDirect(ctx, Client(dc.Chats), dc.ModelURL, dc.MCPURL, dc.MCPClient)
 	if err != nil {
 		return DirectResult{}, err
 	}
@@ -101,7 +105,8 @@ func RunDirect(ctx context.Context, dc DirectConfig) (DirectResult, error) {
 func RunDirectProcess(ctx context.Context, bin string, dc DirectConfig) (DirectResult, error) {
 	cmd := exec.CommandContext(ctx, bin, "load", "direct",
 		"--model", dc.ModelURL, "--mcp", dc.MCPURL,
-		"--chats", strconv.Itoa(dc.Chats), "--turns", strconv.Itoa(dc.Turns), "--think", dc.Think.String())
+		"--chats", strconv.Itoa(dc.Chats), "--turns", strconv.Itoa(dc.Turns), "--think", dc.Think.String(),
+		"--mcp-client", cmp.Or(dc.MCPClient, MCPClientSDK))
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -58,16 +58,22 @@ func TestRunDirectMeasuresEveryTurn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mcpSrv.Close()
-	res, err := RunDirect(t.Context(), DirectConfig{ModelURL: model.URL, MCPURL: mcpSrv.URL + "/mcp", Chats: 3, Turns: 4})
-	if err != nil {
-		t.Fatal(err)
+	for _, client := range []string{"", MCPClientSDK, MCPClientAgent} {
+		res, err := RunDirect(t.Context(), DirectConfig{ModelURL: model.URL, MCPURL: mcpSrv.URL + "/mcp", Chats: 3, Turns: 4, MCPClient: client})
+		if err != nil {
+			t.Fatalf("%q: %v", client, err)
+		}
+		if res.Turns != 12 || res.P50 <= 0 || res.P99 < res.P50 || res.CPUPerTurn < 0 {
+			t.Fatalf("%q: result %+v", client, res)
+		}
 	}
-	if res.Turns != 12 || res.P50 <= 0 || res.P99 < res.P50 || res.CPUPerTurn < 0 {
-		t.Fatalf("result %+v", res)
+	// 3 workers, each with at most one model call in flight, per run.
+	if n := model.Accepted(); n < 1 || n > 9 {
+		t.Errorf("the model accepted %d connections for 3 runs of 3 workers", n)
 	}
-	// 3 workers × (1 warm-up + 4 turns) × 2 model calls.
-	if n := model.Accepted(); n < 1 || n > 3 {
-		t.Errorf("the model accepted %d connections for 3 workers", n)
+	_, err = RunDirect(t.Context(), DirectConfig{ModelURL: model.URL, MCPURL: mcpSrv.URL + "/mcp", Chats: 1, Turns: 1, MCPClient: "python"})
+	if !errors.Is(err, ErrMCPClient) {
+		t.Fatalf("unknown MCP client: %v", err)
 	}
 }
 

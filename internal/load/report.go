@@ -1,6 +1,7 @@
 package load
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -26,7 +27,7 @@ func WriteReport(w io.Writer, rep Report) {
 		fmt.Fprintf(w, "| p50 through the agent ÷ direct | %.2f× |\n", ratio)
 		fmt.Fprintf(w, "| agent CPU per turn (/proc, %d turns) | %.2f ms |\n", rep.Turns, float64(rep.CPUPerTurn)/float64(time.Millisecond))
 		if d := rep.DirectCPUPerTurn; d > 0 {
-			fmt.Fprintf(w, "| CPU per turn of the same calls made directly (load's client, a process of its own) | %.2f ms |\n", float64(d)/float64(time.Millisecond))
+			fmt.Fprintf(w, "| CPU per turn of the same calls made directly (%s MCP client, a process of its own) | %.2f ms |\n", cmp.Or(c.DirectMCPClient, MCPClientSDK), float64(d)/float64(time.Millisecond))
 			fmt.Fprintf(w, "| agent CPU per turn above the direct calls' | %.2f ms |\n", float64(rep.CPUPerTurn-d)/float64(time.Millisecond))
 		}
 		if r := rep.RoundCPUPerTurn; len(r) > 1 {

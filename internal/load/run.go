@@ -43,6 +43,9 @@ type Config struct {
 	// its CPU time is the calls' alone. Empty: the direct phase runs in this
 	// process and its CPU is not measured.
 	DirectBin string
+	// DirectMCPClient is the MCP client of the direct phase (see
+	// DirectConfig.MCPClient).
+	DirectMCPClient string
 	// Log receives progress lines.
 	Log io.Writer
 }
@@ -235,7 +238,7 @@ func runTurns(ctx context.Context, cfg Config, rep *Report, pid int, wsURL strin
 // a process of its own when cfg.DirectBin is set (so its CPU time is
 // measured), else in this one (CPU time not measured).
 func runDirect(ctx context.Context, cfg Config, rep *Report, modelURL, mcpURL string) error {
-	dc := DirectConfig{ModelURL: modelURL, MCPURL: mcpURL, Chats: cfg.Chats, Turns: cfg.Turns, Think: cfg.Think}
+	dc := DirectConfig{ModelURL: modelURL, MCPURL: mcpURL, Chats: cfg.Chats, Turns: cfg.Turns, Think: cfg.Think, MCPClient: cfg.DirectMCPClient}
 	if cfg.DirectBin != "" {
 		res, err := RunDirectProcess(ctx, cfg.DirectBin, dc)
 		if err != nil {
