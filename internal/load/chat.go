@@ -93,9 +93,9 @@ func (c *Chat) Close() { c.ws.CloseNow() }
 type Direct struct {
 	hc       *http.Client
 	modelURL string
-	// call makes the tools/call and returns the tool's text; close ends
-	// the MCP client.
-	call  func(ctx context.Context) (string, error)
+	// call makes the tools/call and checks its result; close ends the MCP
+	// client.
+	call  func(ctx context.Context) error
 	close func() error
 }
 
@@ -128,22 +128,17 @@ func NewDirect(ctx context.Context, hc *http.Client, modelURL, mcpURL, client st
 			return nil, fmt.Errorf("connect to MCP server: %w", err)
 		}
 		d.close = cs.Close
-		d.call = func(ctx context.Context) (string, error) {
+		d.call = func(ctx context.Context) error {
 			res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: ToolName, Arguments: args})
 			if err != nil {
-				return "", err
+				return err
 			}
 			if res.IsError || len(res.Content) == 0 {
-				return "", fmt.Errorf("%w: tool result %+v", ErrBadTurn, res)
+				return fmt.Errorf("%w: tool result %+v", ErrBadTurn, res)
 			}
-			t, _ := res.Content[0].(*sdk.TextContent)
-			if t == nil {
-				return "", fmt.Errorf("%w: tool result %+v", ErrBadTurn, res)
-			}
-			return t.Text, nil
+			return nil
 		}
 	case MCPClientAgent:
-		m := mcp.NewManager(mcp.Options{})
 		a := agentconfig.Agent{Name: "load", Revision: "1", Spec: v1alpha1.AIAgentConfigSpec{
 			DisplayName: "Load", MCPURL: mcpURL, AuthenticationType: v1alpha1.AuthNone,
 		}}
@@ -151,21 +146,19 @@ func NewDirect(ctx context.Context, hc *http.Client, modelURL, mcpURL, client st
 		if err != nil {
 			return nil, fmt.Errorf("MCP credentials: %w", err)
 		}
+		// The Manager connects on the first call: the warm-up turn's.
+		m := mcp.NewManager(mcp.Options{})
 		raw := json.RawMessage(`{"a":4,"b":5}`)
 		d.close = m.Close
-		d.call = func(ctx context.Context) (string, error) {
+		d.call = func(ctx context.Context) error {
 			res, err := m.Call(ctx, a, cred, ToolName, raw)
 			if err != nil {
-				return "", err
+				return err
 			}
-			if res.IsError {
-				return "", fmt.Errorf("%w: tool result %q", ErrBadTurn, res.Raw)
+			if res.IsError || res.Raw == "" {
+				return fmt.Errorf("%w: tool result %q", ErrBadTurn, res.Raw)
 			}
-			return res.Raw, nil
-		}
-		if _, err := d.call(ctx); err != nil {
-			m.Close()
-			return nil, fmt.Errorf("connect to MCP server: %w", err)
+			return nil
 		}
 	default:
 		return nil, fmt.Errorf("%w %q (want %s or %s)", ErrMCPClient, client, MCPClientSDK, MCPClientAgent)
@@ -185,7 +178,7 @@ func (d *Direct) Turn(ctx context.Context) error {
 	if _, err := d.model(ctx, `{"model":"m","stream":true,`+directTools+`,"messages":[{"role":"user","content":"add 4 and 5"}]}`); err != nil {
 		return err
 	}
-	if _, err := d.call(ctx); err != nil {
+	if err := d.call(ctx); err != nil {
 		return fmt.Errorf("tools/call: %w", err)
 	}
 	text, err := d.model(ctx, `{"model":"m","stream":true,`+directTools+`,"messages":[{"role":"user","content":"add 4 and 5"},{"role":"tool","content":"sum is 9"}]}`)

@@ -13,8 +13,8 @@ import (
 // Reuse on the request path of a hand-written provider (Ollama): the
 // encoded tools array of a tool set is kept, stream lines are scanned with
 // a pooled buffer and decoded with a pooled json.Decoder, and a request
-// body is allocated once at about the size of the last one. Every pool and cache belongs to one provider value;
-// nothing here is package state.
+// body is allocated once at about the size of the last one. Every pool and
+// cache belongs to one provider value; nothing here is package state.
 //
 // Request bodies are not pooled: net/http sends the headers of a body it
 // does not know to be in memory in a write of their own (Request.write,
