@@ -39,7 +39,9 @@ func TestCallersAgree(t *testing.T) {
 			name: "json",
 			opts: &sdk.StreamableHTTPOptions{JSONResponse: true},
 			tools: func(s *sdk.Server, _ *callPeer) {
-				textTool(s, "x", func(context.Context, *sdk.CallToolRequest) (*sdk.CallToolResult, error) { return textResult("json answer"), nil })
+				textTool(s, "x", func(context.Context, *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
+					return textResult("json answer"), nil
+				})
 			},
 			check: wantText("json answer"),
 		},
