@@ -72,6 +72,8 @@ func (s *Session) delegateExec(ts *turnState) toolExec {
 				return llm.Message{Content: fmt.Sprintf("The '%s' agent is not available: %v", st.Name, err), IsError: true}, nil
 			}
 		}
+		obs := observerOf(ctx)
+		obs.Delegated(st.Name, args.Query)
 		_ = ts.em.Send(ctx, chat.SubagentStartFrame(st.Name, args.Query))
 		in := store.Message{
 			Message: llm.Message{Role: llm.RoleUser, Content: args.Query}, UserInput: args.Query,
@@ -79,6 +81,7 @@ func (s *Session) delegateExec(ts *turnState) toolExec {
 		}
 		out := s.start(ctx, ts, run{thread: store.ChildThread(s.chatID, st.Name), st: st}, in)
 		_ = ts.em.Send(ctx, chat.SubagentEndFrame(st.Name, args.Query))
+		obs.DelegationEnded(st.Name)
 		switch {
 		case out.kind == paused:
 			// The child waits for the user's decision; so does this call.
@@ -108,6 +111,7 @@ func (s *Session) pick(ctx context.Context, em chat.Emitter, name string) {
 		rec = name
 	}
 	s.mu.Unlock()
+	observerOf(ctx).Picked(name)
 	_ = em.Send(ctx, chat.AgentMetadataFrame(name, rec))
 }
 

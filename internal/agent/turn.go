@@ -69,6 +69,23 @@ func (s *Session) turn(ctx context.Context, ts *turnState, p chat.Prompt) outcom
 		UserInput: input, Context: p.ContextMap(), Labels: p.Labels, Tags: p.Tags,
 		RequestID: uuid.NewString(), CreatedAt: s.r.o.Now().UTC(),
 	}
+	// The route: one usable agent, the one the user picked, else the
+	// supervisor (nil). A paused call resumes on its own run whatever it is.
+	usable := s.usableAgents()
+	var route *agentState
+	switch {
+	case len(usable) == 1:
+		route = usable[0]
+	case p.Agent != "" && s.byName[p.Agent] != nil && s.byName[p.Agent].usable():
+		route = s.byName[p.Agent]
+	case p.Agent != "":
+		s.r.o.Logger.Info("unknown agent in prompt, routing instead", "agent", p.Agent)
+	}
+	if route != nil {
+		observerOf(ctx).Routed(route.Name)
+	} else {
+		observerOf(ctx).Routed("")
+	}
 	if !s.pendingChecked {
 		pd, err := s.findPending(ctx)
 		if err != nil {
@@ -80,18 +97,14 @@ func (s *Session) turn(ctx context.Context, ts *turnState, p chat.Prompt) outcom
 		s.pend = nil
 		return s.resume(ctx, ts, pd, user)
 	}
-	usable := s.usableAgents()
 	switch {
-	case len(usable) == 1:
-		user.Agent = usable[0].Name
-		return s.direct(ctx, ts, run{thread: s.chatID, st: usable[0], stream: true}, user)
-	case p.Agent != "" && s.byName[p.Agent] != nil && s.byName[p.Agent].usable():
-		return s.manual(ctx, ts, s.byName[p.Agent], user)
-	default:
-		if p.Agent != "" {
-			s.r.o.Logger.Info("unknown agent in prompt, routing instead", "agent", p.Agent)
-		}
+	case route == nil:
 		return s.supervise(ctx, ts, user)
+	case len(usable) == 1:
+		user.Agent = route.Name
+		return s.direct(ctx, ts, run{thread: s.chatID, st: route, stream: true}, user)
+	default:
+		return s.manual(ctx, ts, route, user)
 	}
 }
 
