@@ -1,7 +1,8 @@
 // Package server holds the HTTP surface: the /v1/api/* routes, the
 // /v1/ws/messages WebSocket, and the middleware around them (user
-// resolution — the one user check, also in front of the OAuth JSON routes
-// —, the Rancher service-proxy prefix of package httpapi, logging,
+// resolution in front of the chat routes and the OAuth JSON routes; the
+// WebSocket route resolves the user in ws.go and again before each turn
+// in session.go —, the Rancher service-proxy prefix of package httpapi, logging,
 // panics). oauthuser.go gives the OAuth endpoints the user. guard.go
 // holds the trust-boundary middleware: checkBrowser (allowed origins,
 // Sec-Fetch-Site, JSON bodies) and guardFetch (only users who may configure
