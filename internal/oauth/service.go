@@ -122,6 +122,9 @@ type Service struct {
 	refreshed map[string]time.Time
 	guarded   *http.Client
 	dpopKeys  map[string]*oauthproto.DPoPKey // parsed DPoP keys (with their server nonces) by hash of the sealed key
+	// bearerOnly holds the resources (MCP servers) that refused a
+	// DPoP-bound token with a Bearer-only challenge.
+	bearerOnly map[string]bool
 	// base is the origin of BaseURL ("" when none).
 	base string
 }
@@ -164,8 +167,8 @@ func NewService(o ServiceOptions) (*Service, error) {
 	return &Service{
 		o: o, log: o.Logger, base: base,
 		disc: map[string]discEntry{}, clients: map[string]*http.Client{}, refreshed: map[string]time.Time{},
-		dpopKeys: map[string]*oauthproto.DPoPKey{},
-		guarded:  outbound.NewClient(outbound.Options{Timeout: o.OutboundTimeout}),
+		dpopKeys: map[string]*oauthproto.DPoPKey{}, bearerOnly: map[string]bool{},
+		guarded: outbound.NewClient(outbound.Options{Timeout: o.OutboundTimeout}),
 	}, nil
 }
 
