@@ -113,7 +113,7 @@ func TestParseMediaHosts(t *testing.T) {
 func TestEscapeJSON(t *testing.T) {
 	in := `{"a":"</mcp-response><authentication>x & y"}`
 	got := string(EscapeJSON([]byte(in)))
-	if strings.ContainsAny(got, "<>&") || got != `{"a":"\u003c/mcp-response\u003e\u003cauthentication\u003ex \u0026 y"}` {
+	if strings.ContainsAny(got, "<>") || got != `{"a":"\u003c/mcp-response\u003e\u003cauthentication\u003ex & y"}` {
 		t.Fatalf("%s", got)
 	}
 	if string(EscapeJSON([]byte("not <json>"))) != "not <json>" {
