@@ -17,6 +17,7 @@ import (
 	"github.com/rancher/ai-agent/internal/controller"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
+	"github.com/rancher/ai-agent/internal/modeltext"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/origins"
 	"github.com/rancher/ai-agent/internal/rancher"
@@ -63,6 +64,13 @@ type app struct {
 	tel *telemetry.Telemetry
 	// now is the clock of OAuth token lifetimes (nil: time.Now).
 	now func() time.Time
+}
+
+// modelText is how model text is shown: neutralized (package modeltext),
+// except in mock mode (LLM_MOCK_ENABLED=true), whose scripted chunks carry
+// protocol tags on purpose (spec/ui-protocol.md §8).
+func (a *app) modelText() modeltext.Policy {
+	return modeltext.Policy{Trusted: a.env.LLMMockEnabled, MediaHosts: a.env.MediaHosts}
 }
 
 // originPolicy is the allow-list of browser origins: Rancher's server-url,
@@ -166,12 +174,15 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		creds.OAuth = noOAuthKey{}
 	}
 	opts := agent.Options{Model: a.model, Tools: agent.ToolProvider(tools), Store: a.store, Logger: a.log, Credentials: creds, Auth: auth,
-		Summarization: a.env.Summarization}
+		Summarization: a.env.Summarization, ModelText: a.modelText()}
 	if a.tel != nil {
 		opts.Model, opts.Tools = observedModel(a.tel, a.model, a.env.ActiveLLM, a.modelName), a.tel.Tools(tools)
 	}
 	if a.uiTools != nil { // a nil *Registry must not become a non-nil interface
 		opts.UITools = a.uiTools
+	}
+	if a.env.LLMMockEnabled {
+		a.log.Warn("LLM_MOCK_ENABLED=true: model output is trusted in mock mode; protocol tags in the model's text reach the browser as frames")
 	}
 	runner := agent.New(opts)
 	protected := modelsRoutes(a.env, a.log)
@@ -194,6 +205,7 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		Origins: policy, MayConfigure: mayConfigure,
 		Observer:        a.connObserver(),
 		MaxChatsPerUser: a.env.MaxChatsPerUser,
+		ModelText:       a.modelText(),
 	})
 	if u, ok := a.model.(llm.Unavailable); ok {
 		a.log.Error("the LLM is not configured: every chat will report it", "error", u.Err)

@@ -11,6 +11,7 @@ import (
 	"github.com/rancher/ai-agent/internal/agent"
 	"github.com/rancher/ai-agent/internal/controller"
 	"github.com/rancher/ai-agent/internal/llm/provider"
+	"github.com/rancher/ai-agent/internal/modeltext"
 	"github.com/rancher/ai-agent/internal/origins"
 	"github.com/rancher/ai-agent/internal/server"
 	"github.com/rancher/ai-agent/internal/telemetry"
@@ -49,6 +50,9 @@ type env struct {
 	Summarization agent.Summarization
 	// MaxChatsPerUser is MAX_CHATS_PER_USER: open WebSockets per user.
 	MaxChatsPerUser int
+	// MediaHosts is ALLOWED_MEDIA_HOSTS: hosts whose Markdown images in
+	// model text stay images (every other image becomes a link).
+	MediaHosts []string
 }
 
 func readEnv(getenv func(string) string) (env, error) {
@@ -71,6 +75,9 @@ func readEnv(getenv func(string) string) (env, error) {
 		return e, err
 	}
 	if e.LLMMockEnabled, err = boolEnv(getenv, "LLM_MOCK_ENABLED"); err != nil {
+		return e, err
+	}
+	if e.MediaHosts, err = modeltext.ParseMediaHosts(getenv("ALLOWED_MEDIA_HOSTS")); err != nil {
 		return e, err
 	}
 	if getenv("RBAC_ENABLED") != "" {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/modeltext"
 	"github.com/rancher/ai-agent/internal/store"
 )
 
@@ -48,7 +49,7 @@ func (s *Session) supervisorSpec(ts *turnState, history, input []llm.Message) lo
 	}
 	return loopSpec{
 		Purpose: "supervisor", System: supervisorPrompt(usable), Tools: agentTools(usable),
-		History: history, Input: input, Sink: &holdbackSink{em: ts.em, names: names}, Exec: s.delegateExec(ts),
+		History: history, Input: input, Sink: &holdbackSink{em: ts.em, names: names, n: s.r.o.ModelText.Stream()}, Exec: s.delegateExec(ts),
 	}
 }
 
@@ -144,9 +145,11 @@ func supervisorPrompt(usable []*agentState) string {
 // holdbackSink streams the supervisor's text, except that it holds deltas
 // back while the answer so far could still be an agent's name, so that a
 // routing answer is never shown. Held deltas are sent unchanged, one frame
-// each, as soon as the text can no longer be a name.
+// each (neutralized, as streamSink does), as soon as the text can no
+// longer be a name.
 type holdbackSink struct {
 	em      chat.Emitter
+	n       *modeltext.Stream
 	names   []string
 	held    []string
 	acc     strings.Builder
@@ -155,7 +158,7 @@ type holdbackSink struct {
 
 func (h *holdbackSink) write(ctx context.Context, d string) error {
 	if h.flushed {
-		return h.em.Send(ctx, d)
+		return sendText(ctx, h.em, h.n.Write(d))
 	}
 	h.held = append(h.held, d)
 	h.acc.WriteString(d)
@@ -172,13 +175,16 @@ func (h *holdbackSink) end(ctx context.Context, toolCalls bool) (string, error) 
 			return name, nil
 		}
 	}
-	return "", h.flush(ctx)
+	if err := h.flush(ctx); err != nil {
+		return "", err
+	}
+	return "", sendText(ctx, h.em, h.n.Flush())
 }
 
 func (h *holdbackSink) flush(ctx context.Context) error {
 	h.flushed = true
 	for _, d := range h.held {
-		if err := h.em.Send(ctx, d); err != nil {
+		if err := sendText(ctx, h.em, h.n.Write(d)); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
+	"github.com/rancher/ai-agent/internal/modeltext"
 )
 
 // turnState collects what a turn shows besides text, for history.
@@ -64,9 +65,13 @@ func (s *Session) runTool(ctx context.Context, ts *turnState, st *agentState, ca
 		_ = ts.em.Send(ctx, chat.MCPResponseFrame(res.UIContext))
 	}
 	for _, link := range res.DocLinks {
+		if !safeDocLink(link) {
+			s.r.o.Logger.Warn("tool result's doc link refused: not a plain http(s) URL", "agent", st.Name, "tool", call.Name)
+			continue
+		}
 		_ = ts.em.Send(ctx, chat.DocLinkFrame(link))
 	}
-	return llm.Message{Content: res.ForModel, IsError: res.IsError}
+	return llm.Message{Content: modeltext.ToolResult(call.Name, serverName(st), res.ForModel, s.r.o.MaxToolResultBytes), IsError: res.IsError}
 }
 
 // callMCP calls a tool; a 401/403 on an OAUTH2 agent asks the user to sign

@@ -193,7 +193,7 @@ func (s *Session) start(ctx context.Context, ts *turnState, r run, user store.Me
 func (s *Session) agentSpec(ts *turnState, st *agentState, history, input []llm.Message, stream bool) loopSpec {
 	var sink textSink = discardSink{}
 	if stream {
-		sink = streamSink{ts.em}
+		sink = streamSink{em: ts.em, n: s.r.o.ModelText.Stream()}
 	}
 	return loopSpec{
 		Purpose: "agent", Model: modelOf(st), System: st.Spec.SystemPrompt, Tools: modelTools(st),

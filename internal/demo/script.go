@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/modeltext"
 )
 
 // Script answers a model call of the demo the way a small, honest model
@@ -22,7 +23,7 @@ func Script(req llm.Request) llm.Entry {
 		return route(req, last)
 	}
 	if last.Role == llm.RoleTool {
-		return answer(last.Content)
+		return answer(modeltext.ToolResultData(last.Content))
 	}
 	prompt := strings.ToLower(firstLine(last.Content))
 	if has(req.Tools, "addNote") {
@@ -133,7 +134,7 @@ func notesCall(original, p string) llm.Entry {
 // child's answer comes back as the tool result, which is passed on.
 func route(req llm.Request, last llm.Message) llm.Entry {
 	if last.Role == llm.RoleTool {
-		return llm.TextEntry(reframe(last.Content)...)
+		return llm.TextEntry(reframe(modeltext.ToolResultData(last.Content))...)
 	}
 	original := firstLine(last.Content)
 	prompt := strings.ToLower(original)

@@ -13,6 +13,7 @@ import (
 	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/httpapi"
+	"github.com/rancher/ai-agent/internal/modeltext"
 	"github.com/rancher/ai-agent/internal/origins"
 	"github.com/rancher/ai-agent/internal/store"
 )
@@ -59,6 +60,9 @@ type Options struct {
 	// MaxChatsPerUser bounds the open WebSockets of one user
 	// (MAX_CHATS_PER_USER); 0 is DefaultMaxChatsPerUser.
 	MaxChatsPerUser int
+	// ModelText neutralizes the model's answers replayed by GET
+	// /v1/api/chats/{id}/messages, as they were when streamed.
+	ModelText modeltext.Policy
 	// Observer, when set, sees every chat connection (telemetry).
 	Observer ConnObserver
 }
