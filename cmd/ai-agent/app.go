@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/agent"
+	"github.com/rancher/ai-agent/internal/agentcheck"
 	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/controller"
@@ -206,7 +208,9 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		Observer:        a.connObserver(),
 		MaxChatsPerUser: a.env.MaxChatsPerUser,
 		ModelText:       a.modelText(),
+		AgentStatus:     a.agentStatus,
 	})
+	a.logAgents(ctx)
 	if u, ok := a.model.(llm.Unavailable); ok {
 		a.log.Error("the LLM is not configured: every chat will report it", "error", u.Err)
 	}
@@ -215,7 +219,7 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 	go func() { errc <- hs.Serve(ln) }()
 	srv.SetReady(true)
 	a.log.Info("ai-agent listening", "addr", ln.Addr().String(), "storage", a.engine, "storageType", a.store.StorageType(),
-		"allowedOrigins", policy.List())
+		"allowedOrigins", policy.List(), "version", buildVersion())
 	if onReady != nil {
 		onReady(ln.Addr().String())
 	}
@@ -245,4 +249,37 @@ type noOAuthKey struct{}
 
 func (noOAuthKey) Credentials(context.Context, agentconfig.Agent, agent.User) (mcp.Credentials, error) {
 	return nil, errNoOAuthKey
+}
+
+// agentStatus is the status of an agent's configuration ("active" or
+// "error") and, for "error", the reason with its fix (see agentcheck).
+func (a *app) agentStatus(ag agentconfig.Agent) (status, reason string) {
+	status, reason = agentcheck.Status(ag, agentcheck.Options{RancherMCPURL: a.env.MCPURL})
+	if status == agentcheck.StatusActive && ag.Spec.AuthenticationType == v1alpha1.AuthOAuth2 && len(a.oauthKeys) == 0 {
+		return agentcheck.StatusError, "OAUTH_ENCRYPTION_KEY: this server has no key to keep OAuth tokens. Fix: set it to the output of `openssl rand -base64 32` and restart."
+	}
+	return status, reason
+}
+
+// logAgents logs one line per agent at start: name, authentication type,
+// status and reason, so that a broken agent is in the log before a user
+// finds it.
+func (a *app) logAgents(ctx context.Context) {
+	list, err := a.source.Agents(ctx)
+	if err != nil {
+		a.log.Error("listing agents failed", "error", err)
+		return
+	}
+	if len(list) == 0 {
+		a.log.Warn("no agent is enabled: every chat will say so")
+	}
+	for _, ag := range list {
+		status, reason := a.agentStatus(ag)
+		args := []any{"name", ag.Name, "authType", string(ag.Spec.AuthenticationType), "status", status}
+		if reason != "" {
+			a.log.Warn("agent", append(args, "reason", reason)...)
+			continue
+		}
+		a.log.Info("agent", args...)
+	}
 }

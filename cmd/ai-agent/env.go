@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/rancher/ai-agent/internal/agent"
 	"github.com/rancher/ai-agent/internal/controller"
 	"github.com/rancher/ai-agent/internal/llm/provider"
+	"github.com/rancher/ai-agent/internal/logging"
 	"github.com/rancher/ai-agent/internal/modeltext"
 	"github.com/rancher/ai-agent/internal/origins"
 	"github.com/rancher/ai-agent/internal/server"
@@ -20,7 +22,9 @@ import (
 // env is the process environment as a plain struct: the variables of the
 // Python agent (spec/upstream-agent.md §7.1) that this build uses.
 type env struct {
-	LogLevel        string
+	// LogLevel and LogFormat are LOG_LEVEL and LOG_FORMAT, checked.
+	LogLevel        slog.Level
+	LogFormat       string
 	RancherURL      string
 	RancherAPIToken string
 	InsecureSkipTLS bool
@@ -57,7 +61,6 @@ type env struct {
 
 func readEnv(getenv func(string) string) (env, error) {
 	e := env{
-		LogLevel:               getenv("LOG_LEVEL"),
 		RancherURL:             strings.TrimRight(getenv("RANCHER_URL"), "/"),
 		RancherAPIToken:        getenv("RANCHER_API_TOKEN"),
 		MCPURL:                 getenv("MCP_URL"),
@@ -71,6 +74,9 @@ func readEnv(getenv func(string) string) (env, error) {
 		RBACEnabled:            true,
 	}
 	var err error
+	if e.LogLevel, e.LogFormat, err = logging.Config(getenv("LOG_LEVEL"), getenv("LOG_FORMAT")); err != nil {
+		return e, err
+	}
 	if e.InsecureSkipTLS, err = boolEnv(getenv, "INSECURE_SKIP_TLS"); err != nil {
 		return e, err
 	}

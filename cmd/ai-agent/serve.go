@@ -33,8 +33,19 @@ func serveAt(ctx context.Context, now func() time.Time, args []string, getenv fu
 	script := fs.String("script", "", "play back this script with the scripted model (YAML or JSON list of rancher-ai-llm-mock push bodies)")
 	uiToolsFile := fs.String("ui-tools", "", "UI tools document (the data.config JSON of the rancher-ai-ui ConfigMap)")
 	metricsListen := fs.String("metrics-listen", ":9090", "address of the Prometheus /metrics listener (separate from --listen; empty: none)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: ai-agent serve [flags]\n\nflags:\n")
+		fs.PrintDefaults()
+		printEnvHelp(fs.Output())
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if *config != "" && *kubeconfig != "" {
+		return usageError{"--config and --kubeconfig exclude each other: agents come from one file or one cluster; give one of them"}
 	}
 	e, err := readEnv(getenv)
 	if err != nil {
@@ -44,7 +55,8 @@ func serveAt(ctx context.Context, now func() time.Time, args []string, getenv fu
 	if err != nil {
 		return err
 	}
-	log := logging.NewLogger(stdout, logging.ParseLevel(e.LogLevel))
+	log := logging.New(stdout, e.LogLevel, e.LogFormat)
+	log.Info("ai-agent starting", "version", buildVersion())
 
 	var source agentconfig.Source
 	var cl *cluster // nil unless the agents come from a cluster

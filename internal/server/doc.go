@@ -6,7 +6,10 @@
 // panics). oauthuser.go gives the OAuth endpoints the user. guard.go
 // holds the trust-boundary middleware: checkBrowser (allowed origins,
 // Sec-Fetch-Site, JSON bodies) and guardFetch (only users who may configure
-// agents make the agent fetch a URL they name).
+// agents make the agent fetch a URL they name). agents.go is GET
+// /v1/api/agents, the administrators' list of agents with the status of
+// their configuration; health and readiness stay 200 when an agent is
+// broken, since the others work.
 //
 // The WebSocket handler (ws.go) is where a connection starts: it resolves
 // the user, opens the chat, builds an agent.Session and hands the socket to

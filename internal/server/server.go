@@ -65,6 +65,9 @@ type Options struct {
 	ModelText modeltext.Policy
 	// Observer, when set, sees every chat connection (telemetry).
 	Observer ConnObserver
+	// AgentStatus, when set, is the status ("active" or "error") and
+	// reason of an agent's configuration in GET /v1/api/agents.
+	AgentStatus func(agentconfig.Agent) (status, reason string)
 }
 
 // ConnObserver sees chat connections: Connected when a WebSocket is
@@ -109,6 +112,7 @@ func New(o Options) *Server {
 	mux.HandleFunc("GET /v1/api/health", s.health)
 	mux.HandleFunc("GET /v1/api/readiness", s.readiness)
 	mux.Handle("GET /v1/api/settings", s.withUser(http.HandlerFunc(s.settings)))
+	mux.Handle("GET /v1/api/agents", s.withUser(http.HandlerFunc(s.listAgents)))
 	mux.Handle("POST /v1/api/complete/ui-tools", s.withUser(http.HandlerFunc(s.completeUITools)))
 	s.chatRoutes(mux)
 	mux.HandleFunc("GET /v1/ws/messages", s.websocket)
