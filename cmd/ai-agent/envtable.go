@@ -65,6 +65,7 @@ func envVars() []envVar {
 		{"OAuth", "OAUTH_REDIRECT_URI", "Rancher's service-proxy URL of /v1/api/oauth2/callback", "The OAuth callback URL registered with authorization servers."},
 		{"OAuth", "OAUTH_CLIENT_METADATA_URL", "", "https URL where our Client ID Metadata Document is published (served at /v1/api/oauth2/client-metadata.json)."},
 		{"Server", "ALLOWED_ORIGINS", "", "Comma-separated browser origins allowed besides Rancher's server-url, RANCHER_URL and OAUTH_REDIRECT_URI."},
+		{"Server", "ALLOWED_MEDIA_HOSTS", "", "Comma-separated hosts whose images in model answers stay images; any other image or embedded media is shown as a plain link, so an answer cannot make the browser fetch a URL."},
 		{"Server", "MAX_CHATS_PER_USER", "32", "Open chat WebSockets per user; the next one gets <chat-error>."},
 		{"Server", "SHUTDOWN_GRACE", "10s", "How long open turns may run after SIGTERM (a Go duration)."},
 		{"Server", "SUMMARIZATION_MESSAGES", "30", "A thread longer than this many messages is summarized for the model."},
