@@ -122,6 +122,7 @@ func (a *app) oauthService(tools *mcp.Manager, policy *origins.Policy) (*oauth.S
 		Endpoint: tools.EndpointURL, RedirectURI: a.env.OAuthRedirectURI, CIMDURL: a.env.OAuthClientMetadataURL,
 		Origins: policy, BaseURL: cmp.Or(a.publicURL, a.env.RancherURL),
 		InsecureSkipTLS: a.env.InsecureSkipTLS, Logger: a.log, Observer: a.oauthObserver(),
+		UserExists: a.rancherUserExists(),
 	})
 }
 
@@ -162,12 +163,14 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		extra = map[string]http.Handler{}
 	}
 	var oauthRoutes oauth.Routes
+	var oauthSvc *oauth.Service
 	if len(a.oauthKeys) > 0 {
 		svc, err := a.oauthService(tools, policy)
 		if err != nil {
 			return err
 		}
 		go svc.Run(ctx)
+		oauthSvc = svc
 		creds.OAuth, auth = agent.OAuth{Service: svc}, agent.OAuth{Service: svc}
 		wiring.Forget, wiring.OAuth = append(wiring.Forget, svc), svc
 		oauthRoutes = svc.Routes(server.OAuthUser(a.users))
@@ -201,6 +204,9 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		filter = f
 	}
 	maps.Copy(protected, oauthRoutes.Protected)
+	if oauthSvc != nil {
+		maps.Copy(protected, oauthSvc.ConnectionRoutes(server.OAuthUser(a.users), connectionChecks(mayConfigure, filter)))
+	}
 	srv := server.New(server.Options{
 		Users: a.users, Agents: a.source, Runner: runner, Store: a.store, Logger: a.log,
 		Extra: extra, Protected: protected, FilterAgents: filter, Conn: chat.Options{ShutdownGrace: a.env.ShutdownGrace},

@@ -70,6 +70,7 @@ func (c *Credential) Authorize(req *http.Request) error {
 // present adds the token: "Bearer", or for a DPoP-bound token "DPoP" with a
 // fresh proof of its key (RFC 9449 §7.1).
 func (c *Credential) present(req *http.Request, t TokenSet) error {
+	c.s.touch(req.Context(), c.key)
 	if strings.EqualFold(t.TokenType, oauthproto.TokenTypeDPoP) && len(t.DPoPKey) > 0 {
 		k, err := c.s.dpopKey(t.DPoPKey)
 		if err != nil {
@@ -160,7 +161,7 @@ var errStillBound = errors.New("oauth: the refreshed token is DPoP-bound")
 // Only one refresh per key runs at a time; callers that waited for it reuse
 // its result, so any number of concurrent requests make one token request.
 func (s *Service) refresh(ctx context.Context, a agentconfig.Agent, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig, o refreshOpts) (_ TokenSet, err error) {
-	ctx, end := s.observe(ctx, OpRefresh, a.Name)
+	ctx, end := s.observeKey(ctx, OpRefresh, key, key.User)
 	defer func() { end(err) }()
 	// Refresh work outlives a cancelled caller (a user who leaves must not
 	// leave a rotated refresh token unsaved).

@@ -107,6 +107,10 @@ type ServiceOptions struct {
 	Now           func() time.Time
 	// Observer, when set, sees every sign-in and refresh (telemetry).
 	Observer Observer
+	// UserExists, when set, says whether a Rancher user still exists
+	// (false only when Rancher says it does not: /v3/users/{id} is 404);
+	// the sweep revokes and deletes the tokens of users who do not.
+	UserExists func(ctx context.Context, userID string) (bool, error)
 }
 
 // Service runs OAuth2 for OAUTH2 agents, for many users at once: it gives
@@ -127,6 +131,12 @@ type Service struct {
 	bearerOnly map[string]bool
 	// base is the origin of BaseURL ("" when none).
 	base string
+	// used is when each token's use was last written to the store
+	// (connections.go: lastUsedAt at most once a minute per replica).
+	used map[string]time.Time
+	// agentsChanged wakes Run to revoke the tokens of deleted or moved
+	// agents (Forget).
+	agentsChanged chan struct{}
 }
 
 type discEntry struct {
@@ -167,7 +177,7 @@ func NewService(o ServiceOptions) (*Service, error) {
 	return &Service{
 		o: o, log: o.Logger, base: base,
 		disc: map[string]discEntry{}, clients: map[string]*http.Client{}, refreshed: map[string]time.Time{},
-		dpopKeys: map[string]*oauthproto.DPoPKey{}, bearerOnly: map[string]bool{},
+		dpopKeys: map[string]*oauthproto.DPoPKey{}, bearerOnly: map[string]bool{}, used: map[string]time.Time{}, agentsChanged: make(chan struct{}, 1),
 		guarded: outbound.NewClient(outbound.Options{Timeout: o.OutboundTimeout}),
 	}, nil
 }
@@ -190,7 +200,10 @@ func (s *Service) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.agentsChanged:
+			s.sweepAgents(ctx)
 		case <-t.C:
+			s.sweepOwners(ctx)
 			if n, err := s.o.Vault.Sweep(ctx); err != nil {
 				s.log.Warn("oauth sweep failed", "error", err)
 			} else if n > 0 {
@@ -338,6 +351,10 @@ func (s *Service) agentByName(ctx context.Context, name string) (agentconfig.Age
 
 // Forget drops what is cached for an agent (its config changed).
 func (s *Service) Forget(agentName string) {
+	select { // Run revokes the tokens of an agent deleted or moved to another server
+	case s.agentsChanged <- struct{}{}:
+	default:
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k := range s.disc {

@@ -125,7 +125,7 @@ func (s *Service) tryRefresh(ctx context.Context, br Browser, a agentconfig.Agen
 
 // signIn runs the authorization code flow through the browser.
 func (s *Service) signIn(ctx context.Context, br Browser, a agentconfig.Agent, u Identity, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig, scopes []string) (err error) {
-	ctx, end := s.observe(ctx, OpSignIn, a.Name)
+	ctx, end := s.observeKey(ctx, OpSignIn, key, u.UserID)
 	defer func() { end(err) }()
 	redirectURI := s.RedirectURI(u.Host)
 	ci, err := s.client(ctx, a, cfg, d, redirectURI)

@@ -40,6 +40,8 @@ type ASMetadata struct {
 	ClientIDMetadataDocumentSupported          bool     `json:"client_id_metadata_document_supported,omitempty"`
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 	DPoPSigningAlgValuesSupported              []string `json:"dpop_signing_alg_values_supported,omitempty"`
+	// RevocationEndpoint is RFC 7009 §2 (RFC 8414 §2 revocation_endpoint).
+	RevocationEndpoint string `json:"revocation_endpoint,omitempty"`
 }
 
 // SupportsS256 reports whether code_challenge_methods_supported lists S256.
