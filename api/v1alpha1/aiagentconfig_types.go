@@ -77,7 +77,7 @@ type AIAgentConfigSpec struct {
 	// HumanValidationTools lists the MCP tools that need the user's
 	// confirmation before they run.
 	// +optional
-	HumanValidationTools []string `json:"humanValidationTools,omitempty"`
+	HumanValidationTools ToolNames `json:"humanValidationTools,omitempty"`
 	// ToolSet keeps only the MCP tools whose _meta.toolset equals it.
 	// +optional
 	ToolSet string `json:"toolSet,omitempty"`
