@@ -47,6 +47,12 @@ type AIAgentConfigSpec struct {
 	// +kubebuilder:validation:Required
 	// +kubebuilder:validation:MinLength=1
 	DisplayName string `json:"displayName"`
+	// LegacyName is spec.name, the display name in the Python agent's older
+	// CRD (which required it and had no displayName). It is in the schema so
+	// that the API server keeps it on agents written by that agent; an empty
+	// DisplayName falls back to it.
+	// +optional
+	LegacyName string `json:"name,omitempty"`
 	// Description tells the supervisor when to route to this agent.
 	// +optional
 	Description string `json:"description,omitempty"`
