@@ -12,6 +12,7 @@ import (
 	"github.com/rancher/ai-agent/internal/controller"
 	"github.com/rancher/ai-agent/internal/llm/provider"
 	"github.com/rancher/ai-agent/internal/origins"
+	"github.com/rancher/ai-agent/internal/outbound"
 	"github.com/rancher/ai-agent/internal/server"
 	"github.com/rancher/ai-agent/internal/telemetry"
 )
@@ -49,6 +50,9 @@ type env struct {
 	Summarization agent.Summarization
 	// MaxChatsPerUser is MAX_CHATS_PER_USER: open WebSockets per user.
 	MaxChatsPerUser int
+	// Network is HTTP_PROXY, HTTPS_PROXY and NO_PROXY (and their lower-case
+	// forms), read here once and handed to every outbound client.
+	Network outbound.Network
 }
 
 func readEnv(getenv func(string) string) (env, error) {
@@ -65,6 +69,7 @@ func readEnv(getenv func(string) string) (env, error) {
 		OAuthClientMetadataURL: getenv("OAUTH_CLIENT_METADATA_URL"),
 		AllowedOrigins:         origins.Split(getenv("ALLOWED_ORIGINS")),
 		RBACEnabled:            true,
+		Network:                outbound.NetworkFromEnv(getenv),
 	}
 	var err error
 	if e.InsecureSkipTLS, err = boolEnv(getenv, "INSECURE_SKIP_TLS"); err != nil {
@@ -146,6 +151,9 @@ type clusterEnv struct {
 	leaderElectErr error
 	// Builtins are BUILTIN_MCP_URL, BUILTIN_CA_SECRET and BUILTIN_CA_KEY.
 	Builtins controller.BuiltinOptions
+	// Network is env.Network: Rancher, MCP probes and a kubeconfig's API
+	// server go through it; the in-cluster API server never does.
+	Network outbound.Network
 }
 
 func readServeEnv(getenv func(string) string) (serveEnv, error) {
