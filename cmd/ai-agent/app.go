@@ -121,7 +121,7 @@ func (a *app) oauthService(tools *mcp.Manager, policy *origins.Policy) (*oauth.S
 		Vault: oauth.NewVault(a.store, sealer, a.now), Sealer: sealer, Now: a.now, Agents: a.source,
 		Endpoint: tools.EndpointURL, RedirectURI: a.env.OAuthRedirectURI, CIMDURL: a.env.OAuthClientMetadataURL,
 		Origins: policy, BaseURL: cmp.Or(a.publicURL, a.env.RancherURL),
-		InsecureSkipTLS: a.env.InsecureSkipTLS, Logger: a.log, Observer: a.oauthObserver(),
+		InsecureSkipTLS: a.env.InsecureSkipTLS, Network: a.env.Network, Logger: a.log, Observer: a.oauthObserver(),
 		UserExists: a.rancherUserExists(),
 	})
 }
@@ -143,7 +143,7 @@ func (a *app) connObserver() server.ConnObserver {
 // run serves on ln until ctx ends, then drains open chats.
 func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string)) error {
 	tools := mcp.NewManager(mcp.Options{
-		Logger: a.log, InsecureSkipTLS: a.env.InsecureSkipTLS, RancherMCPURL: a.env.MCPURL,
+		Logger: a.log, InsecureSkipTLS: a.env.InsecureSkipTLS, RancherMCPURL: a.env.MCPURL, Network: a.env.Network,
 	})
 	defer tools.Close()
 	creds := agent.CredentialsByAuthType{RancherURL: a.env.RancherURL}

@@ -15,6 +15,7 @@ import (
 	"github.com/rancher/ai-agent/internal/logging"
 	"github.com/rancher/ai-agent/internal/modeltext"
 	"github.com/rancher/ai-agent/internal/origins"
+	"github.com/rancher/ai-agent/internal/outbound"
 	"github.com/rancher/ai-agent/internal/server"
 	"github.com/rancher/ai-agent/internal/telemetry"
 )
@@ -57,6 +58,9 @@ type env struct {
 	// MediaHosts is ALLOWED_MEDIA_HOSTS: hosts whose Markdown images in
 	// model text stay images (every other image becomes a link).
 	MediaHosts []string
+	// Network is HTTP_PROXY, HTTPS_PROXY and NO_PROXY (and their lower-case
+	// forms), read here once and handed to every outbound client.
+	Network outbound.Network
 }
 
 func readEnv(getenv func(string) string) (env, error) {
@@ -72,6 +76,7 @@ func readEnv(getenv func(string) string) (env, error) {
 		OAuthClientMetadataURL: getenv("OAUTH_CLIENT_METADATA_URL"),
 		AllowedOrigins:         origins.Split(getenv("ALLOWED_ORIGINS")),
 		RBACEnabled:            true,
+		Network:                outbound.NetworkFromEnv(getenv),
 	}
 	var err error
 	if e.LogLevel, e.LogFormat, err = logging.Config(getenv("LOG_LEVEL"), getenv("LOG_FORMAT")); err != nil {
@@ -159,6 +164,9 @@ type clusterEnv struct {
 	leaderElectErr error
 	// Builtins are BUILTIN_MCP_URL, BUILTIN_CA_SECRET and BUILTIN_CA_KEY.
 	Builtins controller.BuiltinOptions
+	// Network is env.Network: Rancher, MCP probes and a kubeconfig's API
+	// server go through it; the in-cluster API server never does.
+	Network outbound.Network
 }
 
 func readServeEnv(getenv func(string) string) (serveEnv, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/kube"
 	"github.com/rancher/ai-agent/internal/oauth"
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // errProblemsFound ends `validate` with exit status 1 once it has printed
@@ -67,7 +68,7 @@ func runValidate(ctx context.Context, args []string, getenv func(string) string,
 		agents, source = p.Agents, *config
 	case *kubeconfig != "" || getenv("KUBERNETES_SERVICE_HOST") != "":
 		var err error
-		if agents, err = clusterAgents(ctx, *kubeconfig); err != nil {
+		if agents, err = clusterAgents(ctx, *kubeconfig, outbound.NetworkFromEnv(getenv)); err != nil {
 			return err
 		}
 		source = "the cluster's namespace " + agentconfig.Namespace
@@ -103,8 +104,8 @@ func runValidate(ctx context.Context, args []string, getenv func(string) string,
 
 // clusterAgents reads every AIAgentConfig (enabled or not) and its Secrets
 // directly from the API server (no cache: validate runs once).
-func clusterAgents(ctx context.Context, kubeconfig string) ([]agentconfig.Agent, error) {
-	cfg, err := restConfig(kubeconfig)
+func clusterAgents(ctx context.Context, kubeconfig string, network outbound.Network) ([]agentconfig.Agent, error) {
+	cfg, err := restConfig(kubeconfig, network)
 	if err != nil {
 		return nil, err
 	}

@@ -15,15 +15,18 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/rancher/ai-agent/internal/agentconfig"
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // Options configure a Manager.
 type Options struct {
-	Logger          *slog.Logger  // nil discards logs
-	InsecureSkipTLS bool          // skip TLS verification for MCP connections
-	RancherMCPURL   string        // MCP URL override, applied only to RANCHER-auth agents
-	Timeout         time.Duration // per HTTP request to MCP servers; default 60s
-	SessionIdleTTL  time.Duration // drop idle sessions after this; default 5m
+	Logger          *slog.Logger // nil discards logs
+	InsecureSkipTLS bool         // skip TLS verification for MCP connections
+	// Network is the proxy and resolver of MCP connections (zero: direct).
+	Network        outbound.Network
+	RancherMCPURL  string        // MCP URL override, applied only to RANCHER-auth agents
+	Timeout        time.Duration // per HTTP request to MCP servers; default 60s
+	SessionIdleTTL time.Duration // drop idle sessions after this; default 5m
 	// ProtocolVersion is the MCP revision asked for; empty means the newest
 	// the SDK speaks (2026-07-28, falling back to initialize for older servers).
 	ProtocolVersion string
@@ -194,7 +197,7 @@ func (m *Manager) transport(a agentconfig.Agent) (*http.Transport, error) {
 	if tr, ok := m.transports[key]; ok {
 		return tr, nil
 	}
-	tr, err := newTransport(a, m.opts.InsecureSkipTLS)
+	tr, err := newTransport(a, m.opts.InsecureSkipTLS, m.opts.Network)
 	if err != nil {
 		return nil, err
 	}

@@ -79,6 +79,9 @@ type ServiceOptions struct {
 	CIMDURL string
 	// InsecureSkipTLS disables TLS verification for OAuth requests of agents.
 	InsecureSkipTLS bool
+	// Network is the proxy and resolver of every OAuth request (zero:
+	// direct); the guarded client still judges each final target.
+	Network outbound.Network
 	// FlowTTL bounds a pending sign-in (state lifetime). Default 10m.
 	FlowTTL time.Duration
 	// SignInTimeout bounds the wait for authentication_confirmed/_canceled.
@@ -178,7 +181,7 @@ func NewService(o ServiceOptions) (*Service, error) {
 		o: o, log: o.Logger, base: base,
 		disc: map[string]discEntry{}, clients: map[string]*http.Client{}, refreshed: map[string]time.Time{},
 		dpopKeys: map[string]*oauthproto.DPoPKey{}, bearerOnly: map[string]bool{}, used: map[string]time.Time{}, agentsChanged: make(chan struct{}, 1),
-		guarded: outbound.NewClient(outbound.Options{Timeout: o.OutboundTimeout}),
+		guarded: outbound.NewClient(outbound.Options{Timeout: o.OutboundTimeout, Network: o.Network}),
 	}, nil
 }
 
@@ -281,7 +284,7 @@ func (s *Service) httpClient(a agentconfig.Agent) (*http.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oauth: %w", err)
 	}
-	c := outbound.NewClient(outbound.Options{InsecureSkipTLS: s.o.InsecureSkipTLS, RootCAs: pool, Timeout: s.o.OutboundTimeout})
+	c := outbound.NewClient(outbound.Options{InsecureSkipTLS: s.o.InsecureSkipTLS, RootCAs: pool, Timeout: s.o.OutboundTimeout, Network: s.o.Network})
 	s.clients[key] = c
 	return c, nil
 }
