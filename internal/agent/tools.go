@@ -106,18 +106,37 @@ func (s *Session) canAuth(st *agentState) bool {
 
 // authenticate runs the sign-in for an agent and reloads its credential and
 // tools. The turn goes on afterwards.
+//
+// When the MCP server refuses the token of that sign-in, the Authenticator
+// is asked again with the refusal marked as following a sign-in (at most
+// twice): it may fix what it can without the user (a Bearer instead of a
+// DPoP-bound token) or ask only for something new (more scopes), and
+// otherwise returns the server's reason, so the user is never asked to sign
+// in over and over in one turn.
 func (s *Session) authenticate(ctx context.Context, em chat.Emitter, st *agentState, challenge error) error {
-	if err := s.r.o.Auth.Authenticate(ctx, em, st.Agent, s.user, challenge); err != nil {
-		return err
+	const maxAfter = 2
+	for attempt := 0; ; attempt++ {
+		if err := s.r.o.Auth.Authenticate(ctx, em, st.Agent, s.user, challenge); err != nil {
+			return err
+		}
+		cred, err := s.r.o.Credentials.Credentials(ctx, st.Agent, s.user)
+		if err != nil {
+			return fmt.Errorf("credentials after sign-in: %w", err)
+		}
+		tools, err := s.r.o.Tools.Tools(ctx, st.Agent, cred)
+		if err != nil && attempt < maxAfter && (errors.Is(err, mcp.ErrUnauthorized) || errors.Is(err, mcp.ErrForbidden)) {
+			challenge = afterSignIn{err}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("loading tools after sign-in: %w", err)
+		}
+		st.cred, st.tools, st.needsAuth, st.challenge = cred, tools, false, nil
+		return nil
 	}
-	cred, err := s.r.o.Credentials.Credentials(ctx, st.Agent, s.user)
-	if err != nil {
-		return fmt.Errorf("credentials after sign-in: %w", err)
-	}
-	tools, err := s.r.o.Tools.Tools(ctx, st.Agent, cred)
-	if err != nil {
-		return fmt.Errorf("loading tools after sign-in: %w", err)
-	}
-	st.cred, st.tools, st.needsAuth, st.challenge = cred, tools, false, nil
-	return nil
 }
+
+// afterSignIn marks a refusal of the token a sign-in just obtained.
+type afterSignIn struct{ error }
+
+func (e afterSignIn) Unwrap() error { return e.error }

@@ -48,6 +48,39 @@ type Browser interface {
 type Refusal struct {
 	Status          int // 401 or 403; 0 when none was seen
 	WWWAuthenticate []string
+	// AfterSignIn says the MCP server refused the token of a sign-in made
+	// moments ago (in the same turn): the user is asked again only for
+	// something new (more scopes, or a Bearer instead of a DPoP-bound
+	// token); otherwise Authenticate returns a *RefusedError.
+	AfterSignIn bool
+}
+
+// RefusedError is the MCP server refusing the token the user just signed
+// in for. Error is the chain; Sentence is what the user reads.
+type RefusedError struct {
+	Agent       string
+	Status      int
+	Code        string // the challenge's error ("invalid_token", ...)
+	Description string // its error_description
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("agent %q: the MCP server refused the token after sign-in: HTTP %d %s %s", e.Agent, e.Status, e.Code, e.Description)
+}
+
+// Sentence is the one sentence the user reads.
+func (e *RefusedError) Sentence() string {
+	reason := e.Code
+	if e.Description != "" {
+		if reason != "" {
+			reason += ": "
+		}
+		reason += e.Description
+	}
+	if reason == "" {
+		reason = fmt.Sprintf("it answered HTTP %d without a reason", e.Status)
+	}
+	return fmt.Sprintf("You signed in for agent %q, but its MCP server refused the token (%s); ask the administrator to check the agent's OAuth2 settings.", e.Agent, reason)
 }
 
 // ServiceOptions configure a Service. Plain values; no environment reads.

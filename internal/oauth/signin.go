@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rancher/ai-agent/internal/agentconfig"
@@ -49,7 +50,12 @@ func (s *Service) Authenticate(ctx context.Context, br Browser, a agentconfig.Ag
 		}
 		return err
 	}
-	stepUp := r.Status == 403 && oauthproto.ChallengeError(cs) == "insufficient_scope"
+	stepUp := (r.Status == 403 || r.Status == 401) && oauthproto.ChallengeError(cs) == "insufficient_scope"
+	if r.AfterSignIn && !bearerOnly && !(stepUp && newScopes(cur, oauthproto.ChallengeScope(cs))) {
+		// The token just obtained is refused and a new sign-in would ask
+		// for the same: never a second sign-in in the turn.
+		return refused(a, r, cs)
+	}
 
 	switch {
 	case bearerOnly:
@@ -92,6 +98,31 @@ func (s *Service) refusedDPoP(a agentconfig.Agent, d *oauthproto.Discovery, cfg 
 		"agent", a.Name, "resource", d.Resource)
 	s.rememberBearerOnly(d.Resource)
 	return true
+}
+
+// newScopes reports a challenged scope the token was not requested with.
+func newScopes(cur TokenSet, challenged string) bool {
+	for _, sc := range strings.Fields(challenged) {
+		if !slices.Contains(cur.Requested, sc) && !slices.Contains(cur.Scopes, sc) {
+			return true
+		}
+	}
+	return false
+}
+
+// refused is the *RefusedError of a refusal, with the challenge's reason
+// (of the Bearer challenge, else of any challenge that gives one).
+func refused(a agentconfig.Agent, r Refusal, cs []oauthproto.Challenge) error {
+	e := &RefusedError{Agent: a.Name, Status: r.Status}
+	if b, ok := oauthproto.BearerChallenge(cs); ok {
+		e.Code, e.Description = b.Params["error"], b.Params["error_description"]
+	}
+	for _, c := range cs {
+		if e.Code == "" && c.Params["error"] != "" {
+			e.Code, e.Description = c.Params["error"], c.Params["error_description"]
+		}
+	}
+	return e
 }
 
 // tryRefresh reports whether a refresh made the credential work.
