@@ -137,11 +137,13 @@ func TestChartUpstreamValues(t *testing.T) {
 	}
 }
 
-// installNotes renders NOTES.txt through a client-side dry-run install.
+// installNotes renders NOTES.txt through a dry-run install against the
+// package's API server (helm reads its version).
 func installNotes(t *testing.T, args ...string) string {
 	t.Helper()
+	env.Skip(t, skipWhy)
 	args = append([]string{"install", "rancher-ai-agent", filepath.Join(kubetest.Root(), "chart", "ai-agent"),
-		"--namespace", agentconfig.Namespace, "--dry-run=client"}, args...)
+		"--namespace", agentconfig.Namespace, "--dry-run=client", "--take-ownership", "--kubeconfig", writeKubeconfig(t, env.Config)}, args...)
 	out, err := exec.CommandContext(t.Context(), helmBin(t), args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("helm install --dry-run: %v\n%s", err, out)

@@ -8,9 +8,10 @@ import (
 
 // ToolNames is a list of MCP tool names. It also reads the Python agent's
 // older CRD, where each entry was an object {name, type: CREATE|UPDATE|DELETE}:
-// such an entry counts as its name, so that agents written by that agent
-// keep their confirmations after an upgrade to this CRD (the API server
-// does not rewrite stored objects when a CRD changes).
+// such an entry counts as its name. Once this CRD replaces that one, the API
+// server prunes those objects' fields on read (the schema says string), so
+// they arrive as {}: they are skipped, so that listing agents keeps working
+// (the built-in agents get their confirmations back from the controller).
 type ToolNames []string
 
 // UnmarshalJSON reads ["a", "b"] and [{"name": "a", "type": "CREATE"}].
@@ -33,10 +34,12 @@ func (t *ToolNames) UnmarshalJSON(b []byte) error {
 		var legacy struct {
 			Name string `json:"name"`
 		}
-		if err := json.Unmarshal(r, &legacy); err != nil || legacy.Name == "" {
-			return fmt.Errorf("tool names: entry %d is neither a name nor an object with a name", i)
+		if err := json.Unmarshal(r, &legacy); err != nil {
+			return fmt.Errorf("tool names: entry %d is neither a name nor an object", i)
 		}
-		out = append(out, legacy.Name)
+		if legacy.Name != "" {
+			out = append(out, legacy.Name)
+		}
 	}
 	*t = out
 	return nil

@@ -26,7 +26,7 @@ func TestToolNamesReadsTheOlderShape(t *testing.T) {
 			t.Errorf("%s: %s, want %s", in, got, want)
 		}
 	}
-	for _, bad := range []string{`{"humanValidationTools":[{"type":"CREATE"}]}`, `{"humanValidationTools":[1]}`, `{"humanValidationTools":"a"}`} {
+	for _, bad := range []string{`{"humanValidationTools":[1]}`, `{"humanValidationTools":"a"}`} {
 		var s v1alpha1.AIAgentConfigSpec
 		if err := json.Unmarshal([]byte(bad), &s); err == nil {
 			t.Errorf("%s decoded to %v", bad, s.HumanValidationTools)
