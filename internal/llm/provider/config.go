@@ -88,8 +88,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	default:
 		return c, &ConfigError{Reason: ErrNotConfigured, Detail: fmt.Sprintf("ACTIVE_LLM=%q is not one of %s.", c.Provider, strings.Join(Providers(), ", "))}
 	}
-	if c.Model = get(modelVar(c.Provider)); c.Model == "" {
-		return c, &ConfigError{Reason: ErrModelNotConfigured, Detail: "Set " + modelVar(c.Provider) + "."}
+	// MODEL is the Python agent's fallback (its llmModel chart value).
+	if c.Model = cmp.Or(get(modelVar(c.Provider)), get("MODEL")); c.Model == "" {
+		return c, &ConfigError{Reason: ErrModelNotConfigured, Detail: "Set " + modelVar(c.Provider) + " (or MODEL)."}
 	}
 	switch mock := strings.ToLower(get("LLM_MOCK_ENABLED")); mock {
 	case "true", "1", "yes":
