@@ -11,7 +11,7 @@ import (
 // protocol (a tool's uiContext, a plan). Anything else is returned
 // unchanged.
 func EscapeJSON(b []byte) []byte {
-	if bytes.IndexAny(b, "<>") < 0 || !json.Valid(b) {
+	if !bytes.ContainsAny(b, "<>") || !json.Valid(b) {
 		return b
 	}
 	b = bytes.ReplaceAll(b, []byte("<"), []byte(`\u003c`))
