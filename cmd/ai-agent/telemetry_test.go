@@ -215,7 +215,7 @@ func TestTracesOfASupervisedTurn(t *testing.T) {
 	if all := strings.Join(c.UntilPrefix("</message>"), ""); !strings.Contains(all, "gh says: alice.") {
 		t.Fatalf("turn 1: %q", all)
 	}
-	tokens := vaultTokens(t, dbPath, key, oauth.TokenKey{User: "u-alice", Agent: "gh", Issuer: as.Issuer})
+	tokens := vaultTokens(t, dbPath, key, oauth.NewTokenKey("u-alice", "gh", as.Issuer))
 	refreshesBefore := as.TokenRequests().RefreshToken
 
 	// Past the token's expiry.
@@ -233,7 +233,7 @@ func TestTracesOfASupervisedTurn(t *testing.T) {
 	if n := as.TokenRequests().RefreshToken - refreshesBefore; n != 1 {
 		t.Fatalf("refresh token requests in turn 2 = %d, want 1", n)
 	}
-	tokens = append(tokens, vaultTokens(t, dbPath, key, oauth.TokenKey{User: "u-alice", Agent: "gh", Issuer: as.Issuer})...)
+	tokens = append(tokens, vaultTokens(t, dbPath, key, oauth.NewTokenKey("u-alice", "gh", as.Issuer))...)
 	maddr := waitFor(t, out, regexp.MustCompile(`"msg":"metrics listening","addr":"([0-9.:]+)"`))
 	mresp, err := http.Get("http://" + maddr + "/metrics")
 	if err != nil {

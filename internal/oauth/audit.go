@@ -104,5 +104,5 @@ func (k TokenKey) ref() store.TokenRef {
 
 // keyOf is the TokenKey of an indexed row.
 func keyOf(r store.TokenRow) TokenKey {
-	return TokenKey{User: fromColumn(r.User), Agent: fromColumn(r.Agent), Issuer: r.Issuer}
+	return NewTokenKey(fromColumn(r.User), fromColumn(r.Agent), r.Issuer)
 }

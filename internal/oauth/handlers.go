@@ -258,7 +258,7 @@ func (h *handlers) refresh(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusBadGateway, map[string]string{"detail": "The authorization server cannot be reached"})
 		return
 	}
-	key := TokenKey{User: id.UserID, Agent: a.Name, Issuer: d.Issuer}
+	key := NewTokenKey(id.UserID, a.Name, d.Issuer)
 	cur, _ := h.s.o.Vault.Get(r.Context(), key)
 	rt := h.s.openCookie(r.Cookies(), cookieRefresh, key)
 	if cur.RefreshToken == "" && rt == "" {

@@ -33,9 +33,9 @@ const idpAgent = "\x00enterprise-idp"
 // user, or per agent for grants that act as the agent.
 func tokenKey(cfg AgentConfig, a agentconfig.Agent, u Identity, issuer string) TokenKey {
 	if cfg.actsAsAgent() {
-		return TokenKey{User: agentUser, Agent: a.Name, Issuer: issuer}
+		return NewTokenKey(agentUser, a.Name, issuer)
 	}
-	return TokenKey{User: u.UserID, Agent: a.Name, Issuer: issuer}
+	return NewTokenKey(u.UserID, a.Name, issuer)
 }
 
 // PutIdentity keeps user's ID token from the enterprise identity provider
@@ -53,7 +53,7 @@ func (s *Service) PutIdentity(ctx context.Context, user, idpIssuer, idToken stri
 
 // idpIdentityKey is where a user's sign-in at an identity provider is kept.
 func idpIdentityKey(user, idpIssuer string) TokenKey {
-	return TokenKey{User: user, Agent: idpAgent, Issuer: idpIssuer}
+	return NewTokenKey(user, idpAgent, idpIssuer)
 }
 
 // enterpriseSignIn signs the user in at the agent's enterprise identity

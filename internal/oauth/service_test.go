@@ -76,7 +76,7 @@ func testService(t *testing.T, as *httptest.Server) (*Service, *Vault, agentconf
 }
 
 func expiredToken(t *testing.T, v *Vault, as *httptest.Server) TokenKey {
-	key := TokenKey{User: "u-a", Agent: "gh", Issuer: as.URL}
+	key := NewTokenKey("u-a", "gh", as.URL)
 	err := v.Put(context.Background(), key, TokenSet{AccessToken: "at-1", RefreshToken: "rt-1",
 		Expiry: time.Now().Add(-time.Minute), Client: oauthproto.ClientInfo{ClientID: "c", AuthMethod: oauthproto.AuthMethodNone, Issuer: as.URL}})
 	if err != nil {

@@ -27,6 +27,12 @@ type TokenKey struct {
 	User, Agent, Issuer string
 }
 
+// NewTokenKey is the key of user's tokens for agent at issuer; the one
+// place a TokenKey is built.
+func NewTokenKey(user, agent, issuer string) TokenKey {
+	return TokenKey{User: user, Agent: agent, Issuer: issuer}
+}
+
 func (k TokenKey) id() string {
 	h := sha256.Sum256([]byte("token\x00" + k.User + "\x00" + k.Agent + "\x00" + k.Issuer))
 	return hex.EncodeToString(h[:])
@@ -95,7 +101,7 @@ func (p PendingFlow) TokenKey() TokenKey {
 	if p.TokenAgent != "" {
 		agent = p.TokenAgent
 	}
-	return TokenKey{User: p.User, Agent: agent, Issuer: p.Issuer}
+	return NewTokenKey(p.User, agent, p.Issuer)
 }
 
 // Vault keeps tokens, pending flows and client registrations sealed in an

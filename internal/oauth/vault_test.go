@@ -49,15 +49,15 @@ func TestSealBindsAssociatedData(t *testing.T) {
 func TestVaultTokensAreIsolatedAndSealed(t *testing.T) {
 	ctx := context.Background()
 	v, st := testVault(t, nil)
-	alice := TokenKey{User: "u-alice", Agent: "gh", Issuer: "https://as"}
-	bob := TokenKey{User: "u-bob", Agent: "gh", Issuer: "https://as"}
+	alice := NewTokenKey("u-alice", "gh", "https://as")
+	bob := NewTokenKey("u-bob", "gh", "https://as")
 	if err := v.Put(ctx, alice, TokenSet{AccessToken: "at-alice", RefreshToken: "rt-alice"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := v.Get(ctx, bob); !errors.Is(err, ErrNoToken) {
 		t.Fatalf("bob sees: %v", err)
 	}
-	if _, err := v.Get(ctx, TokenKey{User: "u-alice", Agent: "gh", Issuer: "https://other"}); !errors.Is(err, ErrNoToken) {
+	if _, err := v.Get(ctx, NewTokenKey("u-alice", "gh", "https://other")); !errors.Is(err, ErrNoToken) {
 		t.Fatalf("token leaked to another issuer: %v", err)
 	}
 	// A record copied to bob's key does not open.
@@ -108,7 +108,7 @@ func TestPendingIsSingleUseAndExpires(t *testing.T) {
 		t.Fatalf("expired flow used: %v", err)
 	}
 	_ = v.PutPending(ctx, PendingFlow{Pending: oauthproto.Pending{State: "s3"}, User: "u-a", Agent: "gh"}, time.Minute)
-	_ = v.Put(ctx, TokenKey{User: "x"}, TokenSet{AccessToken: "a", Expiry: now.Add(time.Second)})
+	_ = v.Put(ctx, NewTokenKey("x", "", ""), TokenSet{AccessToken: "a", Expiry: now.Add(time.Second)})
 	now = now.Add(2 * time.Minute)
 	// The flow, its (user, agent) slot and the token.
 	if n, _ := v.Sweep(ctx); n != 3 {
@@ -144,7 +144,7 @@ func TestKeyRotation(t *testing.T) {
 	oldKey, newKey := GenerateKey(), GenerateKey()
 	st := store.NewMemory()
 	oldS, _ := NewSealer(oldKey)
-	k := TokenKey{User: "u-a", Agent: "gh", Issuer: "https://as"}
+	k := NewTokenKey("u-a", "gh", "https://as")
 	if err := NewVault(st, oldS, nil).Put(ctx, k, TokenSet{AccessToken: "at"}); err != nil {
 		t.Fatal(err)
 	}

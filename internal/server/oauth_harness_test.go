@@ -222,7 +222,7 @@ func (b *browser) completeSignIn(c *chattest.Client, frame string) {
 }
 
 func (oe *oauthEnv) key(user string) oauth.TokenKey {
-	return oauth.TokenKey{User: "u-" + user, Agent: "gh", Issuer: oe.as.Issuer}
+	return oauth.NewTokenKey("u-"+user, "gh", oe.as.Issuer)
 }
 
 func (oe *oauthEnv) tokensOf(t testing.TB, user string) oauth.TokenSet {
