@@ -17,14 +17,15 @@ import (
 )
 
 // Credential is one user's OAuth credential for one agent. It satisfies
-// mcp.Credentials: every MCP request asks it for the current token, so a
-// token refreshed by any request (or replica) is used by all the others.
+// mcp.Credentials and mcp.ChallengeAnswerer: every MCP request asks its
+// token source for the current token (kept in memory, checked against the
+// store, so a token refreshed or revoked by any request or replica is seen
+// by all the others) and its presenter puts it on the request.
 type Credential struct {
-	s     *Service
-	agent agentconfig.Agent
 	key   TokenKey
-	d     *oauthproto.Discovery
-	cfg   AgentConfig
+	src   reuseSource
+	pres  presenter
+	touch func(context.Context, TokenKey)
 	// anon is set when the user had no token when the credential was made:
 	// such a credential caches nothing with the signed-in one.
 	anon bool
@@ -40,56 +41,56 @@ func (c *Credential) CacheKey() string {
 	return k
 }
 
-// Authorize adds the bearer token, refreshing it first when it expired.
-// Without a token it adds nothing: the MCP server's 401 then starts the
-// sign-in.
+// Authorize adds the current token. Without one it adds nothing: the MCP
+// server's 401 then starts the sign-in.
 func (c *Credential) Authorize(req *http.Request) error {
-	if c.cfg.noSignIn() {
-		t, err := c.s.grantToken(req.Context(), c.agent, c.key, c.d, c.cfg)
-		if errors.Is(err, ErrEnterpriseSignIn) {
-			return nil // the MCP server's 401 starts the sign-in at the IdP
-		}
-		if err != nil {
-			return err // nothing the MCP server could accept
-		}
-		return c.present(req, t)
-	}
-	t, err := c.s.token(req.Context(), c.agent, c.key, c.d, c.cfg)
-	if errors.Is(err, ErrNoToken) || errors.Is(err, oauthproto.ErrInvalidGrant) {
+	t, err := c.src.Token(req.Context())
+	if errors.Is(err, errSignInNeeded) {
 		return nil
 	}
 	if err != nil {
-		// A transient refresh failure: send the (possibly stale) token, if any.
-		if t.AccessToken == "" {
-			return nil
-		}
+		return err // nothing the MCP server could accept
 	}
-	return c.present(req, t)
-}
-
-// present adds the token: "Bearer", or for a DPoP-bound token "DPoP" with a
-// fresh proof of its key (RFC 9449 §7.1).
-func (c *Credential) present(req *http.Request, t TokenSet) error {
-	c.s.touch(req.Context(), c.key)
-	if strings.EqualFold(t.TokenType, oauthproto.TokenTypeDPoP) && len(t.DPoPKey) > 0 {
-		k, err := c.s.dpopKey(t.DPoPKey)
-		if err != nil {
-			return err
-		}
-		return k.Authorize(req, t.AccessToken, c.s.o.Now())
-	}
-	req.Header.Set("Authorization", "Bearer "+t.AccessToken)
-	return nil
+	c.touch(req.Context(), c.key)
+	return c.pres.present(req, t)
 }
 
 // Answer implements mcp.ChallengeAnswerer: a use_dpop_nonce challenge of
 // the MCP server is answered with its nonce (RFC 9449 §9), once.
 func (c *Credential) Answer(resp *http.Response) bool {
-	t, err := c.s.o.Vault.Get(resp.Request.Context(), c.key)
-	if err != nil || len(t.DPoPKey) == 0 {
+	t, ok := c.src.stored(resp.Request.Context())
+	return ok && c.pres.answer(resp, t)
+}
+
+// presenter puts a token on an MCP request and answers the MCP server's
+// challenges; it obtains nothing. A token is presented as it was bound
+// when obtained (useDPoP, the Secret's tokenBinding): "Bearer" (RFC 6750
+// §2.1), or for a DPoP-bound token "DPoP" with a fresh proof of its key
+// (RFC 9449 §7.1).
+type presenter struct {
+	keys func(der []byte) (*oauthproto.DPoPKey, error)
+	now  func() time.Time
+}
+
+func (p presenter) present(req *http.Request, t TokenSet) error {
+	if strings.EqualFold(t.TokenType, oauthproto.TokenTypeDPoP) && len(t.DPoPKey) > 0 {
+		k, err := p.keys(t.DPoPKey)
+		if err != nil {
+			return err
+		}
+		return k.Authorize(req, t.AccessToken, p.now())
+	}
+	req.Header.Set("Authorization", "Bearer "+t.AccessToken)
+	return nil
+}
+
+// answer learns the nonce of a use_dpop_nonce challenge (RFC 9449 §9) for
+// t's key, and reports whether the request should be sent again.
+func (p presenter) answer(resp *http.Response, t TokenSet) bool {
+	if len(t.DPoPKey) == 0 {
 		return false
 	}
-	k, err := c.s.dpopKey(t.DPoPKey)
+	k, err := p.keys(t.DPoPKey)
 	return err == nil && k.Observe(resp)
 }
 
@@ -109,28 +110,11 @@ func (s *Service) Credentials(ctx context.Context, a agentconfig.Agent, u Identi
 	if err := s.o.Vault.Reseal(ctx, key); err != nil {
 		s.log.Warn("re-sealing a token with the current key failed", "agent", a.Name, "error", err)
 	}
-	_, terr := s.o.Vault.Get(ctx, key)
-	return &Credential{s: s, agent: a, key: key, d: d, cfg: cfg, anon: terr != nil && !cfg.noSignIn()}, nil
-}
-
-// token returns a usable access token for key, refreshing it (single
-// flight) when it is expired.
-func (s *Service) token(ctx context.Context, a agentconfig.Agent, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig) (TokenSet, error) {
-	t, err := s.o.Vault.Get(ctx, key)
-	if err != nil {
-		return TokenSet{}, err
-	}
-	if !t.Expired(s.o.Now(), s.o.ExpiryLeeway) {
-		return t, nil
-	}
-	if t.RefreshToken == "" {
-		return TokenSet{}, ErrNoToken
-	}
-	nt, err := s.refresh(ctx, a, key, d, cfg, refreshOpts{Stale: t.AccessToken})
-	if err != nil {
-		return t, err
-	}
-	return nt, nil
+	src := reuseSource{v: s.o.Vault, cache: s.tokens, key: key, now: s.o.Now, leeway: s.o.ExpiryLeeway,
+		base: newTokenSource(grant{s: s, a: a, key: key, d: d, cfg: cfg})}
+	_, stored := src.stored(ctx)
+	return &Credential{key: key, src: src, pres: presenter{keys: s.dpopKey, now: s.o.Now}, touch: s.touch,
+		anon: !stored && !cfg.noSignIn()}, nil
 }
 
 // refreshOpts are the circumstances of a refresh.

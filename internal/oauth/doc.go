@@ -22,18 +22,34 @@
 //     browser's refresh with its cookie, else a sign-in (authorization code
 //     with PKCE) with step-up scopes for insufficient_scope.
 //   - credentials.go  Credential, the mcp.Credentials of one (user, agent):
-//     every request reads the current token, renews it ExpiryLeeway before
-//     expiry, once for all concurrent requests (RefreshCoalesce), retrying
-//     transient failures.
-//   - service_grants.go  the grants without a browser (the Secret's
-//     grantType): one token per agent for client credentials and workload
-//     identity, per user for enterprise (one IdP sign-in for every agent of
-//     that enterprise); DPoP keys by record.
+//     a token source and a presenter, nothing else; the presenter puts the
+//     token on the request as Bearer or DPoP (as it was bound when
+//     obtained) and answers use_dpop_nonce; refresh (refreshOpts) renews a
+//     user's token once for all concurrent requests (RefreshCoalesce),
+//     retrying transient failures; client identities.
+//   - tokensource.go  one token source per grant, each with Token(ctx), in
+//     the shape of golang.org/x/oauth2's TokenSource: authorization code
+//     (the stored token, refreshed ExpiryLeeway before expiry), client
+//     credentials, workload identity, enterprise.
+//   - reuse.go     the reuse cache in front of them (x/oauth2's
+//     ReuseTokenSource): the unsealed token stays in memory until near
+//     expiry; each use compares the stored sealed record with the cached
+//     one (each write seals with a fresh nonce, so a record is its own
+//     version), so a refresh, sign-out or revocation on any replica is seen
+//     at the next use.
+//   - complete.go  CompleteSignIn: the callback's state, code exchange,
+//     locked store and cookies.
+//   - service_grants.go  the agent grants' keys (one token per agent for
+//     client credentials and workload identity, per user for enterprise,
+//     one IdP sign-in for every agent of that enterprise), the binding of a
+//     new token (useDPoP and the once-per-resource Bearer fallback), DPoP
+//     keys by record.
 //   - register_agent.go  Register: an agent's client registration before
 //     its first sign-in (called by the controller).
 //   - handlers.go  the HTTP endpoints (Routes): metadata and registration
 //     for the settings form, /refresh for the browser's cookie, the
-//     authorization callback, our Client ID Metadata Document.
+//     authorization callback (which calls CompleteSignIn), our Client ID
+//     Metadata Document.
 //   - page.go      the callback's HTML page.
 //   - cookies.go   the sealed access/refresh cookies and their path.
 //   - config.go    an agent's OAuth Secret (AgentConfig, grant types).

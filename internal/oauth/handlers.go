@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 
 	"github.com/rancher/ai-agent/internal/httpapi"
@@ -143,17 +144,14 @@ func (h *handlers) registration(legacy bool) http.HandlerFunc {
 	}
 }
 
-// callback is the popup's landing page: it checks the state (single use,
-// bound to the user who started the flow) and iss, exchanges the code with
-// the PKCE verifier and resource, stores the tokens and sets the sealed
-// cookies. The user is resolved before the state is looked up, and the
-// state is looked up as that user's: a request without a session, or with
-// another user's, consumes nothing, so the real user can still finish.
+// callback is the popup's landing page. The user is resolved before the
+// state is looked up, and the state is looked up as that user's
+// (Service.CompleteSignIn): a request without a session, or with another
+// user's, consumes nothing, so the real user can still finish.
 func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
 	const fail = "Sign-in failed"
 	q := r.URL.Query()
-	state := q.Get("state")
-	if state == "" {
+	if q.Get("state") == "" {
 		writePage(w, http.StatusBadRequest, false, fail, "The sign-in response is incomplete. Close this window and try again.")
 		return
 	}
@@ -163,72 +161,33 @@ func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
 		writePage(w, http.StatusUnauthorized, false, fail, "Sign in to Rancher in this browser, then try again.")
 		return
 	}
-	flow, err := h.s.o.Vault.TakePending(r.Context(), id.UserID, state)
-	if err != nil {
-		if !errors.Is(err, ErrNoPending) {
-			h.s.log.Warn("oauth callback: reading the pending sign-in failed", "error", err)
+	cookies, err := h.s.CompleteSignIn(r.Context(), id.UserID, q)
+	var se *SignInError
+	if errors.As(err, &se) {
+		if se.Err != nil && !errors.Is(se.Err, ErrNoPending) {
+			level := slog.LevelInfo
+			if se.Status >= 500 {
+				level = slog.LevelWarn
+			}
+			h.s.log.Log(r.Context(), level, "oauth callback failed", "status", se.Status, "error", se.Err)
 		}
-		writePage(w, http.StatusBadRequest, false, fail, "This sign-in is unknown, expired, already used, replaced by a newer one, or was started by another user. Close this window and try again.")
+		writePage(w, se.Status, false, fail, se.Sentence)
 		return
-	}
-	code, err := oauthproto.ParseCallback(q, flow.Pending, &flow.AS)
-	if err != nil {
-		msg := "The authorization server did not grant access. Close this window and try again."
-		if errors.Is(err, oauthproto.ErrIssMismatch) || errors.Is(err, oauthproto.ErrIssMissing) {
-			msg = "The response did not come from the expected authorization server."
-		}
-		writePage(w, http.StatusBadRequest, false, fail, msg)
-		return
-	}
-	a, ok := h.s.agentByName(r.Context(), flow.Agent)
-	if !ok {
-		writePage(w, http.StatusBadRequest, false, fail, "The agent is no longer configured.")
-		return
-	}
-	hc, err := h.s.httpClient(a)
-	if err != nil {
-		writePage(w, http.StatusInternalServerError, false, fail, "The agent's configuration is invalid.")
-		return
-	}
-	tok, err := oauthproto.Exchange(r.Context(), h.s.dpopClient(hc, flow.DPoPKey), flow.Pending, code, q.Get("iss"), flow.Client, &flow.AS)
-	if errors.Is(err, oauthproto.ErrInvalidClient) {
-		// Our stored registration was purged by the AS: the next sign-in registers again.
-		_ = h.s.o.Vault.DeleteClient(r.Context(), flow.Client.Issuer, flow.RedirectURI)
 	}
 	if err != nil {
-		h.s.log.Warn("oauth code exchange failed", "agent", flow.Agent, "error", err)
-		writePage(w, http.StatusBadGateway, false, fail, "The authorization server did not issue a token. Close this window and try again.")
+		h.s.log.Warn("oauth callback failed", "error", err)
+		writePage(w, http.StatusInternalServerError, false, fail, "The sign-in could not be completed. Close this window and try again.")
 		return
 	}
-	d := &oauthproto.Discovery{Resource: flow.Resource, Issuer: flow.Issuer, AuthServer: flow.AS}
-	t := fromOAuth2(tok, d, flow.Client, flow.Scopes, h.s.o.Now())
-	t.DPoPKey = flow.DPoPKey
-	key := flow.TokenKey()
-	if err := h.s.putLocked(r.Context(), key, t); err != nil {
-		writePage(w, http.StatusInternalServerError, false, fail, "The token could not be stored.")
-		return
-	}
-	if flow.TokenAgent == "" { // the IdP sign-in's tokens are not the agent's
-		h.s.setCookies(w, key, t, flow.CookiePath)
+	for _, c := range cookies {
+		http.SetCookie(w, c)
 	}
 	writePage(w, http.StatusOK, true, "Signed in", "You can close this window.")
 }
 
-// putLocked stores t under the lock that refreshes and re-sealing take,
-// so that none of them overwrites it with older tokens.
-func (s *Service) putLocked(ctx context.Context, key TokenKey, t TokenSet) error {
-	unlock, err := s.o.Vault.Lock(ctx, key)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	return s.o.Vault.Put(ctx, key, t)
-}
-
 func (s *Service) setCookies(w http.ResponseWriter, key TokenKey, t TokenSet, path string) {
-	http.SetCookie(w, s.sealedCookie(cookieAccess, key, t.AccessToken, path))
-	if t.RefreshToken != "" {
-		http.SetCookie(w, s.sealedCookie(cookieRefresh, key, t.RefreshToken, path))
+	for _, c := range s.cookies(key, t, path) {
+		http.SetCookie(w, c)
 	}
 }
 

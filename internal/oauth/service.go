@@ -170,6 +170,8 @@ type Service struct {
 	// used is when each token's use was last written to the store
 	// (connections.go: lastUsedAt at most once a minute per replica).
 	used map[string]time.Time
+	// tokens are the unsealed tokens in use (reuseSource).
+	tokens *tokenCache
 	// agentsChanged wakes Run to revoke the tokens of deleted or moved
 	// agents (Forget).
 	agentsChanged chan struct{}
@@ -213,7 +215,7 @@ func NewService(o ServiceOptions) (*Service, error) {
 	return &Service{
 		o: o, log: o.Logger, base: base,
 		disc: map[string]discEntry{}, clients: map[string]*http.Client{}, refreshed: map[string]time.Time{},
-		dpopKeys: map[string]*oauthproto.DPoPKey{}, bearerOnly: map[string]bool{}, used: map[string]time.Time{}, agentsChanged: make(chan struct{}, 1),
+		dpopKeys: map[string]*oauthproto.DPoPKey{}, bearerOnly: map[string]bool{}, used: map[string]time.Time{}, tokens: newTokenCache(), agentsChanged: make(chan struct{}, 1),
 		guarded: outbound.NewClient(outbound.Options{Timeout: o.OutboundTimeout, Network: o.Network}),
 	}, nil
 }

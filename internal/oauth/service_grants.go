@@ -6,11 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"strings"
 	"time"
-
-	"golang.org/x/oauth2"
 
 	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/oauthproto"
@@ -78,50 +74,6 @@ func (s *Service) enterpriseSignIn(ctx context.Context, br Browser, a agentconfi
 	return s.renewGrant(ctx, a, u, d, cfg)
 }
 
-// grantToken returns the token of an agent grant (client credentials,
-// workload identity, enterprise), obtaining a new one when there is none or
-// it is about to expire: renewal happens before expiry, on use, once for
-// all concurrent requests.
-func (s *Service) grantToken(ctx context.Context, a agentconfig.Agent, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig) (TokenSet, error) {
-	t, err := s.o.Vault.Get(ctx, key)
-	if err == nil && !t.Expired(s.o.Now(), s.o.ExpiryLeeway) {
-		return t, nil
-	}
-	if err != nil && !errors.Is(err, ErrNoToken) {
-		return TokenSet{}, err
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	unlock, err := s.o.Vault.Lock(ctx, key)
-	if err != nil {
-		return TokenSet{}, fmt.Errorf("oauth: grant lock: %w", err)
-	}
-	defer unlock()
-	cur, err := s.o.Vault.Get(ctx, key)
-	if err == nil && !cur.Expired(s.o.Now(), s.o.ExpiryLeeway) {
-		return cur, nil
-	}
-	hc, err := s.httpClient(a)
-	if err != nil {
-		return TokenSet{}, err
-	}
-	k, der, err := s.dpopFor(cur, d, cfg)
-	if err != nil {
-		return TokenSet{}, err
-	}
-	hc = oauthproto.DPoPClient(hc, k, s.o.Now)
-	tok, ci, err := s.runGrant(ctx, hc, key, d, cfg)
-	if err != nil {
-		return TokenSet{}, fmt.Errorf("agent %q: %s grant: %w", a.Name, cfg.GrantType, err)
-	}
-	nt := fromOAuth2(tok, d, ci, cfg.Scopes, s.o.Now())
-	nt.DPoPKey = der
-	if err := s.o.Vault.Put(ctx, key, nt); err != nil {
-		return TokenSet{}, err
-	}
-	return nt, nil
-}
-
 // grantClient is the agent's client identity from its Secret: a secret
 // (client_secret_basic or _post, as the AS supports) or a private key
 // (private_key_jwt), else a public client.
@@ -141,47 +93,6 @@ func grantClient(cfg AgentConfig, d *oauthproto.Discovery) (oauthproto.ClientInf
 		return ci, fmt.Errorf("%w: the Secret has no clientID", oauthproto.ErrNoClient)
 	}
 	return ci, nil
-}
-
-func (s *Service) runGrant(ctx context.Context, hc *http.Client, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig) (*oauth2.Token, oauthproto.ClientInfo, error) {
-	ci, err := grantClient(cfg, d)
-	if err != nil {
-		return nil, ci, err
-	}
-	switch cfg.GrantType {
-	case GrantClientCredentials:
-		tok, err := oauthproto.ClientCredentials(ctx, hc, ci, &d.AuthServer, d.Resource, cfg.Scopes)
-		return tok, ci, err
-	case GrantWorkloadIdentity:
-		// The kubelet rotates the projected token; read it each time.
-		b, err := os.ReadFile(cfg.TokenPath)
-		if err != nil {
-			return nil, ci, fmt.Errorf("workload identity token: %w", err)
-		}
-		tok, err := oauthproto.JWTBearer(ctx, hc, strings.TrimSpace(string(b)), ci, &d.AuthServer, d.Resource, cfg.Scopes)
-		return tok, ci, err
-	case GrantEnterprise:
-		idp, _, err := oauthproto.FetchTokenServerMetadata(ctx, hc, cfg.IdPIssuer)
-		if err != nil {
-			return nil, ci, fmt.Errorf("enterprise identity provider: %w", err)
-		}
-		id, err := s.o.Vault.Get(ctx, idpIdentityKey(key.User, idp.Issuer))
-		if errors.Is(err, ErrNoToken) || (err == nil && (id.IDToken == "" || id.Expired(s.o.Now(), 0))) {
-			return nil, ci, ErrEnterpriseSignIn
-		}
-		if err != nil {
-			return nil, ci, err
-		}
-		idc := oauthproto.ClientInfo{ClientID: cfg.IdPClientID, ClientSecret: cfg.IdPClientSecret,
-			AuthMethod: oauthproto.ChooseAuthMethod(idp.TokenEndpointAuthMethodsSupported, cfg.IdPClientSecret != "")}
-		jag, err := oauthproto.RequestIDJAG(ctx, hc, idp.TokenEndpoint, id.IDToken, idc, d.Issuer, d.Resource, cfg.Scopes)
-		if err != nil {
-			return nil, ci, err
-		}
-		tok, err := oauthproto.JWTBearer(ctx, hc, jag, ci, &d.AuthServer, d.Resource, cfg.Scopes)
-		return tok, ci, err
-	}
-	return nil, ci, fmt.Errorf("%w: grant %q", ErrBadSecret, cfg.GrantType)
 }
 
 // dpopFor returns the DPoP key a new token for d is bound to: the key of
@@ -282,6 +193,6 @@ func (s *Service) renewGrant(ctx context.Context, a agentconfig.Agent, u Identit
 	if err := s.o.Vault.Delete(ctx, key); err != nil {
 		return err
 	}
-	_, err := s.grantToken(ctx, a, key, d, cfg)
+	_, err := newTokenSource(grant{s: s, a: a, key: key, d: d, cfg: cfg}).Token(ctx)
 	return err
 }
