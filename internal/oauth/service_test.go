@@ -18,7 +18,7 @@ import (
 
 // fakeAS serves RFC 8414 metadata and a token endpoint whose first
 // `failures` refresh requests answer with status `code`.
-func fakeAS(t *testing.T, failures int32, code int) (*httptest.Server, *atomic.Int32) {
+func fakeAS(t testing.TB, failures int32, code int) (*httptest.Server, *atomic.Int32) {
 	t.Helper()
 	var calls atomic.Int32
 	var srv *httptest.Server
