@@ -17,8 +17,8 @@ import (
 
 var chatIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
 
-// websocket serves /v1/ws/messages[/{chatId}]: user, chat, agents, then the
-// frame loop of chat.Conn.
+// websocket serves /v1/ws/messages[/{chatId}] (mounted behind guard.SameSite
+// and guard.SignedIn): user, chat, agents, then the frame loop of chat.Conn.
 func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	chatID := r.PathValue("chatId")
 	if chatID != "" && !chatIDPattern.MatchString(chatID) {
@@ -29,14 +29,13 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": "server shutting down"})
 		return
 	}
-	user, err := s.o.Users.Resolve(r.Context(), r)
+	user, err := principalOf(r.Context()) // guard.SignedIn has checked it
 	if err != nil {
-		s.log.Info("websocket refused: no user", "error", err)
 		httpapi.WriteJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Unauthorized"})
 		return
 	}
 	user.Host, user.Cookies = httpapi.RequestHost(r), r.Cookies()
-	// checkBrowser has refused an Origin that is not allowed (403, before
+	// guard.SameSite has refused an Origin that is not allowed (403, before
 	// any frame); the library's own same-host rule would refuse the UI,
 	// whose Origin is Rancher's while the Host is the service's.
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
