@@ -172,7 +172,7 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		}
 		go svc.Run(ctx)
 		oauthSvc = svc
-		creds.OAuth, auth = agent.OAuth{Service: svc}, agent.OAuth{Service: svc}
+		creds.OAuth, auth = server.OAuthAgent{Service: svc}, server.OAuthAgent{Service: svc}
 		wiring.Forget, wiring.OAuth = append(wiring.Forget, svc), svc
 		maps.Copy(routes, svc.Routes(server.OAuthUser))
 	} else {

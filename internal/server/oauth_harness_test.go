@@ -115,7 +115,7 @@ func newOAuthEnv(t testing.TB, o oauthOpts) *oauthEnv {
 		}
 		oe.svc, oe.tools = svc, tools
 		routes := svc.Routes(server.OAuthUser)
-		return routes, agent.OAuth{Service: svc}, agent.OAuth{Service: svc}
+		return routes, server.OAuthAgent{Service: svc}, server.OAuthAgent{Service: svc}
 	}, list...)
 	return oe
 }

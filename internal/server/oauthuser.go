@@ -3,7 +3,6 @@ package server
 import (
 	"net/http"
 
-	"github.com/rancher/ai-agent/internal/httpapi"
 	"github.com/rancher/ai-agent/internal/oauth"
 )
 
@@ -11,11 +10,11 @@ import (
 // principal (withPrincipal) with what the sign-in needs from the request
 // itself, built here so that the user type of package agent carries no
 // HTTP. The Host is the one the browser used (httpapi.RequestHost), which
-// picks the callback URL among the allowed origins.
+// picks the callback URL among the allowed origins (handshakeOf).
 func OAuthUser(r *http.Request) (oauth.Identity, error) {
 	u, err := principalOf(r.Context())
 	if err != nil {
 		return oauth.Identity{}, err
 	}
-	return oauth.Identity{UserID: u.ID, Host: httpapi.RequestHost(r), Cookies: r.Cookies()}, nil
+	return identity(r.Context(), u, handshakeOf(r)), nil
 }
