@@ -5,7 +5,7 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/ai-agent ./cmd/ai-agent
+RUN CGO_ENABLED=0 go build -tags nodemo -trimpath -ldflags "-s -w" -o /out/ai-agent ./cmd/ai-agent
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/ai-agent /usr/local/bin/ai-agent

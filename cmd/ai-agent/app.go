@@ -47,6 +47,8 @@ type app struct {
 	}
 
 	extra map[string]http.Handler
+	// mounted, when set, sees the server's routes once they are mounted.
+	mounted func(map[string]http.Handler)
 	// oauthKeys seal tokens (the first seals, all open); none leaves
 	// OAUTH2 agents unavailable.
 	oauthKeys [][]byte
@@ -158,11 +160,10 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 	if err != nil {
 		return err
 	}
-	extra := maps.Clone(a.extra)
-	if extra == nil {
-		extra = map[string]http.Handler{}
+	routes := maps.Clone(a.extra)
+	if routes == nil {
+		routes = map[string]http.Handler{}
 	}
-	var oauthRoutes oauth.Routes
 	var oauthSvc *oauth.Service
 	if len(a.oauthKeys) > 0 {
 		svc, err := a.oauthService(tools, policy)
@@ -171,10 +172,9 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		}
 		go svc.Run(ctx)
 		oauthSvc = svc
-		creds.OAuth, auth = agent.OAuth{Service: svc}, agent.OAuth{Service: svc}
+		creds.OAuth, auth = server.OAuthAgent{Service: svc}, server.OAuthAgent{Service: svc}
 		wiring.Forget, wiring.OAuth = append(wiring.Forget, svc), svc
-		oauthRoutes = svc.Routes(server.OAuthUser(a.users))
-		maps.Copy(extra, oauthRoutes.Public)
+		maps.Copy(routes, svc.Routes(server.OAuthUser))
 	} else {
 		creds.OAuth = noOAuthKey{}
 	}
@@ -190,32 +190,34 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		a.log.Warn("LLM_MOCK_ENABLED=true: model output is trusted in mock mode; protocol tags in the model's text reach the browser as frames")
 	}
 	runner := agent.New(opts)
-	protected := modelsRoutes(a.env, a.log)
+	maps.Copy(routes, modelsRoutes(a.env, a.log))
 	var filter func(context.Context, agent.User, []agentconfig.Agent) ([]agentconfig.Agent, error)
 	if a.cluster != nil {
 		if err := a.cluster.startController(ctx, wiring); err != nil {
 			return err
 		}
-		kubeProtected, f, err := a.cluster.routes(a.env, a.rancherHC)
+		kubeRoutes, f, err := a.cluster.routes(a.env, a.rancherHC)
 		if err != nil {
 			return err
 		}
-		maps.Copy(protected, kubeProtected)
+		maps.Copy(routes, kubeRoutes)
 		filter = f
 	}
-	maps.Copy(protected, oauthRoutes.Protected)
 	if oauthSvc != nil {
-		maps.Copy(protected, oauthSvc.ConnectionRoutes(server.OAuthUser(a.users), connectionChecks(mayConfigure, filter)))
+		maps.Copy(routes, oauthSvc.ConnectionRoutes(server.OAuthUser, connectionChecks(mayConfigure, filter)))
 	}
 	srv := server.New(server.Options{
 		Users: a.users, Agents: a.source, Runner: runner, Store: a.store, Logger: a.log,
-		Extra: extra, Protected: protected, FilterAgents: filter, Conn: chat.Options{ShutdownGrace: a.env.ShutdownGrace},
+		Routes: routes, FilterAgents: filter, Conn: chat.Options{ShutdownGrace: a.env.ShutdownGrace},
 		Origins: policy, MayConfigure: mayConfigure,
 		Observer:        a.connObserver(),
 		MaxChatsPerUser: a.env.MaxChatsPerUser,
 		ModelText:       a.modelText(),
 		AgentStatus:     a.agentStatus,
 	})
+	if a.mounted != nil {
+		a.mounted(srv.Routes())
+	}
 	a.logAgents(ctx)
 	if u, ok := a.model.(llm.Unavailable); ok {
 		a.log.Error("the LLM is not configured: every chat will report it", "error", u.Err)

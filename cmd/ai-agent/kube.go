@@ -23,6 +23,7 @@ import (
 	"github.com/rancher/ai-agent/internal/agent"
 	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/controller"
+	"github.com/rancher/ai-agent/internal/guard"
 	"github.com/rancher/ai-agent/internal/kube"
 	"github.com/rancher/ai-agent/internal/mcp"
 	"github.com/rancher/ai-agent/internal/outbound"
@@ -186,12 +187,12 @@ func (cl *cluster) startController(ctx context.Context, w kubeWiring) error {
 }
 
 // routes gives the routes that need the cluster (PUT /v1/api/settings,
-// behind the user check) and the per-user agent filter (Rancher RBAC
+// same-site and behind the user check) and the per-user agent filter (Rancher RBAC
 // through Steve, RBAC_ENABLED, default on, failing closed). rancherHC
 // reaches Rancher when it came from the cluster's settings (nil: the
 // default client, or INSECURE_SKIP_TLS's).
 func (cl *cluster) routes(e env, rancherHC *http.Client) (map[string]http.Handler, func(context.Context, agent.User, []agentconfig.Agent) ([]agentconfig.Agent, error), error) {
-	routes := map[string]http.Handler{"PUT /v1/api/settings": settings.Handler(settings.Options{
+	routes := map[string]http.Handler{"PUT /v1/api/settings": guard.SameSite(guard.SignedIn(settings.Handler(settings.Options{
 		Client: cl.client, Namespace: agentconfig.Namespace, Logger: cl.log,
 		User: func(r *http.Request) (string, error) {
 			u, ok := server.UserFrom(r.Context())
@@ -200,7 +201,7 @@ func (cl *cluster) routes(e env, rancherHC *http.Client) (map[string]http.Handle
 			}
 			return u.ID, nil
 		},
-	})}
+	})))}
 	if !e.RBACEnabled {
 		cl.log.Warn("RBAC_ENABLED=false: every user may use every agent")
 		return routes, nil, nil

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 
+	"github.com/rancher/ai-agent/internal/guard"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/llm/provider"
 	"github.com/rancher/ai-agent/internal/outbound"
@@ -47,13 +48,17 @@ func chooseModel(e env, se serveEnv, script string) (llm.Model, map[string]http.
 	return m, map[string]http.Handler{"/v1/control/": m.ControlHandler()}, nil
 }
 
-// modelsRoutes returns the model catalog route (upstream §2.3), to be
-// mounted behind the user check. The Ollama URL is user input, so its fetch
+// modelsRoutes returns the model catalog route (upstream §2.3), same-site
+// and behind the user check. The Ollama URL is user input, so its fetch
 // goes through the outbound client that refuses link-local and metadata
-// addresses.
+// addresses, and a list with parameters (a URL or credentials to fetch
+// with) is for users who may configure agents only; without parameters it
+// names nothing to fetch and stays open to every user.
 func modelsRoutes(e env, log *slog.Logger) map[string]http.Handler {
-	return map[string]http.Handler{"GET /v1/api/llm/{provider}/models": provider.CatalogHandler(provider.CatalogOptions{
+	catalog := provider.CatalogHandler(provider.CatalogOptions{
 		Client: outbound.NewClient(outbound.Options{InsecureSkipTLS: e.InsecureSkipTLS, Network: e.Network}),
 		Logger: log,
-	})}
+	})
+	namesFetch := func(r *http.Request) bool { return r.URL.RawQuery != "" }
+	return map[string]http.Handler{"GET /v1/api/llm/{provider}/models": guard.SameSite(guard.AdminWhen(namesFetch, catalog))}
 }

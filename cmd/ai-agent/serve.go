@@ -37,6 +37,9 @@ func serveAt(ctx context.Context, now func() time.Time, args []string, getenv fu
 type serveDeps struct {
 	now     func() time.Time
 	resolve func(ctx context.Context, host string) ([]netip.Addr, error)
+	// mounted, when set, sees the routes the server mounts (the route
+	// audit test).
+	mounted func(map[string]http.Handler)
 }
 
 func serveWith(ctx context.Context, deps serveDeps, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -148,7 +151,7 @@ func serveWith(ctx context.Context, deps serveDeps, args []string, getenv func(s
 		modelName = se.Provider.Model
 	}
 	a := &app{env: e, log: log, model: model, modelName: modelName, tel: tel, source: source, cluster: cl, store: st, extra: extra,
-		oauthKeys: keys, uiTools: uiTools, engine: engine, publicURL: publicURL, rancherHC: rancherHC, now: now,
+		mounted: deps.mounted, oauthKeys: keys, uiTools: uiTools, engine: engine, publicURL: publicURL, rancherHC: rancherHC, now: now,
 		users: server.UserResolverFunc(func(ctx context.Context, r *http.Request) (agent.User, error) {
 			u, err := users.Resolve(ctx, r)
 			return agent.User{ID: u.ID, Token: u.Token}, err

@@ -17,7 +17,10 @@
 // store's per-thread sequence number tells when another replica wrote.
 // Long threads are summarized before a run (summarize.go).
 //
-// Sign-in for OAUTH2 agents is not done here: an Authenticator (package
-// oauth) is asked when a tool load or call answers 401/403, and the same
-// turn then continues.
+// Sign-in for OAUTH2 agents is not done here: an Authenticator is asked
+// when a tool load or call answers 401/403, and the same turn then
+// continues. The package imports neither package oauth nor anything of the
+// HTTP request (a User is an id and a Rancher token): the OAuth adapter is
+// server.OAuthAgent, in the wiring; it hands back ErrAuthCanceled and
+// SignInError, which autherror.go turns into the user's sentence.
 package agent

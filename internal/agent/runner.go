@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
 	"github.com/rancher/ai-agent/internal/modeltext"
-	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/store"
 )
 
@@ -25,13 +23,6 @@ type User struct {
 	ID string
 	// Token is the user's Rancher session token (for RANCHER-auth agents).
 	Token string
-	// Host is the host the client says it used (X-Forwarded-Host, else
-	// Host). It is client-supplied: the OAuth redirect URI uses it only
-	// when it names an allowed origin.
-	Host string
-	// Cookies are the cookies of the WebSocket handshake (the sealed OAuth
-	// refresh cookie tells that a <token-refresh> may work).
-	Cookies []*http.Cookie
 }
 
 // ToolProvider lists and calls an agent's MCP tools; *mcp.Manager is one.
@@ -56,9 +47,26 @@ type Authenticator interface {
 }
 
 // ErrAuthCanceled is matched by an Authenticate error when the user
-// dismissed the sign-in. It is package oauth's sentinel: one error for one
-// event, whichever Authenticator reports it.
-var ErrAuthCanceled = oauth.ErrCanceled
+// dismissed the sign-in: an Authenticator wraps its own cancel error with
+// it (the OAuth adapter of package server wraps oauth.ErrCanceled).
+var ErrAuthCanceled = errors.New("authentication canceled by the user")
+
+// SignInError is an error an Authenticator or CredentialProvider returns
+// with the one sentence the user reads about it (<auth-error>); Err is the
+// chain, for the log. Any error in the chain with a Sentence() string
+// method (oauth.RefusedError is one) is read the same way.
+type SignInError struct {
+	Reason string
+	Err    error
+}
+
+func (e *SignInError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *SignInError) Unwrap() error { return e.Err }
+
+// Sentence is the sentence the user reads.
+func (e *SignInError) Sentence() string { return e.Reason }
 
 // ErrNoAgentAvailable is matched by Open's error when no agent can be used;
 // the error is an *UnavailableError.

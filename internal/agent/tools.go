@@ -140,3 +140,10 @@ func (s *Session) authenticate(ctx context.Context, em chat.Emitter, st *agentSt
 type afterSignIn struct{ error }
 
 func (e afterSignIn) Unwrap() error { return e.error }
+
+// AfterSignIn reports whether an Authenticate challenge is the refusal of
+// the token a sign-in of this turn just obtained.
+func AfterSignIn(challenge error) bool {
+	_, ok := errors.AsType[afterSignIn](challenge)
+	return ok
+}

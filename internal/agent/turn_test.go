@@ -16,7 +16,6 @@ import (
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
 	"github.com/rancher/ai-agent/internal/modeltext"
-	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/store"
 )
 
@@ -260,12 +259,6 @@ func TestOpenUnavailableIsTyped(t *testing.T) {
 	_, err = agent.New(f.opts).Open(context.Background(), agent.User{ID: "alice"}, nil, "c1")
 	if ue, ok := errors.AsType[*agent.UnavailableError](err); !ok || ue.Reason != "No agent configurations available" {
 		t.Fatalf("Open without agents = %v", err)
-	}
-}
-
-func TestOneCancelSentinel(t *testing.T) {
-	if !errors.Is(fmt.Errorf("sign-in: %w", oauth.ErrCanceled), agent.ErrAuthCanceled) {
-		t.Fatal("oauth's cancel does not match agent.ErrAuthCanceled")
 	}
 }
 

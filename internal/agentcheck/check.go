@@ -52,8 +52,8 @@ func Status(a agentconfig.Agent, o Options) (status, reason string) {
 	return StatusActive, ""
 }
 
-// GrantTypes are the valid values of an OAUTH2 Secret's grantType.
-func GrantTypes() []string {
+// grantTypes are the valid values of an OAUTH2 Secret's grantType.
+func grantTypes() []string {
 	return []string{oauth.GrantAuthorizationCode, oauth.GrantClientCredentials, oauth.GrantWorkloadIdentity, oauth.GrantEnterprise}
 }
 
@@ -189,9 +189,9 @@ func checkOAuthSecret(data map[string][]byte, field string, add func(field, prob
 	if grant == "" {
 		grant = strings.TrimSpace(string(data["grant_type"]))
 	}
-	if grant != "" && !slices.Contains(GrantTypes(), grant) {
+	if grant != "" && !slices.Contains(grantTypes(), grant) {
 		add(field+" key grantType", fmt.Sprintf("%q is not a grant type.", grant),
-			"use one of "+strings.Join(GrantTypes(), ", ")+" (or leave it out for authorization-code).")
+			"use one of "+strings.Join(grantTypes(), ", ")+" (or leave it out for authorization-code).")
 		return
 	}
 	if _, err := oauth.ConfigFromSecret(data); err != nil {

@@ -97,7 +97,7 @@ type Conn struct {
 	wait       *waiter
 	turnCancel context.CancelCauseFunc
 	turnDone   chan struct{} // closed when the running turn returns
-	queue      []Frame       // prompts waiting behind the running turn; nil when none
+	queue      []clientFrame // prompts waiting behind the running turn; nil when none
 	working    bool          // a worker goroutine is running turns
 	closing    bool          // shutting down: no new turn starts
 	workers    sync.WaitGroup
@@ -265,7 +265,7 @@ func (c *Conn) work(first func(ctx context.Context)) {
 			return
 		}
 		f := c.queue[0]
-		c.queue[0] = Frame{}
+		c.queue[0] = clientFrame{}
 		c.queue = c.queue[1:]
 		ctx, end := c.beginLocked()
 		c.mu.Unlock()
@@ -310,8 +310,8 @@ func (c *Conn) beginLocked() (ctx context.Context, end func()) {
 	}
 }
 
-func (c *Conn) dispatch(ctx context.Context, f Frame) {
-	if f.Kind == KindInvalid {
+func (c *Conn) dispatch(ctx context.Context, f clientFrame) {
+	if f.Kind == kindInvalid {
 		_ = c.Send(ctx, MessageOpen)
 		_ = c.Send(ctx, ErrorFrame(f.Err.Error()))
 		_ = c.Send(ctx, MessageClose)
@@ -334,11 +334,11 @@ func (c *Conn) read() {
 			c.enqueue(invalid("binary frames are not supported"))
 			continue
 		}
-		f := ParseFrame(string(data))
+		f := parseFrame(string(data))
 		switch f.Kind {
-		case KindStop:
+		case kindStop:
 			c.stopTurn(ErrStopped)
-		case KindReply:
+		case kindReply:
 			c.deliver(f.Reply)
 		default:
 			c.enqueue(f)
@@ -347,7 +347,7 @@ func (c *Conn) read() {
 }
 
 // enqueue queues a prompt and starts a worker when none is running.
-func (c *Conn) enqueue(f Frame) {
+func (c *Conn) enqueue(f clientFrame) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.queue) >= c.opts.QueueSize {

@@ -15,7 +15,7 @@
 //
 //   - conn.go    Conn: the reader, the prompt queue and its worker, Send and
 //     Ask (the Emitter a turn uses), stop and shutdown.
-//   - input.go   ParseFrame: a client frame is a prompt, a reply or <stop>.
+//   - input.go   parseFrame: a client frame is a prompt, a reply or <stop>.
 //   - frames.go  the server frames (<message>, <chat-metadata>, <error>,
 //     <authentication>, <token-refresh>, <agent-metadata>, …).
 //   - signin.go  Browser: the OAuth sign-in and refresh asked of the user's

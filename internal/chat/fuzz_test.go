@@ -19,21 +19,21 @@ func FuzzParseFrame(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		fr := ParseFrame(text)
+		fr := parseFrame(text)
 		switch fr.Kind {
-		case KindReply:
+		case kindReply:
 			if fr.Reply != text {
 				t.Fatalf("reply %q from %q", fr.Reply, text)
 			}
-		case KindStop:
+		case kindStop:
 			if text != ReplyStop {
 				t.Fatalf("stop from %q", text)
 			}
-		case KindInvalid:
-			if !errors.Is(fr.Err, ErrInvalidFrame) || fr.Err.Error() == "" {
+		case kindInvalid:
+			if !errors.Is(fr.Err, errInvalidFrame) || fr.Err.Error() == "" {
 				t.Fatalf("invalid frame error %v", fr.Err)
 			}
-		case KindPrompt:
+		case kindPrompt:
 			if strings.TrimSpace(fr.Prompt.Text) == "" {
 				t.Fatalf("empty prompt from %q", text)
 			}

@@ -8,15 +8,15 @@ import (
 	"strings"
 )
 
-// Kind tells what a client frame is.
-type Kind int
+// frameKind tells what a client frame is.
+type frameKind int
 
 // Kinds of client frame.
 const (
-	KindPrompt  Kind = iota
-	KindReply        // authentication_confirmed, authentication_canceled, token_refresh_confirmed
-	KindStop         // <stop>
-	KindInvalid      // could not be understood; Err says why
+	kindPrompt  frameKind = iota
+	kindReply             // authentication_confirmed, authentication_canceled, token_refresh_confirmed
+	kindStop              // <stop>
+	kindInvalid           // could not be understood; Err says why
 )
 
 // UITools names the UI-tools config and the tools the UI offers.
@@ -68,16 +68,16 @@ func (p Prompt) ContextMap() map[string]json.RawMessage {
 	return m
 }
 
-// Frame is one parsed client frame.
-type Frame struct {
-	Kind   Kind
-	Reply  string // for KindReply
-	Prompt Prompt // for KindPrompt
-	Err    error  // for KindInvalid
+// clientFrame is one parsed client frame.
+type clientFrame struct {
+	Kind   frameKind
+	Reply  string // for kindReply
+	Prompt Prompt // for kindPrompt
+	Err    error  // for kindInvalid
 }
 
-// ErrInvalidFrame is matched by the Err of a KindInvalid frame.
-var ErrInvalidFrame = errors.New("invalid frame")
+// errInvalidFrame is matched by the Err of a kindInvalid frame.
+var errInvalidFrame = errors.New("invalid frame")
 
 // contextSuffix is the Python agent's CONTEXT_PARAMETERS_SUFFIX and the text
 // that follows it, byte for byte, so the model sees the same prompt.
@@ -95,13 +95,13 @@ type wirePrompt struct {
 	Tags    []string          `json:"tags"`
 }
 
-// ParseFrame classifies and parses one text frame from the browser.
-func ParseFrame(text string) Frame {
+// parseFrame classifies and parses one text frame from the browser.
+func parseFrame(text string) clientFrame {
 	switch text {
 	case ReplyAuthConfirmed, ReplyAuthCanceled, ReplyRefreshConfirmed:
-		return Frame{Kind: KindReply, Reply: text}
+		return clientFrame{Kind: kindReply, Reply: text}
 	case ReplyStop:
-		return Frame{Kind: KindStop}
+		return clientFrame{Kind: kindStop}
 	}
 	trimmed := strings.TrimSpace(text)
 	if !strings.HasPrefix(trimmed, "{") {
@@ -109,11 +109,11 @@ func ParseFrame(text string) Frame {
 			return invalid("empty prompt")
 		}
 		// Plain text prompt, as the Python agent takes it.
-		return Frame{Kind: KindPrompt, Prompt: Prompt{Text: text}}
+		return clientFrame{Kind: kindPrompt, Prompt: Prompt{Text: text}}
 	}
 	if !json.Valid([]byte(trimmed)) {
 		// Not JSON after all: the whole text is the prompt.
-		return Frame{Kind: KindPrompt, Prompt: Prompt{Text: text}}
+		return clientFrame{Kind: kindPrompt, Prompt: Prompt{Text: text}}
 	}
 	var w wirePrompt
 	if err := json.Unmarshal([]byte(trimmed), &w); err != nil {
@@ -134,11 +134,11 @@ func ParseFrame(text string) Frame {
 	if strings.TrimSpace(p.UserInput) == "" {
 		return invalid("empty prompt")
 	}
-	return Frame{Kind: KindPrompt, Prompt: p}
+	return clientFrame{Kind: kindPrompt, Prompt: p}
 }
 
-func invalid(msg string) Frame {
-	return Frame{Kind: KindInvalid, Err: fmt.Errorf("%w: %s", ErrInvalidFrame, msg)}
+func invalid(msg string) clientFrame {
+	return clientFrame{Kind: kindInvalid, Err: fmt.Errorf("%w: %s", errInvalidFrame, msg)}
 }
 
 // parseContext reads a JSON object keeping its key order (the model prompt

@@ -6,25 +6,25 @@ import (
 )
 
 func TestParseFrameKinds(t *testing.T) {
-	for in, want := range map[string]Kind{
-		"authentication_confirmed": KindReply, "authentication_canceled": KindReply,
-		"token_refresh_confirmed": KindReply, "<stop>": KindStop,
-		"list pods": KindPrompt, `{"prompt":"x"}`: KindPrompt, `{"prompt":"x"`: KindPrompt,
-		`{"prompt":5}`: KindInvalid, `{}`: KindInvalid, "   ": KindInvalid, `{"prompt":" "}`: KindInvalid,
-		`{"prompt":"x","context":[1]}`: KindInvalid,
+	for in, want := range map[string]frameKind{
+		"authentication_confirmed": kindReply, "authentication_canceled": kindReply,
+		"token_refresh_confirmed": kindReply, "<stop>": kindStop,
+		"list pods": kindPrompt, `{"prompt":"x"}`: kindPrompt, `{"prompt":"x"`: kindPrompt,
+		`{"prompt":5}`: kindInvalid, `{}`: kindInvalid, "   ": kindInvalid, `{"prompt":" "}`: kindInvalid,
+		`{"prompt":"x","context":[1]}`: kindInvalid,
 	} {
-		f := ParseFrame(in)
+		f := parseFrame(in)
 		if f.Kind != want {
-			t.Errorf("ParseFrame(%q).Kind = %v, want %v", in, f.Kind, want)
+			t.Errorf("parseFrame(%q).Kind = %v, want %v", in, f.Kind, want)
 		}
-		if want == KindInvalid && !errors.Is(f.Err, ErrInvalidFrame) {
-			t.Errorf("ParseFrame(%q).Err = %v", in, f.Err)
+		if want == kindInvalid && !errors.Is(f.Err, errInvalidFrame) {
+			t.Errorf("parseFrame(%q).Err = %v", in, f.Err)
 		}
 	}
 }
 
 func TestParseFramePromptFields(t *testing.T) {
-	f := ParseFrame(`{"prompt":"why?","agent":"fleet","tools":{"name":"rancher-ai-ui","tools":["suggestions"]},` +
+	f := parseFrame(`{"prompt":"why?","agent":"fleet","tools":{"name":"rancher-ai-ui","tools":["suggestions"]},` +
 		`"labels":{"summary":"s"},"tags":["confirmation"],"context":{"pod":"a","cluster":"local","pod":"b","obj":{"k":1}}}`)
 	p := f.Prompt
 	if p.UserInput != "why?" || p.Agent != "fleet" || p.Tools.Name != "rancher-ai-ui" || p.Labels["summary"] != "s" || !p.HasTag("confirmation") {
@@ -38,11 +38,11 @@ func TestParseFramePromptFields(t *testing.T) {
 }
 
 func TestParseFramePlainText(t *testing.T) {
-	f := ParseFrame("hello there")
-	if f.Kind != KindPrompt || f.Prompt.Text != "hello there" || f.Prompt.UserInput != "" {
+	f := parseFrame("hello there")
+	if f.Kind != kindPrompt || f.Prompt.Text != "hello there" || f.Prompt.UserInput != "" {
 		t.Fatalf("%+v", f)
 	}
-	if f := ParseFrame(`{"prompt":"x","context":{}}`); f.Prompt.Text != "x" {
+	if f := parseFrame(`{"prompt":"x","context":{}}`); f.Prompt.Text != "x" {
 		t.Fatalf("empty context must add nothing: %q", f.Prompt.Text)
 	}
 }

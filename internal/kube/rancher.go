@@ -15,9 +15,9 @@ import (
 // RANCHER_URL is not set, and the public URL browsers use (the allowed
 // origin and the OAuth redirect URI).
 const (
-	SettingServerURL = "internal-server-url"
-	SettingCACerts   = "internal-cacerts"
-	SettingPublicURL = "server-url"
+	settingServerURL = "internal-server-url"
+	settingCACerts   = "internal-cacerts"
+	settingPublicURL = "server-url"
 )
 
 // ErrNoRancherURL is matched when the cluster names no Rancher URL.
@@ -27,14 +27,14 @@ var ErrNoRancherURL = errors.New("the cluster has no internal-server-url setting
 // (management.cattle.io/v3 Setting, cluster scoped): internal-server-url
 // and internal-cacerts. An empty CA means the system pool.
 func RancherEndpoint(ctx context.Context, c client.Reader) (url string, caPEM []byte, err error) {
-	url, err = setting(ctx, c, SettingServerURL)
+	url, err = setting(ctx, c, settingServerURL)
 	if err != nil {
 		return "", nil, err
 	}
 	if url == "" {
 		return "", nil, ErrNoRancherURL
 	}
-	ca, err := setting(ctx, c, SettingCACerts)
+	ca, err := setting(ctx, c, settingCACerts)
 	if err != nil {
 		return "", nil, err
 	}
@@ -44,7 +44,7 @@ func RancherEndpoint(ctx context.Context, c client.Reader) (url string, caPEM []
 // PublicURL reads Rancher's server-url setting: the URL users open in
 // their browsers. It is "" (with no error) when the setting is unset.
 func PublicURL(ctx context.Context, c client.Reader) (string, error) {
-	v, err := setting(ctx, c, SettingPublicURL)
+	v, err := setting(ctx, c, settingPublicURL)
 	return strings.TrimRight(v, "/"), err
 }
 

@@ -31,9 +31,9 @@ func isSensitiveKey(key string) bool {
 	return false
 }
 
-// Redact masks Bearer/Basic credentials, R_SESS and OAuth cookies and
+// redact masks Bearer/Basic credentials, R_SESS and OAuth cookies and
 // token-like query parameters inside s.
-func Redact(s string) string {
+func redact(s string) string {
 	s = authSchemeRE.ReplaceAllString(s, "$1 "+Redacted)
 	s = cookieRE.ReplaceAllString(s, "${1}"+Redacted)
 	return queryRE.ReplaceAllString(s, "${1}"+Redacted)
@@ -70,7 +70,7 @@ func (h redactingHandler) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (h redactingHandler) Handle(ctx context.Context, r slog.Record) error {
-	out := slog.NewRecord(r.Time, r.Level, Redact(r.Message), r.PC)
+	out := slog.NewRecord(r.Time, r.Level, redact(r.Message), r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(redactAttr(a))
 		return true
@@ -97,7 +97,7 @@ func redactAttr(a slog.Attr) slog.Attr {
 	v := a.Value.Resolve()
 	switch v.Kind() {
 	case slog.KindString:
-		return slog.String(a.Key, Redact(v.String()))
+		return slog.String(a.Key, redact(v.String()))
 	case slog.KindGroup:
 		g := v.Group()
 		red := make([]slog.Attr, len(g))
@@ -127,11 +127,11 @@ func redactAny(v slog.Value) slog.Value {
 	case []string:
 		out := make([]string, len(x))
 		for i, s := range x {
-			out[i] = Redact(s)
+			out[i] = redact(s)
 		}
 		return slog.AnyValue(out)
 	case error:
-		return slog.StringValue(Redact(x.Error()))
+		return slog.StringValue(redact(x.Error()))
 	}
 	return v
 }
@@ -152,5 +152,5 @@ func redactValue(key, s string) string {
 	if isSensitiveKey(key) {
 		return Redacted
 	}
-	return Redact(s)
+	return redact(s)
 }

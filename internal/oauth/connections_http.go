@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/rancher/ai-agent/internal/agentconfig"
+	"github.com/rancher/ai-agent/internal/guard"
 	"github.com/rancher/ai-agent/internal/httpapi"
 )
 
@@ -28,9 +29,9 @@ type ConnectionOptions struct {
 	MayAdminister func(r *http.Request) error
 }
 
-// ConnectionRoutes are the connection endpoints, to mount behind the
-// caller's user check and browser guard (Origin, Sec-Fetch-Site) like the
-// other /v1/api/ routes: a DELETE is state-changing.
+// ConnectionRoutes are the connection endpoints, each wrapped with the
+// server's user check and browser guard (guard.SameSite, guard.SignedIn):
+// a DELETE is state-changing. Mount them as is.
 //
 //	GET    /v1/api/oauth2/connections                          the caller's connections
 //	DELETE /v1/api/oauth2/connections/{agent}                  sign out of one agent
@@ -40,12 +41,13 @@ type ConnectionOptions struct {
 func (s *Service) ConnectionRoutes(user UserFunc, o ConnectionOptions) map[string]http.Handler {
 	h := &handlers{s: s, user: user}
 	c := connHandlers{h: h, o: o}
+	auth := func(next http.HandlerFunc) http.Handler { return guard.SameSite(guard.SignedIn(h.auth(next))) }
 	return map[string]http.Handler{
-		"GET " + ConnectionsPath:                     h.auth(c.list),
-		"DELETE " + ConnectionsPath + "/{agent}":     h.auth(c.signOut),
-		"GET " + UserConnectionsPath:                 h.auth(c.admin(c.adminList)),
-		"DELETE " + UserConnectionsPath:              h.auth(c.admin(c.adminRevoke)),
-		"DELETE " + UserConnectionsPath + "/{agent}": h.auth(c.admin(c.adminRevoke)),
+		"GET " + ConnectionsPath:                     auth(c.list),
+		"DELETE " + ConnectionsPath + "/{agent}":     auth(c.signOut),
+		"GET " + UserConnectionsPath:                 auth(c.admin(c.adminList)),
+		"DELETE " + UserConnectionsPath:              auth(c.admin(c.adminRevoke)),
+		"DELETE " + UserConnectionsPath + "/{agent}": auth(c.admin(c.adminRevoke)),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/rancher/ai-agent/internal/guard"
 	"github.com/rancher/ai-agent/internal/httpapi"
 	"github.com/rancher/ai-agent/internal/oauthproto"
 	"github.com/rancher/ai-agent/internal/outbound"
@@ -18,35 +19,26 @@ import (
 // cookie) — the callback is not behind that check.
 type UserFunc func(r *http.Request) (Identity, error)
 
-// Routes are the OAuth endpoints, by net/http pattern: the UI's
-// /v1/api/oauth2/* and the seed's original /oauth/* forms.
-type Routes struct {
-	// Protected are the UI's JSON endpoints: mount them behind the caller's
-	// user check (server.Options.Protected), which answers 401 without a
-	// Rancher session.
-	Protected map[string]http.Handler
-	// Public are mounted as is: the authorization server's redirect, which
-	// finds the user itself and answers with a page, and our Client ID
-	// Metadata Document (served only when OAUTH_CLIENT_METADATA_URL is set),
-	// which authorization servers fetch.
-	Public map[string]http.Handler
-}
-
-// Routes returns the OAuth endpoints.
-func (s *Service) Routes(user UserFunc) Routes {
+// Routes returns the OAuth endpoints by net/http pattern, the UI's
+// /v1/api/oauth2/* and the seed's original /oauth/* forms, each wrapped with
+// the guards it needs (package guard): mount them as is. The UI's JSON
+// endpoints are same-site and need a Rancher user; those that make the
+// agent fetch a URL the caller names (discovery, registration) need a user
+// who may configure agents. The authorization server's redirect, which
+// finds the user itself and answers with a page, and our Client ID
+// Metadata Document (served only when OAUTH_CLIENT_METADATA_URL is set),
+// which authorization servers fetch, are reached cross-site by design.
+func (s *Service) Routes(user UserFunc) map[string]http.Handler {
 	h := &handlers{s: s, user: user}
-	return Routes{
-		Protected: map[string]http.Handler{
-			"GET /v1/api/oauth2/metadata":              h.auth(h.metadata("mcpUrl")),
-			"POST /v1/api/oauth2/dynamic-registration": h.auth(h.registration(false)),
-			"POST /v1/api/oauth2/refresh":              h.auth(h.refresh),
-			"GET /oauth/metadata":                      h.auth(h.metadata("mcp_url")),
-			"GET /oauth/dynamic-registration":          h.auth(h.registration(true)),
-		},
-		Public: map[string]http.Handler{
-			"GET /v1/api/oauth2/callback":             http.HandlerFunc(h.callback),
-			"GET /v1/api/oauth2/client-metadata.json": http.HandlerFunc(h.clientMetadata),
-		},
+	fetch := func(next http.HandlerFunc) http.Handler { return guard.SameSite(guard.Admin(h.auth(next))) }
+	return map[string]http.Handler{
+		"GET /v1/api/oauth2/metadata":              fetch(h.metadata("mcpUrl")),
+		"POST /v1/api/oauth2/dynamic-registration": fetch(h.registration(false)),
+		"POST /v1/api/oauth2/refresh":              guard.SameSite(guard.SignedIn(h.auth(h.refresh))),
+		"GET /oauth/metadata":                      fetch(h.metadata("mcp_url")),
+		"GET /oauth/dynamic-registration":          fetch(h.registration(true)),
+		"GET /v1/api/oauth2/callback":              http.HandlerFunc(h.callback),
+		"GET /v1/api/oauth2/client-metadata.json":  http.HandlerFunc(h.clientMetadata),
 	}
 }
 

@@ -29,9 +29,9 @@ func ParseTokenBinding(s string) (TokenBinding, error) {
 	return "", fmt.Errorf("tokenBinding %q is not one of %q, %q, %q", s, BindingAuto, BindingDPoP, BindingBearer)
 }
 
-// HasDPoPChallenge reports whether the challenges offer the DPoP scheme
+// hasDPoPChallenge reports whether the challenges offer the DPoP scheme
 // (RFC 9449 §7.1): the resource server accepts DPoP-bound tokens.
-func HasDPoPChallenge(cs []Challenge) bool {
+func hasDPoPChallenge(cs []Challenge) bool {
 	for _, c := range cs {
 		if c.Scheme == "dpop" {
 			return true
@@ -44,7 +44,7 @@ func HasDPoPChallenge(cs []Challenge) bool {
 // a DPoP-bound token sent there was refused by a Bearer-only server.
 func RefusesDPoP(cs []Challenge) bool {
 	_, bearer := BearerChallenge(cs)
-	return bearer && !HasDPoPChallenge(cs)
+	return bearer && !hasDPoPChallenge(cs)
 }
 
 // ResourceAcceptsDPoP reports whether the MCP server says it accepts

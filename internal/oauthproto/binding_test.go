@@ -3,7 +3,7 @@ package oauthproto
 import "testing"
 
 func TestParsePRMDPoPFields(t *testing.T) {
-	m, err := ParsePRM([]byte(`{"resource":"https://mcp.example/mcp","dpop_signing_alg_values_supported":["ES256"],"dpop_bound_access_tokens_required":true}`))
+	m, err := parsePRM([]byte(`{"resource":"https://mcp.example/mcp","dpop_signing_alg_values_supported":["ES256"],"dpop_bound_access_tokens_required":true}`))
 	if err != nil || len(m.DPoPSigningAlgValuesSupported) != 1 || !m.DPoPBoundAccessTokensRequired {
 		t.Fatalf("%+v %v", m, err)
 	}
@@ -44,11 +44,11 @@ func TestParseTokenBinding(t *testing.T) {
 
 func TestChallengeSchemes(t *testing.T) {
 	cs := ParseChallenges([]string{`Bearer resource_metadata="https://x/prm"`})
-	if HasDPoPChallenge(cs) || !RefusesDPoP(cs) {
+	if hasDPoPChallenge(cs) || !RefusesDPoP(cs) {
 		t.Error("Bearer-only challenge")
 	}
 	cs = ParseChallenges([]string{`Bearer resource_metadata="https://x/prm", DPoP algs="ES256"`})
-	if !HasDPoPChallenge(cs) || RefusesDPoP(cs) {
+	if !hasDPoPChallenge(cs) || RefusesDPoP(cs) {
 		t.Error("Bearer and DPoP challenge")
 	}
 }

@@ -73,7 +73,7 @@ func Discover(ctx context.Context, hc *http.Client, mcpURL string, challenge []s
 	if prm == nil {
 		d, err := legacyDiscovery(ctx, hc, canonical)
 		if d != nil {
-			d.ChallengeDPoP = HasDPoPChallenge(cs)
+			d.ChallengeDPoP = hasDPoPChallenge(cs)
 		}
 		return d, err
 	}
@@ -94,7 +94,7 @@ func Discover(ctx context.Context, hc *http.Client, mcpURL string, challenge []s
 		MetadataURL:          metaURL,
 		ResourceDPoPAlgs:     prm.DPoPSigningAlgValuesSupported,
 		ResourceDPoPRequired: prm.DPoPBoundAccessTokensRequired,
-		ChallengeDPoP:        HasDPoPChallenge(cs),
+		ChallengeDPoP:        hasDPoPChallenge(cs),
 	}, nil
 }
 
@@ -125,7 +125,7 @@ func findPRM(ctx context.Context, hc *http.Client, canonical, fromChallenge stri
 		if err != nil {
 			return nil, "", fmt.Errorf("protected resource metadata: %w", err)
 		}
-		prm, err := ParsePRM(body)
+		prm, err := parsePRM(body)
 		if err != nil {
 			return nil, "", fmt.Errorf("protected resource metadata at %s: %w", cand, err)
 		}
@@ -263,7 +263,7 @@ func fetchAS(ctx context.Context, hc *http.Client, u string) (*ASMetadata, error
 		}
 		return nil, fmt.Errorf("authorization server metadata: %w", err)
 	}
-	m, err := ParseASMetadata(body)
+	m, err := parseASMetadata(body)
 	if err != nil {
 		return nil, fmt.Errorf("authorization server metadata at %s: %w", u, err)
 	}

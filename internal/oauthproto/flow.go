@@ -86,12 +86,12 @@ func AuthorizationURL(d *Discovery, ci ClientInfo, redirectURI string, scopes []
 	}, nil
 }
 
-// CheckIss applies RFC 9207 to an authorization response before the code is
+// checkIss applies RFC 9207 to an authorization response before the code is
 // redeemed: the flow's recorded issuer must be this AS; when the AS
 // advertises authorization_response_iss_parameter_supported, iss is required
 // (ErrIssMissing); a present iss must equal the issuer by exact string
 // comparison, advertised or not (ErrIssMismatch).
-func CheckIss(iss string, p Pending, as *ASMetadata) error {
+func checkIss(iss string, p Pending, as *ASMetadata) error {
 	if as == nil || p.Issuer != as.Issuer {
 		return fmt.Errorf("%w: flow started with a different authorization server", ErrIssuerMismatch)
 	}
@@ -115,7 +115,7 @@ func ParseCallback(q url.Values, p Pending, as *ASMetadata) (code string, err er
 	if p.State == "" || subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(p.State)) != 1 {
 		return "", ErrStateMismatch
 	}
-	if err := CheckIss(q.Get("iss"), p, as); err != nil {
+	if err := checkIss(q.Get("iss"), p, as); err != nil {
 		return "", err
 	}
 	if e := q.Get("error"); e != "" {
@@ -128,11 +128,11 @@ func ParseCallback(q url.Values, p Pending, as *ASMetadata) (code string, err er
 	return code, nil
 }
 
-// Exchange redeems an authorization code after applying CheckIss. It sends
+// Exchange redeems an authorization code after applying checkIss. It sends
 // the PKCE verifier, redirect_uri and the same resource as the authorization
 // request, authenticating as ci.AuthMethod prescribes.
 func Exchange(ctx context.Context, hc *http.Client, p Pending, code, iss string, ci ClientInfo, as *ASMetadata) (*oauth2.Token, error) {
-	if err := CheckIss(iss, p, as); err != nil {
+	if err := checkIss(iss, p, as); err != nil {
 		return nil, err
 	}
 	if ci.ClientID != p.ClientID {

@@ -79,10 +79,10 @@ func decodeObject(data []byte, v any) error {
 	return nil
 }
 
-// ParsePRM parses and validates a protected-resource metadata document:
+// parsePRM parses and validates a protected-resource metadata document:
 // "resource" must be an absolute http(s) URL without fragment and every
 // authorization server an absolute http(s) URL.
-func ParsePRM(data []byte) (*ProtectedResourceMetadata, error) {
+func parsePRM(data []byte) (*ProtectedResourceMetadata, error) {
 	var m ProtectedResourceMetadata
 	if err := decodeObject(data, &m); err != nil {
 		return nil, err
@@ -101,12 +101,12 @@ func ParsePRM(data []byte) (*ProtectedResourceMetadata, error) {
 	return &m, nil
 }
 
-// ParseASMetadata parses and validates an authorization-server metadata
+// parseASMetadata parses and validates an authorization-server metadata
 // document: issuer, authorization_endpoint and token_endpoint are required,
 // and every endpoint must be an absolute http(s) URL (no javascript: and the
 // like). Issuer and PKCE checks against the discovery context are done by the
 // callers.
-func ParseASMetadata(data []byte) (*ASMetadata, error) {
+func parseASMetadata(data []byte) (*ASMetadata, error) {
 	var m ASMetadata
 	if err := decodeObject(data, &m); err != nil {
 		return nil, err

@@ -9,7 +9,7 @@ func TestParseASMetadata(t *testing.T) {
 	good := `{"issuer":"https://as.example.com","authorization_endpoint":"https://as.example.com/authorize",
 	 "token_endpoint":"https://as.example.com/token","code_challenge_methods_supported":["S256"],
 	 "authorization_response_iss_parameter_supported":true,"client_id_metadata_document_supported":true}`
-	m, err := ParseASMetadata([]byte(good))
+	m, err := parseASMetadata([]byte(good))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,14 +25,14 @@ func TestParseASMetadata(t *testing.T) {
 		"trailing data":       `{"issuer":"https://a","authorization_endpoint":"https://a/x","token_endpoint":"https://a/t"} {}`,
 		"bad registration":    `{"issuer":"https://a","authorization_endpoint":"https://a/x","token_endpoint":"https://a/t","registration_endpoint":"ftp://a/r"}`,
 	} {
-		if _, err := ParseASMetadata([]byte(doc)); !errors.Is(err, ErrInvalidMetadata) {
+		if _, err := parseASMetadata([]byte(doc)); !errors.Is(err, ErrInvalidMetadata) {
 			t.Errorf("%s: err = %v, want ErrInvalidMetadata", name, err)
 		}
 	}
 }
 
 func TestParsePRM(t *testing.T) {
-	m, err := ParsePRM([]byte(`{"resource":"https://mcp.example.com/mcp","authorization_servers":["https://as"],"scopes_supported":["a","b"]}`))
+	m, err := parsePRM([]byte(`{"resource":"https://mcp.example.com/mcp","authorization_servers":["https://as"],"scopes_supported":["a","b"]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestParsePRM(t *testing.T) {
 		"relative AS":       `{"resource":"https://mcp/x","authorization_servers":["/as"]}`,
 		"garbage":           `nope`,
 	} {
-		if _, err := ParsePRM([]byte(doc)); !errors.Is(err, ErrInvalidMetadata) {
+		if _, err := parsePRM([]byte(doc)); !errors.Is(err, ErrInvalidMetadata) {
 			t.Errorf("%s: err = %v, want ErrInvalidMetadata", name, err)
 		}
 	}
@@ -77,7 +77,7 @@ func FuzzParseASMetadata(f *testing.F) {
 	f.Add([]byte(`{"issuer":1}`))
 	f.Add([]byte(`{}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := ParseASMetadata(data)
+		m, err := parseASMetadata(data)
 		if err != nil {
 			if !errors.Is(err, ErrInvalidMetadata) {
 				t.Fatalf("error not classified: %v", err)
@@ -98,7 +98,7 @@ func FuzzParsePRM(f *testing.F) {
 	f.Add([]byte(`{"resource":"https://mcp/x","authorization_servers":["https://as"]}`))
 	f.Add([]byte(`{"resource":""}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := ParsePRM(data)
+		m, err := parsePRM(data)
 		if err != nil {
 			if !errors.Is(err, ErrInvalidMetadata) {
 				t.Fatalf("error not classified: %v", err)

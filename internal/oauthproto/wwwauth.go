@@ -66,10 +66,10 @@ func ChallengeError(cs []Challenge) string {
 	return b.Params["error"]
 }
 
-// FormatChallenges renders challenges as one header value; parameters are
-// sorted by name and always quoted. ParseChallenges(FormatChallenges(cs))
+// formatChallenges renders challenges as one header value; parameters are
+// sorted by name and always quoted. ParseChallenges(formatChallenges(cs))
 // yields cs again for any cs produced by ParseChallenges.
-func FormatChallenges(cs []Challenge) string {
+func formatChallenges(cs []Challenge) string {
 	var b strings.Builder
 	for i, c := range cs {
 		if i > 0 {

@@ -110,9 +110,9 @@ func TestFormatChallengesRoundTrip(t *testing.T) {
 		{Scheme: "bearer", Params: map[string]string{"scope": `a "b" \c`, "error": ""}},
 		{Scheme: "negotiate", Params: map[string]string{}, Token68: "YWJj=="},
 	}
-	got := ParseChallenges([]string{FormatChallenges(in)})
+	got := ParseChallenges([]string{formatChallenges(in)})
 	if !reflect.DeepEqual(got, in) {
-		t.Fatalf("round trip: got %#v want %#v (header %q)", got, in, FormatChallenges(in))
+		t.Fatalf("round trip: got %#v want %#v (header %q)", got, in, formatChallenges(in))
 	}
 }
 
@@ -137,12 +137,12 @@ func FuzzParseChallenges(f *testing.F) {
 			}
 		}
 		// Round trip: what we parsed must survive formatting and re-parsing.
-		again := ParseChallenges([]string{FormatChallenges(cs)})
+		again := ParseChallenges([]string{formatChallenges(cs)})
 		if len(cs) == 0 && len(again) == 0 {
 			return
 		}
 		if !reflect.DeepEqual(cs, again) {
-			t.Fatalf("round trip of %q:\n first  %#v\n second %#v\n header %q", s, cs, again, FormatChallenges(cs))
+			t.Fatalf("round trip of %q:\n first  %#v\n second %#v\n header %q", s, cs, again, formatChallenges(cs))
 		}
 	})
 }

@@ -13,14 +13,14 @@ import (
 // dial.
 const maxIdleConnsPerHost = 256
 
-// NewHTTPClient returns the client for Rancher's API: a 10 s timeout, a
+// newHTTPClient returns the client for Rancher's API: a 10 s timeout, a
 // connection pool sized for many concurrent users, HTTP/2 where Rancher
 // offers it over TLS, and tlsCfg (nil: the system roots).
-func NewHTTPClient(tlsCfg *tls.Config) *http.Client {
+func newHTTPClient(tlsCfg *tls.Config) *http.Client {
 	return NewHTTPClientVia(tlsCfg, outbound.Network{})
 }
 
-// NewHTTPClientVia is NewHTTPClient through n's proxy and resolver (NO_PROXY
+// NewHTTPClientVia is newHTTPClient through n's proxy and resolver (NO_PROXY
 // keeps an in-cluster Rancher direct).
 func NewHTTPClientVia(tlsCfg *tls.Config, n outbound.Network) *http.Client {
 	tr := n.Transport()

@@ -33,14 +33,14 @@ type AgentFilter struct {
 }
 
 // NewAgentFilter returns a filter asking the Rancher at rancherURL;
-// hc nil means NewHTTPClient(nil).
+// hc nil means newHTTPClient(nil).
 func NewAgentFilter(rancherURL string, hc *http.Client) (*AgentFilter, error) {
 	u, err := url.Parse(strings.TrimRight(rancherURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("%w: bad Rancher URL %q", ErrRBAC, rancherURL)
 	}
 	if hc == nil {
-		hc = NewHTTPClient(nil)
+		hc = newHTTPClient(nil)
 	}
 	return &AgentFilter{base: u, client: hc}, nil
 }

@@ -49,7 +49,7 @@ type UserOptions struct {
 	RancherURL string
 	// APIToken (RANCHER_API_TOKEN) replaces the cookie of every request.
 	APIToken string
-	// HTTPClient defaults to NewHTTPClient(nil).
+	// HTTPClient defaults to newHTTPClient(nil).
 	HTTPClient *http.Client
 	// CacheTTL is how long a resolved user is kept; default 30s.
 	CacheTTL time.Duration
@@ -84,7 +84,7 @@ type UserResolver struct {
 func NewUserResolver(o UserOptions) *UserResolver {
 	o.RancherURL = strings.TrimRight(o.RancherURL, "/")
 	if o.HTTPClient == nil {
-		o.HTTPClient = NewHTTPClient(nil)
+		o.HTTPClient = newHTTPClient(nil)
 	}
 	if o.CacheTTL <= 0 {
 		o.CacheTTL = defaultCacheTTL

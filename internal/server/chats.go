@@ -20,18 +20,9 @@ const (
 	untitled = "Untitled Chat"
 )
 
-// chatRoutes mounts the chats API (/v1/api/chats...), ui-protocol §3.1.
-// Every route needs a user, and a chat of another user is a 404 like an
-// unknown one, so ids cannot be probed.
-func (s *Server) chatRoutes(mux *http.ServeMux) {
-	h := func(f http.HandlerFunc) http.Handler { return s.withUser(f) }
-	mux.Handle("GET /v1/api/chats", h(s.listChats))
-	mux.Handle("DELETE /v1/api/chats", h(s.deleteChats))
-	mux.Handle("GET /v1/api/chats/{id}", h(s.getChat))
-	mux.Handle("PUT /v1/api/chats/{id}", h(s.renameChat))
-	mux.Handle("DELETE /v1/api/chats/{id}", h(s.deleteChat))
-	mux.Handle("GET /v1/api/chats/{id}/messages", h(s.chatMessages))
-}
+// The chats API (/v1/api/chats...), ui-protocol §3.1, is mounted by
+// ownRoutes: every route needs a user, and a chat of another user is a 404
+// like an unknown one, so ids cannot be probed.
 
 // chatJSON is a chat as the UI reads it.
 type chatJSON struct {

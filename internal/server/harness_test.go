@@ -22,7 +22,6 @@ import (
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
 	"github.com/rancher/ai-agent/internal/modeltext"
-	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/origins"
 	"github.com/rancher/ai-agent/internal/rancher"
 	"github.com/rancher/ai-agent/internal/rancher/ranchertest"
@@ -185,7 +184,7 @@ func newEnvTB(t testing.TB, list ...agentconfig.Agent) *env { return newEnvWith(
 
 // withOAuth, when given, builds the OAuth service of an env whose base URL
 // is known; it returns the routes to mount and the runner options to set.
-type withOAuth func(e *env, tools *mcp.Manager, base string) (oauth.Routes, agent.CredentialProvider, agent.Authenticator)
+type withOAuth func(e *env, tools *mcp.Manager, base string) (map[string]http.Handler, agent.CredentialProvider, agent.Authenticator)
 
 func newEnvWith(t testing.TB, oauthFn withOAuth, list ...agentconfig.Agent) *env {
 	return newEnvOn(t, nil, oauthFn, list...)
@@ -213,7 +212,7 @@ func newEnvFull(t testing.TB, ln net.Listener, oauthFn withOAuth, set func(*serv
 	}
 	base := "http://" + ln.Addr().String()
 	var (
-		routes oauth.Routes
+		routes map[string]http.Handler
 		creds  agent.CredentialProvider = agent.CredentialsByAuthType{}
 		auth   agent.Authenticator
 	)
@@ -244,7 +243,7 @@ func newEnvFull(t testing.TB, ln net.Listener, oauthFn withOAuth, set func(*serv
 			return agent.User{ID: u.ID, Token: u.Token}, err
 		}),
 		Agents: sourceFunc(func() []agentconfig.Agent { return *e.source }), Runner: runner, Store: e.store,
-		Extra: routes.Public, Protected: routes.Protected,
+		Routes: routes,
 	}
 	if set != nil {
 		set(&opts)

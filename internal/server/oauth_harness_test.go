@@ -92,7 +92,7 @@ func newOAuthEnv(t testing.TB, o oauthOpts) *oauthEnv {
 		o.secret = o.secretFn(oe.as)
 	}
 	list := append([]agentconfig.Agent{ghAgent(oe.mcp.URL, o.secret)}, o.others...)
-	oe.env = newEnvOn(t, ln, func(e *env, tools *mcp.Manager, base string) (oauth.Routes, agent.CredentialProvider, agent.Authenticator) {
+	oe.env = newEnvOn(t, ln, func(e *env, tools *mcp.Manager, base string) (map[string]http.Handler, agent.CredentialProvider, agent.Authenticator) {
 		sealer, _ := oauth.NewSealer(oauth.GenerateKey())
 		oe.vault, oe.sealer = oauth.NewVault(e.store, sealer, oe.now), sealer
 		so := oauth.ServiceOptions{
@@ -114,11 +114,8 @@ func newOAuthEnv(t testing.TB, o oauthOpts) *oauthEnv {
 			t.Fatal(err)
 		}
 		oe.svc, oe.tools = svc, tools
-		routes := svc.Routes(server.OAuthUser(server.UserResolverFunc(func(ctx context.Context, r *http.Request) (agent.User, error) {
-			u, err := e.users.Resolve(ctx, r)
-			return agent.User{ID: u.ID, Token: u.Token}, err
-		})))
-		return routes, agent.OAuth{Service: svc}, agent.OAuth{Service: svc}
+		routes := svc.Routes(server.OAuthUser)
+		return routes, server.OAuthAgent{Service: svc}, server.OAuthAgent{Service: svc}
 	}, list...)
 	return oe
 }

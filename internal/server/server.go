@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"github.com/rancher/ai-agent/internal/agent"
 	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/chat"
+	"github.com/rancher/ai-agent/internal/guard"
 	"github.com/rancher/ai-agent/internal/httpapi"
 	"github.com/rancher/ai-agent/internal/modeltext"
 	"github.com/rancher/ai-agent/internal/origins"
@@ -38,21 +40,21 @@ type Options struct {
 	Runner *agent.Runner
 	Store  store.Store
 	Logger *slog.Logger
-	// Extra routes mounted as is (OAuth endpoints, the scripted model's
-	// control API, the demo page), by pattern.
-	Extra map[string]http.Handler
-	// Protected routes are mounted behind the user check (401 {"detail"}).
-	Protected map[string]http.Handler
+	// Routes are mounted as is, by pattern (the OAuth endpoints, the model
+	// list, the scripted model's control API, the demo page): each owner
+	// wraps its handler with the guards it needs (package guard), which run
+	// the server's checks.
+	Routes map[string]http.Handler
 	// FilterAgents, when set, keeps the agents a user may use (Rancher
 	// RBAC). An error refuses the chat: the check fails closed.
 	FilterAgents func(ctx context.Context, u agent.User, list []agentconfig.Agent) ([]agentconfig.Agent, error)
 	// Origins are the browser origins allowed to open a WebSocket or call
-	// the API (checkBrowser). Nil allows none: only requests without an
+	// the API (guard.SameSite). Nil allows none: only requests without an
 	// Origin header (not a browser) get through.
 	Origins *origins.Policy
 	// MayConfigure answers whether a user may configure agents: only they
-	// may call the routes that make the agent fetch a URL they name
-	// (guardFetch). nil error is yes. A nil MayConfigure refuses everyone;
+	// may call the routes that make the agent fetch a URL they name and
+	// the administrators' routes (guard.Admin). nil error is yes. A nil MayConfigure refuses everyone;
 	// AllowEveryone is the RBAC_ENABLED=false choice.
 	MayConfigure func(ctx context.Context, u agent.User) error
 	// Conn tunes each chat connection.
@@ -94,6 +96,7 @@ type Server struct {
 	shutdown context.Context
 	stop     context.CancelFunc
 	handler  http.Handler
+	routes   map[string]http.Handler
 	sockets  socketCounts
 }
 
@@ -108,24 +111,42 @@ func New(o Options) *Server {
 	}
 	s := &Server{o: o, log: o.Logger}
 	s.shutdown, s.stop = context.WithCancel(context.Background())
+	s.routes = s.ownRoutes()
+	for pattern, h := range o.Routes {
+		s.routes[pattern] = h
+	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/api/health", s.health)
-	mux.HandleFunc("GET /v1/api/readiness", s.readiness)
-	mux.Handle("GET /v1/api/settings", s.withUser(http.HandlerFunc(s.settings)))
-	mux.Handle("GET /v1/api/agents", s.withUser(http.HandlerFunc(s.listAgents)))
-	mux.Handle("POST /v1/api/complete/ui-tools", s.withUser(http.HandlerFunc(s.completeUITools)))
-	s.chatRoutes(mux)
-	mux.HandleFunc("GET /v1/ws/messages", s.websocket)
-	mux.HandleFunc("GET /v1/ws/messages/{chatId}", s.websocket)
-	for pattern, h := range o.Extra {
+	for pattern, h := range s.routes {
 		mux.Handle(pattern, h)
 	}
-	for pattern, h := range o.Protected {
-		mux.Handle(pattern, s.withUser(h))
-	}
-	s.handler = recoverer(s.log, httpapi.StripProxyPrefix(checkBrowser(s.log, o.Origins, s.guardFetch(mux))))
+	s.handler = recoverer(s.log, httpapi.StripProxyPrefix(s.withPrincipal(mux)))
 	return s
 }
+
+// ownRoutes are the server's own routes, each wrapped with its guards.
+func (s *Server) ownRoutes() map[string]http.Handler {
+	user := func(h http.HandlerFunc) http.Handler { return guard.SameSite(guard.SignedIn(h)) }
+	return map[string]http.Handler{
+		// Probes call health and readiness from anywhere.
+		"GET /v1/api/health":              http.HandlerFunc(s.health),
+		"GET /v1/api/readiness":           http.HandlerFunc(s.readiness),
+		"GET /v1/api/settings":            user(s.settings),
+		"GET /v1/api/agents":              guard.SameSite(guard.Admin(http.HandlerFunc(s.listAgents))),
+		"POST /v1/api/complete/ui-tools":  user(s.completeUITools),
+		"GET /v1/api/chats":               user(s.listChats),
+		"DELETE /v1/api/chats":            user(s.deleteChats),
+		"GET /v1/api/chats/{id}":          user(s.getChat),
+		"PUT /v1/api/chats/{id}":          user(s.renameChat),
+		"DELETE /v1/api/chats/{id}":       user(s.deleteChat),
+		"GET /v1/api/chats/{id}/messages": user(s.chatMessages),
+		"GET /v1/ws/messages":             user(s.websocket),
+		"GET /v1/ws/messages/{chatId}":    user(s.websocket),
+	}
+}
+
+// Routes returns the mounted routes by pattern, each with its guards
+// (guard.Of), for audits.
+func (s *Server) Routes() map[string]http.Handler { return maps.Clone(s.routes) }
 
 // Handler is the root handler.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -163,27 +184,6 @@ func (s *Server) readiness(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) settings(w http.ResponseWriter, _ *http.Request) {
 	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"storageType": s.o.Store.StorageType()})
-}
-
-type userKey struct{}
-
-// UserFrom returns the user that withUser resolved.
-func UserFrom(ctx context.Context) (agent.User, bool) {
-	u, ok := ctx.Value(userKey{}).(agent.User)
-	return u, ok
-}
-
-// withUser is middleware that resolves the user or answers 401 {"detail"}.
-func (s *Server) withUser(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, err := s.o.Users.Resolve(r.Context(), r)
-		if err != nil {
-			s.log.Info("unauthorized request", "path", r.URL.Path, "error", err)
-			httpapi.WriteJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Unauthorized"})
-			return
-		}
-		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
-	})
 }
 
 // recoverer turns a handler panic into a 500 and a log line.

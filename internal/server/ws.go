@@ -17,8 +17,8 @@ import (
 
 var chatIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
 
-// websocket serves /v1/ws/messages[/{chatId}]: user, chat, agents, then the
-// frame loop of chat.Conn.
+// websocket serves /v1/ws/messages[/{chatId}] (mounted behind guard.SameSite
+// and guard.SignedIn): user, chat, agents, then the frame loop of chat.Conn.
 func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	chatID := r.PathValue("chatId")
 	if chatID != "" && !chatIDPattern.MatchString(chatID) {
@@ -29,14 +29,12 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": "server shutting down"})
 		return
 	}
-	user, err := s.o.Users.Resolve(r.Context(), r)
+	user, err := principalOf(r.Context()) // guard.SignedIn has checked it
 	if err != nil {
-		s.log.Info("websocket refused: no user", "error", err)
 		httpapi.WriteJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Unauthorized"})
 		return
 	}
-	user.Host, user.Cookies = httpapi.RequestHost(r), r.Cookies()
-	// checkBrowser has refused an Origin that is not allowed (403, before
+	// guard.SameSite has refused an Origin that is not allowed (403, before
 	// any frame); the library's own same-host rule would refuse the UI,
 	// whose Origin is Rancher's while the Host is the service's.
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
@@ -48,7 +46,7 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	// the hijacked connection is served by a goroutine of its own, which
 	// only reads while the chat is idle (the chat is opened by the
 	// connection's first job, on a goroutine that ends with it).
-	header, url := credentialHeaders(r.Header), r.URL.String()
+	header, url, hs := credentialHeaders(r.Header), r.URL.String(), handshakeOf(r)
 	s.conns.Add(1)
 	go func() {
 		defer s.conns.Done()
@@ -61,7 +59,7 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		defer s.sockets.release(user.ID)
-		conn.Serve(s.shutdown, &opening{s: s, conn: conn, user: user, chatID: chatID, header: header, url: url})
+		conn.Serve(s.shutdown, &opening{s: s, conn: conn, user: user, chatID: chatID, header: header, url: url, hs: hs})
 		conn.Close(websocket.StatusNormalClosure, "")
 	}()
 }
@@ -76,10 +74,12 @@ type opening struct {
 	chatID string
 	header http.Header // of the handshake, for the per-turn user check
 	url    string
+	hs     *handshake   // what OAuth needs of the handshake (OAuthAgent)
 	turns  chat.Handler // set by Open; nil when the chat could not open
 }
 
 func (o *opening) Open(ctx context.Context, em chat.Emitter) {
+	ctx = withHandshake(ctx, o.hs)
 	s := o.s
 	// Set-up is not cut short by a <stop>, only by the connection ending.
 	setup, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -134,7 +134,7 @@ func (o *opening) Turn(ctx context.Context, em chat.Emitter, p chat.Prompt) {
 	if o.turns == nil { // the chat did not open; the connection is closing
 		return
 	}
-	o.turns.Turn(ctx, em, p)
+	o.turns.Turn(withHandshake(ctx, o.hs), em, p)
 }
 
 func (s *Server) fatal(ctx context.Context, conn *chat.Conn, msg string) {

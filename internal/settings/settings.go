@@ -75,7 +75,7 @@ func required(llm string) ([]string, bool) {
 	return nil, false
 }
 
-// Errors of Apply; the handler maps them to HTTP statuses.
+// Errors of apply; the handler maps them to HTTP statuses.
 var (
 	ErrForbidden = errors.New("settings: not allowed to update secrets")
 	ErrInvalid   = errors.New("settings: invalid")
@@ -111,7 +111,7 @@ func Handler(o Options) http.Handler {
 			httpapi.WriteJSON(w, http.StatusBadRequest, map[string]string{"detail": "body must be a JSON object of strings"})
 			return
 		}
-		out, err := Apply(r.Context(), o.Client, o.Namespace, user, body)
+		out, err := apply(r.Context(), o.Client, o.Namespace, user, body)
 		switch {
 		case errors.Is(err, ErrForbidden):
 			httpapi.WriteJSON(w, http.StatusForbidden, map[string]string{"detail": "you may not change the AI agent settings"})
@@ -126,9 +126,9 @@ func Handler(o Options) http.Handler {
 	})
 }
 
-// Apply checks the user's right, validates body and writes it. It returns
+// apply checks the user's right, validates body and writes it. It returns
 // the saved values without the sensitive ones.
-func Apply(ctx context.Context, c client.Client, ns, user string, body map[string]string) (map[string]string, error) {
+func apply(ctx context.Context, c client.Client, ns, user string, body map[string]string) (map[string]string, error) {
 	if err := authorize(ctx, c, ns, user); err != nil {
 		return nil, err
 	}

@@ -44,7 +44,7 @@ type Config struct {
 	Region string
 	// Mock is LLM_MOCK_ENABLED: BaseURL points at rancher-ai-llm-mock.
 	Mock bool
-	// HTTPClient replaces NewHTTPClientVia(IdleTimeout, Network) (tests,
+	// HTTPClient replaces newHTTPClientVia(IdleTimeout, Network) (tests,
 	// benchmarks). Every provider's SDK (openai-go, genai, the AWS SDK)
 	// is given this client, so none builds its own.
 	HTTPClient *http.Client
@@ -154,7 +154,7 @@ func FromEnv(getenv func(string) string) (llm.Model, Config, error) {
 // New builds the Model of c.Provider.
 func New(c Config) (llm.Model, error) {
 	if c.HTTPClient == nil {
-		c.HTTPClient = NewHTTPClientVia(c.IdleTimeout, c.Network)
+		c.HTTPClient = newHTTPClientVia(c.IdleTimeout, c.Network)
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	switch c.Provider {

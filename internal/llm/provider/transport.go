@@ -39,17 +39,17 @@ const (
 	WriteBufferSize = 32 << 10
 )
 
-// NewHTTPClient is NewHTTPClientVia with a direct connection.
-func NewHTTPClient(idle time.Duration) *http.Client {
-	return NewHTTPClientVia(idle, outbound.Network{})
+// newHTTPClient is newHTTPClientVia with a direct connection.
+func newHTTPClient(idle time.Duration) *http.Client {
+	return newHTTPClientVia(idle, outbound.Network{})
 }
 
-// NewHTTPClientVia returns the client the providers use: n's proxy and
+// newHTTPClientVia returns the client the providers use: n's proxy and
 // resolver (never the environment read here), bounded connect and header
 // waits, a stream that fails with ErrStalled after idle without data, and
 // connections kept for reuse (one client and pool per model, shared by
 // every chat).
-func NewHTTPClientVia(idle time.Duration, n outbound.Network) *http.Client {
+func newHTTPClientVia(idle time.Duration, n outbound.Network) *http.Client {
 	if idle <= 0 {
 		idle = DefaultIdleTimeout
 	}

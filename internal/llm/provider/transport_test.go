@@ -45,7 +45,7 @@ func TestIdleBodyStallsAndDrains(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c := NewHTTPClient(100 * time.Millisecond)
+	c := newHTTPClient(100 * time.Millisecond)
 	dials := countDials(c)
 	get := func(path string) *http.Response {
 		t.Helper()

@@ -191,7 +191,7 @@ func bigRequestInOneWrite(t *testing.T, keep bool) {
 	}))
 	defer srv.Close()
 	var cc countingConns
-	client := NewHTTPClient(0)
+	client := newHTTPClient(0)
 	base := client.Transport.(*idleTransport).base.(*http.Transport)
 	dial := base.DialContext
 	base.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
