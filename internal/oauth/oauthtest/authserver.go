@@ -71,10 +71,13 @@ type AuthServer struct {
 	RegistrationEndpoint  string
 	JWKSURI               string
 	RevocationEndpoint    string
+	// IntrospectionEndpoint is RFC 7662's (see Introspect).
+	IntrospectionEndpoint string
 
-	t      testing.TB
-	secret string
-	stderr *logtest.Buffer
+	introSecret string
+	t           testing.TB
+	secret      string
+	stderr      *logtest.Buffer
 }
 
 // TokenCounts counts token endpoint requests (successful or not).
@@ -132,6 +135,8 @@ func StartAuthServer(t testing.TB, opts ASOptions) *AuthServer {
 	for _, c := range opts.Clients {
 		cfg.Clients = append(cfg.Clients, providerClient(c))
 	}
+	introSecret := randomHex(16) // the client of Introspect (introspect.go)
+	cfg.Clients = append(cfg.Clients, providerClient{ID: introspectorID, Secret: introSecret, GrantTypes: []string{"client_credentials"}})
 	cfgJSON, err := json.Marshal(cfg)
 	if err != nil {
 		t.Fatalf("oauthtest: %v", err)
@@ -157,7 +162,7 @@ func StartAuthServer(t testing.TB, opts ASOptions) *AuthServer {
 		_ = cmd.Wait()
 		close(waited)
 	}()
-	as := &AuthServer{t: t, secret: secret, stderr: stderr}
+	as := &AuthServer{t: t, secret: secret, stderr: stderr, introSecret: introSecret}
 	t.Cleanup(func() {
 		stdin.Close()
 		_ = cmd.Process.Signal(interruptSignal())
@@ -208,6 +213,7 @@ func StartAuthServer(t testing.TB, opts ASOptions) *AuthServer {
 		RegistrationEndpoint  string `json:"registration_endpoint"`
 		JWKSURI               string `json:"jwks_uri"`
 		RevocationEndpoint    string `json:"revocation_endpoint"`
+		IntrospectionEndpoint string `json:"introspection_endpoint"`
 	}
 	// provider.mjs writes its line once it listens with every handler
 	// attached: the metadata answers now or never.
@@ -222,6 +228,7 @@ func StartAuthServer(t testing.TB, opts ASOptions) *AuthServer {
 	as.RegistrationEndpoint = md.RegistrationEndpoint
 	as.JWKSURI = md.JWKSURI
 	as.RevocationEndpoint = md.RevocationEndpoint
+	as.IntrospectionEndpoint = md.IntrospectionEndpoint
 	return as
 }
 

@@ -40,6 +40,10 @@ type MCPOptions struct {
 	// DPoPNonce, when set, is required in DPoP proofs (RFC 9449 §9): a proof
 	// without it gets 401 use_dpop_nonce with this nonce.
 	DPoPNonce string
+	// Introspect makes the server ask the authorization server about every
+	// token (RFC 7662, AuthServer.Introspect) besides verifying it: a
+	// revoked token is refused although its signature and exp are good.
+	Introspect bool
 }
 
 // ProtectedMCP is a running go-sdk streamable MCP server behind bearer-token
@@ -67,6 +71,8 @@ type ProtectedMCP struct {
 	jtis     map[string]bool // DPoP proof IDs seen
 	now      func() time.Time
 	expired  map[string]bool // access tokens held expired (Expire)
+	// introspect, when set, reports whether the AS says a token is active.
+	introspect func(ctx context.Context, token string) (bool, error)
 }
 
 // RequestCounts counts requests to the MCP endpoint.
@@ -93,6 +99,9 @@ func StartProtectedMCP(t testing.TB, as *AuthServer, opts MCPOptions) *Protected
 		jtis:     map[string]bool{},
 		now:      opts.Now,
 		expired:  map[string]bool{},
+	}
+	if opts.Introspect {
+		p.introspect = as.Introspect
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -303,6 +312,11 @@ func (p *ProtectedMCP) authenticate(r *http.Request) (*Claims, string) {
 		return nil, "token expired"
 	case cl.Subject == "":
 		return nil, "no sub"
+	}
+	if p.introspect != nil {
+		if active, err := p.introspect(r.Context(), fields[1]); err != nil || !active {
+			return nil, fmt.Sprintf("token not active at the authorization server (introspection: %v)", err)
+		}
 	}
 	return cl, ""
 }
