@@ -76,7 +76,7 @@ func connList(t *testing.T, url, user string) []oauth.Connection {
 // user's connections; an administrator (on B) revokes bob's.
 func TestConnections(t *testing.T) {
 	env := replicaEnv(t)
-	as := oauthtest.StartAuthServer(t, oauthtest.ASOptions{Scopes: []string{"mcp:read"}, RotateRefreshTokens: true})
+	as := oauthtest.StartAuthServer(t, oauthtest.ASOptions{Scopes: []string{"mcp:read"}, RotateRefreshTokens: true, OpaqueAccessTokens: true})
 	pm := oauthtest.StartProtectedMCP(t, as, oauthtest.MCPOptions{RequiredScopes: []string{"mcp:read"}, Introspect: true})
 	cfg := ghConfig(t, pm.URL, "")
 	addrA, addrB := repFreeAddr(t), repFreeAddr(t)

@@ -40,6 +40,11 @@ type ASOptions struct {
 	// dpop_signing_alg_values_supported and token requests with a proof get
 	// DPoP-bound tokens (cnf.jkt). DPoPNonce also requires server nonces.
 	DPoP, DPoPNonce bool
+	// OpaqueAccessTokens issues opaque (reference) access tokens instead of
+	// JWTs: oidc-provider can revoke (RFC 7009) and introspect (RFC 7662)
+	// only those; a JWT access token stays valid until it expires. An MCP
+	// server started with MCPOptions.Introspect needs them.
+	OpaqueAccessTokens bool
 }
 
 // Client is a statically registered client. It may use the
@@ -75,6 +80,7 @@ type AuthServer struct {
 	IntrospectionEndpoint string
 
 	introSecret string
+	opaque      bool // OpaqueAccessTokens
 	t           testing.TB
 	secret      string
 	stderr      *logtest.Buffer
@@ -97,6 +103,7 @@ type providerConfig struct {
 	Clients             []providerClient `json:"clients"`
 	DPoP                bool             `json:"dpop"`
 	DPoPNonce           bool             `json:"dpopNonce"`
+	OpaqueAccessTokens  bool             `json:"opaqueAccessTokens"`
 }
 
 type providerClient struct {
@@ -123,6 +130,7 @@ func StartAuthServer(t testing.TB, opts ASOptions) *AuthServer {
 		SigningAlg:          opts.SigningAlg,
 		DPoP:                opts.DPoP,
 		DPoPNonce:           opts.DPoPNonce,
+		OpaqueAccessTokens:  opts.OpaqueAccessTokens,
 	}
 	if opts.AccessTokenTTL > 0 {
 		cfg.AccessTokenTTL = max(1, int(opts.AccessTokenTTL.Round(time.Second)/time.Second))
@@ -162,7 +170,7 @@ func StartAuthServer(t testing.TB, opts ASOptions) *AuthServer {
 		_ = cmd.Wait()
 		close(waited)
 	}()
-	as := &AuthServer{t: t, secret: secret, stderr: stderr, introSecret: introSecret}
+	as := &AuthServer{t: t, secret: secret, stderr: stderr, introSecret: introSecret, opaque: opts.OpaqueAccessTokens}
 	t.Cleanup(func() {
 		stdin.Close()
 		_ = cmd.Process.Signal(interruptSignal())

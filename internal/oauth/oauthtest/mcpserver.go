@@ -40,9 +40,11 @@ type MCPOptions struct {
 	// DPoPNonce, when set, is required in DPoP proofs (RFC 9449 §9): a proof
 	// without it gets 401 use_dpop_nonce with this nonce.
 	DPoPNonce string
-	// Introspect makes the server ask the authorization server about every
-	// token (RFC 7662, AuthServer.Introspect) besides verifying it: a
-	// revoked token is refused although its signature and exp are good.
+	// Introspect makes the server authenticate every token by asking the
+	// authorization server about it (RFC 7662, AuthServer.IntrospectClaims)
+	// instead of verifying a JWT: a revoked token is refused although its
+	// exp is good. The server must issue opaque access tokens
+	// (ASOptions.OpaqueAccessTokens): oidc-provider introspects no JWT.
 	Introspect bool
 	// AdvertiseDPoP makes the server say it accepts DPoP-bound tokens: its
 	// PRM lists dpop_signing_alg_values_supported (RFC 9728 §2) and its 401
@@ -88,8 +90,9 @@ type ProtectedMCP struct {
 	jtis     map[string]bool // DPoP proof IDs seen
 	now      func() time.Time
 	expired  map[string]bool // access tokens held expired (Expire)
-	// introspect, when set, reports whether the AS says a token is active.
-	introspect func(ctx context.Context, token string) (bool, error)
+	// introspect, when set, is the AS's answer about a token (nil: not
+	// active).
+	introspect func(ctx context.Context, token string) (*Claims, error)
 }
 
 // RequestCounts counts requests to the MCP endpoint.
@@ -120,7 +123,10 @@ func StartProtectedMCP(t testing.TB, as *AuthServer, opts MCPOptions) *Protected
 		expired:   map[string]bool{},
 	}
 	if opts.Introspect {
-		p.introspect = as.Introspect
+		if !as.opaque {
+			t.Fatalf("oauthtest: MCPOptions.Introspect needs an AuthServer with OpaqueAccessTokens (oidc-provider introspects no JWT)")
+		}
+		p.introspect = as.IntrospectClaims
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -388,7 +394,16 @@ func (p *ProtectedMCP) authenticate(r *http.Request) (*Claims, string) {
 	if len(fields) != 2 || (!strings.EqualFold(fields[0], "bearer") && !strings.EqualFold(fields[0], "dpop")) {
 		return nil, "no bearer or DPoP token"
 	}
-	cl, err := p.jwks.verifyJWT(r.Context(), fields[1])
+	var cl *Claims
+	var err error
+	if p.introspect != nil {
+		cl, err = p.introspect(r.Context(), fields[1])
+		if err == nil && cl == nil {
+			err = errors.New("token not active at the authorization server (introspection)")
+		}
+	} else {
+		cl, err = p.jwks.verifyJWT(r.Context(), fields[1])
+	}
 	if err != nil {
 		return nil, err.Error()
 	}
@@ -414,11 +429,6 @@ func (p *ProtectedMCP) authenticate(r *http.Request) (*Claims, string) {
 		return nil, "token expired"
 	case cl.Subject == "":
 		return nil, "no sub"
-	}
-	if p.introspect != nil {
-		if active, err := p.introspect(r.Context(), fields[1]); err != nil || !active {
-			return nil, fmt.Sprintf("token not active at the authorization server (introspection: %v)", err)
-		}
 	}
 	return cl, ""
 }
