@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -96,6 +97,16 @@ func TestConnections(t *testing.T) {
 	connSignIn(t, as, a, "alice")
 	connSignIn(t, as, a, "bob")
 
+	// B serves alice in a chat that stays open across the sign-out on A:
+	// B now holds an MCP session and a tool list for her credential.
+	live := repDial(t, b, "/v1/ws/messages", "alice")
+	live.Metadata()
+	bAddr := strings.TrimPrefix(b, "http://")
+	push(t, bAddr, whoamiPush)
+	if all := strings.Join(live.Ask(`{"prompt":"who am I?","context":{}}`), ""); !strings.Contains(all, "You are alice.") || strings.Contains(all, "<authentication>") {
+		t.Fatalf("alice's turn on B before the sign-out: %q", all)
+	}
+
 	// The stored tokens, read as the test's own vault would (same key).
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -169,6 +180,17 @@ func TestConnections(t *testing.T) {
 	}
 	if got := connList(t, b+"/v1/api/oauth2/connections", "alice"); len(got) != 1 || got[0].Status != oauth.StatusSignedOut {
 		t.Errorf("alice's connections on B after sign-out = %+v", got)
+	}
+	// B's open chat: its next turn uses the store, not what B cached, and
+	// asks alice to sign in.
+	push(t, bAddr, whoamiPush)
+	live.Send(`{"prompt":"who am I now?","context":{}}`)
+	if got := live.UntilPrefix("<authentication>"); slices.ContainsFunc(got, func(f string) bool { return strings.Contains(f, "You are alice.") }) {
+		t.Fatalf("B's open chat after the sign-out on A: %q", got)
+	}
+	live.WS.CloseNow()
+	if code, body := repDo(t, "POST", b+"/v1/control/clear", "", ""); code != http.StatusNoContent {
+		t.Fatalf("clear the script: %d %s", code, body)
 	}
 	// B's next chat asks alice to sign in.
 	c := repDial(t, b, "/v1/ws/messages", "alice")
