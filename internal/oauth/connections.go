@@ -198,8 +198,11 @@ func (s *Service) Revoke(ctx context.Context, o RevokeOptions) (Revocation, erro
 			return res, err
 		}
 		res.Revoked++
-		if !ok && res.RevokedAtServer {
+		switch {
+		case !ok && res.RevokedAtServer:
 			res.RevokedAtServer, res.Reason = false, reason
+		case ok && res.RevokedAtServer && res.Reason == "":
+			res.Reason = reason // revoked, with a caveat (an access token that stays valid)
 		}
 	}
 	if res.Revoked == 0 {
@@ -223,7 +226,7 @@ func (s *Service) revokeKey(ctx context.Context, k TokenKey, o RevokeOptions) (r
 			reason = "the stored tokens could not be deleted"
 		}
 		s.audit(ctx, AuditEvent{Event: o.Event, User: k.User, Agent: k.Agent, Issuer: k.Issuer, Actor: o.Actor,
-			Result: result, Reason: strings.TrimSpace(o.Reason + " " + reasonIf(!revoked, reason))})
+			Result: result, Reason: joinReasons(o.Reason, reasonIf(!revoked, reason))})
 	}()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
@@ -252,6 +255,14 @@ func (s *Service) revokeKey(ctx context.Context, k TokenKey, o RevokeOptions) (r
 		result = ResultRevoked
 	}
 	return revoked, reason, nil
+}
+
+// joinReasons is why the system acted, then why the server did not revoke.
+func joinReasons(why, server string) string {
+	if why == "" || server == "" {
+		return why + server
+	}
+	return why + ". " + server
 }
 
 func reasonIf(b bool, r string) string {
@@ -293,14 +304,22 @@ func (s *Service) revokeAtServer(ctx context.Context, k TokenKey, t TokenSet) (b
 	if ci.ClientID == "" {
 		return false, "The client the tokens were issued to is unknown; the tokens were deleted here."
 	}
+	revokedRT := false
 	for _, tk := range []struct{ value, hint string }{{t.RefreshToken, oauthproto.HintRefreshToken}, {t.AccessToken, oauthproto.HintAccessToken}} {
 		if tk.value == "" {
 			continue
 		}
-		if err := oauthproto.Revoke(ctx, hc, as, ci, tk.value, tk.hint); err != nil {
+		err := oauthproto.Revoke(ctx, hc, as, ci, tk.value, tk.hint)
+		if err != nil && revokedRT && errors.Is(err, oauthproto.ErrUnsupportedTokenType) {
+			// RFC 7009 §2.2.1: the server revoked the grant (its refresh
+			// token) but revokes no access token of this kind (a JWT).
+			return true, "The authorization server ended the sign-in, but its current access token cannot be revoked and stays valid until it expires."
+		}
+		if err != nil {
 			s.log.Info("revocation refused or failed", "agent", shownAgent(k.Agent), "issuer", k.Issuer, "token", tk.hint, "error", err)
 			return false, "The authorization server did not confirm the revocation; the tokens were deleted here."
 		}
+		revokedRT = revokedRT || tk.hint == oauthproto.HintRefreshToken
 	}
 	return true, ""
 }
