@@ -31,8 +31,13 @@ func connSignIn(t *testing.T, as *oauthtest.AuthServer, base, user string) {
 	if err != nil {
 		t.Fatalf("approve: %v", err)
 	}
-	if code, page := repDo(t, "GET", cb.String(), user, ""); code != 200 || !strings.Contains(page, "oauth_success") {
+	code, page := repDo(t, "GET", cb.String(), user, "")
+	if code != 200 || !strings.Contains(page, "oauth_success") {
 		t.Fatalf("callback = %d %s", code, page)
+	}
+	// The page says how to sign out again, at the agent's public URL.
+	if want := "To sign out of gh later, send DELETE " + strings.TrimSuffix(cb.Scheme+"://"+cb.Host+cb.Path, "/callback") + "/connections/gh to the agent."; !strings.Contains(page, want) {
+		t.Fatalf("callback page %s does not say %q", page, want)
 	}
 	c.Send("authentication_confirmed")
 	if got := c.Until("</message>"); len(got) != 1 {

@@ -39,10 +39,16 @@ func (o OAuth) Authenticate(ctx context.Context, em chat.Emitter, a agentconfig.
 	return o.Service.Authenticate(ctx, chat.Browser{Emitter: em}, a, identity(u), r)
 }
 
-// authErrorSentence is the one sentence of <auth-error> for a failed
-// sign-in of agent: what failed and what to do, never the error chain
-// (which goes to the log).
+// authErrorSentence is the text of <auth-error> for a failed sign-in of
+// agent: one sentence of what failed and what to do, never the error chain
+// (which goes to the log), then one of how to sign out of the agent (which
+// also clears a sign-in stuck in a bad state).
 func authErrorSentence(agent string, err error) string {
+	return authFailure(agent, err) + " " + oauth.SignOutSentence(agent, "")
+}
+
+// authFailure is what failed and what to do.
+func authFailure(agent string, err error) string {
 	if e, ok := errors.AsType[*oauth.RefusedError](err); ok {
 		return e.Sentence()
 	}

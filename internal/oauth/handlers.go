@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/rancher/ai-agent/internal/httpapi"
 	"github.com/rancher/ai-agent/internal/oauthproto"
@@ -211,7 +212,11 @@ func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
 	if flow.TokenAgent == "" { // the IdP sign-in's tokens are not the agent's
 		h.s.setCookies(w, key, t, flow.CookiePath)
 	}
-	writePage(w, http.StatusOK, true, "Signed in", "You can close this window.")
+	msg := "You can close this window."
+	if flow.TokenAgent == "" { // the agent's own sign-in: say how to end it
+		msg += " " + SignOutSentence(flow.Agent, strings.TrimSuffix(flow.RedirectURI, callbackPath))
+	}
+	writePage(w, http.StatusOK, true, "Signed in", msg)
 }
 
 // putLocked stores t under the lock that refreshes and re-sealing take,
