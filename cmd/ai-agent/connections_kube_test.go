@@ -76,9 +76,9 @@ func TestConnectionsAgentDeleted(t *testing.T) {
 	}
 	want := `"audit":true,"event":"admin_revocation","user":"u-alice","agent":"gh","issuer":"` + as.Issuer + `","actor":"system","result":"revoked"`
 	if !strings.Contains(logs.String(), want) {
-		t.Errorf("no audit line %s in:\n%s", want, grepLines(logs.String(), `"audit":true`))
+		t.Errorf("no audit line %s in:\n%s", want, linesWith(logs.String(), `"audit":true`))
 	}
-	t.Logf("audit:\n%s", grepLines(logs.String(), `"audit":true`))
+	t.Logf("audit:\n%s", linesWith(logs.String(), `"audit":true`))
 }
 
 // storedToken reports whether the SQLite store at path holds tokens of k.

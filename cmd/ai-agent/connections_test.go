@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -91,7 +93,7 @@ func TestConnections(t *testing.T) {
 	// A checks Rancher's answer on who may configure agents (the fake
 	// Rancher allows no one); B lets everyone (RBAC_ENABLED=false).
 	a, logA, _ := runServeAt(t, clock.Now, []string{"--listen", addrA, "--config", cfg}, func(k string) string { return env[k] })
-	b, _, _ := runServeAt(t, clock.Now, []string{"--listen", addrB, "--config", cfg}, func(k string) string {
+	b, logB, _ := runServeAt(t, clock.Now, []string{"--listen", addrB, "--config", cfg}, func(k string) string {
 		if k == "RBAC_ENABLED" {
 			return "false"
 		}
@@ -161,7 +163,12 @@ func TestConnections(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("cross-site DELETE: %v %v, want 403", resp, err)
 	} else {
+		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		t.Logf("DELETE %s/v1/api/oauth2/connections/gh (alice, Origin: https://evil.example) = %d %s", a, resp.StatusCode, b)
+	}
+	if _, err := vault.Get(ctx, aliceKey); err != nil {
+		t.Fatalf("the cross-site DELETE removed alice's tokens: %v", err)
 	}
 	code, body := repDo(t, "DELETE", a+"/v1/api/oauth2/connections/gh", "alice", "")
 	t.Logf("DELETE %s/v1/api/oauth2/connections/gh (alice) = %d %s", a, code, body)
@@ -186,6 +193,8 @@ func TestConnections(t *testing.T) {
 	if got := connList(t, b+"/v1/api/oauth2/connections", "alice"); len(got) != 1 || got[0].Status != oauth.StatusSignedOut {
 		t.Errorf("alice's connections on B after sign-out = %+v", got)
 	}
+	_, body = repDo(t, "GET", b+"/v1/api/oauth2/connections", "alice", "")
+	t.Logf("GET %s/v1/api/oauth2/connections (alice, after the sign-out on A) = 200 %s", b, body)
 	// B's open chat: its next turn uses the store, not what B cached, and
 	// asks alice to sign in.
 	push(t, bAddr, whoamiPush)
@@ -208,13 +217,17 @@ func TestConnections(t *testing.T) {
 	// (3) Another user's connections: 403 for a non-administrator (A),
 	// listed and revoked by an administrator (B).
 	for _, m := range []string{"GET", "DELETE"} {
-		if code, body := repDo(t, m, a+"/v1/api/oauth2/users/u-bob/connections", "alice", ""); code != http.StatusForbidden {
+		code, body := repDo(t, m, a+"/v1/api/oauth2/users/u-bob/connections", "alice", "")
+		if code != http.StatusForbidden {
 			t.Errorf("%s bob's connections as a non-admin = %d %s, want 403", m, code, body)
 		}
+		t.Logf("%s %s/v1/api/oauth2/users/u-bob/connections (alice, not an admin on A) = %d %s", m, a, code, body)
 	}
 	if got := connList(t, b+"/v1/api/oauth2/users/u-bob/connections", "alice"); len(got) != 1 || got[0].Status != oauth.StatusConnected {
 		t.Fatalf("bob's connections (admin) = %+v", got)
 	}
+	_, body = repDo(t, "GET", b+"/v1/api/oauth2/users/u-bob/connections", "alice", "")
+	t.Logf("GET %s/v1/api/oauth2/users/u-bob/connections (admin alice) = 200 %s", b, body)
 	bobOld, err := vault.Get(ctx, oauth.TokenKey{User: "u-bob", Agent: "gh", Issuer: as.Issuer})
 	if err != nil {
 		t.Fatal(err)
@@ -233,9 +246,25 @@ func TestConnections(t *testing.T) {
 	if !strings.Contains(logA.String(), `"audit":true,"event":"revocation","user":"u-alice","agent":"gh"`) {
 		t.Errorf("no audit line of alice's sign-out on A")
 	}
-	for _, l := range strings.Split(logA.String(), "\n") {
-		if strings.Contains(l, `"audit":true`) {
-			t.Logf("audit A: %s", l)
+	if want := `"audit":true,"event":"admin_revocation","user":"u-bob","agent":"gh","issuer":"` + as.Issuer + `","actor":"u-alice","result":"revoked","reason":"revoked by an administrator"`; !strings.Contains(logB.String(), want) {
+		t.Errorf("no audit line %s on B", want)
+	}
+	t.Logf("audit A:\n%s", linesWith(logA.String(), `"audit":true`))
+	t.Logf("audit B:\n%s", linesWith(logB.String(), `"audit":true`))
+	// Each audited event is counted: A's sign-out, B's admin revocation.
+	for _, m := range []struct {
+		log  string
+		want string
+	}{
+		{logA.String(), `ai_agent_oauth_events_total{event="revocation",result="revoked"} 1`},
+		{logB.String(), `ai_agent_oauth_events_total{event="admin_revocation",result="revoked"} 1`},
+	} {
+		maddr := regexp.MustCompile(`"msg":"metrics listening","addr":"([0-9.:]+)"`).FindStringSubmatch(m.log)
+		if maddr == nil {
+			t.Fatal("no metrics address in the log")
+		}
+		if code, metrics := repDo(t, "GET", "http://"+maddr[1]+"/metrics", "", ""); code != 200 || !strings.Contains(metrics, m.want) {
+			t.Errorf("/metrics = %d without %s:\n%s", code, m.want, grepLines(metrics, "ai_agent_oauth_events_total"))
 		}
 	}
 }
@@ -253,4 +282,15 @@ func mcpStatus(t *testing.T, url, token string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// linesWith are the lines of s that contain sub.
+func linesWith(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
