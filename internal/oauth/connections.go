@@ -123,6 +123,9 @@ func (s *Service) Connections(ctx context.Context, user string, agents []agentco
 				c.Issuer = k.Issuer
 				break
 			}
+			if !t.Revoked.IsZero() {
+				continue // signed out: a revocation marker
+			}
 			c.Issuer, c.Refreshable = k.Issuer, t.RefreshToken != ""
 			if t.Scopes != nil {
 				c.Scopes = t.Scopes
@@ -177,8 +180,10 @@ type RevokeOptions struct {
 // its authorization server's revocation_endpoint (RFC 7009: the refresh
 // token, then the access token, authenticated as the client they were
 // issued to) when it advertises one, and deleted from the store whatever
-// the server says, so that the next use asks the user to sign in again on
-// every replica (the store is the truth: no replica keeps a copy).
+// the server says (a revocation marker takes their place until any sealed
+// cookie of them has expired), so that the next use asks the user to sign
+// in again on every replica (the store is the truth: no replica keeps a
+// copy, and a browser's cookie cannot bring them back).
 func (s *Service) Revoke(ctx context.Context, o RevokeOptions) (Revocation, error) {
 	if o.User == "" && o.Agent == "" {
 		return Revocation{}, errors.New("oauth: a revocation names a user or an agent")
@@ -192,6 +197,9 @@ func (s *Service) Revoke(ctx context.Context, o RevokeOptions) (Revocation, erro
 		k := keyOf(r)
 		if (o.Issuer != "" && k.Issuer != o.Issuer) || (o.Skip != nil && o.Skip(k)) {
 			continue
+		}
+		if t, _, err := s.o.Vault.open(k, r.Blob); err == nil && !t.Revoked.IsZero() {
+			continue // revoked already: a marker, no token
 		}
 		ok, reason, err := s.revokeKey(ctx, k, o)
 		if err != nil {
@@ -244,7 +252,9 @@ func (s *Service) revokeKey(ctx context.Context, k TokenKey, o RevokeOptions) (r
 	default:
 		revoked, reason = s.revokeAtServer(ctx, k, t)
 	}
-	if err := s.o.Vault.Delete(ctx, k); err != nil {
+	// The tokens are replaced by a marker: a sealed refresh cookie that a
+	// browser still holds cannot bring them back (refresh checks it).
+	if err := s.o.Vault.PutRevoked(ctx, k); err != nil {
 		return false, "", err
 	}
 	s.mu.Lock()

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/agentconfig"
@@ -299,5 +300,52 @@ func TestRevokeJWTAccessToken(t *testing.T) {
 	res, err = f.s.Revoke(context.Background(), RevokeOptions{User: "u-bob", Agent: "gh", Actor: "u-bob", Event: OpRevoke})
 	if err != nil || res.RevokedAtServer || res.Reason == "" {
 		t.Fatalf("access token only: %+v %v", res, err)
+	}
+}
+
+// TestRevokedSignInStaysRevoked: the authorization server has no
+// revocation endpoint, so a revoked refresh token still works there; a
+// browser that was not the one signing out still holds it in its sealed
+// cookie. After the revocation that cookie is refused (no token request is
+// made), the connection lists as signed out, and a new sign-in replaces
+// the marker. Without a revocation, the same cookie does refresh.
+func TestRevokedSignInStaysRevoked(t *testing.T) {
+	as, calls := fakeAS(t, 0, 0)
+	s, v, a := testService(t, as)
+	ctx := context.Background()
+	cfg, _ := ConfigFromSecret(a.AuthSecret)
+	d, err := s.discover(ctx, a, cfg, Refusal{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := expiredToken(t, v, as)
+	res, err := s.Revoke(ctx, RevokeOptions{User: key.User, Agent: "gh", Actor: key.User, Event: OpRevoke})
+	if err != nil || res.RevokedAtServer || res.Revoked != 1 {
+		t.Fatalf("revocation = %+v %v, want deleted here only", res, err)
+	}
+	if _, err := s.refresh(ctx, a, key, d, cfg, refreshOpts{RT: "rt-1"}); !errors.Is(err, ErrNoToken) || calls.Load() != 0 {
+		t.Fatalf("refresh with the old cookie: %v after %d token requests, want ErrNoToken and none", err, calls.Load())
+	}
+	conns, err := s.Connections(ctx, key.User, []agentconfig.Agent{a})
+	if err != nil || len(conns) != 1 || conns[0].Status != StatusSignedOut {
+		t.Fatalf("connections after the revocation: %+v %v", conns, err)
+	}
+	// A second sign-out finds nothing (the marker is no connection).
+	if res, err := s.Revoke(ctx, RevokeOptions{User: key.User, Agent: "gh", Actor: key.User, Event: OpRevoke}); err != nil || res.Revoked != 0 {
+		t.Fatalf("second revocation = %+v %v", res, err)
+	}
+	// A new sign-in overwrites the marker; refreshes work again.
+	if err := s.putLocked(ctx, key, TokenSet{AccessToken: "at-new", RefreshToken: "rt-1", Expiry: time.Now().Add(-time.Minute),
+		Client: oauthproto.ClientInfo{ClientID: "c", AuthMethod: oauthproto.AuthMethodNone, Issuer: as.URL}}); err != nil {
+		t.Fatal(err)
+	}
+	if v.Revoked(ctx, key) {
+		t.Fatal("the marker survived a new sign-in")
+	}
+	// The control: a user who never signed out, with only the cookie (the
+	// store lost the record), is refreshed from it.
+	other := TokenKey{User: "u-other", Agent: "gh", Issuer: as.URL}
+	if got, err := s.refresh(ctx, a, other, d, cfg, refreshOpts{RT: "rt-1"}); err != nil || got.AccessToken != "at-2" {
+		t.Fatalf("refresh from a cookie without a revocation: %+v %v", got, err)
 	}
 }
