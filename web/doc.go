@@ -7,6 +7,10 @@
 // status, resource buttons and source links, the human-validation card and
 // the OAuth sign-in card with its popup handshake (BroadcastChannel
 // "oauth_channel"), so the demo shows the real protocol end to end.
+// connections.js (with connections.css) adds the Connections panel: each
+// OAuth2 agent's status from GET /v1/api/oauth2/connections, Sign out
+// through DELETE /v1/api/oauth2/connections/{agent}, and Sign in, which asks
+// that agent in the chat so that the usual sign-in card opens.
 package web
 
 import (

@@ -15,6 +15,17 @@ type sentencer interface {
 	Sentence() string
 }
 
+// authErrorText is the text of <auth-error> for a failed sign-in of
+// agent: what failed and what to do, then how to sign out when the
+// Authenticator can say.
+func (s *Session) authErrorText(agent string, err error) string {
+	msg := authErrorSentence(agent, err)
+	if t, ok := s.r.o.Auth.(SignOutTeller); ok {
+		msg += " " + t.SignOutSentence(agent)
+	}
+	return msg
+}
+
 // authErrorSentence is the one sentence of <auth-error> for a failed
 // sign-in of agent: what failed and what to do, never the error chain
 // (which goes to the log).

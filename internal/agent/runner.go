@@ -46,6 +46,13 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, em chat.Emitter, a agentconfig.Agent, u User, challenge error) error
 }
 
+// SignOutTeller is an Authenticator that can tell a user, in one
+// sentence, how to sign out of an agent; the sentence follows every
+// <auth-error> (signing out also clears a sign-in stuck in a bad state).
+type SignOutTeller interface {
+	SignOutSentence(agent string) string
+}
+
 // ErrAuthCanceled is matched by an Authenticate error when the user
 // dismissed the sign-in: an Authenticator wraps its own cancel error with
 // it (the OAuth adapter of package server wraps oauth.ErrCanceled).

@@ -22,7 +22,7 @@ func (s *Session) Open(ctx context.Context, em chat.Emitter) {
 	defer em.Send(ctx, chat.MessageClose)
 	if err := s.authenticate(ctx, em, usable[0], usable[0].challenge); err != nil && !errors.Is(err, ErrAuthCanceled) && ctx.Err() == nil {
 		s.r.o.Logger.Info("sign-in failed", "chat", s.chatID, "agent", usable[0].Name, "error", err)
-		_ = em.Send(ctx, chat.AuthErrorFrame(authErrorSentence(usable[0].Name, err)))
+		_ = em.Send(ctx, chat.AuthErrorFrame(s.authErrorText(usable[0].Name, err)))
 	}
 }
 
@@ -169,7 +169,7 @@ func (s *Session) signIn(ctx context.Context, ts *turnState, st *agentState) (ou
 		}
 		return outcome{kind: stopped, err: err}, false
 	}
-	_ = ts.em.Send(ctx, chat.AuthErrorFrame(authErrorSentence(st.Name, err)))
+	_ = ts.em.Send(ctx, chat.AuthErrorFrame(s.authErrorText(st.Name, err)))
 	return outcome{kind: authFailed, err: err}, false
 }
 

@@ -18,9 +18,9 @@ import (
 // AuthServer is the demo's OAuth 2.1 authorization server: RFC 8414
 // metadata, dynamic client registration, an authorization page where the
 // user picks a name and approves, PKCE S256 (required), RFC 8707 resource
-// binding, RFC 9207 iss, and rotating refresh tokens. Tokens are opaque and
-// live in memory; the demo MCP server checks them with Verify. It is for
-// the demo only: there are no passwords.
+// binding, RFC 9207 iss, rotating refresh tokens and RFC 7009 revocation
+// (revoke.go). Tokens are opaque and live in memory; the demo MCP server
+// checks them with Verify. It is for the demo only: there are no passwords.
 type AuthServer struct {
 	issuer    string
 	accessTTL time.Duration
@@ -57,6 +57,7 @@ func (a *AuthServer) Handler() http.Handler {
 	mux.HandleFunc("GET /authorize", a.authorizePage)
 	mux.HandleFunc("POST /authorize", a.approve)
 	mux.HandleFunc("POST /token", a.token)
+	mux.HandleFunc("POST /revoke", a.revoke) // revoke.go
 	return mux
 }
 
@@ -70,6 +71,7 @@ func (a *AuthServer) metadata(w http.ResponseWriter, _ *http.Request) {
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{
 		"issuer": a.issuer, "authorization_endpoint": a.issuer + "/authorize",
 		"token_endpoint": a.issuer + "/token", "registration_endpoint": a.issuer + "/register",
+		"revocation_endpoint": a.issuer + "/revoke", "revocation_endpoint_auth_methods_supported": []string{"none"},
 		"response_types_supported": []string{"code"}, "grant_types_supported": []string{"authorization_code", "refresh_token"},
 		"code_challenge_methods_supported": []string{"S256"}, "token_endpoint_auth_methods_supported": []string{"none"},
 		"scopes_supported": DemoScopes(), "authorization_response_iss_parameter_supported": true,

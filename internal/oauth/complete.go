@@ -5,9 +5,17 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/rancher/ai-agent/internal/oauthproto"
 )
+
+// SignedIn is a completed sign-in: the cookies for the browser and the
+// sentence the callback page adds (how to sign out of the agent).
+type SignedIn struct {
+	Cookies []*http.Cookie
+	SignOut string
+}
 
 // SignInError is a sign-in that could not be completed: Status is the
 // HTTP status of the callback page and Sentence what the user reads on it;
@@ -32,12 +40,13 @@ func (e *SignInError) Unwrap() error { return e.Err }
 // (single use, bound to user), the response checked (RFC 9207 iss), the
 // code exchanged with the PKCE verifier and resource (RFC 7636, RFC 8707),
 // and the tokens stored under the lock refreshes take. It returns the
-// sealed cookies the browser keeps (none for an enterprise IdP sign-in). A
-// failure is a *SignInError.
-func (s *Service) CompleteSignIn(ctx context.Context, user string, q url.Values) ([]*http.Cookie, error) {
+// sealed cookies the browser keeps and the sentence telling how to sign
+// out (neither for an enterprise IdP sign-in, whose tokens are not the
+// agent's). A failure is a *SignInError.
+func (s *Service) CompleteSignIn(ctx context.Context, user string, q url.Values) (SignedIn, error) {
 	flow, err := s.o.Vault.TakePending(ctx, user, q.Get("state"))
 	if err != nil {
-		return nil, &SignInError{Status: http.StatusBadRequest, Err: err,
+		return SignedIn{}, &SignInError{Status: http.StatusBadRequest, Err: err,
 			Sentence: "This sign-in is unknown, expired, already used, replaced by a newer one, or was started by another user. Close this window and try again."}
 	}
 	code, err := oauthproto.ParseCallback(q, flow.Pending, &flow.AS)
@@ -46,15 +55,15 @@ func (s *Service) CompleteSignIn(ctx context.Context, user string, q url.Values)
 		if errors.Is(err, oauthproto.ErrIssMismatch) || errors.Is(err, oauthproto.ErrIssMissing) {
 			msg = "The response did not come from the expected authorization server."
 		}
-		return nil, &SignInError{Status: http.StatusBadRequest, Sentence: msg, Err: err}
+		return SignedIn{}, &SignInError{Status: http.StatusBadRequest, Sentence: msg, Err: err}
 	}
 	a, ok := s.agentByName(ctx, flow.Agent)
 	if !ok {
-		return nil, &SignInError{Status: http.StatusBadRequest, Sentence: "The agent is no longer configured."}
+		return SignedIn{}, &SignInError{Status: http.StatusBadRequest, Sentence: "The agent is no longer configured."}
 	}
 	hc, err := s.httpClient(a)
 	if err != nil {
-		return nil, &SignInError{Status: http.StatusInternalServerError, Sentence: "The agent's configuration is invalid.", Err: err}
+		return SignedIn{}, &SignInError{Status: http.StatusInternalServerError, Sentence: "The agent's configuration is invalid.", Err: err}
 	}
 	tok, err := oauthproto.Exchange(ctx, s.dpopClient(hc, flow.DPoPKey), flow.Pending, code, q.Get("iss"), flow.Client, &flow.AS)
 	if errors.Is(err, oauthproto.ErrInvalidClient) {
@@ -62,7 +71,7 @@ func (s *Service) CompleteSignIn(ctx context.Context, user string, q url.Values)
 		_ = s.o.Vault.DeleteClient(ctx, flow.Client.Issuer, flow.RedirectURI)
 	}
 	if err != nil {
-		return nil, &SignInError{Status: http.StatusBadGateway, Err: err,
+		return SignedIn{}, &SignInError{Status: http.StatusBadGateway, Err: err,
 			Sentence: "The authorization server did not issue a token. Close this window and try again."}
 	}
 	d := &oauthproto.Discovery{Resource: flow.Resource, Issuer: flow.Issuer, AuthServer: flow.AS}
@@ -70,12 +79,15 @@ func (s *Service) CompleteSignIn(ctx context.Context, user string, q url.Values)
 	t.DPoPKey = flow.DPoPKey
 	key := flow.TokenKey()
 	if err := s.putLocked(ctx, key, t); err != nil {
-		return nil, &SignInError{Status: http.StatusInternalServerError, Sentence: "The token could not be stored.", Err: err}
+		return SignedIn{}, &SignInError{Status: http.StatusInternalServerError, Sentence: "The token could not be stored.", Err: err}
 	}
 	if flow.TokenAgent != "" { // the IdP sign-in's tokens are not the agent's
-		return nil, nil
+		return SignedIn{}, nil
 	}
-	return s.cookies(key, t, flow.CookiePath), nil
+	return SignedIn{
+		Cookies: s.cookies(key, t, flow.CookiePath),
+		SignOut: SignOutSentence(flow.Agent, strings.TrimSuffix(flow.RedirectURI, callbackPath)),
+	}, nil
 }
 
 // putLocked stores t under the lock that refreshes and re-sealing take,

@@ -123,6 +123,9 @@ func (s *Service) Connections(ctx context.Context, user string, agents []agentco
 				c.Issuer = k.Issuer
 				break
 			}
+			if !t.Revoked.IsZero() {
+				continue // signed out: a revocation marker
+			}
 			c.Issuer, c.Refreshable = k.Issuer, t.RefreshToken != ""
 			if t.Scopes != nil {
 				c.Scopes = t.Scopes
@@ -177,8 +180,10 @@ type RevokeOptions struct {
 // its authorization server's revocation_endpoint (RFC 7009: the refresh
 // token, then the access token, authenticated as the client they were
 // issued to) when it advertises one, and deleted from the store whatever
-// the server says, so that the next use asks the user to sign in again on
-// every replica (the store is the truth: no replica keeps a copy).
+// the server says (a revocation marker takes their place until any sealed
+// cookie of them has expired), so that the next use asks the user to sign
+// in again on every replica (the store is the truth: no replica keeps a
+// copy, and a browser's cookie cannot bring them back).
 func (s *Service) Revoke(ctx context.Context, o RevokeOptions) (Revocation, error) {
 	if o.User == "" && o.Agent == "" {
 		return Revocation{}, errors.New("oauth: a revocation names a user or an agent")
@@ -193,13 +198,19 @@ func (s *Service) Revoke(ctx context.Context, o RevokeOptions) (Revocation, erro
 		if (o.Issuer != "" && k.Issuer != o.Issuer) || (o.Skip != nil && o.Skip(k)) {
 			continue
 		}
+		if t, _, err := s.o.Vault.open(k, r.Blob); err == nil && !t.Revoked.IsZero() {
+			continue // revoked already: a marker, no token
+		}
 		ok, reason, err := s.revokeKey(ctx, k, o)
 		if err != nil {
 			return res, err
 		}
 		res.Revoked++
-		if !ok && res.RevokedAtServer {
+		switch {
+		case !ok && res.RevokedAtServer:
 			res.RevokedAtServer, res.Reason = false, reason
+		case ok && res.RevokedAtServer && res.Reason == "":
+			res.Reason = reason // revoked, with a caveat (an access token that stays valid)
 		}
 	}
 	if res.Revoked == 0 {
@@ -223,7 +234,7 @@ func (s *Service) revokeKey(ctx context.Context, k TokenKey, o RevokeOptions) (r
 			reason = "the stored tokens could not be deleted"
 		}
 		s.audit(ctx, AuditEvent{Event: o.Event, User: k.User, Agent: k.Agent, Issuer: k.Issuer, Actor: o.Actor,
-			Result: result, Reason: strings.TrimSpace(o.Reason + " " + reasonIf(!revoked, reason))})
+			Result: result, Reason: joinReasons(o.Reason, reasonIf(!revoked, reason))})
 	}()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
@@ -241,7 +252,9 @@ func (s *Service) revokeKey(ctx context.Context, k TokenKey, o RevokeOptions) (r
 	default:
 		revoked, reason = s.revokeAtServer(ctx, k, t)
 	}
-	if err := s.o.Vault.Delete(ctx, k); err != nil {
+	// The tokens are replaced by a marker: a sealed refresh cookie that a
+	// browser still holds cannot bring them back (refresh checks it).
+	if err := s.o.Vault.PutRevoked(ctx, k); err != nil {
 		return false, "", err
 	}
 	s.mu.Lock()
@@ -252,6 +265,14 @@ func (s *Service) revokeKey(ctx context.Context, k TokenKey, o RevokeOptions) (r
 		result = ResultRevoked
 	}
 	return revoked, reason, nil
+}
+
+// joinReasons is why the system acted, then why the server did not revoke.
+func joinReasons(why, server string) string {
+	if why == "" || server == "" {
+		return why + server
+	}
+	return why + ". " + server
 }
 
 func reasonIf(b bool, r string) string {
@@ -293,14 +314,22 @@ func (s *Service) revokeAtServer(ctx context.Context, k TokenKey, t TokenSet) (b
 	if ci.ClientID == "" {
 		return false, "The client the tokens were issued to is unknown; the tokens were deleted here."
 	}
+	revokedRT := false
 	for _, tk := range []struct{ value, hint string }{{t.RefreshToken, oauthproto.HintRefreshToken}, {t.AccessToken, oauthproto.HintAccessToken}} {
 		if tk.value == "" {
 			continue
 		}
-		if err := oauthproto.Revoke(ctx, hc, as, ci, tk.value, tk.hint); err != nil {
+		err := oauthproto.Revoke(ctx, hc, as, ci, tk.value, tk.hint)
+		if err != nil && revokedRT && errors.Is(err, oauthproto.ErrUnsupportedTokenType) {
+			// RFC 7009 §2.2.1: the server revoked the grant (its refresh
+			// token) but revokes no access token of this kind (a JWT).
+			return true, "The authorization server ended the sign-in, but its current access token cannot be revoked and stays valid until it expires."
+		}
+		if err != nil {
 			s.log.Info("revocation refused or failed", "agent", shownAgent(k.Agent), "issuer", k.Issuer, "token", tk.hint, "error", err)
 			return false, "The authorization server did not confirm the revocation; the tokens were deleted here."
 		}
+		revokedRT = revokedRT || tk.hint == oauthproto.HintRefreshToken
 	}
 	return true, ""
 }

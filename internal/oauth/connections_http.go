@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/guard"
@@ -17,6 +18,14 @@ const (
 	// connections: GET, DELETE (all), and DELETE .../{agent}.
 	UserConnectionsPath = "/v1/api/oauth2/users/{userId}/connections"
 )
+
+// SignOutSentence is the one sentence that tells a user how to sign out of
+// agent: the DELETE of ConnectionsPath/{agent}, under base (the agent's
+// public URL prefix, e.g. Rancher's service proxy path; "" names the path
+// alone).
+func SignOutSentence(agent, base string) string {
+	return "To sign out of " + agent + " later, send DELETE " + base + ConnectionsPath + "/" + url.PathEscape(agent) + " to the agent."
+}
 
 // ConnectionOptions are the checks of the connection endpoints, made by the
 // caller (package server knows the user and Rancher's answers).

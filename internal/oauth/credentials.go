@@ -169,6 +169,12 @@ func (s *Service) refresh(ctx context.Context, a agentconfig.Agent, key TokenKey
 		rt = cur.RefreshToken
 	case err != nil && !errors.Is(err, ErrNoToken):
 		return TokenSet{}, err
+	case err != nil && rt != "" && s.o.Vault.Revoked(ctx, key):
+		// A cookie's refresh token of a sign-in that was revoked (on any
+		// replica, by the user or an administrator): the store is the
+		// truth, the browser's copy does not outlive it.
+		s.log.Info("a refresh cookie of a revoked sign-in was refused", "agent", a.Name)
+		return TokenSet{}, ErrNoToken
 	}
 	if rt == "" {
 		return TokenSet{}, ErrNoToken

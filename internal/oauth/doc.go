@@ -61,6 +61,18 @@
 //     all open; each value names its key, so keys can be rotated).
 //   - observe.go   the Observer of sign-ins and refreshes (telemetry) and
 //     their outcomes.
+//   - audit.go     one structured audit line ("audit": true, never a token)
+//     per sign-in, refresh, revocation and administrative revocation.
+//   - connections.go  what a user holds per agent (Connections, from the
+//     store), Revoke (RFC 7009 at the authorization server, then replaced
+//     here, under the refresh lock, by a marker that holds no token and
+//     refuses the sealed refresh cookie of any browser, so every replica's
+//     next use finds nothing: no replica keeps a token in memory, and no
+//     browser's copy outlives the store) and the sweep of tokens of
+//     deleted or moved agents and of departed Rancher users.
+//   - connections_http.go  the connection endpoints (ConnectionRoutes: the
+//     user's list and sign-out, an administrator's list and revocation) and
+//     SignOutSentence, the sentence the sign-in page and <auth-error> show.
 //
 // Subpackage oauthtest runs a real authorization server (node
 // oidc-provider) and a protected go-sdk MCP server for tests.

@@ -153,7 +153,7 @@ func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
 		writePage(w, http.StatusUnauthorized, false, fail, "Sign in to Rancher in this browser, then try again.")
 		return
 	}
-	cookies, err := h.s.CompleteSignIn(r.Context(), id.UserID, q)
+	done, err := h.s.CompleteSignIn(r.Context(), id.UserID, q)
 	var se *SignInError
 	if errors.As(err, &se) {
 		if se.Err != nil && !errors.Is(se.Err, ErrNoPending) {
@@ -171,10 +171,14 @@ func (h *handlers) callback(w http.ResponseWriter, r *http.Request) {
 		writePage(w, http.StatusInternalServerError, false, fail, "The sign-in could not be completed. Close this window and try again.")
 		return
 	}
-	for _, c := range cookies {
+	for _, c := range done.Cookies {
 		http.SetCookie(w, c)
 	}
-	writePage(w, http.StatusOK, true, "Signed in", "You can close this window.")
+	msg := "You can close this window."
+	if done.SignOut != "" { // the agent's own sign-in: say how to end it
+		msg += " " + done.SignOut
+	}
+	writePage(w, http.StatusOK, true, "Signed in", msg)
 }
 
 func (s *Service) setCookies(w http.ResponseWriter, key TokenKey, t TokenSet, path string) {

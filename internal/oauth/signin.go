@@ -139,8 +139,8 @@ func (s *Service) tryRefresh(ctx context.Context, br Browser, a agentconfig.Agen
 		_, err := s.refresh(ctx, a, key, d, cfg, refreshOpts{Stale: cur.AccessToken, RedirectURI: s.RedirectURI(u.Host), Refused: true})
 		return err == nil
 	}
-	if s.openCookie(u.Cookies, cookieRefresh, key) == "" {
-		return false
+	if s.openCookie(u.Cookies, cookieRefresh, key) == "" || s.o.Vault.Revoked(ctx, key) {
+		return false // no cookie, or one of a revoked sign-in (refresh refuses it)
 	}
 	// The browser holds the refresh token: let it call /refresh, which
 	// stores the new tokens in the vault and updates its cookies.

@@ -62,6 +62,10 @@ type TokenSet struct {
 	// IDToken is the OpenID Connect ID token of a sign-in at an enterprise
 	// identity provider.
 	IDToken string `json:"idt,omitempty"`
+	// Revoked, when set, makes the record a revocation marker holding no
+	// token (PutRevoked): Get finds nothing, and a sealed refresh cookie
+	// cannot bring the sign-in back.
+	Revoked time.Time `json:"revoked,omitzero"`
 }
 
 // Expired reports whether the access token is expired, or within leeway of
@@ -131,7 +135,38 @@ func (v *Vault) Get(ctx context.Context, k TokenKey) (TokenSet, error) {
 		return TokenSet{}, fmt.Errorf("oauth vault: %w", err)
 	}
 	t, _, err := v.open(k, b)
+	if err == nil && !t.Revoked.IsZero() {
+		return TokenSet{}, ErrNoToken
+	}
 	return t, err
+}
+
+// Revoked reports whether the tokens of k were revoked (PutRevoked) and
+// nothing was stored since.
+func (v *Vault) Revoked(ctx context.Context, k TokenKey) bool {
+	b, err := v.st.GetToken(ctx, k.id())
+	if err != nil {
+		return false
+	}
+	t, _, err := v.open(k, b)
+	return err == nil && !t.Revoked.IsZero()
+}
+
+// PutRevoked replaces the tokens of k with a revocation marker that holds
+// no token. It lives as long as a sealed refresh cookie issued before it
+// may (cookieMaxAge): until then such a cookie is refused, so a browser
+// that was not the one signing out cannot revive the sign-in on any
+// replica. A new sign-in overwrites it.
+func (v *Vault) PutRevoked(ctx context.Context, k TokenKey) error {
+	now := v.now()
+	plain, err := json.Marshal(TokenSet{Revoked: now})
+	if err != nil {
+		return err
+	}
+	if err := v.st.PutTokenRef(ctx, k.id(), k.ref(), v.seal.Seal(plain, k.aad()), now.Add(cookieMaxAge)); err != nil {
+		return fmt.Errorf("oauth vault: %w", err)
+	}
+	return nil
 }
 
 func (v *Vault) open(k TokenKey, b []byte) (TokenSet, bool, error) {

@@ -37,6 +37,9 @@
 //     §4.4, client_secret_* or private_key_jwt per RFC 7523 §2.2), JWT
 //     bearer (RFC 7523 §2.1, workload identity and ID-JAG) and the RFC 8693
 //     token exchange for an identity assertion grant (ID-JAG draft).
+//   - revoke.go    RFC 7009 token revocation (token_type_hint, the client's
+//     own authentication; 200 is success, 5xx ErrTransient,
+//     unsupported_token_type ErrUnsupportedTokenType).
 //   - dpop.go      RFC 9449 DPoP: the key, proofs (jti, htm, htu, iat, ath,
 //     nonce), server nonces, and the client that proves possession at the
 //     token endpoint and retries a nonce challenge once.

@@ -20,11 +20,19 @@ const (
 // revocation_endpoint.
 var ErrNoRevocation = fmt.Errorf("%w: no revocation_endpoint", ErrTokenEndpoint)
 
+// ErrUnsupportedTokenType is matched when the server answers
+// unsupported_token_type (RFC 7009 §2.2.1): it cannot revoke that kind of
+// token (oidc-provider, for one, revokes no JWT access token), which then
+// stays valid until it expires.
+var ErrUnsupportedTokenType = fmt.Errorf("%w: unsupported_token_type", ErrTokenEndpoint)
+
 // Revoke asks the authorization server to revoke token (RFC 7009 §2.1),
 // authenticating as the client the token was issued to (the same client
 // authentication as a token request). An unknown or already revoked token
 // is success: the server answers 200 for it (§2.2). Errors carry the HTTP
-// status and OAuth error code only, never the token or the response body.
+// status and OAuth error code only, never the token or the response body;
+// a 503 or other 5xx matches ErrTransient (§2.2.1: retry later), an
+// unsupported_token_type ErrUnsupportedTokenType.
 func Revoke(ctx context.Context, hc *http.Client, as *ASMetadata, ci ClientInfo, token, hint string) error {
 	if as == nil || as.RevocationEndpoint == "" {
 		return ErrNoRevocation
@@ -60,6 +68,9 @@ func Revoke(ctx context.Context, hc *http.Client, as *ASMetadata, ci ClientInfo,
 	te := &TokenError{StatusCode: resp.StatusCode}
 	if tr, err := parseTokenResponse(resp.Header.Get("Content-Type"), body); err == nil {
 		te.Code = sanitizeCode(tr.Error)
+	}
+	if te.Code == "unsupported_token_type" {
+		return fmt.Errorf("revocation: %w (%w)", ErrUnsupportedTokenType, te)
 	}
 	return fmt.Errorf("revocation: %w", te)
 }

@@ -74,6 +74,9 @@ func (o OAuthAgent) Authenticate(ctx context.Context, em chat.Emitter, a agentco
 	return agentError(a.Name, o.Service.Authenticate(ctx, chat.Browser{Emitter: em}, a, identity(ctx, u, nil), r))
 }
 
+// SignOutSentence implements agent.SignOutTeller.
+func (o OAuthAgent) SignOutSentence(agent string) string { return oauth.SignOutSentence(agent, "") }
+
 // agentError gives package agent what it reads in an OAuth error: the one
 // cancel sentinel, and the user's sentence for the failures only package
 // oauth knows (an oauth.RefusedError carries its own).

@@ -40,6 +40,11 @@ type ASOptions struct {
 	// dpop_signing_alg_values_supported and token requests with a proof get
 	// DPoP-bound tokens (cnf.jkt). DPoPNonce also requires server nonces.
 	DPoP, DPoPNonce bool
+	// OpaqueAccessTokens issues opaque (reference) access tokens instead of
+	// JWTs: oidc-provider can revoke (RFC 7009) and introspect (RFC 7662)
+	// only those; a JWT access token stays valid until it expires. An MCP
+	// server started with MCPOptions.Introspect needs them.
+	OpaqueAccessTokens bool
 }
 
 // Client is a statically registered client. It may use the
@@ -71,10 +76,14 @@ type AuthServer struct {
 	RegistrationEndpoint  string
 	JWKSURI               string
 	RevocationEndpoint    string
+	// IntrospectionEndpoint is RFC 7662's (see Introspect).
+	IntrospectionEndpoint string
 
-	t      testing.TB
-	secret string
-	stderr *logtest.Buffer
+	introSecret string
+	opaque      bool // OpaqueAccessTokens
+	t           testing.TB
+	secret      string
+	stderr      *logtest.Buffer
 }
 
 // TokenCounts counts token endpoint requests (successful or not).
@@ -94,6 +103,7 @@ type providerConfig struct {
 	Clients             []providerClient `json:"clients"`
 	DPoP                bool             `json:"dpop"`
 	DPoPNonce           bool             `json:"dpopNonce"`
+	OpaqueAccessTokens  bool             `json:"opaqueAccessTokens"`
 }
 
 type providerClient struct {
@@ -120,6 +130,7 @@ func StartAuthServer(t testing.TB, opts ASOptions) *AuthServer {
 		SigningAlg:          opts.SigningAlg,
 		DPoP:                opts.DPoP,
 		DPoPNonce:           opts.DPoPNonce,
+		OpaqueAccessTokens:  opts.OpaqueAccessTokens,
 	}
 	if opts.AccessTokenTTL > 0 {
 		cfg.AccessTokenTTL = max(1, int(opts.AccessTokenTTL.Round(time.Second)/time.Second))
@@ -132,6 +143,8 @@ func StartAuthServer(t testing.TB, opts ASOptions) *AuthServer {
 	for _, c := range opts.Clients {
 		cfg.Clients = append(cfg.Clients, providerClient(c))
 	}
+	introSecret := randomHex(16) // the client of Introspect (introspect.go)
+	cfg.Clients = append(cfg.Clients, providerClient{ID: introspectorID, Secret: introSecret, GrantTypes: []string{"client_credentials"}})
 	cfgJSON, err := json.Marshal(cfg)
 	if err != nil {
 		t.Fatalf("oauthtest: %v", err)
@@ -157,7 +170,7 @@ func StartAuthServer(t testing.TB, opts ASOptions) *AuthServer {
 		_ = cmd.Wait()
 		close(waited)
 	}()
-	as := &AuthServer{t: t, secret: secret, stderr: stderr}
+	as := &AuthServer{t: t, secret: secret, stderr: stderr, introSecret: introSecret, opaque: opts.OpaqueAccessTokens}
 	t.Cleanup(func() {
 		stdin.Close()
 		_ = cmd.Process.Signal(interruptSignal())
@@ -208,6 +221,7 @@ func StartAuthServer(t testing.TB, opts ASOptions) *AuthServer {
 		RegistrationEndpoint  string `json:"registration_endpoint"`
 		JWKSURI               string `json:"jwks_uri"`
 		RevocationEndpoint    string `json:"revocation_endpoint"`
+		IntrospectionEndpoint string `json:"introspection_endpoint"`
 	}
 	// provider.mjs writes its line once it listens with every handler
 	// attached: the metadata answers now or never.
@@ -222,6 +236,7 @@ func StartAuthServer(t testing.TB, opts ASOptions) *AuthServer {
 	as.RegistrationEndpoint = md.RegistrationEndpoint
 	as.JWKSURI = md.JWKSURI
 	as.RevocationEndpoint = md.RevocationEndpoint
+	as.IntrospectionEndpoint = md.IntrospectionEndpoint
 	return as
 }
 

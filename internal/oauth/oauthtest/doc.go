@@ -30,6 +30,12 @@
 //   - With RotateRefreshTokens every refresh returns a new refresh token, and
 //     reusing a rotated one fails with invalid_grant and revokes the grant (so
 //     the newest refresh token stops working too).
+//   - RFC 7009 revocation and RFC 7662 introspection are on. oidc-provider
+//     revokes and introspects opaque tokens only: ASOptions.OpaqueAccessTokens
+//     issues opaque access tokens, AuthServer.Introspect asks about a token
+//     as a resource server would, and MCPOptions.Introspect makes the MCP
+//     server authenticate every token by introspection (a revoked token is
+//     refused before it expires).
 //
 // Login and consent are headless: AuthServer.Approve walks the authorization
 // request through the provider's interaction pages as the given user and

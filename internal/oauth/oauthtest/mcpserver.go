@@ -40,6 +40,12 @@ type MCPOptions struct {
 	// DPoPNonce, when set, is required in DPoP proofs (RFC 9449 §9): a proof
 	// without it gets 401 use_dpop_nonce with this nonce.
 	DPoPNonce string
+	// Introspect makes the server authenticate every token by asking the
+	// authorization server about it (RFC 7662, AuthServer.IntrospectClaims)
+	// instead of verifying a JWT: a revoked token is refused although its
+	// exp is good. The server must issue opaque access tokens
+	// (ASOptions.OpaqueAccessTokens): oidc-provider introspects no JWT.
+	Introspect bool
 	// AdvertiseDPoP makes the server say it accepts DPoP-bound tokens: its
 	// PRM lists dpop_signing_alg_values_supported (RFC 9728 §2) and its 401
 	// adds a DPoP challenge (RFC 9449 §7.1). Without it the server still
@@ -84,6 +90,9 @@ type ProtectedMCP struct {
 	jtis     map[string]bool // DPoP proof IDs seen
 	now      func() time.Time
 	expired  map[string]bool // access tokens held expired (Expire)
+	// introspect, when set, is the AS's answer about a token (nil: not
+	// active).
+	introspect func(ctx context.Context, token string) (*Claims, error)
 }
 
 // RequestCounts counts requests to the MCP endpoint.
@@ -112,6 +121,12 @@ func StartProtectedMCP(t testing.TB, as *AuthServer, opts MCPOptions) *Protected
 		jtis:      map[string]bool{},
 		now:       opts.Now,
 		expired:   map[string]bool{},
+	}
+	if opts.Introspect {
+		if !as.opaque {
+			t.Fatalf("oauthtest: MCPOptions.Introspect needs an AuthServer with OpaqueAccessTokens (oidc-provider introspects no JWT)")
+		}
+		p.introspect = as.IntrospectClaims
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -379,7 +394,16 @@ func (p *ProtectedMCP) authenticate(r *http.Request) (*Claims, string) {
 	if len(fields) != 2 || (!strings.EqualFold(fields[0], "bearer") && !strings.EqualFold(fields[0], "dpop")) {
 		return nil, "no bearer or DPoP token"
 	}
-	cl, err := p.jwks.verifyJWT(r.Context(), fields[1])
+	var cl *Claims
+	var err error
+	if p.introspect != nil {
+		cl, err = p.introspect(r.Context(), fields[1])
+		if err == nil && cl == nil {
+			err = errors.New("token not active at the authorization server (introspection)")
+		}
+	} else {
+		cl, err = p.jwks.verifyJWT(r.Context(), fields[1])
+	}
 	if err != nil {
 		return nil, err.Error()
 	}

@@ -110,8 +110,9 @@ const provider = new Provider(issuer, {
           scope: (cfg.scopes || []).join(' '),
           audience: resourceIndicator,
           accessTokenTTL,
-          accessTokenFormat: 'jwt',
-          jwt: { sign: { alg: signingAlg } },
+          ...(cfg.opaqueAccessTokens
+            ? { accessTokenFormat: 'opaque' }
+            : { accessTokenFormat: 'jwt', jwt: { sign: { alg: signingAlg } } }),
         };
       },
     },
