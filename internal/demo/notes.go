@@ -32,11 +32,12 @@ type NoteInput struct {
 func NotesHandler(as *AuthServer, base string) http.Handler {
 	n := &notes{byUser: map[string][]string{}}
 	s := mcp.NewServer(&mcp.Implementation{Name: "demo-notes", Version: "v1"}, nil)
-	mcp.AddTool(s, &mcp.Tool{Name: "whoami", Description: "Tell who the notes server thinks the user is."},
+	readOnly := &mcp.ToolAnnotations{ReadOnlyHint: true}
+	mcp.AddTool(s, &mcp.Tool{Name: "whoami", Description: "Tell who the notes server thinks the user is.", Annotations: readOnly},
 		func(ctx context.Context, _ *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
 			return text("You are signed in to the notes server as " + user(ctx) + "."), nil, nil
 		})
-	mcp.AddTool(s, &mcp.Tool{Name: "listNotes", Description: "List the user's notes."},
+	mcp.AddTool(s, &mcp.Tool{Name: "listNotes", Description: "List the user's notes.", Annotations: readOnly},
 		func(ctx context.Context, _ *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
 			n.mu.Lock()
 			list := append([]string(nil), n.byUser[user(ctx)]...)
