@@ -113,7 +113,10 @@ func (s *Session) turn(ctx context.Context, ts *turnState, p chat.Prompt) outcom
 	} else {
 		observerOf(ctx).Routed("")
 	}
-	if !s.pendingChecked {
+	if !s.pendingChecked || s.pend != nil {
+		// A pause seen earlier is looked up again before it is answered:
+		// another tab or replica may have answered it meanwhile, and its
+		// call must run once.
 		pd, err := s.findPending(ctx)
 		if err != nil {
 			return fail(err)
