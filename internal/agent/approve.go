@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/url"
 	"slices"
@@ -40,9 +41,10 @@ func asksFirst(st *agentState, tool string) bool {
 
 // callPlan is the <confirmation-response> of a tool call that has no
 // <tool>Plan twin: one action in the form the Rancher AI UI renders
-// (Confirmation.vue describes a "create" action whose resource has kind,
-// name and cluster, and shows its payload; a "delete" action would get no
-// buttons). The resource names the tool and its server; the payload holds
+// (Confirmation.vue describes a "create" action and shows its payload; a
+// "delete" action would get no buttons). Its resource carries the four
+// fields the UI's validateActionResource requires, none null: kind, name,
+// namespace (empty) and cluster. The resource names the tool and its server; the payload holds
 // the tool, the server, the agent and the call's arguments as the model
 // wrote them.
 func callPlan(st *agentState, call llm.ToolCall) json.RawMessage {
@@ -74,7 +76,11 @@ func callPlan(st *agentState, call llm.ToolCall) json.RawMessage {
 		Resource: resource{Kind: "MCP tool call", Name: call.Name, Namespace: "", Cluster: server},
 		Payload:  payload{Tool: call.Name, Server: server, Agent: st.Name, Arguments: args},
 	}})
-	return b
+	// Marshal writes <, > and & as \u escapes, so the model's arguments
+	// cannot end the frame. The Rancher AI UI's older formatConfirmationAction
+	// rewrites every '...' pair before JSON.parse; a ' (only ever inside a
+	// JSON string) is written as \u0027 so such arguments still parse.
+	return bytes.ReplaceAll(b, []byte("'"), []byte(`\u0027`))
 }
 
 // serverOf names an agent's MCP server for the user: the host of its URL

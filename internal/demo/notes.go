@@ -54,6 +54,18 @@ func NotesHandler(as *AuthServer, base string) http.Handler {
 			n.mu.Unlock()
 			return text(fmt.Sprintf("Kept the note %q for %s.", in.Text, user(ctx))), nil, nil
 		})
+	// forgetNotes changes things and says so (destructiveHint): the OAUTH2
+	// notes agent asks the user before it runs, showing the call.
+	destructive := true
+	mcp.AddTool(s, &mcp.Tool{Name: "forgetNotes", Description: "Forget all the user's notes.",
+		Annotations: &mcp.ToolAnnotations{DestructiveHint: &destructive}},
+		func(ctx context.Context, _ *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+			n.mu.Lock()
+			k := len(n.byUser[user(ctx)])
+			delete(n.byUser, user(ctx))
+			n.mu.Unlock()
+			return text(fmt.Sprintf("Forgot %d note(s) of %s.", k, user(ctx))), nil, nil
+		})
 	resource := base + "/mcp"
 	prm := base + "/.well-known/oauth-protected-resource/mcp"
 	mux := http.NewServeMux()
