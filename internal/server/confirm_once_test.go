@@ -105,3 +105,52 @@ func TestOAuth2TwoDestructiveCallsInOneReply(t *testing.T) {
 		t.Fatalf("the model saw %q, want %q", got, want)
 	}
 }
+
+// TestTwoConfirmationsThroughTheSupervisor: the supervisor hands a prompt
+// to a BASIC agent whose reply has two calls that each ask; each question
+// reaches the user in turn (the supervisor's pause follows the child's),
+// a reload between them shows the second again, and each confirmed call
+// runs once; "no" to the first still runs the second.
+func TestTwoConfirmationsThroughTheSupervisor(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		first string
+		ran   []string
+	}{
+		{"both yes", yesFrame, []string{"drop a", "drop b"}},
+		{"no then yes", noFrame, []string{"drop b"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := startOps(t)
+			host := strings.TrimPrefix(o.URL, "http://")
+			ms := startMath(t)
+			e := newEnv(t, opsAgent(o, v1alpha1.AuthBasic), newAgent("fleet", ms.url()))
+			planA, planB := opsPlan(host, "drop", `{"name":"a"}`), opsPlan(host, "drop", `{"name":"b"}`)
+			id := "sup-two-" + strings.ReplaceAll(tc.name, " ", "-")
+			e.model.Push(call("ops", `{"query":"drop a and b"}`), calls(sc("drop", `{"name":"a"}`), sc("drop", `{"name":"b"}`)))
+			c := e.dial("/v1/ws/messages/"+id, "tok-alice")
+			c.Metadata()
+			if got := c.Ask(prompt("drop a and b")); !slices.Contains(got, planA) || slices.Contains(got, planB) {
+				t.Fatalf("first question: %q", got)
+			}
+			if got := c.Ask(tc.first); !slices.Contains(got, planB) {
+				t.Fatalf("second question: %q", got)
+			}
+			c.WS.CloseNow()
+
+			e.model.Push(llm.TextEntry("child: done"), llm.TextEntry("Done."))
+			c = e.dial("/v1/ws/messages/"+id, "tok-alice")
+			c.Metadata()
+			equalFrames(t, c.Turn(), []string{"<message>", planB, "</message>"})
+			equalFrames(t, c.Ask(yesFrame), []string{"<message>", "Done.", "</message>"})
+			if got := o.calls(); !slices.Equal(got, tc.ran) {
+				t.Fatalf("the MCP server ran %q, want %q", got, tc.ran)
+			}
+			// The thread stays usable.
+			e.model.Push(llm.TextEntry("fleet"), llm.TextEntry("Hello."))
+			if got := c.Ask(prompt("hi")); !slices.Contains(got, "Hello.") {
+				t.Fatalf("next turn: %q", got)
+			}
+		})
+	}
+}
