@@ -84,6 +84,14 @@ type AIAgentConfigSpec struct {
 	// confirmation before they run.
 	// +optional
 	HumanValidationTools ToolNames `json:"humanValidationTools,omitempty"`
+	// AutoApproveTools lists the MCP tools that run without the user's
+	// confirmation although their annotations do not say they only read
+	// (readOnlyHint not true, or destructiveHint true). Only agents with
+	// authenticationType BASIC, HEADER or OAUTH2 ask for such tools; a tool
+	// also named in humanValidationTools is still confirmed.
+	// +optional
+	// +kubebuilder:validation:items:MinLength=1
+	AutoApproveTools []string `json:"autoApproveTools,omitempty"`
 	// ToolSet keeps only the MCP tools whose _meta.toolset equals it.
 	// +optional
 	ToolSet string `json:"toolSet,omitempty"`

@@ -86,6 +86,11 @@ func (in *AIAgentConfigSpec) DeepCopyInto(out *AIAgentConfigSpec) {
 		*out = make(ToolNames, len(*in))
 		copy(*out, *in)
 	}
+	if in.AutoApproveTools != nil {
+		in, out := &in.AutoApproveTools, &out.AutoApproveTools
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	if in.LLMModel != nil {
 		in, out := &in.LLMModel, &out.LLMModel
 		*out = new(string)

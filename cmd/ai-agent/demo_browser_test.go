@@ -328,6 +328,23 @@ func TestDemoInBrowser(t *testing.T) {
 	}
 	readme := d.shot(alice, "notes")
 
+	// A tool that changes things (destructiveHint) on the OAUTH2 notes
+	// agent asks first: the card shows the tool, its server and arguments.
+	before = eval[int](d, alice, `document.querySelectorAll('.card.confirm').length`)
+	d.do(alice, "ask to forget", chromedp.SendKeys(chromedp.ID("prompt"), "forget my notes"), enter(false),
+		until(fmt.Sprintf(`document.querySelectorAll('.bubble.agent.done .card.confirm .buttons').length > 0 && document.querySelectorAll('.card.confirm').length > %d`, before)))
+	if card := eval[string](d, alice, `[...document.querySelectorAll('.card.confirm')].pop().innerText`); !strings.Contains(card, "Run tool forgetNotes on 127.0.0.1:") ||
+		!strings.Contains(card, "(agent notes)") || !strings.Contains(card, "{}") {
+		t.Fatalf("tool-call confirmation card %q", card)
+	}
+	d.shot(alice, "confirm-tool")
+	before = eval[int](d, alice, `document.querySelectorAll('.bubble.agent.done').length`)
+	d.do(alice, "confirm the tool", chromedp.Click(chromedp.CSS(".card.confirm button.primary")),
+		until(fmt.Sprintf(`document.querySelectorAll('.bubble.agent.done').length > %d`, before)))
+	if text := eval[string](d, alice, lastAnswer); !strings.Contains(text, "Forgot 1 note(s) of demo-user.") {
+		t.Fatalf("after yes to forgetNotes: %q", text)
+	}
+
 	// Keyboard: Shift+Enter is a new line, Enter sends.
 	d.do(alice, "shift+enter", chromedp.SendKeys(chromedp.ID("prompt"), "line one"),
 		enter(true), chromedp.SendKeys(chromedp.ID("prompt"), "line two"))

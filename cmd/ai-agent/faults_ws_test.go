@@ -95,6 +95,9 @@ func TestFaultWebSocketDroppedDuringConfirmation(t *testing.T) {
 
 			c = f.dial(t, "ws-confirm")
 			c.Read()
+			if again := c.Until("</message>"); strings.Join(again, "|") != "<message>|"+plan+"|</message>" {
+				t.Fatalf("reopened chat shows %q, want the question again", again)
+			}
 			got := c.Ask(`{"prompt":"` + answer + `","context":{},"tags":["confirmation"]}`)
 			// The scale tool's result carries a docLinks entry, sent as the
 			// agent's own <mcp-doclink> frame before the answer.

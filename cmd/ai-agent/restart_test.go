@@ -54,6 +54,9 @@ spec:
 	defer stop()
 	c = dialWS(t, "ws://"+addr+"/v1/ws/messages/restart-1", "R_SESS=tok")
 	c.Read()
+	if again := c.Until("</message>"); len(again) != 3 || again[1] != frames[1] {
+		t.Fatalf("after restart the question is not shown again: %q", again)
+	}
 	frames = c.Ask(`{"prompt":"yes","context":{},"tags":["confirmation"]}`)
 	if strings.Join(frames, "|") != "<message>|<mcp-doclink>https://kubernetes.io/docs/concepts/workloads/controllers/deployment/</mcp-doclink>|Scaled |web.|</message>" { // the scale tool's docLinks
 		t.Fatalf("after restart: %q", frames)

@@ -113,7 +113,8 @@ func (f *fakeTools) Tools(_ context.Context, _ agentconfig.Agent, _ mcp.Credenti
 	var out []mcp.Tool
 	for name := range f.fns {
 		if !strings.HasSuffix(name, "Plan") {
-			out = append(out, mcp.Tool{Name: name, Description: name})
+			// Read-only: these tests are not about asking first.
+			out = append(out, mcp.Tool{Name: name, Description: name, ReadOnlyHint: true})
 		}
 	}
 	return out, nil

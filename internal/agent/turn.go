@@ -13,7 +13,15 @@ import (
 
 // Open implements chat.Handler: the eager sign-in of a single agent that
 // needs OAuth2, right after <chat-metadata>.
+// Then a tool call still waiting for the user's decision is shown again
+// (a reload, another tab, a restart): the browser gets its
+// <confirmation-response> in a message of its own, with the buttons.
 func (s *Session) Open(ctx context.Context, em chat.Emitter) {
+	s.signInAtOpen(ctx, em)
+	s.showPending(ctx, em)
+}
+
+func (s *Session) signInAtOpen(ctx context.Context, em chat.Emitter) {
 	usable := s.usableAgents()
 	if len(usable) != 1 || !usable[0].needsAuth || s.r.o.Auth == nil {
 		return
@@ -24,6 +32,24 @@ func (s *Session) Open(ctx context.Context, em chat.Emitter) {
 		s.r.o.Logger.Info("sign-in failed", "chat", s.chatID, "agent", usable[0].Name, "error", err)
 		_ = em.Send(ctx, chat.AuthErrorFrame(s.authErrorText(usable[0].Name, err)))
 	}
+}
+
+// showPending looks for a paused tool call of this chat and shows its
+// question again. A store failure is left to the first turn, which looks
+// again.
+func (s *Session) showPending(ctx context.Context, em chat.Emitter) {
+	pd, err := s.findPending(ctx)
+	if err != nil {
+		s.r.o.Logger.Warn("looking for a pending confirmation failed", "chat", s.chatID, "error", err)
+		return
+	}
+	s.pend, s.pendingChecked = pd, true
+	if pd == nil || len(pd.plan) == 0 {
+		return
+	}
+	_ = em.Send(ctx, chat.MessageOpen)
+	_ = em.Send(ctx, chat.Tag("confirmation-response", pd.plan))
+	_ = em.Send(ctx, chat.MessageClose)
 }
 
 // Turn implements chat.Handler: one prompt, wrapped in <message> ...
@@ -87,7 +113,10 @@ func (s *Session) turn(ctx context.Context, ts *turnState, p chat.Prompt) outcom
 	} else {
 		observerOf(ctx).Routed("")
 	}
-	if !s.pendingChecked {
+	if !s.pendingChecked || s.pend != nil {
+		// A pause seen earlier is looked up again before it is answered:
+		// another tab or replica may have answered it meanwhile, and its
+		// call must run once.
 		pd, err := s.findPending(ctx)
 		if err != nil {
 			return fail(err)

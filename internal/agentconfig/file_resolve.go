@@ -56,6 +56,11 @@ func decodeConfig(o object) (parsedConfig, error) {
 	default:
 		return c, fmt.Errorf("spec.authenticationType: %q is not one of NONE, RANCHER, BASIC, HEADER, OAUTH2", s.AuthenticationType)
 	}
+	for i, t := range s.AutoApproveTools {
+		if strings.TrimSpace(t) == "" {
+			return c, fmt.Errorf("spec.autoApproveTools[%d]: a tool name is required", i)
+		}
+	}
 	if s.CABundleRef != nil {
 		if s.CABundleRef.Name == "" {
 			return c, errors.New("spec.caBundleRef.name is required")

@@ -31,6 +31,9 @@ func NotesAgent(url string) agentconfig.Agent {
 			Description:  "Keeps and lists the user's own notes; tells who the user is signed in as.",
 			SystemPrompt: "You keep notes for the user with the notes tools.",
 			MCPURL:       url, AuthenticationType: v1alpha1.AuthOAuth2, AuthenticationSecret: "notes-auth",
+			// addNote is not annotated read-only, so an OAUTH2 agent would
+			// ask before each note; the demo keeps notes without asking.
+			AutoApproveTools: []string{"addNote"},
 		},
 		AuthSecret: map[string][]byte{},
 	}

@@ -32,11 +32,12 @@ type NoteInput struct {
 func NotesHandler(as *AuthServer, base string) http.Handler {
 	n := &notes{byUser: map[string][]string{}}
 	s := mcp.NewServer(&mcp.Implementation{Name: "demo-notes", Version: "v1"}, nil)
-	mcp.AddTool(s, &mcp.Tool{Name: "whoami", Description: "Tell who the notes server thinks the user is."},
+	readOnly := &mcp.ToolAnnotations{ReadOnlyHint: true}
+	mcp.AddTool(s, &mcp.Tool{Name: "whoami", Description: "Tell who the notes server thinks the user is.", Annotations: readOnly},
 		func(ctx context.Context, _ *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
 			return text("You are signed in to the notes server as " + user(ctx) + "."), nil, nil
 		})
-	mcp.AddTool(s, &mcp.Tool{Name: "listNotes", Description: "List the user's notes."},
+	mcp.AddTool(s, &mcp.Tool{Name: "listNotes", Description: "List the user's notes.", Annotations: readOnly},
 		func(ctx context.Context, _ *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
 			n.mu.Lock()
 			list := append([]string(nil), n.byUser[user(ctx)]...)
@@ -52,6 +53,18 @@ func NotesHandler(as *AuthServer, base string) http.Handler {
 			n.byUser[user(ctx)] = append(n.byUser[user(ctx)], in.Text)
 			n.mu.Unlock()
 			return text(fmt.Sprintf("Kept the note %q for %s.", in.Text, user(ctx))), nil, nil
+		})
+	// forgetNotes changes things and says so (destructiveHint): the OAUTH2
+	// notes agent asks the user before it runs, showing the call.
+	destructive := true
+	mcp.AddTool(s, &mcp.Tool{Name: "forgetNotes", Description: "Forget all the user's notes.",
+		Annotations: &mcp.ToolAnnotations{DestructiveHint: &destructive}},
+		func(ctx context.Context, _ *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+			n.mu.Lock()
+			k := len(n.byUser[user(ctx)])
+			delete(n.byUser, user(ctx))
+			n.mu.Unlock()
+			return text(fmt.Sprintf("Forgot %d note(s) of %s.", k, user(ctx))), nil, nil
 		})
 	resource := base + "/mcp"
 	prm := base + "/.well-known/oauth-protected-resource/mcp"

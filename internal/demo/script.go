@@ -53,7 +53,7 @@ func Script(req llm.Request) llm.Entry {
 		}
 	}
 	return llm.TextEntry(chunks("I am the demo agent, played by a scripted model. Try \"list the pods in default\", " +
-		"\"show the logs of db-0\", \"scale web to 3\", \"add 4 and 5\", \"show my notes\" or \"remember to check db-0\".")...)
+		"\"show the logs of db-0\", \"scale web to 3\", \"add 4 and 5\", \"show my notes\", \"remember to check db-0\" or \"forget my notes\".")...)
 }
 
 var (
@@ -114,10 +114,13 @@ func aboutNotes(p string) bool {
 	return false
 }
 
-// notesCall picks a notes tool: "remember <text>" keeps a note, "who am I"
-// asks the server who the token belongs to, anything else lists the notes.
+// notesCall picks a notes tool: "remember <text>" keeps a note, "forget
+// my notes" forgets them (after the user's confirmation), "who am I" asks
+// the server who the token belongs to, anything else lists the notes.
 func notesCall(original, p string) llm.Entry {
 	switch {
+	case strings.HasPrefix(p, "forget"):
+		return call("forgetNotes", map[string]any{})
 	case strings.HasPrefix(p, "remember "):
 		return call("addNote", map[string]any{"text": strings.TrimSpace(original[len("remember "):])})
 	case strings.Contains(p, "who am i") || strings.Contains(p, "whoami") || strings.Contains(p, "signed in"):

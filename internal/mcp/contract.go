@@ -36,6 +36,12 @@ type Tool struct {
 	Name        string
 	Description string
 	InputSchema json.RawMessage
+	// ReadOnlyHint and DestructiveHint are the tool's annotations
+	// (ToolAnnotations in the MCP schema): hints the server gives, not
+	// guarantees. ReadOnlyHint is false when the server said nothing;
+	// DestructiveHint is true only when the server said so explicitly.
+	ReadOnlyHint    bool
+	DestructiveHint bool
 }
 
 // Result is the outcome of a tools/call.

@@ -77,7 +77,12 @@ func convertTools(in []*sdk.Tool, toolSet string) ([]Tool, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tool %q: input schema: %w", t.Name, err)
 		}
-		out = append(out, Tool{Name: t.Name, Description: t.Description, InputSchema: schema})
+		tool := Tool{Name: t.Name, Description: t.Description, InputSchema: schema}
+		if a := t.Annotations; a != nil {
+			tool.ReadOnlyHint = a.ReadOnlyHint
+			tool.DestructiveHint = a.DestructiveHint != nil && *a.DestructiveHint
+		}
+		out = append(out, tool)
 	}
 	return out, nil
 }

@@ -16,6 +16,7 @@ import (
 func historyRows(chatID string, msgs []store.Message, mt modeltext.Policy) []map[string]any {
 	rows := []map[string]any{}
 	var final, asked *store.Message
+	askedAt := -1
 	var tools json.RawMessage
 	flush := func() {
 		if final != nil {
@@ -39,14 +40,20 @@ func historyRows(chatID string, msgs []store.Message, mt modeltext.Policy) []map
 			tools = m.UITools
 		case m.Role == store.RoleConfirmation && m.Confirmation != nil && !m.Confirmation.Answered:
 			flush()
-			asked = m
+			asked, askedAt = m, len(rows)
 			rows = append(rows, confirmationRow(chatID, *m))
 		case m.Role == store.RoleConfirmation && m.Confirmation != nil && asked != nil:
-			rows[len(rows)-1]["confirmation"] = m.Confirmation.Confirmed
+			rows[askedAt]["confirmation"] = m.Confirmation.Confirmed
 			asked = nil
 		}
 	}
 	flush()
+	if asked != nil {
+		// Still waiting: the chat's WebSocket shows it again, with its
+		// buttons, when it opens (the UI cannot tell a pending
+		// confirmation in history from a cancelled one).
+		rows = append(rows[:askedAt], rows[askedAt+1:]...)
+	}
 	return rows
 }
 

@@ -70,12 +70,17 @@ func TestHumanValidationHistoryOfAChildRun(t *testing.T) {
 			if got := strings.Join(c.Turn(), ""); !strings.Contains(got, plan) {
 				t.Fatalf("frames %q", got)
 			}
-			if got, want := historyLine(e.historyOf(t, id, "tok-alice")), "user:what is 4+5? | agent:"+plan; got != want {
+			// While it waits, the question is not in history: the reopened
+			// socket shows it, with its buttons.
+			if got, want := historyLine(e.historyOf(t, id, "tok-alice")), "user:what is 4+5?"; got != want {
 				t.Fatalf("history while waiting:\n got  %s\n want %s", got, want)
 			}
 			c.WS.CloseNow()
 			c2 := e.dial("/v1/ws/messages/"+id, "tok-alice")
 			c2.Metadata()
+			if again := strings.Join(c2.Turn(), ""); again != "<message>"+plan+"</message>" {
+				t.Fatalf("reopened chat shows %q", again)
+			}
 			c2.Send(`{"prompt":"` + tc.answer + `","context":{},"tags":["confirmation"]}`)
 			c2.Turn()
 			if got := historyLine(e.historyOf(t, id, "tok-alice")); got != tc.want {

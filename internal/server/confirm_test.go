@@ -34,6 +34,8 @@ func TestHumanValidationPausesAndResumes(t *testing.T) {
 	e.model.Push(llm.TextEntry("It is 9."))
 	c2 := e.dial("/v1/ws/messages/hv-1", "tok-alice")
 	c2.Metadata()
+	// The reopened chat shows the question again, with its buttons.
+	equalFrames(t, c2.Turn(), []string{"<message>", "<confirmation-response>" + plan + "</confirmation-response>", "</message>"})
 	c2.Send(`{"prompt":"yes","context":{},"tags":["confirmation"]}`)
 	equalFrames(t, c2.Turn(), []string{"<message>", "It is 9.", "</message>"})
 	reqs := e.model.Requests()
@@ -102,6 +104,9 @@ func TestHumanValidationThroughTheSupervisor(t *testing.T) {
 	e.model.Push(llm.TextEntry("child: 9"), llm.TextEntry("The answer ", "is 9."))
 	c2 := e.dial("/v1/ws/messages/hv-sup", "tok-alice")
 	c2.Metadata()
+	if again := c2.Turn(); len(again) != 3 || again[1] != got[3] {
+		t.Fatalf("reopened chat shows %q, want the question again", again)
+	}
 	c2.Send(`{"prompt":"yes","context":{},"tags":["confirmation"]}`)
 	equalFrames(t, c2.Turn(), []string{"<message>", "The answer ", "is 9.", "</message>"})
 	reqs := e.model.Requests()

@@ -54,6 +54,8 @@ type oauthOpts struct {
 	// comes from the allowed origins (rancherOrigin and the server's own)
 	// and Rancher's URL (rancherOrigin).
 	derivedRedirect bool
+	// autoApprove is the gh agent's autoApproveTools.
+	autoApprove []string
 	// outbound bounds requests made on a user's behalf (default 10s).
 	outbound time.Duration
 	log      *slog.Logger
@@ -91,7 +93,9 @@ func newOAuthEnv(t testing.TB, o oauthOpts) *oauthEnv {
 	if o.secretFn != nil {
 		o.secret = o.secretFn(oe.as)
 	}
-	list := append([]agentconfig.Agent{ghAgent(oe.mcp.URL, o.secret)}, o.others...)
+	gh := ghAgent(oe.mcp.URL, o.secret)
+	gh.Spec.AutoApproveTools = o.autoApprove
+	list := append([]agentconfig.Agent{gh}, o.others...)
 	oe.env = newEnvOn(t, ln, func(e *env, tools *mcp.Manager, base string) (map[string]http.Handler, agent.CredentialProvider, agent.Authenticator) {
 		sealer, _ := oauth.NewSealer(oauth.GenerateKey())
 		oe.vault, oe.sealer = oauth.NewVault(e.store, sealer, oe.now), sealer

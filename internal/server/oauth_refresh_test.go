@@ -148,8 +148,9 @@ func TestOAuthTokenRefreshFrameWithSealedCookie(t *testing.T) {
 
 func TestOAuthStepUpOnInsufficientScope(t *testing.T) {
 	oe := newOAuthEnv(t, oauthOpts{
-		as:  oauthtest.ASOptions{Scopes: []string{"mcp:read", "mcp:write"}},
-		mcp: oauthtest.MCPOptions{RequiredScopes: []string{"mcp:read"}, WriteScope: "mcp:write"},
+		as:          oauthtest.ASOptions{Scopes: []string{"mcp:read", "mcp:write"}},
+		mcp:         oauthtest.MCPOptions{RequiredScopes: []string{"mcp:read"}, WriteScope: "mcp:write"},
+		autoApprove: []string{"write"}, // changes things; these tests are about the step-up
 	})
 	b := oe.browser(t, "alice")
 	c := b.dial("/v1/ws/messages/step")
@@ -181,8 +182,9 @@ func TestOAuthStepUpOnInsufficientScope(t *testing.T) {
 func TestOAuthStepUpStopsAfterThreeAttempts(t *testing.T) {
 	// The AS never grants mcp:write, so every step-up ends in another 403.
 	oe := newOAuthEnv(t, oauthOpts{
-		as:  oauthtest.ASOptions{Scopes: []string{"mcp:read"}},
-		mcp: oauthtest.MCPOptions{RequiredScopes: []string{"mcp:read"}, WriteScope: "mcp:write"},
+		as:          oauthtest.ASOptions{Scopes: []string{"mcp:read"}},
+		mcp:         oauthtest.MCPOptions{RequiredScopes: []string{"mcp:read"}, WriteScope: "mcp:write"},
+		autoApprove: []string{"write"}, // changes things; these tests are about the step-up
 	})
 	b := oe.browser(t, "alice")
 	c := b.dial("/v1/ws/messages/limit")

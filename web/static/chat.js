@@ -240,6 +240,14 @@
 
   function planItem(x) {
     const d = el('div', 'plan-item'), r = x.resource || {};
+    const p0 = x.payload;
+    if (r.kind === 'MCP tool call' && p0 && typeof p0 === 'object' && p0.tool) {
+      // A tool without a Kubernetes plan: its name, server and arguments.
+      d.append(el('strong', '', 'Run tool '), el('code', 'plan-tool', p0.tool), ' on ', el('code', 'plan-server', p0.server || r.cluster || ''),
+        p0.agent ? ' (agent ' + p0.agent + ')' : '');
+      d.append(el('pre', 'plan-args', JSON.stringify(p0.arguments === undefined ? {} : p0.arguments, null, 2)));
+      return d;
+    }
     d.append(el('strong', '', (x.type || 'change') + ' '), el('code', '', (r.kind || '') + ' ' + (r.namespace ? r.namespace + '/' : '') + (r.name || '')),
       r.cluster ? ' in cluster ' : '', r.cluster ? el('code', '', r.cluster) : '');
     const p = x.payload;

@@ -67,7 +67,10 @@ type MCPOptions struct {
 // checks against one AuthServer.
 //
 // Tools: "whoami" (returns the token's sub as text), "echo" {text} (returns
-// text), "write" {text} (needs MCPOptions.WriteScope; returns "wrote <text>").
+// text), "write" {text} (needs MCPOptions.WriteScope; returns "wrote <text>"),
+// "remove" {text} (annotated destructiveHint: true; returns "removed <text>").
+// whoami and echo are annotated readOnlyHint: true. ToolCalls counts the
+// calls each tool ran.
 type ProtectedMCP struct {
 	URL    string // http://127.0.0.1:PORT/mcp, also the RFC 8707 resource / token audience
 	PRMURL string // http://127.0.0.1:PORT/.well-known/oauth-protected-resource/mcp
@@ -86,6 +89,7 @@ type ProtectedMCP struct {
 
 	mu       sync.Mutex
 	calls    []string
+	ran      map[string]int // tool name -> calls run
 	requests RequestCounts
 	jtis     map[string]bool // DPoP proof IDs seen
 	now      func() time.Time
@@ -121,6 +125,7 @@ func StartProtectedMCP(t testing.TB, as *AuthServer, opts MCPOptions) *Protected
 		jtis:      map[string]bool{},
 		now:       opts.Now,
 		expired:   map[string]bool{},
+		ran:       map[string]int{},
 	}
 	if opts.Introspect {
 		if !as.opaque {
@@ -149,20 +154,31 @@ func StartProtectedMCP(t testing.TB, as *AuthServer, opts MCPOptions) *Protected
 	text := func(s string) *mcp.CallToolResult {
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: s}}}
 	}
-	mcp.AddTool(server, &mcp.Tool{Name: "whoami", Description: "Returns the authenticated user (token sub)."},
+	readOnly := &mcp.ToolAnnotations{ReadOnlyHint: true}
+	destructive := true
+	mcp.AddTool(server, &mcp.Tool{Name: "whoami", Description: "Returns the authenticated user (token sub).", Annotations: readOnly},
 		func(_ context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+			p.ran1("whoami")
 			if req.Extra == nil || req.Extra.TokenInfo == nil {
 				return nil, nil, errors.New("no token info")
 			}
 			return text(req.Extra.TokenInfo.UserID), nil, nil
 		})
-	mcp.AddTool(server, &mcp.Tool{Name: "echo", Description: "Echoes text."},
+	mcp.AddTool(server, &mcp.Tool{Name: "echo", Description: "Echoes text.", Annotations: readOnly},
 		func(_ context.Context, _ *mcp.CallToolRequest, in textIn) (*mcp.CallToolResult, any, error) {
+			p.ran1("echo")
 			return text(in.Text), nil, nil
 		})
 	mcp.AddTool(server, &mcp.Tool{Name: "write", Description: "Pretends to write; needs the write scope."},
 		func(_ context.Context, _ *mcp.CallToolRequest, in textIn) (*mcp.CallToolResult, any, error) {
+			p.ran1("write")
 			return text("wrote " + in.Text), nil, nil
+		})
+	mcp.AddTool(server, &mcp.Tool{Name: "remove", Description: "Pretends to remove something.",
+		Annotations: &mcp.ToolAnnotations{DestructiveHint: &destructive}},
+		func(_ context.Context, _ *mcp.CallToolRequest, in textIn) (*mcp.CallToolResult, any, error) {
+			p.ran1("remove")
+			return text("removed " + in.Text), nil, nil
 		})
 	streamable := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil)
 	// The go-sdk middleware only transfers the already verified token into
@@ -282,6 +298,19 @@ func (p *ProtectedMCP) Calls() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return slices.Clone(p.calls)
+}
+
+// ToolCalls returns how many calls of the named tool ran.
+func (p *ProtectedMCP) ToolCalls(name string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ran[name]
+}
+
+func (p *ProtectedMCP) ran1(name string) {
+	p.mu.Lock()
+	p.ran[name]++
+	p.mu.Unlock()
 }
 
 // Requests returns request counts for the MCP endpoint.
