@@ -236,10 +236,10 @@ func TestChartOperability(t *testing.T) {
 	}
 	dep := find(t, objs, "Deployment", "rancher-ai-agent")
 	ac := spec(dep, "spec", "template", "spec")["containers"].([]any)[0].(map[string]any)
-	if fmt.Sprint(ac["args"]) != "[serve --listen :8000 --metrics-listen :9090]" || !strings.Contains(fmt.Sprint(ac["ports"]), "name:metrics") {
+	if fmt.Sprint(ac["args"]) != "[serve --listen :8000 --metrics-listen :9464]" || !strings.Contains(fmt.Sprint(ac["ports"]), "name:metrics") {
 		t.Errorf("agent args %v ports %v", ac["args"], ac["ports"])
 	}
-	if p := fmt.Sprint(spec(find(t, objs, "Service", "rancher-ai-agent-metrics"), "spec")["ports"]); p != "[map[name:metrics port:9090 protocol:TCP targetPort:metrics]]" {
+	if p := fmt.Sprint(spec(find(t, objs, "Service", "rancher-ai-agent-metrics"), "spec")["ports"]); p != "[map[name:metrics port:9464 protocol:TCP targetPort:metrics]]" {
 		t.Errorf("metrics service ports %s", p)
 	}
 	for _, o := range objs {

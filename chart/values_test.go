@@ -53,7 +53,7 @@ func TestChartValuesSchemaRejectsUnknownKeys(t *testing.T) {
 		}
 	}
 	// Wrong types and values are refused too.
-	for _, set := range []string{"llm.activeLlm=chatgpt", "replicas=0", "image.pullPolicy=Sometimes"} {
+	for _, set := range []string{"llm.activeLlm=chatgpt", "replicas=0", "image.pullPolicy=Sometimes", "metrics.port=8000", "metrics.port=0"} {
 		if _, err := helmTemplate(t, "--set", set); err == nil {
 			t.Errorf("--set %s rendered", set)
 		}
@@ -263,5 +263,26 @@ func TestChartProxy(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestChartMetricsPort: metrics.port moves the agent's --metrics-listen,
+// its container port and the metrics Service together (the ServiceMonitor
+// scrapes the port by name), and the default is not Prometheus' 9090.
+func TestChartMetricsPort(t *testing.T) {
+	objs := render(t, "metrics.port=9191", "serviceMonitor.enabled=true")
+	ac := spec(find(t, objs, "Deployment", "rancher-ai-agent"), "spec", "template", "spec")["containers"].([]any)[0].(map[string]any)
+	if fmt.Sprint(ac["args"]) != "[serve --listen :8000 --metrics-listen :9191]" || !strings.Contains(fmt.Sprint(ac["ports"]), "containerPort:9191") {
+		t.Errorf("agent args %v ports %v", ac["args"], ac["ports"])
+	}
+	if p := fmt.Sprint(spec(find(t, objs, "Service", "rancher-ai-agent-metrics"), "spec")["ports"]); p != "[map[name:metrics port:9191 protocol:TCP targetPort:metrics]]" {
+		t.Errorf("metrics service ports %s", p)
+	}
+	if ep := fmt.Sprint(spec(find(t, objs, "ServiceMonitor", "rancher-ai-agent"), "spec")["endpoints"]); !strings.Contains(ep, "port:metrics") {
+		t.Errorf("service monitor endpoints %s", ep)
+	}
+	def := spec(find(t, render(t), "Deployment", "rancher-ai-agent"), "spec", "template", "spec")["containers"].([]any)[0].(map[string]any)
+	if strings.Contains(fmt.Sprint(def["args"], def["ports"]), "9090") {
+		t.Errorf("default uses Prometheus' port 9090: %v %v", def["args"], def["ports"])
 	}
 }

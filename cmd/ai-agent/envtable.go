@@ -122,6 +122,7 @@ func configurationDoc() string {
 	b.WriteString("`ai-agent serve` reads its flags (`ai-agent serve -h`) and these environment variables.\n")
 	b.WriteString("Agents themselves are `AIAgentConfig` objects: see [examples/agents.yaml](examples/agents.yaml)\n")
 	b.WriteString("and check a file with `ai-agent validate --config FILE`.\n")
+	b.WriteString(listenersDoc)
 	group := ""
 	for _, v := range envVars() {
 		if v.Group != group {

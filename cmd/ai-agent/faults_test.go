@@ -73,13 +73,13 @@ func TestFaultModel(t *testing.T) {
 	mode = "500"
 	frames := c.Ask(`{"prompt":"hello","context":{}}`)
 	t.Logf("model 500 before the first byte: %q", frames)
-	if len(frames) != 3 || !strings.HasPrefix(frames[1], `<error>{"message":"model: ollama: HTTP 500 Internal Server Error: model crashed"`) {
+	if len(frames) != 3 || frames[1] != `<error>{"message":"Agent \"c\" cannot use the model, because the provider ollama failed (HTTP 500); try again later, and tell the administrator if it persists."}</error>` {
 		t.Errorf("500: %q", frames)
 	}
 	mode = "midstream"
 	frames = c.Ask(`{"prompt":"hello again","context":{}}`)
 	t.Logf("model drops mid-stream: %q", frames)
-	if len(frames) != 4 || frames[1] != "Half an " || !strings.HasPrefix(frames[2], `<error>{"message":"model: `) || !strings.Contains(frames[2], "LLM") {
+	if len(frames) != 4 || frames[1] != "Half an " || frames[2] != `<error>{"message":"Agent \"c\"'s answer was cut off because the model stopped responding; try again, and tell the administrator if it persists."}</error>` {
 		t.Errorf("mid-stream: %q", frames)
 	}
 	mode = ""

@@ -51,7 +51,7 @@ func serveWith(ctx context.Context, deps serveDeps, args []string, getenv func(s
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig of the cluster to read AIAgentConfigs from")
 	script := fs.String("script", "", "play back this script with the scripted model (YAML or JSON list of rancher-ai-llm-mock push bodies)")
 	uiToolsFile := fs.String("ui-tools", "", "UI tools document (the data.config JSON of the rancher-ai-ui ConfigMap)")
-	metricsListen := fs.String("metrics-listen", ":9090", "address of the Prometheus /metrics listener (separate from --listen; empty: none)")
+	metricsListen := fs.String("metrics-listen", defaultMetricsListen, "address of the Prometheus /metrics listener (separate from --listen; empty: none)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: ai-agent serve [flags]\n\nflags:\n")
 		fs.PrintDefaults()
@@ -124,7 +124,7 @@ func serveWith(ctx context.Context, deps serveDeps, args []string, getenv func(s
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return listenError("--listen", *listen, err)
 	}
 	var uiTools *uitools.Registry
 	if *uiToolsFile != "" {

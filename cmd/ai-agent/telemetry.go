@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -38,7 +37,7 @@ func startTelemetry(ctx context.Context, cfg telemetry.ExportConfig, metricsAddr
 			if tp != nil {
 				_ = tp.Shutdown(ctx)
 			}
-			return nil, nil, fmt.Errorf("metrics listen: %w", err)
+			return nil, nil, listenError("--metrics-listen", metricsAddr, err)
 		}
 		hs = &http.Server{Handler: tel.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
 		go func() { errc <- hs.Serve(ln) }()

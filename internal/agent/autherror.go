@@ -40,9 +40,9 @@ func authErrorSentence(agent string, err error) string {
 	case errors.Is(err, oauthproto.ErrInvalidGrant), errors.Is(err, oauthproto.ErrInvalidClient), errors.Is(err, oauthproto.ErrTokenEndpoint):
 		return fmt.Sprintf("Agent %q cannot sign in: the authorization server did not issue a token; try again, or ask the administrator to check the agent's OAuth2 settings.", agent)
 	case isHTTP:
-		return fmt.Sprintf("You signed in for agent %q, but its MCP server answered HTTP %d; try again later.", agent, he.StatusCode)
+		return fmt.Sprintf("You signed in for agent %q, but its MCP server answered HTTP %d; try again later, and tell the administrator if it persists.", agent, he.StatusCode)
 	case errors.Is(err, oauthproto.ErrTransient):
-		return fmt.Sprintf("Agent %q cannot sign in: a server it needs cannot be reached; try again later.", agent)
+		return fmt.Sprintf("Agent %q cannot sign in because a server it needs cannot be reached; try again later, and tell the administrator if it persists.", agent)
 	}
-	return fmt.Sprintf("Signing in for agent %q failed; the agent's log has the reason.", agent)
+	return fmt.Sprintf("Signing in for agent %q failed; try again, and tell the administrator if it persists (the agent's log has the reason).", agent)
 }

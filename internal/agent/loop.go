@@ -62,9 +62,12 @@ type toolExec func(ctx context.Context, call llm.ToolCall) (llm.Message, *pause)
 // loopSpec is one run of the model <-> tools loop.
 type loopSpec struct {
 	Purpose string
-	Model   string
-	System  string
-	Tools   []llm.Tool
+	// Agent is the agent whose loop this is ("" for the supervisor); its
+	// failures name it.
+	Agent  string
+	Model  string
+	System string
+	Tools  []llm.Tool
 	// History is the thread so far; Input the new messages (usually one user
 	// message). New messages are appended to Input's copy and returned.
 	History []llm.Message
@@ -109,7 +112,7 @@ func (s *Session) runLoop(ctx context.Context, spec loopSpec) loopResult {
 			if ctx.Err() != nil {
 				err = context.Cause(ctx)
 			}
-			res.out = fail(err)
+			res.out = fail(inAgent(spec.Agent, err))
 			return res
 		}
 		msg := llm.Message{Role: llm.RoleAssistant, Content: text, ToolCalls: calls}
@@ -145,7 +148,7 @@ func (s *Session) runLoop(ctx context.Context, spec loopSpec) loopResult {
 			res.New = append(res.New, out)
 		}
 	}
-	res.out = fail(fmt.Errorf("%w: Recursion limit of %d reached without hitting a stop condition", ErrStepLimit, s.r.o.MaxSteps))
+	res.out = fail(inAgent(spec.Agent, fmt.Errorf("%w: Recursion limit of %d reached without hitting a stop condition", ErrStepLimit, s.r.o.MaxSteps)))
 	return res
 }
 
@@ -173,7 +176,7 @@ func (s *Session) callModel(ctx context.Context, spec loopSpec, convo []llm.Mess
 	)
 	for ev, err := range s.r.o.Model.Stream(ctx, req) {
 		if err != nil {
-			return string(text), nil, usage, fmt.Errorf("model: %w", err)
+			return string(text), nil, usage, fmt.Errorf("%w: %w", errModel, err)
 		}
 		switch {
 		case ev.Text != "":

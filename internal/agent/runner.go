@@ -206,7 +206,7 @@ func (r *Runner) Open(ctx context.Context, u User, list []agentconfig.Agent, cha
 		}
 	}
 	if len(s.list) == 1 {
-		return nil, &UnavailableError{Reason: fmt.Sprintf("Failed to load MCP tools for agent %q: %v", s.list[0].Name, s.list[0].err), Err: s.list[0].err}
+		return nil, &UnavailableError{Reason: Sentence(s.list[0].Name, s.list[0].err), Err: s.list[0].err}
 	}
 	return nil, &UnavailableError{Reason: "No agents could be created"}
 }
@@ -214,12 +214,15 @@ func (r *Runner) Open(ctx context.Context, u User, list []agentconfig.Agent, cha
 // load resolves the credential and tools of one agent.
 func (s *Session) load(ctx context.Context, st *agentState) {
 	if st.ConfigError != "" {
-		st.err = errors.New(st.ConfigError)
+		st.err = &UserError{Err: errors.New(st.ConfigError),
+			Sentence: fmt.Sprintf("Agent %q is misconfigured; tell the administrator (ai-agent validate and the agent's log name the problem).", st.Name)}
 		return
 	}
 	cred, err := s.r.o.Credentials.Credentials(ctx, st.Agent, s.user)
 	if err != nil {
-		st.err = err
+		s.r.o.Logger.Warn("agent credentials failed", "chat", s.chatID, "agent", st.Name, "error", err)
+		st.err = &UserError{Err: err,
+			Sentence: fmt.Sprintf("Agent %q cannot get the credentials for its MCP server; tell the administrator to check the agent's authentication Secret.", st.Name)}
 		return
 	}
 	st.cred = cred
@@ -233,8 +236,8 @@ func (s *Session) load(ctx context.Context, st *agentState) {
 		return
 	}
 	if err != nil {
-		s.r.o.Logger.Warn("loading MCP tools failed", "agent", st.Name, "error", err)
-		st.err = err
+		s.r.o.Logger.Warn("loading MCP tools failed", "chat", s.chatID, "agent", st.Name, "error", err)
+		st.err = &mcpLoadError{err}
 		return
 	}
 	st.tools = tools

@@ -86,6 +86,11 @@ func (s *Session) callMCP(ctx context.Context, ts *turnState, st *agentState, ca
 			return res, err
 		}
 		if aerr := s.authenticate(ctx, ts.em, st, err); aerr != nil {
+			if !errors.Is(aerr, ErrAuthCanceled) && ctx.Err() == nil {
+				// The user saw the sign-in card: tell them how it ended.
+				s.r.o.Logger.Info("sign-in for a tool call failed", "chat", s.chatID, "agent", st.Name, "tool", call.Name, "error", aerr)
+				_ = ts.em.Send(ctx, chat.AuthErrorFrame(authErrorSentence(st.Name, aerr)))
+			}
 			return res, aerr
 		}
 	}

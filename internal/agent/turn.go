@@ -69,12 +69,9 @@ func (s *Session) Turn(ctx context.Context, em chat.Emitter, p chat.Prompt) {
 	case stopped:
 		s.r.o.Logger.Info("turn stopped", "chat", s.chatID, "cause", out.err)
 	case failed:
-		s.r.o.Logger.Warn("turn failed", "chat", s.chatID, "error", out.err)
-		msg := out.err.Error()
-		if errors.Is(out.err, ErrStore) {
-			msg = storeUnavailable
-		}
-		_ = em.Send(ctx, chat.ErrorFrame(msg))
+		// The chain goes to the log; the user reads one sentence.
+		s.r.o.Logger.Warn("turn failed", "chat", s.chatID, "agent", s.turnAgent(p), "error", out.err)
+		_ = em.Send(ctx, chat.ErrorFrame(Sentence(s.turnAgent(p), out.err)))
 	case authFailed:
 		s.r.o.Logger.Info("turn ended: sign-in failed", "chat", s.chatID, "error", out.err)
 	}
@@ -226,7 +223,7 @@ func (s *Session) agentSpec(ts *turnState, st *agentState, history, input []llm.
 		sink = streamSink{em: ts.em, n: s.r.o.ModelText.Stream()}
 	}
 	return loopSpec{
-		Purpose: "agent", Model: modelOf(st), System: st.Spec.SystemPrompt, Tools: modelTools(st),
+		Purpose: "agent", Agent: st.Name, Model: modelOf(st), System: st.Spec.SystemPrompt, Tools: modelTools(st),
 		History: history, Input: input, Sink: sink, Exec: s.mcpExec(ts, st),
 	}
 }
@@ -307,4 +304,18 @@ func (s *Session) mirror(agent, requestID string, out outcome) []store.Message {
 			CreatedAt: now, Confirmation: &store.Confirmation{Plan: out.pause.plan}}}
 	}
 	return nil
+}
+
+// turnAgent is the agent a prompt goes to when that is known before the
+// model routes it ("" for the supervisor): the one usable agent, or the one
+// the user picked.
+func (s *Session) turnAgent(p chat.Prompt) string {
+	usable := s.usableAgents()
+	switch {
+	case len(usable) == 1:
+		return usable[0].Name
+	case p.Agent != "" && s.byName[p.Agent] != nil && s.byName[p.Agent].usable():
+		return p.Agent
+	}
+	return ""
 }

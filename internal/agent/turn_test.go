@@ -54,7 +54,7 @@ func TestStepLimit(t *testing.T) {
 	}
 	s := f.open("c1", mkAgent("math"))
 	frames := turn(context.Background(), s, "loop")
-	if !contains(frames, "<error>") || !contains(frames, "Recursion limit of 2 reached") {
+	if !contains(frames, `<error>{"message":"Agent \"math\" stopped before finishing, because it reached its limit of steps`) {
 		t.Fatalf("frames = %q, want the step-limit error", frames)
 	}
 	if n := len(f.model.requests("agent")); n != 2 {
@@ -253,7 +253,7 @@ func TestOpenUnavailableIsTyped(t *testing.T) {
 	if !ok || !errors.Is(err, agent.ErrNoAgentAvailable) || !errors.Is(err, errDown) {
 		t.Fatalf("Open = %v; want an *UnavailableError matching ErrNoAgentAvailable and its cause", err)
 	}
-	if ue.Reason != `Failed to load MCP tools for agent "math": connection refused` {
+	if ue.Reason != `Agent "math" cannot reach its MCP server; try again later, and tell the administrator if it persists (the agent's log has the reason).` {
 		t.Fatalf("Reason = %q", ue.Reason)
 	}
 	_, err = agent.New(f.opts).Open(context.Background(), agent.User{ID: "alice"}, nil, "c1")

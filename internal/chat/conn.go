@@ -310,10 +310,15 @@ func (c *Conn) beginLocked() (ctx context.Context, end func()) {
 	}
 }
 
+// invalidFrameSentence is the <error> of a frame that is not a prompt.
+const invalidFrameSentence = "This message could not be read (it is not a prompt the agent understands); reload the page and send it again."
+
 func (c *Conn) dispatch(ctx context.Context, f clientFrame) {
 	if f.Kind == kindInvalid {
 		_ = c.Send(ctx, MessageOpen)
-		_ = c.Send(ctx, ErrorFrame(f.Err.Error()))
+		// The parse error goes to the log; the user reads one sentence.
+		c.log.Info("invalid frame", "error", f.Err)
+		_ = c.Send(ctx, ErrorFrame(invalidFrameSentence))
 		_ = c.Send(ctx, MessageClose)
 		return
 	}

@@ -115,6 +115,8 @@ func (o *opening) Open(ctx context.Context, em chat.Emitter) {
 	}
 	sess, err := s.o.Runner.Open(setup, o.user, list, o.chatID)
 	if err != nil {
+		// The chain goes to the log; the user reads one sentence.
+		s.log.Warn("chat not opened: no usable agent", "chat", o.chatID, "error", err)
 		s.fatal(setup, o.conn, errMessage(err))
 		return
 	}

@@ -33,7 +33,7 @@ func TestMCPServerDown(t *testing.T) {
 	*e.source = agentconfig.StaticSource{newAgent("broken", down)}
 	c2 := e.dial("/v1/ws/messages", "tok-alice")
 	f := c2.Read()
-	if !strings.HasPrefix(f, `<chat-error>{"message":"Failed to load MCP tools for agent \"broken\"`) {
+	if f != `<chat-error>{"message":"Agent \"broken\" cannot reach its MCP server; try again later, and tell the administrator if it persists (the agent's log has the reason)."}</chat-error>` {
 		t.Fatalf("frame = %q", f)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -50,11 +50,12 @@ func TestMalformedFramesKeepTheConnection(t *testing.T) {
 	c.Metadata()
 	c.Send(`{"prompt": 5}`)
 	got := c.Turn()
-	if len(got) != 3 || !strings.HasPrefix(got[1], `<error>{"message":"invalid frame: malformed prompt`) {
+	const unreadable = `<error>{"message":"This message could not be read (it is not a prompt the agent understands); reload the page and send it again."}</error>`
+	if len(got) != 3 || got[1] != unreadable {
 		t.Fatalf("frames = %q", got)
 	}
 	c.Send(`{"context":{}}`)
-	if got := c.Turn(); !strings.Contains(got[1], `missing \"prompt\"`) {
+	if got := c.Turn(); got[1] != unreadable {
 		t.Fatalf("frames = %q", got)
 	}
 	// Stray OAuth replies are not prompts; a plain-text prompt still works.

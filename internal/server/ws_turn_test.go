@@ -203,7 +203,7 @@ func TestChildFailureIsToolText(t *testing.T) {
 	}
 	reqs := e.model.Requests()
 	last := reqs[len(reqs)-1].Messages
-	if tm := last[len(last)-1]; !tm.IsError || !strings.HasPrefix(tm.Content, "The 'math' agent failed: step limit reached") {
+	if tm := last[len(last)-1]; !tm.IsError || !strings.HasPrefix(tm.Content, "The 'math' agent failed: ") || !strings.Contains(tm.Content, "step limit reached") {
 		t.Fatalf("supervisor saw %+v", tm)
 	}
 }
@@ -216,7 +216,7 @@ func TestStepLimit(t *testing.T) {
 	c.Metadata()
 	c.Send(prompt("loop"))
 	got := c.Turn()
-	if got[len(got)-2] != `<error>{"message":"step limit reached: Recursion limit of 50 reached without hitting a stop condition"}</error>` {
+	if got[len(got)-2] != `<error>{"message":"Agent \"math\" stopped before finishing, because it reached its limit of steps; ask for less at a time."}</error>` {
 		t.Fatalf("frames = %q", got)
 	}
 	if n := len(e.model.Requests()); n != 50 {
