@@ -180,8 +180,9 @@ func hits(h http.Handler, n *atomic.Int64) http.Handler {
 // access token expires; the next turn delegates to gh (a tool call that
 // refreshes the token) and to cluster (a tool call). The proxy forwards
 // that turn's model calls, the refresh and gh's MCP calls, and nothing for
-// a .svc.test host, which the agent reached directly. The proxy's record
-// of the turn (method, host, path: never a query or a body) is logged.
+// a .svc.test host, which the agent reached directly; signing out sends
+// the revocations through it too. The proxy's record of the turn and of
+// the sign-out (method, host, path: never a query or a body) is logged.
 func TestProxyTurnWithToolCallAndRefresh(t *testing.T) {
 	p := proxytest.Start(t, nil)
 	as := oauthtest.StartAuthServer(t, oauthtest.ASOptions{Host: "auth.test", Scopes: []string{"mcp:read"}, AccessTokenTTL: 2 * time.Second, RotateRefreshTokens: true})
@@ -323,6 +324,23 @@ func TestProxyTurnWithToolCallAndRefresh(t *testing.T) {
 	}
 	if rancherHits.Load() == 0 {
 		t.Error("Rancher (in NO_PROXY) was never asked")
+	}
+
+	// Signing out revokes the tokens at the authorization server, through
+	// the proxy too (RFC 7009).
+	before := len(p.Log())
+	sreq, _ := http.NewRequestWithContext(ctx, http.MethodDelete, "http://"+addr+"/v1/api/oauth2/connections/gh", nil)
+	sreq.AddCookie(&http.Cookie{Name: "R_SESS", Value: "tok"})
+	sresp, err := http.DefaultClient.Do(sreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sresp.Body.Close()
+	revURL, _ := url.Parse(as.RevocationEndpoint)
+	signOut := p.Log()[before:]
+	t.Logf("proxy log of the sign-out:\n%s", strings.Join(signOut, "\n"))
+	if sresp.StatusCode != http.StatusOK || !slices.Contains(signOut, "POST http://"+revURL.Host+revURL.Path) {
+		t.Errorf("sign-out = %d; the proxy did not forward the revocation to %s", sresp.StatusCode, revURL.Host+revURL.Path)
 	}
 	for _, l := range p.Log() {
 		if strings.ContainsAny(l, "?#") {
