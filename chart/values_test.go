@@ -45,7 +45,7 @@ func TestChartValuesSchemaRejectsUnknownKeys(t *testing.T) {
 		{"networkPolicy.rancher.apiServerCIRDs={10.0.0.0/8}", "apiServerCIRDs"},
 		{"mcpServer.image.tags=v1", "tags"},
 		{"proxy.no_proxy=.corp", "no_proxy"},
-		{"seLinux.enabled=true", "seLinux"},
+		{"seLinux.enable=true", "enable"},
 	} {
 		out, err := helmTemplate(t, "--set", tc.set)
 		if err == nil || !strings.Contains(err.Error(), tc.key) || !strings.Contains(err.Error(), "additional propert") {

@@ -74,7 +74,7 @@ func envVars() []envVar {
 		{"Server", "SUMMARIZATION_MESSAGES", "30", "A thread longer than this many messages is summarized for the model."},
 		{"Server", "SUMMARIZATION_TOKENS", "30000", "A thread longer than about this many tokens is summarized for the model."},
 		{"Server", "SUMMARIZATION_KEEP", "15", "Messages kept verbatim after a summary."},
-		{"Logs", "LOG_LEVEL", "info", "debug, info, warn (or warning) or error; anything else stops the server."},
+		{"Logs", "LOG_LEVEL", "info", "debug, info, warn (or warning) or error (or critical, as Python names it); anything else stops the server."},
 		{"Logs", "LOG_FORMAT", "json", "`json` (one object per line) or `text` (key=value, for a terminal)."},
 		{"Telemetry", "OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP endpoint of traces (/v1/traces is appended); unset with no Langfuse: no traces."},
 		{"Telemetry", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "", "Full OTLP/HTTP traces URL, overriding OTEL_EXPORTER_OTLP_ENDPOINT."},

@@ -95,8 +95,8 @@ func TestUnreachableBacksOff(t *testing.T) {
 	_ = ln.Close() // nothing listens: connection refused
 	createAgent(t, "down-agent", noneSpec(url))
 	obj := getAgentEventually(t, "down-agent")
-	if obj.Status.Phase != v1alpha1.PhaseFailed {
-		t.Fatalf("phase = %q", obj.Status.Phase)
+	if c := readyCondition(obj); obj.Status.Phase != "" || c.Status != metav1.ConditionUnknown || c.Reason != controller.ReasonUnreachable {
+		t.Fatalf("status = %q %+v, want Ready=Unknown while retrying", obj.Status.Phase, c)
 	}
 	rv := obj.ResourceVersion
 	// The window is what is measured: how many checks a backoff makes in

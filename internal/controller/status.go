@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 	"syscall"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -20,7 +21,15 @@ const (
 	MessageNeedsOAuth = "Needs OAuth2 authentication"
 	prefixFailed      = "Failed to load MCP tools: "
 	prefixConfig      = "Invalid configuration: "
+	prefixRetrying    = "MCP server not reachable yet, retrying with backoff: "
 )
+
+// ReasonUnreachable is the Ready condition's reason while the MCP server
+// cannot be reached (condition Unknown, no phase): the controller retries
+// with backoff and the agent becomes Ready by itself when the server
+// answers (upstream rancher-ai-agent #205: a passing outage must not
+// leave the agent Failed).
+const ReasonUnreachable = "MCPServerUnreachable"
 
 // verdict is the outcome of one check of an agent.
 type verdict struct {
@@ -37,17 +46,27 @@ func judge(a agentconfig.Agent, err error) verdict {
 		return verdict{ready: true, message: MessageReady}
 	case a.Spec.AuthenticationType == v1alpha1.AuthOAuth2 && errors.Is(err, mcp.ErrUnauthorized):
 		return verdict{ready: true, message: MessageNeedsOAuth}
+	case transient(err):
+		return verdict{message: prefixRetrying + err.Error(), transient: true}
 	default:
-		return verdict{message: prefixFailed + err.Error(), transient: transient(err)}
+		return verdict{message: prefixFailed + err.Error()}
 	}
 }
 
 // transient reports errors worth a quick retry: the server is not reachable
-// yet (starting, rolling, DNS not propagated) or timed out.
+// yet (starting, rolling, DNS not propagated), timed out, or a gateway in
+// front of it says it is unavailable (HTTP 502, 503, 504, 429).
 func transient(err error) bool {
 	var nerr net.Error
 	var dns *net.DNSError
 	var op *net.OpError
+	var he *mcp.HTTPStatusError
+	if errors.As(err, &he) {
+		switch he.StatusCode {
+		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusTooManyRequests:
+			return true
+		}
+	}
 	return errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
 		errors.As(err, &dns) || errors.As(err, &op) ||
@@ -55,11 +74,16 @@ func transient(err error) bool {
 }
 
 // apply writes the verdict into status and reports whether anything changed;
-// lastTransitionTime moves only when the condition's status flips.
+// lastTransitionTime moves only when the condition's status flips. A
+// transient verdict is Ready=Unknown with no phase (Steve shows the agent
+// as not ready, not as an error), never Failed.
 func apply(st *v1alpha1.AIAgentConfigStatus, v verdict, generation int64) bool {
 	phase, cond, reason := v1alpha1.PhaseFailed, metav1.ConditionFalse, v1alpha1.ReasonConfigurationFailed
-	if v.ready {
+	switch {
+	case v.ready:
 		phase, cond, reason = v1alpha1.PhaseReady, metav1.ConditionTrue, v1alpha1.ReasonConfigurationSucceeded
+	case v.transient:
+		phase, cond, reason = "", metav1.ConditionUnknown, ReasonUnreachable
 	}
 	changed := st.Phase != phase
 	st.Phase = phase

@@ -28,7 +28,9 @@ func TestJudge(t *testing.T) {
 		{"ok", none, nil, true, MessageReady, false},
 		{"oauth 401", oauth, unauth, true, MessageNeedsOAuth, false},
 		{"none 401", none, unauth, false, prefixFailed + unauth.Error(), false},
-		{"refused", none, refused, false, prefixFailed + refused.Error(), true},
+		{"refused", none, refused, false, prefixRetrying + refused.Error(), true},
+		{"503", none, &mcp.HTTPStatusError{StatusCode: 503}, false, prefixRetrying + "mcp server answered HTTP Service Unavailable", true},
+		{"500", none, &mcp.HTTPStatusError{StatusCode: 500}, false, prefixFailed + "mcp server answered HTTP Internal Server Error", false},
 		{"other", none, errors.New("bad json"), false, prefixFailed + "bad json", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -57,6 +59,9 @@ func TestApplyWritesOnlyChanges(t *testing.T) {
 	}
 	if !apply(&st, verdict{message: "x"}, 2) || st.Phase != v1alpha1.PhaseFailed || st.Conditions[0].Reason != v1alpha1.ReasonConfigurationFailed {
 		t.Fatalf("failure not applied: %+v", st)
+	}
+	if !apply(&st, verdict{message: "down", transient: true}, 2) || st.Phase != "" || st.Conditions[0].Status != "Unknown" || st.Conditions[0].Reason != ReasonUnreachable {
+		t.Fatalf("transient not applied as Unknown: %+v", st)
 	}
 	if len(st.Conditions) != 1 {
 		t.Fatalf("conditions = %+v", st.Conditions)

@@ -35,7 +35,7 @@ func Config(levelVar, formatVar string) (slog.Level, string, error) {
 		level = slog.LevelDebug
 	case "warn", "warning":
 		level = slog.LevelWarn
-	case "error":
+	case "error", "critical": // critical: Python's level name, which the Python agent's LOG_LEVEL took
 		level = slog.LevelError
 	default:
 		return 0, "", fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", levelVar)

@@ -19,6 +19,7 @@ func TestConfigRejectsUnknownValues(t *testing.T) {
 		{"", "", slog.LevelInfo, "json", ""},
 		{"DEBUG", "text", slog.LevelDebug, "text", ""},
 		{"warning", "JSON", slog.LevelWarn, "json", ""},
+		{"CRITICAL", "", slog.LevelError, "json", ""},
 		{"verbose", "", 0, "", `LOG_LEVEL="verbose": want debug, info, warn or error`},
 		{"info", "pretty", 0, "", `LOG_FORMAT="pretty": want json or text`},
 	} {

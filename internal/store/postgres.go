@@ -44,7 +44,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*SQL, error) {
 	}
 	if err := db.PingContext(ctx); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("postgres: %w", err)
+		return nil, fmt.Errorf("postgres: %w", explainPGConnect(err))
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLockKey)); err != nil {

@@ -73,7 +73,7 @@ Values that cannot be mapped fail with the key to use instead.
 {{- define "ai-agent.aliases" -}}
 {{- $v := .Values }}
 {{- $llm := $v.llm }}
-{{- $top := dict "llmModel" "model" "ollamaLlmModel" "ollamaModel" "geminiLlmModel" "geminiModel" "openaiLlmModel" "openaiModel" "bedrockLlmModel" "bedrockModel" "genericOpenaiModel" "genericOpenaiModel" "ollamaUrl" "ollamaUrl" "googleApiKey" "googleApiKey" "openaiApiKey" "openaiApiKey" "openaiUrl" "openaiUrl" "genericOpenaiUrl" "genericOpenaiUrl" "genericOpenaiApiKey" "genericOpenaiApiKey" "activeLlm" "activeLlm" "langfuseHost" "langfuseHost" "langfusePublicKey" "langfusePublicKey" "langfuseSecretKey" "langfuseSecretKey" "systemPrompt" "systemPrompt" }}
+{{- $top := dict "llmModel" "model" "ollamaLlmModel" "ollamaModel" "geminiLlmModel" "geminiModel" "openaiLlmModel" "openaiModel" "bedrockLlmModel" "bedrockModel" "genericOpenaiModel" "genericOpenaiModel" "genericOpenaiLlmModel" "genericOpenaiModel" "ollamaUrl" "ollamaUrl" "googleApiKey" "googleApiKey" "openaiApiKey" "openaiApiKey" "openaiUrl" "openaiUrl" "genericOpenaiUrl" "genericOpenaiUrl" "genericOpenaiApiKey" "genericOpenaiApiKey" "activeLlm" "activeLlm" "langfuseHost" "langfuseHost" "langfusePublicKey" "langfusePublicKey" "langfuseSecretKey" "langfuseSecretKey" "systemPrompt" "systemPrompt" }}
 {{- range $old, $new := $top }}
 {{- $val := index $v $old }}
 {{- if $val }}
@@ -131,6 +131,9 @@ Values that cannot be mapped fail with the key to use instead.
 {{- $_ := set $v.image "pullPolicy" . }}
 {{- printf "aiAgent.image.pullPolicy image.pullPolicy\n" }}
 {{- end }}
+{{- end }}
+{{- if eq (toString (default "" $v.planApprovalEnabled)) "true" }}
+{{- fail "planApprovalEnabled (the Python agent's plan approval) does not exist in the Go agent, which has no planner: remove planApprovalEnabled from your values" }}
 {{- end }}
 {{- with $v.rag }}
 {{- if or .enabled .pvc .embeddings_model }}

@@ -45,6 +45,11 @@ type ASOptions struct {
 	// only those; a JWT access token stays valid until it expires. An MCP
 	// server started with MCPOptions.Introspect needs them.
 	OpaqueAccessTokens bool
+	// Host, a name under .test (e.g. "auth.test"), makes the issuer and
+	// every endpoint http://HOST:PORT instead of http://127.0.0.1:PORT,
+	// so that clients resolving it to 127.0.0.1 send their requests
+	// through a proxy (see hostname.go). Empty: 127.0.0.1.
+	Host string
 }
 
 // Client is a statically registered client. It may use the
@@ -67,7 +72,7 @@ type Client struct {
 
 // AuthServer is a running oidc-provider instance.
 type AuthServer struct {
-	Issuer        string // http://127.0.0.1:PORT (no trailing slash)
+	Issuer        string // http://127.0.0.1:PORT or http://ASOptions.Host:PORT (no trailing slash)
 	MetadataURL   string // RFC 8414: Issuer + /.well-known/oauth-authorization-server
 	OIDCConfigURL string // Issuer + /.well-known/openid-configuration
 	// Endpoints, from the metadata document.
@@ -104,6 +109,7 @@ type providerConfig struct {
 	DPoP                bool             `json:"dpop"`
 	DPoPNonce           bool             `json:"dpopNonce"`
 	OpaqueAccessTokens  bool             `json:"opaqueAccessTokens"`
+	Host                string           `json:"host,omitempty"`
 }
 
 type providerClient struct {
@@ -131,6 +137,10 @@ func StartAuthServer(t testing.TB, opts ASOptions) *AuthServer {
 		DPoP:                opts.DPoP,
 		DPoPNonce:           opts.DPoPNonce,
 		OpaqueAccessTokens:  opts.OpaqueAccessTokens,
+		Host:                opts.Host,
+	}
+	if !checkHost(opts.Host) {
+		t.Fatalf("oauthtest: Host %q is not a name under .test", opts.Host)
 	}
 	if opts.AccessTokenTTL > 0 {
 		cfg.AccessTokenTTL = max(1, int(opts.AccessTokenTTL.Round(time.Second)/time.Second))
@@ -259,11 +269,10 @@ func (as *AuthServer) Approve(ctx context.Context, authorizeURL, user string) (*
 		return nil, err
 	}
 	jar, _ := cookiejar.New(nil)
-	client := &http.Client{
-		Jar:           jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Timeout:       30 * time.Second,
-	}
+	client := loopbackClient(30 * time.Second)
+	client.Jar = jar
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	defer client.CloseIdleConnections()
 	next, err := url.Parse(authorizeURL)
 	if err != nil {
 		return nil, fmt.Errorf("oauthtest: authorize URL: %w", err)
@@ -331,7 +340,9 @@ func (as *AuthServer) RevokeAll() int {
 	for k, v := range as.testHeader() {
 		req.Header[k] = v
 	}
-	resp, err := http.DefaultClient.Do(req)
+	hc := loopbackClient(30 * time.Second)
+	defer hc.CloseIdleConnections()
+	resp, err := hc.Do(req)
 	if err != nil {
 		as.t.Errorf("oauthtest: RevokeAll: %v", err)
 		return 0
@@ -363,7 +374,8 @@ func getJSON(ctx context.Context, u string, h http.Header, v any) error {
 	for k, vv := range h {
 		req.Header[k] = vv
 	}
-	c := &http.Client{Timeout: 10 * time.Second}
+	c := loopbackClient(10 * time.Second)
+	defer c.CloseIdleConnections()
 	resp, err := c.Do(req)
 	if err != nil {
 		return err

@@ -4,7 +4,9 @@
 // access tokens the way the MCP authorization spec (2025-11-25) requires.
 //
 // Everything listens on 127.0.0.1 with random ports and is torn down with
-// t.Cleanup. Node and oidc-provider are installed once with npm into
+// t.Cleanup. ASOptions.Host and MCPOptions.Host announce a .test name
+// instead of 127.0.0.1 in the URLs (hostname.go), for tests whose clients
+// must go through a proxy. Node and oidc-provider are installed once with npm into
 // $AI_AGENT_CACHE/oidc-provider (default ~/.cache/ai-agent/oidc-provider),
 // guarded by a file lock; .ci/oidc-provider.sh pre-installs the same. When
 // node/npm are unavailable the tests are skipped loudly, or fail when CI=true.

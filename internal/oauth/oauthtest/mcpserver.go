@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -61,6 +63,11 @@ type MCPOptions struct {
 	// (Bearer error="insufficient_scope") instead of 403, as
 	// rancher/rancher-ai-mcp's OAuth middleware does.
 	MissingScope401 bool
+	// Host, a name under .test (e.g. "mcp.test"), makes URL, PRMURL and
+	// the PRM resource http://HOST:PORT/... instead of 127.0.0.1, and
+	// turns off go-sdk's DNS-rebinding check, which refuses such a Host on
+	// a loopback listener (see hostname.go). Empty: 127.0.0.1.
+	Host string
 }
 
 // ProtectedMCP is a running go-sdk streamable MCP server behind bearer-token
@@ -180,7 +187,11 @@ func StartProtectedMCP(t testing.TB, as *AuthServer, opts MCPOptions) *Protected
 			p.ran1("remove")
 			return text("removed " + in.Text), nil, nil
 		})
-	streamable := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil)
+	if !checkHost(opts.Host) {
+		t.Fatalf("oauthtest: Host %q is not a name under .test", opts.Host)
+	}
+	streamable := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server },
+		&mcp.StreamableHTTPOptions{DisableLocalhostProtection: opts.Host != ""})
 	// The go-sdk middleware only transfers the already verified token into
 	// the context the SDK reads (RequestExtra.TokenInfo, session binding).
 	passInfo := auth.RequireBearerToken(func(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
@@ -200,8 +211,12 @@ func StartProtectedMCP(t testing.TB, as *AuthServer, opts MCPOptions) *Protected
 	srv := httptest.NewUnstartedServer(mux)
 	srv.Start()
 	t.Cleanup(srv.Close)
-	p.URL = srv.URL + "/mcp"
-	p.PRMURL = srv.URL + "/.well-known/oauth-protected-resource/mcp"
+	base := srv.URL
+	if opts.Host != "" {
+		base = "http://" + net.JoinHostPort(opts.Host, strconv.Itoa(srv.Listener.Addr().(*net.TCPAddr).Port))
+	}
+	p.URL = base + "/mcp"
+	p.PRMURL = base + "/.well-known/oauth-protected-resource/mcp"
 	p.Challenge401 = challenge(p.PRMURL, "", p.required)
 	prm := &oauthex.ProtectedResourceMetadata{
 		Resource:               p.URL,

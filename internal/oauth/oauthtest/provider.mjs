@@ -40,7 +40,7 @@ await new Promise((resolve, reject) => {
   server.listen(cfg.port || 0, '127.0.0.1', resolve);
 });
 const { port } = server.address();
-const issuer = `http://127.0.0.1:${port}`;
+const issuer = `http://${cfg.host || '127.0.0.1'}:${port}`;
 
 const clients = (cfg.clients || []).map((c) => ({
   client_id: c.id,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -29,6 +30,8 @@ type Server struct {
 	Port int
 	asPG bool
 	opts string // the postgres options of pg_ctl start
+	// TLS is set by StartTLS: the server then takes only TLS connections.
+	TLS *TLS
 }
 
 // binDir finds the newest /usr/lib/postgresql/*/bin with initdb.
@@ -47,7 +50,9 @@ func version(initdb string) int {
 }
 
 // Start initialises and starts a cluster. Call Stop when done.
-func Start(ctx context.Context) (*Server, error) {
+func Start(ctx context.Context) (*Server, error) { return start(ctx, false) }
+
+func start(ctx context.Context, withTLS bool) (*Server, error) {
 	bin, err := binDir()
 	if err != nil {
 		return nil, err
@@ -80,6 +85,12 @@ func Start(ctx context.Context) (*Server, error) {
 		return nil, err
 	}
 	s.opts = fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", s.Port, dir)
+	if withTLS {
+		if err := s.enableTLS(data); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
 	if err := s.start(ctx); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -113,12 +124,22 @@ func (s *Server) Stop() error {
 	return errors.Join(err, os.RemoveAll(s.dir))
 }
 
-// DSN is the URL of database db.
+// DSN is the URL of database db: sslmode=disable, or with StartTLS
+// sslmode=verify-full with sslrootcert the CA's file.
 func (s *Server) DSN(db string) string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", s.Port, db)
+	if s.TLS != nil {
+		return s.DSNWith(db, "sslmode=verify-full&sslrootcert="+url.QueryEscape(s.TLS.CAFile))
+	}
+	return s.DSNWith(db, "sslmode=disable")
 }
 
-// CreateDB creates an empty database and returns its DSN.
+// DSNWith is the URL of database db with the query params (libpq
+// parameters such as sslmode, already escaped).
+func (s *Server) DSNWith(db, params string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?%s", s.Port, db, params)
+}
+
+// CreateDB creates an empty database and returns its DSN (see DSN).
 func (s *Server) CreateDB(ctx context.Context, name string) (string, error) {
 	conn, err := pgx.Connect(ctx, s.DSN("postgres"))
 	if err != nil {
