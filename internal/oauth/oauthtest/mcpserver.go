@@ -40,6 +40,11 @@ type MCPOptions struct {
 	// DPoPNonce, when set, is required in DPoP proofs (RFC 9449 §9): a proof
 	// without it gets 401 use_dpop_nonce with this nonce.
 	DPoPNonce string
+	// RequireDPoP makes a DPoP-only resource server (RFC 9449 §7.1): its
+	// metadata lists dpop_signing_alg_values_supported and sets
+	// dpop_bound_access_tokens_required (RFC 9728 §2), its 401 is a DPoP
+	// challenge, and a Bearer token is refused.
+	RequireDPoP bool
 }
 
 // ProtectedMCP is a running go-sdk streamable MCP server behind bearer-token
@@ -59,7 +64,8 @@ type ProtectedMCP struct {
 	leeway   time.Duration
 	jwks     *jwksCache
 
-	nonce string
+	nonce       string
+	requireDPoP bool
 
 	mu       sync.Mutex
 	calls    []string
@@ -84,15 +90,16 @@ type claimsKey struct{}
 func StartProtectedMCP(t testing.TB, as *AuthServer, opts MCPOptions) *ProtectedMCP {
 	t.Helper()
 	p := &ProtectedMCP{
-		issuer:   as.Issuer,
-		required: slices.Clone(opts.RequiredScopes),
-		write:    opts.WriteScope,
-		leeway:   opts.Leeway,
-		jwks:     &jwksCache{uri: as.JWKSURI},
-		nonce:    opts.DPoPNonce,
-		jtis:     map[string]bool{},
-		now:      opts.Now,
-		expired:  map[string]bool{},
+		issuer:      as.Issuer,
+		required:    slices.Clone(opts.RequiredScopes),
+		write:       opts.WriteScope,
+		leeway:      opts.Leeway,
+		jwks:        &jwksCache{uri: as.JWKSURI},
+		nonce:       opts.DPoPNonce,
+		requireDPoP: opts.RequireDPoP,
+		jtis:        map[string]bool{},
+		now:         opts.Now,
+		expired:     map[string]bool{},
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -153,6 +160,11 @@ func StartProtectedMCP(t testing.TB, as *AuthServer, opts MCPOptions) *Protected
 	p.URL = srv.URL + "/mcp"
 	p.PRMURL = srv.URL + "/.well-known/oauth-protected-resource/mcp"
 	p.Challenge401 = challenge(p.PRMURL, "", p.required)
+	var dpopAlgs []string
+	if p.requireDPoP {
+		p.Challenge401 = `DPoP algs="ES256", ` + strings.TrimPrefix(p.Challenge401, "Bearer ")
+		dpopAlgs = []string{"ES256"}
+	}
 
 	mux.Handle("/.well-known/oauth-protected-resource/mcp", auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{
 		Resource:               p.URL,
@@ -160,6 +172,9 @@ func StartProtectedMCP(t testing.TB, as *AuthServer, opts MCPOptions) *Protected
 		ScopesSupported:        supported,
 		BearerMethodsSupported: []string{"header"},
 		ResourceName:           "oauthtest protected MCP server",
+
+		DPOPSigningAlgValuesSupported: dpopAlgs,
+		DPOPBoundAccessTokensRequired: p.requireDPoP,
 	}))
 	mux.Handle("/mcp", p.guard(passInfo))
 	return p
@@ -276,6 +291,9 @@ func (p *ProtectedMCP) authenticate(r *http.Request) (*Claims, string) {
 	fields := strings.Fields(r.Header.Get("Authorization"))
 	if len(fields) != 2 || (!strings.EqualFold(fields[0], "bearer") && !strings.EqualFold(fields[0], "dpop")) {
 		return nil, "no bearer or DPoP token"
+	}
+	if p.requireDPoP && !strings.EqualFold(fields[0], "dpop") {
+		return nil, "this server takes DPoP-bound tokens only"
 	}
 	cl, err := p.jwks.verifyJWT(r.Context(), fields[1])
 	if err != nil {
