@@ -36,7 +36,7 @@ unit:
 # in each package's testdata/fuzz always run in `unit`), bounded by
 # executions: a time bound ends with a spurious "context deadline exceeded"
 # now and then. Provider streams are slower per input: fewer executions.
-FUZZ_PKGS ?= ./internal/oauthproto/ ./internal/chat/ ./internal/agentconfig/ ./internal/mcp/ ./internal/uitools/ ./internal/llm/provider/
+FUZZ_PKGS ?= ./internal/oauthproto/ ./internal/chat/ ./internal/modeltext/ ./internal/agentconfig/ ./internal/mcp/ ./internal/uitools/ ./internal/llm/provider/
 fuzz:
 	@for p in $(FUZZ_PKGS); do \
 		n=40000x; case $$p in *provider*) n=3000x;; esac; \

@@ -37,22 +37,46 @@ func TestMain(m *testing.M) {
 // render runs helm template with the given --set values.
 func render(t *testing.T, set ...string) []*unstructured.Unstructured {
 	t.Helper()
+	var args []string
+	for _, s := range set {
+		args = append(args, "--set", s)
+	}
+	out, err := helmTemplate(t, args...)
+	if err != nil {
+		t.Fatalf("helm template: %v", err)
+	}
+	return decodeAll(t, out)
+}
+
+// helmBin is the helm that .ci/envtest.sh builds.
+func helmBin(t *testing.T) string {
+	t.Helper()
 	helm := filepath.Join(kubetest.BinDir(), "helm")
 	if _, err := os.Stat(helm); err != nil {
 		citest.SkipOrFail(t, "helm not found: %v (run .ci/envtest.sh)", err)
 	}
-	args := []string{"template", "rancher-ai-agent", filepath.Join(kubetest.Root(), "chart", "ai-agent"),
-		"--namespace", agentconfig.Namespace, "--include-crds"}
-	for _, s := range set {
-		args = append(args, "--set", s)
-	}
+	return helm
+}
+
+// helmTemplate runs helm template on the chart in the agents' namespace
+// with extra arguments; the error carries helm's stderr.
+func helmTemplate(t *testing.T, args ...string) ([]byte, error) {
+	t.Helper()
+	args = append([]string{"template", "rancher-ai-agent", filepath.Join(kubetest.Root(), "chart", "ai-agent"),
+		"--namespace", agentconfig.Namespace, "--include-crds"}, args...)
 	var stderr bytes.Buffer
-	cmd := exec.CommandContext(t.Context(), helm, args...)
+	cmd := exec.CommandContext(t.Context(), helmBin(t), args...)
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("helm template: %v\n%s", err, stderr.String())
+		return out, fmt.Errorf("%w: %s", err, stderr.String())
 	}
+	return out, nil
+}
+
+// decodeAll splits a multi-document YAML stream into objects.
+func decodeAll(t *testing.T, out []byte) []*unstructured.Unstructured {
+	t.Helper()
 	var objs []*unstructured.Unstructured
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(out), 4096)
 	for {
@@ -79,8 +103,9 @@ func TestChartDryRunApply(t *testing.T) {
 		{"defaults", nil},
 		{"postgres replicas", []string{"replicas=3", "storage.type=postgres", "storage.postgres.connectionString=postgres://x",
 			"oauth.redirectUri=https://rancher.example/api/v1/namespaces/cattle-ai-agent-system/services/http:rancher-ai-agent:80/proxy/v1/api/oauth2/callback",
-			"log.level=debug", "networkPolicy.rancher.apiServerCIDRs={10.0.0.0/24}", "otel.endpoint=http://collector:4318"}},
-		{"no MCP server, no policies", []string{"mcpServer.enabled=false", "networkPolicy.enabled=false"}},
+			"log.level=debug", "networkPolicy.enabled=true", "networkPolicy.rancher.apiServerCIDRs={10.0.0.0/24}", "otel.endpoint=http://collector:4318"}},
+		{"no MCP server, no policies", []string{"mcpServer.enabled=false"}},
+		{"proxy", []string{"proxy.httpProxy=http://proxy.corp:3128", "proxy.httpsProxy=http://proxy.corp:3128"}},
 		{"workload identity", []string{"workloadIdentity.tokens[0].path=mcp-token", "workloadIdentity.tokens[0].audience=https://auth.example.com"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -156,19 +181,18 @@ func TestChartHardening(t *testing.T) {
 		t.Errorf("service ports = %v", s.Object["spec"])
 	}
 	// Several replicas with SQLite cannot share state: the chart refuses.
-	helm := filepath.Join(kubetest.BinDir(), "helm")
-	out, err := exec.CommandContext(t.Context(), helm, "template", "x", filepath.Join(kubetest.Root(), "chart", "ai-agent"), "--set", "replicas=2").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "needs storage.type=postgres") {
+	out, err := helmTemplate(t, "--set", "replicas=2")
+	if err == nil || !strings.Contains(err.Error(), "needs storage.type=postgres") {
 		t.Errorf("replicas=2 with sqlite rendered: %v\n%s", err, out)
 	}
 	// A token file outside the tokens directory, or without an audience, is refused.
 	for _, bad := range [][]string{{"workloadIdentity.tokens[0].path=../x", "workloadIdentity.tokens[0].audience=a"}, {"workloadIdentity.tokens[0].path=x"}} {
-		args := []string{"template", "x", filepath.Join(kubetest.Root(), "chart", "ai-agent")}
+		var args []string
 		for _, b := range bad {
 			args = append(args, "--set", b)
 		}
-		out, err := exec.CommandContext(t.Context(), helm, args...).CombinedOutput()
-		if err == nil || !strings.Contains(string(out), "each needs a path") {
+		out, err := helmTemplate(t, args...)
+		if err == nil || !strings.Contains(err.Error(), "each needs a path") {
 			t.Errorf("%v rendered: %v\n%s", bad, err, out)
 		}
 	}
@@ -187,7 +211,7 @@ func spec(o *unstructured.Unstructured, path ...string) map[string]any {
 // NetworkPolicies, the metrics Service and ServiceMonitor, and the
 // PodDisruptionBudget and anti-affinity of several replicas.
 func TestChartOperability(t *testing.T) {
-	objs := render(t)
+	objs := render(t, "networkPolicy.enabled=true", "networkPolicy.rancher.apiServerCIDRs={10.0.0.0/24}")
 	mcp := find(t, objs, "Deployment", "rancher-mcp-server")
 	pod := spec(mcp, "spec", "template", "spec")
 	c := pod["containers"].([]any)[0].(map[string]any)

@@ -47,6 +47,12 @@ type AIAgentConfigSpec struct {
 	// +kubebuilder:validation:Required
 	// +kubebuilder:validation:MinLength=1
 	DisplayName string `json:"displayName"`
+	// LegacyName is spec.name, the display name in the Python agent's older
+	// CRD (which required it and had no displayName). It is in the schema so
+	// that the API server keeps it on agents written by that agent; an empty
+	// DisplayName falls back to it.
+	// +optional
+	LegacyName string `json:"name,omitempty"`
 	// Description tells the supervisor when to route to this agent.
 	// +optional
 	Description string `json:"description,omitempty"`
@@ -77,7 +83,7 @@ type AIAgentConfigSpec struct {
 	// HumanValidationTools lists the MCP tools that need the user's
 	// confirmation before they run.
 	// +optional
-	HumanValidationTools []string `json:"humanValidationTools,omitempty"`
+	HumanValidationTools ToolNames `json:"humanValidationTools,omitempty"`
 	// ToolSet keeps only the MCP tools whose _meta.toolset equals it.
 	// +optional
 	ToolSet string `json:"toolSet,omitempty"`

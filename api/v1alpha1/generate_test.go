@@ -32,7 +32,7 @@ func TestGeneratedUpToDate(t *testing.T) {
 	for _, c := range []struct{ generated, committed string }{
 		{filepath.Join(out, "zz_generated.deepcopy.go"), "zz_generated.deepcopy.go"},
 		{filepath.Join(out, crd), filepath.Join("..", "..", "config", "crd", crd)},
-		{filepath.Join(out, crd), filepath.Join("..", "..", "chart", "ai-agent", "crds", crd)},
+		{filepath.Join(out, crd), filepath.Join("..", "..", "chart", "ai-agent", "files", "crds", crd)},
 	} {
 		want, err := os.ReadFile(c.generated)
 		if err != nil {

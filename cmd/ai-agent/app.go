@@ -11,12 +11,15 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/agent"
+	"github.com/rancher/ai-agent/internal/agentcheck"
 	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/controller"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
+	"github.com/rancher/ai-agent/internal/modeltext"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/origins"
 	"github.com/rancher/ai-agent/internal/rancher"
@@ -65,6 +68,13 @@ type app struct {
 	now func() time.Time
 }
 
+// modelText is how model text is shown: neutralized (package modeltext),
+// except in mock mode (LLM_MOCK_ENABLED=true), whose scripted chunks carry
+// protocol tags on purpose (spec/ui-protocol.md §8).
+func (a *app) modelText() modeltext.Policy {
+	return modeltext.Policy{Trusted: a.env.LLMMockEnabled, MediaHosts: a.env.MediaHosts}
+}
+
 // originPolicy is the allow-list of browser origins: Rancher's server-url,
 // RANCHER_URL, OAUTH_REDIRECT_URI, the server's own, and ALLOWED_ORIGINS.
 func (a *app) originPolicy() (*origins.Policy, error) {
@@ -111,7 +121,8 @@ func (a *app) oauthService(tools *mcp.Manager, policy *origins.Policy) (*oauth.S
 		Vault: oauth.NewVault(a.store, sealer, a.now), Sealer: sealer, Now: a.now, Agents: a.source,
 		Endpoint: tools.EndpointURL, RedirectURI: a.env.OAuthRedirectURI, CIMDURL: a.env.OAuthClientMetadataURL,
 		Origins: policy, BaseURL: cmp.Or(a.publicURL, a.env.RancherURL),
-		InsecureSkipTLS: a.env.InsecureSkipTLS, Logger: a.log, Observer: a.oauthObserver(),
+		InsecureSkipTLS: a.env.InsecureSkipTLS, Network: a.env.Network, Logger: a.log, Observer: a.oauthObserver(),
+		UserExists: a.rancherUserExists(),
 	})
 }
 
@@ -132,7 +143,7 @@ func (a *app) connObserver() server.ConnObserver {
 // run serves on ln until ctx ends, then drains open chats.
 func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string)) error {
 	tools := mcp.NewManager(mcp.Options{
-		Logger: a.log, InsecureSkipTLS: a.env.InsecureSkipTLS, RancherMCPURL: a.env.MCPURL,
+		Logger: a.log, InsecureSkipTLS: a.env.InsecureSkipTLS, RancherMCPURL: a.env.MCPURL, Network: a.env.Network,
 	})
 	defer tools.Close()
 	creds := agent.CredentialsByAuthType{RancherURL: a.env.RancherURL}
@@ -152,12 +163,14 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		extra = map[string]http.Handler{}
 	}
 	var oauthRoutes oauth.Routes
+	var oauthSvc *oauth.Service
 	if len(a.oauthKeys) > 0 {
 		svc, err := a.oauthService(tools, policy)
 		if err != nil {
 			return err
 		}
 		go svc.Run(ctx)
+		oauthSvc = svc
 		creds.OAuth, auth = agent.OAuth{Service: svc}, agent.OAuth{Service: svc}
 		wiring.Forget, wiring.OAuth = append(wiring.Forget, svc), svc
 		oauthRoutes = svc.Routes(server.OAuthUser(a.users))
@@ -166,12 +179,15 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		creds.OAuth = noOAuthKey{}
 	}
 	opts := agent.Options{Model: a.model, Tools: agent.ToolProvider(tools), Store: a.store, Logger: a.log, Credentials: creds, Auth: auth,
-		Summarization: a.env.Summarization}
+		Summarization: a.env.Summarization, ModelText: a.modelText()}
 	if a.tel != nil {
 		opts.Model, opts.Tools = observedModel(a.tel, a.model, a.env.ActiveLLM, a.modelName), a.tel.Tools(tools)
 	}
 	if a.uiTools != nil { // a nil *Registry must not become a non-nil interface
 		opts.UITools = a.uiTools
+	}
+	if a.env.LLMMockEnabled {
+		a.log.Warn("LLM_MOCK_ENABLED=true: model output is trusted in mock mode; protocol tags in the model's text reach the browser as frames")
 	}
 	runner := agent.New(opts)
 	protected := modelsRoutes(a.env, a.log)
@@ -188,13 +204,19 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		filter = f
 	}
 	maps.Copy(protected, oauthRoutes.Protected)
+	if oauthSvc != nil {
+		maps.Copy(protected, oauthSvc.ConnectionRoutes(server.OAuthUser(a.users), connectionChecks(mayConfigure, filter)))
+	}
 	srv := server.New(server.Options{
 		Users: a.users, Agents: a.source, Runner: runner, Store: a.store, Logger: a.log,
 		Extra: extra, Protected: protected, FilterAgents: filter, Conn: chat.Options{ShutdownGrace: a.env.ShutdownGrace},
 		Origins: policy, MayConfigure: mayConfigure,
 		Observer:        a.connObserver(),
 		MaxChatsPerUser: a.env.MaxChatsPerUser,
+		ModelText:       a.modelText(),
+		AgentStatus:     a.agentStatus,
 	})
+	a.logAgents(ctx)
 	if u, ok := a.model.(llm.Unavailable); ok {
 		a.log.Error("the LLM is not configured: every chat will report it", "error", u.Err)
 	}
@@ -203,7 +225,7 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 	go func() { errc <- hs.Serve(ln) }()
 	srv.SetReady(true)
 	a.log.Info("ai-agent listening", "addr", ln.Addr().String(), "storage", a.engine, "storageType", a.store.StorageType(),
-		"allowedOrigins", policy.List())
+		"allowedOrigins", policy.List(), "version", buildVersion())
 	if onReady != nil {
 		onReady(ln.Addr().String())
 	}
@@ -233,4 +255,37 @@ type noOAuthKey struct{}
 
 func (noOAuthKey) Credentials(context.Context, agentconfig.Agent, agent.User) (mcp.Credentials, error) {
 	return nil, errNoOAuthKey
+}
+
+// agentStatus is the status of an agent's configuration ("active" or
+// "error") and, for "error", the reason with its fix (see agentcheck).
+func (a *app) agentStatus(ag agentconfig.Agent) (status, reason string) {
+	status, reason = agentcheck.Status(ag, agentcheck.Options{RancherMCPURL: a.env.MCPURL})
+	if status == agentcheck.StatusActive && ag.Spec.AuthenticationType == v1alpha1.AuthOAuth2 && len(a.oauthKeys) == 0 {
+		return agentcheck.StatusError, "OAUTH_ENCRYPTION_KEY: this server has no key to keep OAuth tokens. Fix: set it to the output of `openssl rand -base64 32` and restart."
+	}
+	return status, reason
+}
+
+// logAgents logs one line per agent at start: name, authentication type,
+// status and reason, so that a broken agent is in the log before a user
+// finds it.
+func (a *app) logAgents(ctx context.Context) {
+	list, err := a.source.Agents(ctx)
+	if err != nil {
+		a.log.Error("listing agents failed", "error", err)
+		return
+	}
+	if len(list) == 0 {
+		a.log.Warn("no agent is enabled: every chat will say so")
+	}
+	for _, ag := range list {
+		status, reason := a.agentStatus(ag)
+		args := []any{"name", ag.Name, "authType", string(ag.Spec.AuthenticationType), "status", status}
+		if reason != "" {
+			a.log.Warn("agent", append(args, "reason", reason)...)
+			continue
+		}
+		a.log.Info("agent", args...)
+	}
 }

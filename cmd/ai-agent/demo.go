@@ -45,7 +45,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	logOut := &heldWriter{w: stderr}
 	defer logOut.release()
-	log := logging.NewLogger(logOut, logging.ParseLevel(e.LogLevel))
+	log := logging.New(logOut, e.LogLevel, e.LogFormat)
 
 	// The demo's outside world, on loopback: a cluster MCP server, an
 	// authorization server, and a notes MCP server that it protects.

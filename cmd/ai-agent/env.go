@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,7 +12,10 @@ import (
 	"github.com/rancher/ai-agent/internal/agent"
 	"github.com/rancher/ai-agent/internal/controller"
 	"github.com/rancher/ai-agent/internal/llm/provider"
+	"github.com/rancher/ai-agent/internal/logging"
+	"github.com/rancher/ai-agent/internal/modeltext"
 	"github.com/rancher/ai-agent/internal/origins"
+	"github.com/rancher/ai-agent/internal/outbound"
 	"github.com/rancher/ai-agent/internal/server"
 	"github.com/rancher/ai-agent/internal/telemetry"
 )
@@ -19,7 +23,9 @@ import (
 // env is the process environment as a plain struct: the variables of the
 // Python agent (spec/upstream-agent.md §7.1) that this build uses.
 type env struct {
-	LogLevel        string
+	// LogLevel and LogFormat are LOG_LEVEL and LOG_FORMAT, checked.
+	LogLevel        slog.Level
+	LogFormat       string
 	RancherURL      string
 	RancherAPIToken string
 	InsecureSkipTLS bool
@@ -49,11 +55,16 @@ type env struct {
 	Summarization agent.Summarization
 	// MaxChatsPerUser is MAX_CHATS_PER_USER: open WebSockets per user.
 	MaxChatsPerUser int
+	// MediaHosts is ALLOWED_MEDIA_HOSTS: hosts whose Markdown images in
+	// model text stay images (every other image becomes a link).
+	MediaHosts []string
+	// Network is HTTP_PROXY, HTTPS_PROXY and NO_PROXY (and their lower-case
+	// forms), read here once and handed to every outbound client.
+	Network outbound.Network
 }
 
 func readEnv(getenv func(string) string) (env, error) {
 	e := env{
-		LogLevel:               getenv("LOG_LEVEL"),
 		RancherURL:             strings.TrimRight(getenv("RANCHER_URL"), "/"),
 		RancherAPIToken:        getenv("RANCHER_API_TOKEN"),
 		MCPURL:                 getenv("MCP_URL"),
@@ -65,12 +76,19 @@ func readEnv(getenv func(string) string) (env, error) {
 		OAuthClientMetadataURL: getenv("OAUTH_CLIENT_METADATA_URL"),
 		AllowedOrigins:         origins.Split(getenv("ALLOWED_ORIGINS")),
 		RBACEnabled:            true,
+		Network:                outbound.NetworkFromEnv(getenv),
 	}
 	var err error
+	if e.LogLevel, e.LogFormat, err = logging.Config(getenv("LOG_LEVEL"), getenv("LOG_FORMAT")); err != nil {
+		return e, err
+	}
 	if e.InsecureSkipTLS, err = boolEnv(getenv, "INSECURE_SKIP_TLS"); err != nil {
 		return e, err
 	}
 	if e.LLMMockEnabled, err = boolEnv(getenv, "LLM_MOCK_ENABLED"); err != nil {
+		return e, err
+	}
+	if e.MediaHosts, err = modeltext.ParseMediaHosts(getenv("ALLOWED_MEDIA_HOSTS")); err != nil {
 		return e, err
 	}
 	if getenv("RBAC_ENABLED") != "" {
@@ -146,6 +164,9 @@ type clusterEnv struct {
 	leaderElectErr error
 	// Builtins are BUILTIN_MCP_URL, BUILTIN_CA_SECRET and BUILTIN_CA_KEY.
 	Builtins controller.BuiltinOptions
+	// Network is env.Network: Rancher, MCP probes and a kubeconfig's API
+	// server go through it; the in-cluster API server never does.
+	Network outbound.Network
 }
 
 func readServeEnv(getenv func(string) string) (serveEnv, error) {

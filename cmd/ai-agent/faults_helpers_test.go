@@ -13,6 +13,7 @@ import (
 
 	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/modeltext"
 	"github.com/rancher/ai-agent/internal/store"
 	"github.com/rancher/ai-agent/internal/store/storetest"
 )
@@ -92,12 +93,13 @@ func (f *faultServe) thread(t *testing.T, thread string) []store.Message {
 	return storetest.Paired(t, thread, msgs)
 }
 
-// toolResults are the contents of a thread's tool results.
+// toolResults are the data of a thread's tool results (without the
+// untrusted-data envelope the model reads them in).
 func toolResults(msgs []store.Message) []string {
 	var out []string
 	for _, m := range msgs {
 		if m.Role == llm.RoleTool {
-			out = append(out, m.Content)
+			out = append(out, modeltext.ToolResultData(m.Content))
 		}
 	}
 	return out

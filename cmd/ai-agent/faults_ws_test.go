@@ -96,11 +96,15 @@ func TestFaultWebSocketDroppedDuringConfirmation(t *testing.T) {
 			c = f.dial(t, "ws-confirm")
 			c.Read()
 			got := c.Ask(`{"prompt":"` + answer + `","context":{},"tags":["confirmation"]}`)
-			reply, result := "Scaled web to 3.", "Scaled deployment default/web to 3 replicas."
+			// The scale tool's result carries a docLinks entry, sent as the
+			// agent's own <mcp-doclink> frame before the answer.
+			want, reply, result := "<message>|<mcp-doclink>https://kubernetes.io/docs/concepts/workloads/controllers/deployment/</mcp-doclink>|Scaled web to 3.|</message>",
+				"Scaled web to 3.", "Scaled deployment default/web to 3 replicas."
 			if answer != "yes" {
 				reply, result = "Previous tool canceled by the user.", "tool execution cancelled by the user"
+				want = "<message>|" + reply + "|</message>"
 			}
-			if strings.Join(got, "|") != "<message>|"+reply+"|</message>" {
+			if strings.Join(got, "|") != want {
 				t.Fatalf("after reopening: %q", got)
 			}
 			if h := f.history(t, "ws-confirm"); !slices.Equal(h, []string{"user:scale web to 3", "agent:" + plan, "agent:" + reply}) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -24,6 +25,7 @@ import (
 	"github.com/rancher/ai-agent/internal/controller"
 	"github.com/rancher/ai-agent/internal/kube"
 	"github.com/rancher/ai-agent/internal/mcp"
+	"github.com/rancher/ai-agent/internal/outbound"
 	"github.com/rancher/ai-agent/internal/rancher"
 	"github.com/rancher/ai-agent/internal/server"
 	"github.com/rancher/ai-agent/internal/settings"
@@ -50,18 +52,28 @@ type cluster struct {
 // startCluster reads the agents from the cluster (in cluster, or
 // kubeconfig): see startKube.
 func startCluster(ctx context.Context, kubeconfig string, e clusterEnv, log *slog.Logger) (*cluster, error) {
-	cfg, err := restConfig(kubeconfig)
+	cfg, err := restConfig(kubeconfig, e.Network)
 	if err != nil {
 		return nil, err
 	}
 	return startKube(ctx, cfg, e, log)
 }
 
-func restConfig(kubeconfig string) (*rest.Config, error) {
+// restConfig reads the kubeconfig (its API server is reached through n's
+// proxy unless the kubeconfig names its own proxy-url) or the in-cluster
+// config, whose API server is never proxied: it is the cluster's own
+// service, whatever NO_PROXY says.
+func restConfig(kubeconfig string, n outbound.Network) (*rest.Config, error) {
+	direct := func(*http.Request) (*url.URL, error) { return nil, nil }
 	if kubeconfig != "" {
 		cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 		if err != nil {
 			return nil, fmt.Errorf("kubeconfig %s: %w", kubeconfig, err)
+		}
+		if cfg.Proxy == nil {
+			if cfg.Proxy = n.ProxyFunc(); cfg.Proxy == nil {
+				cfg.Proxy = direct
+			}
 		}
 		return cfg, nil
 	}
@@ -69,6 +81,7 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("in-cluster config: %w", err)
 	}
+	cfg.Proxy = direct
 	return cfg, nil
 }
 
@@ -159,7 +172,7 @@ func (cl *cluster) startController(ctx context.Context, w kubeWiring) error {
 	if err := kube.Notify(ctx, cl.mgr.GetCache(), cl.Source, forget); err != nil {
 		return err
 	}
-	probes := mcp.NewManager(mcp.Options{Logger: cl.log, InsecureSkipTLS: w.InsecureSkipTLS, RancherMCPURL: w.MCPURL, Timeout: 20 * time.Second})
+	probes := mcp.NewManager(mcp.Options{Logger: cl.log, InsecureSkipTLS: w.InsecureSkipTLS, RancherMCPURL: w.MCPURL, Timeout: 20 * time.Second, Network: cl.env.Network})
 	go func() { <-ctx.Done(); _ = probes.Close() }()
 	return controller.Setup(cl.mgr, controller.Options{
 		Namespace: agentconfig.Namespace,
@@ -192,11 +205,11 @@ func (cl *cluster) routes(e env, rancherHC *http.Client) (map[string]http.Handle
 		cl.log.Warn("RBAC_ENABLED=false: every user may use every agent")
 		return routes, nil, nil
 	}
-	hc := rancher.NewHTTPClient(nil)
+	hc := rancher.NewHTTPClientVia(nil, e.Network)
 	if rancherHC != nil {
 		hc = rancherHC
 	} else if e.InsecureSkipTLS {
-		hc = rancher.NewHTTPClient(&tls.Config{InsecureSkipVerify: true}) //nolint:gosec // INSECURE_SKIP_TLS
+		hc = rancher.NewHTTPClientVia(&tls.Config{InsecureSkipVerify: true}, e.Network) //nolint:gosec // INSECURE_SKIP_TLS
 	}
 	f, err := rancher.NewAgentFilter(e.RancherURL, hc)
 	if err != nil {
@@ -227,7 +240,7 @@ func (cl *cluster) rancher(ctx context.Context, insecure bool) (string, *http.Cl
 		tlsCfg.RootCAs = pool
 	}
 	cl.log.Info("Rancher found from its settings", "url", url)
-	return url, rancher.NewHTTPClient(tlsCfg), nil
+	return url, rancher.NewHTTPClientVia(tlsCfg, cl.env.Network), nil
 }
 
 // publicURL is Rancher's server-url setting: the URL users' browsers

@@ -53,7 +53,7 @@ func chooseModel(e env, se serveEnv, script string) (llm.Model, map[string]http.
 // addresses.
 func modelsRoutes(e env, log *slog.Logger) map[string]http.Handler {
 	return map[string]http.Handler{"GET /v1/api/llm/{provider}/models": provider.CatalogHandler(provider.CatalogOptions{
-		Client: outbound.NewClient(outbound.Options{InsecureSkipTLS: e.InsecureSkipTLS}),
+		Client: outbound.NewClient(outbound.Options{InsecureSkipTLS: e.InsecureSkipTLS, Network: e.Network}),
 		Logger: log,
 	})}
 }

@@ -55,7 +55,7 @@ spec:
 	c = dialWS(t, "ws://"+addr+"/v1/ws/messages/restart-1", "R_SESS=tok")
 	c.Read()
 	frames = c.Ask(`{"prompt":"yes","context":{},"tags":["confirmation"]}`)
-	if strings.Join(frames, "|") != "<message>|Scaled |web.|</message>" {
+	if strings.Join(frames, "|") != "<message>|<mcp-doclink>https://kubernetes.io/docs/concepts/workloads/controllers/deployment/</mcp-doclink>|Scaled |web.|</message>" { // the scale tool's docLinks
 		t.Fatalf("after restart: %q", frames)
 	}
 }

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/rancher/ai-agent/internal/agent"
@@ -25,6 +27,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 // serveAt is serve with the clock of OAuth token lifetimes (nil: time.Now);
 // tests move it past a token's expiry instead of waiting.
 func serveAt(ctx context.Context, now func() time.Time, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return serveWith(ctx, serveDeps{now: now}, args, getenv, stdout, stderr)
+}
+
+// serveDeps are what tests inject into serve: the clock of OAuth token
+// lifetimes (nil: time.Now) and the resolver of every outbound client
+// (nil: the system's; tests map names such as model.test to loopback so
+// that a proxy is used, since Go never proxies a loopback URL).
+type serveDeps struct {
+	now     func() time.Time
+	resolve func(ctx context.Context, host string) ([]netip.Addr, error)
+}
+
+func serveWith(ctx context.Context, deps serveDeps, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	now := deps.now
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", ":8000", "address to listen on")
@@ -33,8 +49,19 @@ func serveAt(ctx context.Context, now func() time.Time, args []string, getenv fu
 	script := fs.String("script", "", "play back this script with the scripted model (YAML or JSON list of rancher-ai-llm-mock push bodies)")
 	uiToolsFile := fs.String("ui-tools", "", "UI tools document (the data.config JSON of the rancher-ai-ui ConfigMap)")
 	metricsListen := fs.String("metrics-listen", ":9090", "address of the Prometheus /metrics listener (separate from --listen; empty: none)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: ai-agent serve [flags]\n\nflags:\n")
+		fs.PrintDefaults()
+		printEnvHelp(fs.Output())
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if *config != "" && *kubeconfig != "" {
+		return usageError{"--config and --kubeconfig exclude each other: agents come from one file or one cluster; give one of them"}
 	}
 	e, err := readEnv(getenv)
 	if err != nil {
@@ -44,7 +71,10 @@ func serveAt(ctx context.Context, now func() time.Time, args []string, getenv fu
 	if err != nil {
 		return err
 	}
-	log := logging.NewLogger(stdout, logging.ParseLevel(e.LogLevel))
+	log := logging.New(stdout, e.LogLevel, e.LogFormat)
+	log.Info("ai-agent starting", "version", buildVersion())
+	e.Network.Resolve = deps.resolve
+	se.Cluster.Network, se.Provider.Network, se.Telemetry.Proxy = e.Network, e.Network, e.Network.ProxyFunc()
 
 	var source agentconfig.Source
 	var cl *cluster // nil unless the agents come from a cluster
@@ -76,6 +106,13 @@ func serveAt(ctx context.Context, now func() time.Time, args []string, getenv fu
 	}
 	if e.RancherURL == "" {
 		return errors.New("RANCHER_URL is required to resolve users (in a cluster it is read from Rancher's internal-server-url setting)")
+	}
+	if rancherHC == nil { // RANCHER_URL given: the system roots, through the proxy
+		var tlsCfg *tls.Config
+		if e.InsecureSkipTLS {
+			tlsCfg = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // INSECURE_SKIP_TLS
+		}
+		rancherHC = rancher.NewHTTPClientVia(tlsCfg, e.Network)
 	}
 	users := rancher.NewUserResolver(rancher.UserOptions{RancherURL: e.RancherURL, APIToken: e.RancherAPIToken, Logger: log, HTTPClient: rancherHC})
 	keys, err := oauthKeys(e, se, log)

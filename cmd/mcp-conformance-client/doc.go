@@ -9,7 +9,8 @@
 //     headless authorization step (the suite's mock authorization server
 //     redirects immediately, so the authorization URL is fetched without
 //     following redirects and code/state/iss are read from the Location
-//     header); DPoP-bound tokens when the AS supports them.
+//     header); DPoP-bound tokens when the MCP server accepts DPoP (its
+//     protected resource metadata or its 401 challenge says so).
 //   - grants.go     client credentials, workload identity and enterprise
 //     (ID-JAG) scenarios: the agent's oauth.Service over an in-memory store,
 //     with the Secret an administrator would write for the scenario.

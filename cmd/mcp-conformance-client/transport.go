@@ -39,6 +39,9 @@ type codeCredential struct {
 	dpop      *oauthproto.DPoPKey
 	clients   map[string]oauthproto.ClientInfo // by issuer
 	requested map[string][]string              // scopes requested so far, by issuer
+	// bearerOnly: the MCP server refused a DPoP-bound token with a
+	// Bearer-only challenge, so its tokens are Bearer tokens from then on.
+	bearerOnly bool
 }
 
 func newCodeCredential(hc *http.Client, mcpURL string, opts oauthproto.ClientOptions) *codeCredential {
@@ -120,6 +123,9 @@ func (c *codeCredential) authorize(ctx context.Context, challenge []string, used
 	if c.token != usedToken {
 		return nil
 	}
+	if c.tokenType == oauthproto.TokenTypeDPoP && oauthproto.RefusesDPoP(oauthproto.ParseChallenges(challenge)) {
+		c.bearerOnly = true
+	}
 	d, err := oauthproto.Discover(ctx, c.hc, c.mcpURL, challenge)
 	if err != nil {
 		return err
@@ -147,9 +153,10 @@ func (c *codeCredential) authorize(ctx context.Context, challenge []string, used
 	if err != nil {
 		return err
 	}
-	// RFC 9449: bind the token to a key when the AS supports DPoP.
+	// RFC 9449: bind the token to a key only when the MCP server accepts
+	// DPoP (its PRM or its challenge says so), whatever the AS supports.
 	var k *oauthproto.DPoPKey
-	if d.AuthServer.SupportsDPoP() {
+	if !c.bearerOnly && d.UseDPoP(oauthproto.BindingAuto) {
 		if k, err = oauthproto.NewDPoPKey(); err != nil {
 			return err
 		}

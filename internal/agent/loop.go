@@ -8,6 +8,7 @@ import (
 
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/modeltext"
 )
 
 // StopReply is the tool result of a call that the user stopped.
@@ -25,11 +26,28 @@ type textSink interface {
 	end(ctx context.Context, toolCalls bool) (handoff string, err error)
 }
 
-// streamSink forwards every delta unchanged as its own frame.
-type streamSink struct{ em chat.Emitter }
+// streamSink forwards every delta as its own frame, neutralized (package
+// modeltext: model text reaches the browser only as text; a tag split
+// across deltas is held until it can be decided).
+type streamSink struct {
+	em chat.Emitter
+	n  *modeltext.Stream
+}
 
-func (s streamSink) write(ctx context.Context, d string) error { return s.em.Send(ctx, d) }
-func (streamSink) end(context.Context, bool) (string, error)   { return "", nil }
+func (s streamSink) write(ctx context.Context, d string) error {
+	return sendText(ctx, s.em, s.n.Write(d))
+}
+func (s streamSink) end(ctx context.Context, _ bool) (string, error) {
+	return "", sendText(ctx, s.em, s.n.Flush())
+}
+
+// sendText sends neutralized model text; nothing when it is all held.
+func sendText(ctx context.Context, em chat.Emitter, text string) error {
+	if text == "" {
+		return nil
+	}
+	return em.Send(ctx, text)
+}
 
 // discardSink drops deltas (child agents: their tokens are not streamed).
 type discardSink struct{}

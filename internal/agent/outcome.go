@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 
@@ -115,21 +114,4 @@ func (o outcome) label() TurnOutcome {
 		return TurnStopped
 	}
 	return TurnCanceled
-}
-
-type outcomeKey struct{}
-
-// WithOutcome returns a context for a turn whose outcome is passed to
-// record, once, before the turn's </message> is sent.
-func WithOutcome(ctx context.Context, record func(TurnOutcome)) context.Context {
-	return context.WithValue(ctx, outcomeKey{}, record)
-}
-
-// ReportOutcome tells the recorder of ctx (WithOutcome), if any, how the
-// turn ended. Session.Turn calls it; so does a handler that answers a turn
-// without running it.
-func ReportOutcome(ctx context.Context, o TurnOutcome) {
-	if record, ok := ctx.Value(outcomeKey{}).(func(TurnOutcome)); ok {
-		record(o)
-	}
 }

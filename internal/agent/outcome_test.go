@@ -64,15 +64,54 @@ func TestTurnOutcomeReported(t *testing.T) {
 			s := f.open("c1", a)
 			var got []agent.TurnOutcome
 			em := &emitter{}
-			s.Turn(agent.WithOutcome(ctx, func(o agent.TurnOutcome) {
+			obs := &recordingObserver{ended: func(o agent.TurnOutcome) {
 				if em.last() == chat.MessageClose {
 					t.Error("outcome reported after </message>")
 				}
 				got = append(got, o)
-			}), em, chat.Prompt{Text: "go", UserInput: "go"})
+			}}
+			s.Turn(agent.WithObserver(ctx, obs), em, chat.Prompt{Text: "go", UserInput: "go"})
 			if len(got) != 1 || got[0] != tc.want || !slices.Contains(agent.TurnOutcomes, got[0]) {
 				t.Fatalf("outcomes %q, want [%q]; frames %q", got, tc.want, em.take())
 			}
+			if !slices.Equal(obs.routed, []string{"math"}) {
+				t.Fatalf("routed %q, want [math]: the one agent", obs.routed)
+			}
 		})
+	}
+}
+
+// recordingObserver records what package agent reports of a turn.
+type recordingObserver struct {
+	ended     func(agent.TurnOutcome)
+	routed    []string
+	picked    []string
+	delegated []string // "agent: query", then "end agent"
+}
+
+func (o *recordingObserver) Routed(a string)               { o.routed = append(o.routed, a) }
+func (o *recordingObserver) Picked(a string)               { o.picked = append(o.picked, a) }
+func (o *recordingObserver) TurnEnded(x agent.TurnOutcome) { o.ended(x) }
+func (o *recordingObserver) Delegated(a, q string) {
+	o.delegated = append(o.delegated, a+": "+q)
+}
+func (o *recordingObserver) DelegationEnded(a string) { o.delegated = append(o.delegated, "end "+a) }
+
+// TestObserverSeesTheSupervisorsDecisions: a supervised turn reports its
+// route (the supervisor), the pick, the delegation with its query and its
+// end, and one outcome, where package agent decides them.
+func TestObserverSeesTheSupervisorsDecisions(t *testing.T) {
+	f := newFixture(t)
+	f.tools.fns["list"] = text("pod-a")
+	f.model.push("supervisor", reply{calls: []llm.ToolCall{toolCall("s1", "k8s", `{"query":"list pods"}`)}})
+	f.model.push("agent", reply{text: "pod-a"})
+	f.model.push("supervisor", reply{text: "There is pod-a."})
+	s := f.open("c1", mkAgent("k8s"), mkAgent("docs"))
+	var ended []agent.TurnOutcome
+	obs := &recordingObserver{ended: func(o agent.TurnOutcome) { ended = append(ended, o) }}
+	s.Turn(agent.WithObserver(context.Background(), obs), &emitter{}, chat.Prompt{Text: "list pods", UserInput: "list pods"})
+	if !slices.Equal(obs.routed, []string{""}) || !slices.Equal(obs.picked, []string{"k8s"}) ||
+		!slices.Equal(obs.delegated, []string{"k8s: list pods", "end k8s"}) || !slices.Equal(ended, []agent.TurnOutcome{agent.TurnAnswered}) {
+		t.Fatalf("routed %q, picked %q, delegated %q, ended %q", obs.routed, obs.picked, obs.delegated, ended)
 	}
 }

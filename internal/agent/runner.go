@@ -15,6 +15,7 @@ import (
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
+	"github.com/rancher/ai-agent/internal/modeltext"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/store"
 )
@@ -99,6 +100,12 @@ type Options struct {
 	LoadTimeout time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// ModelText says how model text is shown (package modeltext): the
+	// zero value neutralizes it; Trusted (mock mode) passes it unchanged.
+	ModelText modeltext.Policy
+	// MaxToolResultBytes caps one tool result for the model (0:
+	// modeltext.MaxToolResultBytes).
+	MaxToolResultBytes int
 }
 
 // Runner builds sessions.

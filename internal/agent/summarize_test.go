@@ -37,7 +37,7 @@ func TestSummarizeKeepsPairs(t *testing.T) {
 	if len(sums) == 0 {
 		t.Fatal("no summary was made")
 	}
-	if got := sums[0].Messages[1].Content; !strings.Contains(got, "Assistant called tool add with {\"a\":2,\"b\":3}") || !strings.Contains(got, "Tool add result: 5") {
+	if got := sums[0].Messages[1].Content; !strings.Contains(got, "Assistant called tool add with {\"a\":2,\"b\":3}") || !strings.Contains(got, "Tool add result: <untrusted-tool-result tool=\"add\" server=\"math\">\n") || !strings.Contains(got, "\n5\n</untrusted-tool-result>") {
 		t.Fatalf("summary transcript = %q, want tool calls and results as text", got)
 	}
 	reqs := f.model.requests("agent")

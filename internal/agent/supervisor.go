@@ -8,6 +8,7 @@ import (
 
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/modeltext"
 	"github.com/rancher/ai-agent/internal/store"
 )
 
@@ -48,7 +49,7 @@ func (s *Session) supervisorSpec(ts *turnState, history, input []llm.Message) lo
 	}
 	return loopSpec{
 		Purpose: "supervisor", System: supervisorPrompt(usable), Tools: agentTools(usable),
-		History: history, Input: input, Sink: &holdbackSink{em: ts.em, names: names}, Exec: s.delegateExec(ts),
+		History: history, Input: input, Sink: &holdbackSink{em: ts.em, names: names, n: s.r.o.ModelText.Stream()}, Exec: s.delegateExec(ts),
 	}
 }
 
@@ -72,6 +73,8 @@ func (s *Session) delegateExec(ts *turnState) toolExec {
 				return llm.Message{Content: fmt.Sprintf("The '%s' agent is not available: %v", st.Name, err), IsError: true}, nil
 			}
 		}
+		obs := observerOf(ctx)
+		obs.Delegated(st.Name, args.Query)
 		_ = ts.em.Send(ctx, chat.SubagentStartFrame(st.Name, args.Query))
 		in := store.Message{
 			Message: llm.Message{Role: llm.RoleUser, Content: args.Query}, UserInput: args.Query,
@@ -79,6 +82,7 @@ func (s *Session) delegateExec(ts *turnState) toolExec {
 		}
 		out := s.start(ctx, ts, run{thread: store.ChildThread(s.chatID, st.Name), st: st}, in)
 		_ = ts.em.Send(ctx, chat.SubagentEndFrame(st.Name, args.Query))
+		obs.DelegationEnded(st.Name)
 		switch {
 		case out.kind == paused:
 			// The child waits for the user's decision; so does this call.
@@ -108,6 +112,7 @@ func (s *Session) pick(ctx context.Context, em chat.Emitter, name string) {
 		rec = name
 	}
 	s.mu.Unlock()
+	observerOf(ctx).Picked(name)
 	_ = em.Send(ctx, chat.AgentMetadataFrame(name, rec))
 }
 
@@ -140,9 +145,11 @@ func supervisorPrompt(usable []*agentState) string {
 // holdbackSink streams the supervisor's text, except that it holds deltas
 // back while the answer so far could still be an agent's name, so that a
 // routing answer is never shown. Held deltas are sent unchanged, one frame
-// each, as soon as the text can no longer be a name.
+// each (neutralized, as streamSink does), as soon as the text can no
+// longer be a name.
 type holdbackSink struct {
 	em      chat.Emitter
+	n       *modeltext.Stream
 	names   []string
 	held    []string
 	acc     strings.Builder
@@ -151,7 +158,7 @@ type holdbackSink struct {
 
 func (h *holdbackSink) write(ctx context.Context, d string) error {
 	if h.flushed {
-		return h.em.Send(ctx, d)
+		return sendText(ctx, h.em, h.n.Write(d))
 	}
 	h.held = append(h.held, d)
 	h.acc.WriteString(d)
@@ -168,13 +175,16 @@ func (h *holdbackSink) end(ctx context.Context, toolCalls bool) (string, error) 
 			return name, nil
 		}
 	}
-	return "", h.flush(ctx)
+	if err := h.flush(ctx); err != nil {
+		return "", err
+	}
+	return "", sendText(ctx, h.em, h.n.Flush())
 }
 
 func (h *holdbackSink) flush(ctx context.Context) error {
 	h.flushed = true
 	for _, d := range h.held {
-		if err := h.em.Send(ctx, d); err != nil {
+		if err := sendText(ctx, h.em, h.n.Write(d)); err != nil {
 			return err
 		}
 	}

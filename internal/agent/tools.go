@@ -10,6 +10,7 @@ import (
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
+	"github.com/rancher/ai-agent/internal/modeltext"
 )
 
 // turnState collects what a turn shows besides text, for history.
@@ -64,9 +65,13 @@ func (s *Session) runTool(ctx context.Context, ts *turnState, st *agentState, ca
 		_ = ts.em.Send(ctx, chat.MCPResponseFrame(res.UIContext))
 	}
 	for _, link := range res.DocLinks {
+		if !safeDocLink(link) {
+			s.r.o.Logger.Warn("tool result's doc link refused: not a plain http(s) URL", "agent", st.Name, "tool", call.Name)
+			continue
+		}
 		_ = ts.em.Send(ctx, chat.DocLinkFrame(link))
 	}
-	return llm.Message{Content: res.ForModel, IsError: res.IsError}
+	return llm.Message{Content: modeltext.ToolResult(call.Name, serverName(st), res.ForModel, s.r.o.MaxToolResultBytes), IsError: res.IsError}
 }
 
 // callMCP calls a tool; a 401/403 on an OAUTH2 agent asks the user to sign
@@ -101,18 +106,37 @@ func (s *Session) canAuth(st *agentState) bool {
 
 // authenticate runs the sign-in for an agent and reloads its credential and
 // tools. The turn goes on afterwards.
+//
+// When the MCP server refuses the token of that sign-in, the Authenticator
+// is asked again with the refusal marked as following a sign-in (at most
+// twice): it may fix what it can without the user (a Bearer instead of a
+// DPoP-bound token) or ask only for something new (more scopes), and
+// otherwise returns the server's reason, so the user is never asked to sign
+// in over and over in one turn.
 func (s *Session) authenticate(ctx context.Context, em chat.Emitter, st *agentState, challenge error) error {
-	if err := s.r.o.Auth.Authenticate(ctx, em, st.Agent, s.user, challenge); err != nil {
-		return err
+	const maxAfter = 2
+	for attempt := 0; ; attempt++ {
+		if err := s.r.o.Auth.Authenticate(ctx, em, st.Agent, s.user, challenge); err != nil {
+			return err
+		}
+		cred, err := s.r.o.Credentials.Credentials(ctx, st.Agent, s.user)
+		if err != nil {
+			return fmt.Errorf("credentials after sign-in: %w", err)
+		}
+		tools, err := s.r.o.Tools.Tools(ctx, st.Agent, cred)
+		if err != nil && attempt < maxAfter && (errors.Is(err, mcp.ErrUnauthorized) || errors.Is(err, mcp.ErrForbidden)) {
+			challenge = afterSignIn{err}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("loading tools after sign-in: %w", err)
+		}
+		st.cred, st.tools, st.needsAuth, st.challenge = cred, tools, false, nil
+		return nil
 	}
-	cred, err := s.r.o.Credentials.Credentials(ctx, st.Agent, s.user)
-	if err != nil {
-		return fmt.Errorf("credentials after sign-in: %w", err)
-	}
-	tools, err := s.r.o.Tools.Tools(ctx, st.Agent, cred)
-	if err != nil {
-		return fmt.Errorf("loading tools after sign-in: %w", err)
-	}
-	st.cred, st.tools, st.needsAuth, st.challenge = cred, tools, false, nil
-	return nil
 }
+
+// afterSignIn marks a refusal of the token a sign-in just obtained.
+type afterSignIn struct{ error }
+
+func (e afterSignIn) Unwrap() error { return e.error }

@@ -21,7 +21,8 @@ func (s *Session) Open(ctx context.Context, em chat.Emitter) {
 	_ = em.Send(ctx, chat.MessageOpen)
 	defer em.Send(ctx, chat.MessageClose)
 	if err := s.authenticate(ctx, em, usable[0], usable[0].challenge); err != nil && !errors.Is(err, ErrAuthCanceled) && ctx.Err() == nil {
-		_ = em.Send(ctx, chat.AuthErrorFrame(err.Error()))
+		s.r.o.Logger.Info("sign-in failed", "chat", s.chatID, "agent", usable[0].Name, "error", err)
+		_ = em.Send(ctx, chat.AuthErrorFrame(authErrorSentence(usable[0].Name, err)))
 	}
 }
 
@@ -69,6 +70,23 @@ func (s *Session) turn(ctx context.Context, ts *turnState, p chat.Prompt) outcom
 		UserInput: input, Context: p.ContextMap(), Labels: p.Labels, Tags: p.Tags,
 		RequestID: uuid.NewString(), CreatedAt: s.r.o.Now().UTC(),
 	}
+	// The route: one usable agent, the one the user picked, else the
+	// supervisor (nil). A paused call resumes on its own run whatever it is.
+	usable := s.usableAgents()
+	var route *agentState
+	switch {
+	case len(usable) == 1:
+		route = usable[0]
+	case p.Agent != "" && s.byName[p.Agent] != nil && s.byName[p.Agent].usable():
+		route = s.byName[p.Agent]
+	case p.Agent != "":
+		s.r.o.Logger.Info("unknown agent in prompt, routing instead", "agent", p.Agent)
+	}
+	if route != nil {
+		observerOf(ctx).Routed(route.Name)
+	} else {
+		observerOf(ctx).Routed("")
+	}
 	if !s.pendingChecked {
 		pd, err := s.findPending(ctx)
 		if err != nil {
@@ -80,18 +98,14 @@ func (s *Session) turn(ctx context.Context, ts *turnState, p chat.Prompt) outcom
 		s.pend = nil
 		return s.resume(ctx, ts, pd, user)
 	}
-	usable := s.usableAgents()
 	switch {
-	case len(usable) == 1:
-		user.Agent = usable[0].Name
-		return s.direct(ctx, ts, run{thread: s.chatID, st: usable[0], stream: true}, user)
-	case p.Agent != "" && s.byName[p.Agent] != nil && s.byName[p.Agent].usable():
-		return s.manual(ctx, ts, s.byName[p.Agent], user)
-	default:
-		if p.Agent != "" {
-			s.r.o.Logger.Info("unknown agent in prompt, routing instead", "agent", p.Agent)
-		}
+	case route == nil:
 		return s.supervise(ctx, ts, user)
+	case len(usable) == 1:
+		user.Agent = route.Name
+		return s.direct(ctx, ts, run{thread: s.chatID, st: route, stream: true}, user)
+	default:
+		return s.manual(ctx, ts, route, user)
 	}
 }
 
@@ -155,7 +169,7 @@ func (s *Session) signIn(ctx context.Context, ts *turnState, st *agentState) (ou
 		}
 		return outcome{kind: stopped, err: err}, false
 	}
-	_ = ts.em.Send(ctx, chat.AuthErrorFrame(err.Error()))
+	_ = ts.em.Send(ctx, chat.AuthErrorFrame(authErrorSentence(st.Name, err)))
 	return outcome{kind: authFailed, err: err}, false
 }
 
@@ -180,7 +194,7 @@ func (s *Session) start(ctx context.Context, ts *turnState, r run, user store.Me
 func (s *Session) agentSpec(ts *turnState, st *agentState, history, input []llm.Message, stream bool) loopSpec {
 	var sink textSink = discardSink{}
 	if stream {
-		sink = streamSink{ts.em}
+		sink = streamSink{em: ts.em, n: s.r.o.ModelText.Stream()}
 	}
 	return loopSpec{
 		Purpose: "agent", Model: modelOf(st), System: st.Spec.SystemPrompt, Tools: modelTools(st),

@@ -15,6 +15,7 @@ import (
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
+	"github.com/rancher/ai-agent/internal/modeltext"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/store"
 )
@@ -34,7 +35,9 @@ func TestAnswerWithToolCall(t *testing.T) {
 		t.Fatalf("%d model calls, want 2", len(reqs))
 	}
 	last := reqs[1].Messages[len(reqs[1].Messages)-1]
-	if last.Role != llm.RoleTool || last.Content != "9" || last.ToolCallID != "c1" {
+	// The result is given as untrusted data, naming the tool and its server.
+	if last.Role != llm.RoleTool || last.Content != modeltext.ToolResult("add", "math", "9", 0) || last.ToolCallID != "c1" ||
+		!strings.HasPrefix(last.Content, `<untrusted-tool-result tool="add" server="math">`) {
 		t.Fatalf("second call ends with %+v, want the tool result", last)
 	}
 	msgs := paired(t, f.store, "c1")

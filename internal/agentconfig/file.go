@@ -73,9 +73,41 @@ func (s *FileSource) Reload() error {
 // A missing referenced Secret or CA key is not an error: that agent gets a
 // ConfigError.
 func ParseConfig(r io.Reader, name string) ([]Agent, error) {
+	p, err := ParseAll(r, name)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Errors) > 0 {
+		return nil, errors.Join(p.Errors...)
+	}
+	var out []Agent
+	for _, a := range p.Agents {
+		if a.Spec.IsEnabled() {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// Parsed is everything a YAML stream says, for checking it (ai-agent
+// validate): the documents that decode, and an error for each that does not.
+type Parsed struct {
+	// Agents are the AIAgentConfigs that decoded, enabled or not, in file
+	// order, resolved as ParseConfig resolves them.
+	Agents []Agent
+	// Secrets are the data of the Secrets that decoded, by name.
+	Secrets map[string]map[string][]byte
+	// Errors has one entry per document that did not decode, worded as
+	// ParseConfig words them (file, document number, kind and name, field).
+	Errors []error
+}
+
+// ParseAll parses like ParseConfig but keeps going past bad documents; its
+// error is only a failure to read r.
+func ParseAll(r io.Reader, name string) (Parsed, error) {
 	raw, err := io.ReadAll(r)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return Parsed{}, fmt.Errorf("%s: %w", name, err)
 	}
 	var (
 		errs    []error
@@ -109,28 +141,28 @@ func ParseConfig(r io.Reader, name string) ([]Agent, error) {
 			switch obj.Kind {
 			case v1alpha1.Kind:
 				var c parsedConfig
-				c, err = decodeConfig(obj)
-				configs = append(configs, c)
+				if c, err = decodeConfig(obj); err == nil {
+					configs = append(configs, c)
+				}
 			case "Secret":
 				var s parsedSecret
-				s, err = decodeSecret(obj)
-				secrets[obj.Metadata.Name] = s
+				if s, err = decodeSecret(obj); err == nil {
+					secrets[obj.Metadata.Name] = s
+				}
 			}
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: document %d%s: %w", name, n, label, err))
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	p := Parsed{Secrets: map[string]map[string][]byte{}, Errors: errs}
+	for k, s := range secrets {
+		p.Secrets[k] = s.data
 	}
-	var out []Agent
 	for _, c := range configs {
-		if c.spec.IsEnabled() {
-			out = append(out, resolve(c, secrets))
-		}
+		p.Agents = append(p.Agents, resolve(c, secrets))
 	}
-	return out, nil
+	return p, nil
 }
 
 // splitDocuments splits a YAML stream at "---" lines.

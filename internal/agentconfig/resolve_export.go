@@ -13,6 +13,9 @@ type SecretData func(name string) (data map[string][]byte, ok bool)
 // objects give identical Agent values whatever their origin.
 func Resolve(name string, spec v1alpha1.AIAgentConfigSpec, secrets SecretData) Agent {
 	spec = *spec.DeepCopy()
+	if spec.DisplayName == "" { // written by the Python agent's older CRD
+		spec.DisplayName = spec.LegacyName
+	}
 	if spec.AuthenticationType == "" {
 		spec.AuthenticationType = v1alpha1.AuthNone
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+
+	"github.com/rancher/ai-agent/internal/modeltext"
 )
 
 // Exact frames that open and close an assistant turn.
@@ -21,16 +23,19 @@ const (
 )
 
 // Tag wraps a JSON-encoded payload in <name>...</name>. A payload that is a
-// json.RawMessage is used as is.
+// json.RawMessage is used as is, except that "<" and ">" inside its
+// strings are written as \u escapes (the same JSON value), as they are in
+// an encoded payload ("&" stays, like Python's json.dumps): text that a tool or the model put in a payload (a
+// uiContext, a plan, a sub-agent query, UI tool inputs) can never look like
+// a tag of the protocol (package modeltext).
 func Tag(name string, payload any) string {
 	var body []byte
 	switch p := payload.(type) {
 	case json.RawMessage:
-		body = p
+		body = modeltext.EscapeJSON(p)
 	case string:
 		body = []byte(p)
 	default:
-		// Like Python's json.dumps: no HTML escaping of &, < and >.
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
@@ -38,7 +43,7 @@ func Tag(name string, payload any) string {
 			buf.Reset()
 			buf.WriteString("{}")
 		}
-		body = bytes.TrimRight(buf.Bytes(), "\n")
+		body = modeltext.EscapeJSON(bytes.TrimRight(buf.Bytes(), "\n"))
 	}
 	var sb strings.Builder
 	sb.Grow(len(name)*2 + len(body) + 5)

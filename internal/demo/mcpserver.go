@@ -103,6 +103,7 @@ func listResources(_ context.Context, _ *mcp.CallToolRequest, in ListInput) (*mc
 	return jsonResult(map[string]any{
 		"llm":       fmt.Sprintf("%d %s in cluster %s:\n%s", len(found), in.Kind, cluster, strings.Join(lines, "\n")),
 		"uiContext": ui,
+		"docLinks":  docLinks(found[0].Kind),
 	}), nil, nil
 }
 
@@ -114,7 +115,10 @@ type LogsInput struct {
 
 func podLogs(_ context.Context, _ *mcp.CallToolRequest, in LogsInput) (*mcp.CallToolResult, any, error) {
 	if in.Name == "db-0" {
-		return text("2026-11-26T10:00:01Z FATAL could not open data directory: permission denied\n2026-11-26T10:00:01Z exiting"), nil, nil
+		return jsonResult(map[string]any{
+			"llm":      "2026-11-26T10:00:01Z FATAL could not open data directory: permission denied\n2026-11-26T10:00:01Z exiting",
+			"docLinks": docLinks("logs"),
+		}), nil, nil
 	}
 	return text(fmt.Sprintf("2026-11-26T10:00:00Z %s: serving on :8080\n2026-11-26T10:00:05Z GET /healthz 200", in.Name)), nil, nil
 }
@@ -126,6 +130,16 @@ func steveType(kind string) string {
 	default:
 		return "apps." + strings.ToLower(kind)
 	}
+}
+
+// docLinks are the documentation links of a result about kind: the
+// server's docLinks, which the agent sends as <mcp-doclink> frames (a link
+// written in the model's text would reach the browser as text).
+func docLinks(kind string) []string {
+	if d := docs[kind]; d != "" {
+		return []string{d}
+	}
+	return []string{}
 }
 
 func text(s string) *mcp.CallToolResult {

@@ -21,7 +21,10 @@ type ScaleInput struct {
 func addScale(s *mcp.Server) {
 	mcp.AddTool(s, &mcp.Tool{Name: "scaleDeployment", Description: "Scale a deployment of the demo cluster."},
 		func(_ context.Context, _ *mcp.CallToolRequest, in ScaleInput) (*mcp.CallToolResult, any, error) {
-			return text(fmt.Sprintf("Scaled deployment %s/%s to %d replicas.", ns(in.Namespace), in.Name, in.Replicas)), nil, nil
+			return jsonResult(map[string]any{
+				"llm":      fmt.Sprintf("Scaled deployment %s/%s to %d replicas.", ns(in.Namespace), in.Name, in.Replicas),
+				"docLinks": docLinks("Deployment"),
+			}), nil, nil
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "scaleDeploymentPlan", Description: "What scaleDeployment would change."},
 		func(_ context.Context, _ *mcp.CallToolRequest, in ScaleInput) (*mcp.CallToolResult, any, error) {

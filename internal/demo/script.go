@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/modeltext"
 )
 
 // Script answers a model call of the demo the way a small, honest model
@@ -22,7 +23,7 @@ func Script(req llm.Request) llm.Entry {
 		return route(req, last)
 	}
 	if last.Role == llm.RoleTool {
-		return answer(last.Content)
+		return answer(modeltext.ToolResultData(last.Content))
 	}
 	prompt := strings.ToLower(firstLine(last.Content))
 	if has(req.Tools, "addNote") {
@@ -133,7 +134,7 @@ func notesCall(original, p string) llm.Entry {
 // child's answer comes back as the tool result, which is passed on.
 func route(req llm.Request, last llm.Message) llm.Entry {
 	if last.Role == llm.RoleTool {
-		return llm.TextEntry(reframe(last.Content)...)
+		return llm.TextEntry(reframe(modeltext.ToolResultData(last.Content))...)
 	}
 	original := firstLine(last.Content)
 	prompt := strings.ToLower(original)
@@ -147,18 +148,16 @@ func route(req llm.Request, last llm.Message) llm.Entry {
 	}
 }
 
-// answer is the model's turn after a tool result: a short <think> section,
-// the Markdown summary, and a documentation link where one fits, each tag
-// its own frame as the UI requires (ui-protocol §2.2).
+// answer is the model's turn after a tool result: a short <think> section
+// and the Markdown summary, each tag its own frame as the UI requires
+// (ui-protocol §2.2). Documentation links come from the MCP server's
+// docLinks, as the agent's own frames.
 func answer(result string) llm.Entry {
-	text, doc := summary(result)
+	text, _ := summary(result)
 	lines := strings.Count(strings.TrimSpace(result), "\n") + 1
 	out := []string{"<think>", fmt.Sprintf("The tool answered with %d line(s). ", lines),
 		"I will sum them up and point at anything that is not healthy.", "</think>"}
 	out = append(out, chunks(text)...)
-	if doc != "" {
-		out = append(out, "<mcp-doclink>"+doc+"</mcp-doclink>")
-	}
 	return llm.TextEntry(out...)
 }
 

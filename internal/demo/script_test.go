@@ -17,17 +17,19 @@ func tools(names ...string) []llm.Tool {
 	return out
 }
 
-func TestScriptAnswersAListInMarkdownWithThoughtsAndASource(t *testing.T) {
+func TestScriptAnswersAListInMarkdownWithThoughts(t *testing.T) {
 	res := "3 Pod in cluster local:\ndefault/web-a: Running\ndefault/web-b: Running\ndefault/db-0: CrashLoopBackOff"
 	e := Script(llm.Request{Purpose: "agent", Messages: []llm.Message{{Role: llm.RoleUser, Content: "list the pods"}, {Role: llm.RoleTool, Content: res}}})
 	if len(e.Text) < 6 || e.Text[0] != "<think>" || !slices.Contains(e.Text, "</think>") {
 		t.Fatalf("no think section as frames of their own: %q", e.Text)
 	}
-	if last := e.Text[len(e.Text)-1]; last != "<mcp-doclink>https://kubernetes.io/docs/concepts/workloads/pods/</mcp-doclink>" {
-		t.Fatalf("last frame %q", last)
+	for _, f := range e.Text {
+		if strings.Contains(f, "mcp-doclink") {
+			t.Fatalf("a doc link in the model's text (the MCP server's docLinks carry it): %q", f)
+		}
 	}
 	end := slices.Index(e.Text, "</think>")
-	answer := strings.Join(e.Text[end+1:len(e.Text)-1], "")
+	answer := strings.Join(e.Text[end+1:], "")
 	want := "Here are the 3 Pod resources of cluster `local`:\n\n" +
 		"- `web-a` in `default`: Running\n- `web-b` in `default`: Running\n- `db-0` in `default`: **CrashLoopBackOff**\n\n" +
 		"`db-0` is in CrashLoopBackOff; ask me for its logs."

@@ -178,8 +178,8 @@ func TestLeanCallMatchesSDK(t *testing.T) {
 				}
 			}
 			e := onlyEntry(t, lean)
-			if e.lean == nil || e.lean.seq.Load() != 5 {
-				t.Fatalf("the lean path did not make the 5 calls: %+v", e.lean)
+			if leanOf(e) == nil || leanOf(e).seq.Load() != 5 {
+				t.Fatalf("the lean path did not make the 5 calls: %+v", e.caller)
 			}
 
 			// A JSON-RPC error is a protocol error: no retry, the session kept.
@@ -188,7 +188,7 @@ func TestLeanCallMatchesSDK(t *testing.T) {
 			if !errors.As(err, &werr) || !isProtocolError(err) {
 				t.Fatalf("unknown tool: err = %v, want a JSON-RPC error", err)
 			}
-			if e2 := onlyEntry(t, lean); e2.lean != e.lean {
+			if e2 := onlyEntry(t, lean); e2.caller != e.caller {
 				t.Fatal("a JSON-RPC error dropped the session")
 			}
 		})
@@ -324,7 +324,7 @@ func TestLeanCallBadAnswers(t *testing.T) {
 			if _, err := m.Tools(context.Background(), a, noneCred(t)); err != nil {
 				t.Fatal(err)
 			}
-			before := onlyEntry(t, m).lean
+			before := onlyEntry(t, m).caller
 			_, err := m.Call(context.Background(), a, noneCred(t), "x", nil)
 			if !errors.Is(err, tc.is) {
 				t.Fatalf("err = %v, want %v", err, tc.is)
@@ -332,7 +332,7 @@ func TestLeanCallBadAnswers(t *testing.T) {
 			if _, ids, _, _ := p.snapshot(); len(ids) != 1 {
 				t.Fatalf("tools/call sent %d times, want 1 (no retry)", len(ids))
 			}
-			if dropped := onlyEntry(t, m).lean != before; dropped != tc.drops {
+			if dropped := onlyEntry(t, m).caller != before; dropped != tc.drops {
 				t.Fatalf("session dropped: %v, want %v", dropped, tc.drops)
 			}
 		})
@@ -409,7 +409,7 @@ func TestLeanCallCancelled(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the server never saw notifications/cancelled")
 	}
-	if e := onlyEntry(t, m); e.lean == nil {
+	if e := onlyEntry(t, m); leanOf(e) == nil {
 		t.Fatal("cancelling dropped the session")
 	}
 }
@@ -487,7 +487,7 @@ func TestLeanCallAnswersChallenge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Raw != `{"x":2}` || ts.calls.Load() != 1 || onlyEntry(t, m).lean == nil {
+	if res.Raw != `{"x":2}` || ts.calls.Load() != 1 || leanOf(onlyEntry(t, m)) == nil {
 		t.Fatalf("result %q, %d calls at the server: want the echo, once, on the lean path", res.Raw, ts.calls.Load())
 	}
 }

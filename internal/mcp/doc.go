@@ -10,14 +10,18 @@
 // request by a RoundTripper wrapper.
 //
 // go-sdk connects and initializes sessions, lists tools, keeps the standalone
-// stream and closes sessions; tools/call is the package's own (call.go): one
+// stream and closes sessions. tools/call goes through the session's caller
+// (caller.go), one interface with two implementations and one call site in
+// Manager.Call. The usual one is the package's own (call.go): one
 // POST with the session's headers on the session's *http.Client, the JSON or
 // SSE answer read with encoding/json into pooled buffers and bounded in
 // size, server requests on the stream answered as go-sdk's client would
 // (ping, roots/list; no elicitation or sampling), cancellation told to the
 // server. Sessions on the 2026-07-28 wire (per-request _meta, standard
 // headers, multi-round-trip results) and Managers with an elicitation
-// handler call through go-sdk's CallTool.
+// handler call through go-sdk's CallTool (sdkCaller). TestCallersAgree runs
+// every case (JSON, SSE, server requests, resumption, cancel, 404) through
+// both.
 //
 // Tool lists are cached next to their session. Tools whose name ends in
 // "Plan" are hidden from the model: they are the dry-run halves of tools that

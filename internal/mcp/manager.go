@@ -15,15 +15,18 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/rancher/ai-agent/internal/agentconfig"
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // Options configure a Manager.
 type Options struct {
-	Logger          *slog.Logger  // nil discards logs
-	InsecureSkipTLS bool          // skip TLS verification for MCP connections
-	RancherMCPURL   string        // MCP URL override, applied only to RANCHER-auth agents
-	Timeout         time.Duration // per HTTP request to MCP servers; default 60s
-	SessionIdleTTL  time.Duration // drop idle sessions after this; default 5m
+	Logger          *slog.Logger // nil discards logs
+	InsecureSkipTLS bool         // skip TLS verification for MCP connections
+	// Network is the proxy and resolver of MCP connections (zero: direct).
+	Network        outbound.Network
+	RancherMCPURL  string        // MCP URL override, applied only to RANCHER-auth agents
+	Timeout        time.Duration // per HTTP request to MCP servers; default 60s
+	SessionIdleTTL time.Duration // drop idle sessions after this; default 5m
 	// ProtocolVersion is the MCP revision asked for; empty means the newest
 	// the SDK speaks (2026-07-28, falling back to initialize for older servers).
 	ProtocolVersion string
@@ -53,6 +56,7 @@ type Manager struct {
 
 	bufs        sync.Pool // *callBuffers of the lean tools/call
 	maxResponse int       // bound of a tools/call answer (maxCallResponse)
+	viaSDK      bool      // every tools/call through go-sdk (tests of both callers)
 
 	stop      chan struct{}
 	closeOnce sync.Once
@@ -104,37 +108,25 @@ func (m *Manager) Tools(ctx context.Context, a agentconfig.Agent, cred Credentia
 	}
 }
 
-// Call runs tools/call for any tool name (including hidden *Plan tools), as
-// the package's own request on the session (call.go) or, for the sessions
-// that need it, through go-sdk. On a transport or session failure it
+// Call runs tools/call for any tool name (including hidden *Plan tools)
+// with the session's caller (caller.go): the package's own request
+// (call.go) or, for the sessions that need it, go-sdk's. On a transport or session failure it
 // reconnects once and retries; 401 and 403 are returned as *HTTPStatusError
 // without retry; a JSON-RPC error, an answer too large or malformed, and a
 // timeout are not retried. A tool error is not a Go error: it is reported in
 // Result.IsError.
 func (m *Manager) Call(ctx context.Context, a agentconfig.Agent, cred Credentials, name string, args json.RawMessage) (Result, error) {
-	var arguments any = args
-	if len(args) == 0 {
-		arguments = map[string]any{}
-	}
 	for attempt := 0; ; attempt++ {
 		e, err := m.entry(a, cred)
 		if err != nil {
 			return Result{}, err
 		}
-		cs, rt, lean, err := e.session(ctx, m, a)
+		cs, rt, c, err := e.session(ctx, m, a)
 		if err != nil {
 			return Result{}, fmt.Errorf("agent %q: call MCP tool %q: %w", a.Name, name, err)
 		}
 		e.inflight.Add(1)
-		var res Result
-		if lean != nil {
-			res, err = lean.call(ctx, m, name, args)
-		} else {
-			var sres *sdk.CallToolResult
-			if sres, err = cs.CallTool(ctx, &sdk.CallToolParams{Name: name, Arguments: arguments}); err == nil {
-				res = parseResult(sres)
-			}
-		}
+		res, err := c.call(ctx, m, name, args)
 		e.inflight.Add(-1)
 		e.touch()
 		if err == nil {
@@ -205,7 +197,7 @@ func (m *Manager) transport(a agentconfig.Agent) (*http.Transport, error) {
 	if tr, ok := m.transports[key]; ok {
 		return tr, nil
 	}
-	tr, err := newTransport(a, m.opts.InsecureSkipTLS)
+	tr, err := newTransport(a, m.opts.InsecureSkipTLS, m.opts.Network)
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ type entry struct {
 	mu        sync.Mutex // held while connecting or listing tools: one connect per key
 	cs        *sdk.ClientSession
 	rt        *authTransport
-	lean      *leanSession // nil: tools/call goes through go-sdk
+	caller    caller // tools/call on cs
 	tools     []Tool
 	haveTools bool
 }
@@ -39,13 +39,13 @@ func (e *entry) idleSince(now time.Time) time.Duration {
 }
 
 // session returns the live session, connecting when there is none.
-func (e *entry) session(ctx context.Context, m *Manager, a agentconfig.Agent) (*sdk.ClientSession, *authTransport, *leanSession, error) {
+func (e *entry) session(ctx context.Context, m *Manager, a agentconfig.Agent) (*sdk.ClientSession, *authTransport, caller, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err := e.connectLocked(ctx, m, a); err != nil {
 		return nil, nil, nil, err
 	}
-	return e.cs, e.rt, e.lean, nil
+	return e.cs, e.rt, e.caller, nil
 }
 
 // listTools returns the cached tool list or lists the tools. retry reports that
@@ -106,7 +106,7 @@ func (e *entry) connectLocked(ctx context.Context, m *Manager, a agentconfig.Age
 		base.CloseIdleConnections()
 		return fmt.Errorf("connect to MCP server: %w", rt.authError(err))
 	}
-	e.cs, e.rt, e.lean = cs, rt, newLeanSession(m, endpoint, hc, cs)
+	e.cs, e.rt, e.caller = cs, rt, newCaller(m, endpoint, hc, cs)
 	e.tools, e.haveTools = nil, false
 	m.log.Debug("connected to MCP server", "agent", a.Name)
 	return nil
@@ -128,7 +128,7 @@ func (e *entry) dropLocked(m *Manager) {
 		return
 	}
 	cs := e.cs
-	e.cs, e.rt, e.lean = nil, nil, nil
+	e.cs, e.rt, e.caller = nil, nil, nil
 	if err := cs.Close(); err != nil {
 		m.log.Debug("closing MCP session", "agent", e.key.agent, "error", err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/agentconfig"
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // EndpointURL is the effective MCP URL of an agent. For RANCHER auth a bare
@@ -54,8 +55,8 @@ const maxIdleConnsPerHost = 1024
 // newTransport builds the HTTP transport of one agent revision, shared by
 // all its sessions (each session's credential is applied per request by
 // authTransport). HTTP/2 is used where the server offers it over TLS.
-func newTransport(a agentconfig.Agent, insecure bool) (*http.Transport, error) {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+func newTransport(a agentconfig.Agent, insecure bool, n outbound.Network) (*http.Transport, error) {
+	tr := n.Transport()
 	tr.ForceAttemptHTTP2 = true
 	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = maxIdleConnsPerHost, maxIdleConnsPerHost
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}

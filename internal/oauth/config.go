@@ -55,6 +55,10 @@ type AgentConfig struct {
 	IdPIssuer       string
 	IdPClientID     string
 	IdPClientSecret string
+	// TokenBinding (key tokenBinding: auto, dpop or bearer) says whether
+	// tokens are bound to a DPoP key: by default (auto) only when the MCP
+	// server accepts DPoP, whatever the authorization server supports.
+	TokenBinding oauthproto.TokenBinding
 }
 
 // defaultTokenPath is where Kubernetes projects a service-account token
@@ -70,6 +74,11 @@ func (c AgentConfig) actsAsAgent() bool {
 // noSignIn reports a grant that never shows the user an authorization page
 // of the MCP server's authorization server.
 func (c AgentConfig) noSignIn() bool { return c.actsAsAgent() || c.GrantType == GrantEnterprise }
+
+// autoBinding reports tokenBinding auto (the default).
+func (c AgentConfig) autoBinding() bool {
+	return c.TokenBinding == "" || c.TokenBinding == oauthproto.BindingAuto
+}
 
 // ConfigFromSecret reads an OAUTH2 Secret's data. It accepts the key names
 // of the UI (clientID, clientSecret, scope, metadataEndpoint) and the older
@@ -100,6 +109,11 @@ func ConfigFromSecret(data map[string][]byte) (AgentConfig, error) {
 	if len(c.PrivateKey) == 0 {
 		c.PrivateKey = nil
 	}
+	tb, err := oauthproto.ParseTokenBinding(strings.ToLower(get("tokenBinding", "token_binding")))
+	if err != nil {
+		return c, fmt.Errorf("%w: %w", ErrBadSecret, err)
+	}
+	c.TokenBinding = tb
 	switch c.GrantType {
 	case "", GrantAuthorizationCode:
 	case GrantClientCredentials:

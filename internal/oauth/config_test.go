@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -30,5 +31,16 @@ func TestConfigGrantTypes(t *testing.T) {
 		if tt.ok && c.GrantType == GrantWorkloadIdentity && c.TokenPath != defaultTokenPath {
 			t.Errorf("token path %q", c.TokenPath)
 		}
+	}
+}
+
+func TestConfigTokenBinding(t *testing.T) {
+	c, err := ConfigFromSecret(map[string][]byte{"tokenBinding": []byte("DPoP")})
+	if err != nil || c.TokenBinding != "dpop" {
+		t.Fatalf("%q %v", c.TokenBinding, err)
+	}
+	_, err = ConfigFromSecret(map[string][]byte{"tokenBinding": []byte("mtls")})
+	if !errors.Is(err, ErrBadSecret) || !strings.Contains(err.Error(), `"auto", "dpop", "bearer"`) {
+		t.Fatalf("%v", err)
 	}
 }

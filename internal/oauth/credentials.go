@@ -70,6 +70,7 @@ func (c *Credential) Authorize(req *http.Request) error {
 // present adds the token: "Bearer", or for a DPoP-bound token "DPoP" with a
 // fresh proof of its key (RFC 9449 §7.1).
 func (c *Credential) present(req *http.Request, t TokenSet) error {
+	c.s.touch(req.Context(), c.key)
 	if strings.EqualFold(t.TokenType, oauthproto.TokenTypeDPoP) && len(t.DPoPKey) > 0 {
 		k, err := c.s.dpopKey(t.DPoPKey)
 		if err != nil {
@@ -125,22 +126,42 @@ func (s *Service) token(ctx context.Context, a agentconfig.Agent, key TokenKey, 
 	if t.RefreshToken == "" {
 		return TokenSet{}, ErrNoToken
 	}
-	nt, err := s.refresh(ctx, a, key, d, cfg, "", t.AccessToken, "", false)
+	nt, err := s.refresh(ctx, a, key, d, cfg, refreshOpts{Stale: t.AccessToken})
 	if err != nil {
 		return t, err
 	}
 	return nt, nil
 }
 
-// refresh redeems the refresh token of key (or rt, from a sealed cookie,
-// when the vault has none) and stores the result. Only one refresh per key
-// runs at a time; callers that waited for it reuse its result, so any
-// number of concurrent requests make one token request. stale is the access
-// token the caller saw: if the vault already holds another one, it is used.
-// refused says the MCP server refused stale (a 401): then stale is never
-// shared as "obtained a moment ago", it is refreshed.
-func (s *Service) refresh(ctx context.Context, a agentconfig.Agent, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig, rt, stale, redirectURI string, refused bool) (_ TokenSet, err error) {
-	ctx, end := s.observe(ctx, OpRefresh, a.Name)
+// refreshOpts are the circumstances of a refresh.
+type refreshOpts struct {
+	// RT is a refresh token from a sealed cookie, redeemed when the vault
+	// holds none.
+	RT string
+	// Stale is the access token the caller saw: if the vault already holds
+	// another one, it is used instead of refreshing.
+	Stale string
+	// RedirectURI is the caller's callback URL, for a client registration
+	// made on the way.
+	RedirectURI string
+	// Refused says the MCP server refused Stale (a 401): then it is never
+	// shared as "obtained a moment ago", it is refreshed.
+	Refused bool
+	// Bearer redeems without DPoP proofs, for a Bearer token: the MCP
+	// server refused a DPoP-bound one. A token that comes back bound anyway
+	// is an error.
+	Bearer bool
+}
+
+// errStillBound is the refresh of a Bearer fallback that returned a
+// DPoP-bound token again (the refresh token is bound to its key).
+var errStillBound = errors.New("oauth: the refreshed token is DPoP-bound")
+
+// refresh redeems the refresh token of key (or o.RT) and stores the result.
+// Only one refresh per key runs at a time; callers that waited for it reuse
+// its result, so any number of concurrent requests make one token request.
+func (s *Service) refresh(ctx context.Context, a agentconfig.Agent, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig, o refreshOpts) (_ TokenSet, err error) {
+	ctx, end := s.observeKey(ctx, OpRefresh, key, key.User)
 	defer func() { end(err) }()
 	// Refresh work outlives a cancelled caller (a user who leaves must not
 	// leave a rotated refresh token unsaved).
@@ -151,11 +172,12 @@ func (s *Service) refresh(ctx context.Context, a agentconfig.Agent, key TokenKey
 		return TokenSet{}, fmt.Errorf("oauth: refresh lock: %w", err)
 	}
 	defer unlock()
+	rt := o.RT
 	cur, err := s.o.Vault.Get(ctx, key)
 	switch {
-	case err == nil && cur.AccessToken != stale && cur.AccessToken != "":
+	case err == nil && cur.AccessToken != o.Stale && cur.AccessToken != "":
 		return cur, nil // replaced by someone else meanwhile (a refresh or a sign-in)
-	case err == nil && cur.AccessToken != "" && !refused && !cur.Obtained.IsZero() && s.recent(s.o.Now().Sub(cur.Obtained)):
+	case err == nil && cur.AccessToken != "" && !o.Refused && !cur.Obtained.IsZero() && s.recent(s.o.Now().Sub(cur.Obtained)):
 		// Obtained a moment ago (by this or another replica): concurrent
 		// refresh requests share it instead of each spending the token.
 		return cur, nil
@@ -169,7 +191,7 @@ func (s *Service) refresh(ctx context.Context, a agentconfig.Agent, key TokenKey
 	}
 	ci := cur.Client
 	if ci.ClientID == "" {
-		if ci, err = s.client(ctx, a, cfg, d, redirectURI); err != nil {
+		if ci, err = s.client(ctx, a, cfg, d, o.RedirectURI); err != nil {
 			return TokenSet{}, err
 		}
 	}
@@ -178,7 +200,7 @@ func (s *Service) refresh(ctx context.Context, a agentconfig.Agent, key TokenKey
 		return TokenSet{}, err
 	}
 	var dk *oauthproto.DPoPKey
-	if len(cur.DPoPKey) > 0 {
+	if len(cur.DPoPKey) > 0 && !o.Bearer {
 		if dk, err = s.dpopKey(cur.DPoPKey); err != nil {
 			return TokenSet{}, err
 		}
@@ -207,7 +229,12 @@ func (s *Service) refresh(ctx context.Context, a agentconfig.Agent, key TokenKey
 		return TokenSet{}, err
 	}
 	nt := fromOAuth2(tok, d, ci, cur.Requested, s.o.Now())
-	nt.DPoPKey = cur.DPoPKey
+	if dk != nil {
+		nt.DPoPKey = cur.DPoPKey
+	}
+	if o.Bearer && strings.EqualFold(nt.TokenType, oauthproto.TokenTypeDPoP) {
+		return TokenSet{}, errStillBound
+	}
 	if err := s.o.Vault.Put(ctx, key, nt); err != nil {
 		return TokenSet{}, err
 	}

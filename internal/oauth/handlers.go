@@ -266,7 +266,7 @@ func (h *handlers) refresh(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirectURI := h.s.RedirectURI(id.Host)
-	t, err := h.s.refresh(r.Context(), a, key, d, cfg, rt, cur.AccessToken, redirectURI, false)
+	t, err := h.s.refresh(r.Context(), a, key, d, cfg, refreshOpts{RT: rt, Stale: cur.AccessToken, RedirectURI: redirectURI})
 	if err != nil {
 		code := http.StatusBadGateway
 		if errors.Is(err, oauthproto.ErrInvalidGrant) || errors.Is(err, ErrNoToken) {

@@ -48,6 +48,39 @@ type Browser interface {
 type Refusal struct {
 	Status          int // 401 or 403; 0 when none was seen
 	WWWAuthenticate []string
+	// AfterSignIn says the MCP server refused the token of a sign-in made
+	// moments ago (in the same turn): the user is asked again only for
+	// something new (more scopes, or a Bearer instead of a DPoP-bound
+	// token); otherwise Authenticate returns a *RefusedError.
+	AfterSignIn bool
+}
+
+// RefusedError is the MCP server refusing the token the user just signed
+// in for. Error is the chain; Sentence is what the user reads.
+type RefusedError struct {
+	Agent       string
+	Status      int
+	Code        string // the challenge's error ("invalid_token", ...)
+	Description string // its error_description
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("agent %q: the MCP server refused the token after sign-in: HTTP %d %s %s", e.Agent, e.Status, e.Code, e.Description)
+}
+
+// Sentence is the one sentence the user reads.
+func (e *RefusedError) Sentence() string {
+	reason := e.Code
+	if e.Description != "" {
+		if reason != "" {
+			reason += ": "
+		}
+		reason += e.Description
+	}
+	if reason == "" {
+		reason = fmt.Sprintf("it answered HTTP %d without a reason", e.Status)
+	}
+	return fmt.Sprintf("You signed in for agent %q, but its MCP server refused the token (%s); ask the administrator to check the agent's OAuth2 settings.", e.Agent, reason)
 }
 
 // ServiceOptions configure a Service. Plain values; no environment reads.
@@ -79,6 +112,9 @@ type ServiceOptions struct {
 	CIMDURL string
 	// InsecureSkipTLS disables TLS verification for OAuth requests of agents.
 	InsecureSkipTLS bool
+	// Network is the proxy and resolver of every OAuth request (zero:
+	// direct); the guarded client still judges each final target.
+	Network outbound.Network
 	// FlowTTL bounds a pending sign-in (state lifetime). Default 10m.
 	FlowTTL time.Duration
 	// SignInTimeout bounds the wait for authentication_confirmed/_canceled.
@@ -107,6 +143,10 @@ type ServiceOptions struct {
 	Now           func() time.Time
 	// Observer, when set, sees every sign-in and refresh (telemetry).
 	Observer Observer
+	// UserExists, when set, says whether a Rancher user still exists
+	// (false only when Rancher says it does not: /v3/users/{id} is 404);
+	// the sweep revokes and deletes the tokens of users who do not.
+	UserExists func(ctx context.Context, userID string) (bool, error)
 }
 
 // Service runs OAuth2 for OAUTH2 agents, for many users at once: it gives
@@ -122,8 +162,17 @@ type Service struct {
 	refreshed map[string]time.Time
 	guarded   *http.Client
 	dpopKeys  map[string]*oauthproto.DPoPKey // parsed DPoP keys (with their server nonces) by hash of the sealed key
+	// bearerOnly holds the resources (MCP servers) that refused a
+	// DPoP-bound token with a Bearer-only challenge.
+	bearerOnly map[string]bool
 	// base is the origin of BaseURL ("" when none).
 	base string
+	// used is when each token's use was last written to the store
+	// (connections.go: lastUsedAt at most once a minute per replica).
+	used map[string]time.Time
+	// agentsChanged wakes Run to revoke the tokens of deleted or moved
+	// agents (Forget).
+	agentsChanged chan struct{}
 }
 
 type discEntry struct {
@@ -164,8 +213,8 @@ func NewService(o ServiceOptions) (*Service, error) {
 	return &Service{
 		o: o, log: o.Logger, base: base,
 		disc: map[string]discEntry{}, clients: map[string]*http.Client{}, refreshed: map[string]time.Time{},
-		dpopKeys: map[string]*oauthproto.DPoPKey{},
-		guarded:  outbound.NewClient(outbound.Options{Timeout: o.OutboundTimeout}),
+		dpopKeys: map[string]*oauthproto.DPoPKey{}, bearerOnly: map[string]bool{}, used: map[string]time.Time{}, agentsChanged: make(chan struct{}, 1),
+		guarded: outbound.NewClient(outbound.Options{Timeout: o.OutboundTimeout, Network: o.Network}),
 	}, nil
 }
 
@@ -187,7 +236,10 @@ func (s *Service) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.agentsChanged:
+			s.sweepAgents(ctx)
 		case <-t.C:
+			s.sweepOwners(ctx)
 			if n, err := s.o.Vault.Sweep(ctx); err != nil {
 				s.log.Warn("oauth sweep failed", "error", err)
 			} else if n > 0 {
@@ -265,7 +317,7 @@ func (s *Service) httpClient(a agentconfig.Agent) (*http.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oauth: %w", err)
 	}
-	c := outbound.NewClient(outbound.Options{InsecureSkipTLS: s.o.InsecureSkipTLS, RootCAs: pool, Timeout: s.o.OutboundTimeout})
+	c := outbound.NewClient(outbound.Options{InsecureSkipTLS: s.o.InsecureSkipTLS, RootCAs: pool, Timeout: s.o.OutboundTimeout, Network: s.o.Network})
 	s.clients[key] = c
 	return c, nil
 }
@@ -335,6 +387,10 @@ func (s *Service) agentByName(ctx context.Context, name string) (agentconfig.Age
 
 // Forget drops what is cached for an agent (its config changed).
 func (s *Service) Forget(agentName string) {
+	select { // Run revokes the tokens of an agent deleted or moved to another server
+	case s.agentsChanged <- struct{}{}:
+	default:
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k := range s.disc {

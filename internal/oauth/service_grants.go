@@ -105,7 +105,7 @@ func (s *Service) grantToken(ctx context.Context, a agentconfig.Agent, key Token
 	if err != nil {
 		return TokenSet{}, err
 	}
-	k, der, err := s.dpopFor(cur, d)
+	k, der, err := s.dpopFor(cur, d, cfg)
 	if err != nil {
 		return TokenSet{}, err
 	}
@@ -184,16 +184,16 @@ func (s *Service) runGrant(ctx context.Context, hc *http.Client, key TokenKey, d
 	return nil, ci, fmt.Errorf("%w: grant %q", ErrBadSecret, cfg.GrantType)
 }
 
-// dpopFor returns the DPoP key of a token record (kept with it), a new one
-// when the authorization server supports DPoP and the record has none, or
-// nil when DPoP is not used.
-func (s *Service) dpopFor(cur TokenSet, d *oauthproto.Discovery) (*oauthproto.DPoPKey, []byte, error) {
+// dpopFor returns the DPoP key a new token for d is bound to: the key of
+// the record cur when it has one (a bound refresh token needs it), else a
+// new key; nil when the token is a Bearer token (useDPoP).
+func (s *Service) dpopFor(cur TokenSet, d *oauthproto.Discovery, cfg AgentConfig) (*oauthproto.DPoPKey, []byte, error) {
+	if !s.useDPoP(d, cfg) {
+		return nil, nil, nil
+	}
 	if len(cur.DPoPKey) > 0 {
 		k, err := s.dpopKey(cur.DPoPKey)
 		return k, cur.DPoPKey, err
-	}
-	if !d.AuthServer.SupportsDPoP() {
-		return nil, nil, nil
 	}
 	k, err := oauthproto.NewDPoPKey()
 	if err != nil {
@@ -207,6 +207,32 @@ func (s *Service) dpopFor(cur TokenSet, d *oauthproto.Discovery) (*oauthproto.DP
 	s.dpopKeys[dpopID(der)] = k
 	s.mu.Unlock()
 	return k, der, nil
+}
+
+// useDPoP decides the binding of a new token for the MCP server of d: the
+// Secret's tokenBinding, and with auto what the MCP server says it accepts
+// (Discovery.UseDPoP) unless it refused a DPoP-bound token before.
+func (s *Service) useDPoP(d *oauthproto.Discovery, cfg AgentConfig) bool {
+	if cfg.autoBinding() {
+		s.mu.Lock()
+		refused := s.bearerOnly[d.Resource]
+		s.mu.Unlock()
+		if refused {
+			return false
+		}
+		return d.UseDPoP(oauthproto.BindingAuto)
+	}
+	return d.UseDPoP(cfg.TokenBinding)
+}
+
+// rememberBearerOnly records that the MCP server of resource refused a
+// DPoP-bound token with a Bearer-only challenge: its next tokens are Bearer
+// tokens. The record is in this replica's memory (another replica learns
+// it from its own first refusal) and lasts for the process.
+func (s *Service) rememberBearerOnly(resource string) {
+	s.mu.Lock()
+	s.bearerOnly[resource] = true
+	s.mu.Unlock()
 }
 
 func dpopID(der []byte) string { h := sha256.Sum256(der); return string(h[:]) }

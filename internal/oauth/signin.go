@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/oauthproto"
@@ -37,6 +39,10 @@ func (s *Service) Authenticate(ctx context.Context, br Browser, a agentconfig.Ag
 	if err != nil {
 		return err
 	}
+	cs := oauthproto.ParseChallenges(r.WWWAuthenticate)
+	key := tokenKey(cfg, a, u, d.Issuer)
+	cur, _ := s.o.Vault.Get(ctx, key)
+	bearerOnly := s.refusedDPoP(a, d, cfg, r, cs, cur)
 	if cfg.noSignIn() {
 		err := s.renewGrant(ctx, a, u, d, cfg)
 		if errors.Is(err, ErrEnterpriseSignIn) {
@@ -44,12 +50,25 @@ func (s *Service) Authenticate(ctx context.Context, br Browser, a agentconfig.Ag
 		}
 		return err
 	}
-	key := TokenKey{User: u.UserID, Agent: a.Name, Issuer: d.Issuer}
-	cs := oauthproto.ParseChallenges(r.WWWAuthenticate)
-	stepUp := r.Status == 403 && oauthproto.ChallengeError(cs) == "insufficient_scope"
-	cur, _ := s.o.Vault.Get(ctx, key)
+	stepUp := (r.Status == 403 || r.Status == 401) && oauthproto.ChallengeError(cs) == "insufficient_scope"
+	if r.AfterSignIn && !bearerOnly && !(stepUp && newScopes(cur, oauthproto.ChallengeScope(cs))) {
+		// The token just obtained is refused and a new sign-in would ask
+		// for the same: never a second sign-in in the turn.
+		return refused(a, r, cs)
+	}
 
-	if !stepUp && s.tryRefresh(ctx, br, a, key, d, cfg, u, cur) {
+	switch {
+	case bearerOnly:
+		// One Bearer token: a refresh without DPoP proofs, else a sign-in
+		// (a refresh token bound to the key cannot give one).
+		if cur.RefreshToken != "" {
+			_, err := s.refresh(ctx, a, key, d, cfg, refreshOpts{Stale: cur.AccessToken, RedirectURI: s.RedirectURI(u.Host), Refused: true, Bearer: true})
+			if err == nil {
+				return nil
+			}
+			s.log.Info("refresh for a Bearer token failed; sign-in needed", "agent", a.Name, "error", err)
+		}
+	case !stepUp && s.tryRefresh(ctx, br, a, key, d, cfg, u, cur):
 		return nil
 	}
 	scopes := cfg.Scopes
@@ -66,6 +85,46 @@ func (s *Service) Authenticate(ctx context.Context, br Browser, a agentconfig.Ag
 	return s.signIn(ctx, br, a, u, key, d, cfg, scopes)
 }
 
+// refusedDPoP reports a DPoP-bound token refused by an MCP server whose
+// challenge offers Bearer and not DPoP (RFC 9449 §7.1): with tokenBinding
+// auto, that server gets Bearer tokens from now on (remembered, so this
+// happens once per server and never loops).
+func (s *Service) refusedDPoP(a agentconfig.Agent, d *oauthproto.Discovery, cfg AgentConfig, r Refusal, cs []oauthproto.Challenge, cur TokenSet) bool {
+	if r.Status != 401 || !cfg.autoBinding() || len(cur.DPoPKey) == 0 ||
+		!strings.EqualFold(cur.TokenType, oauthproto.TokenTypeDPoP) || !oauthproto.RefusesDPoP(cs) {
+		return false
+	}
+	s.log.Info("the MCP server refused a DPoP-bound token with a Bearer challenge; using Bearer tokens for it",
+		"agent", a.Name, "resource", d.Resource)
+	s.rememberBearerOnly(d.Resource)
+	return true
+}
+
+// newScopes reports a challenged scope the token was not requested with.
+func newScopes(cur TokenSet, challenged string) bool {
+	for _, sc := range strings.Fields(challenged) {
+		if !slices.Contains(cur.Requested, sc) && !slices.Contains(cur.Scopes, sc) {
+			return true
+		}
+	}
+	return false
+}
+
+// refused is the *RefusedError of a refusal, with the challenge's reason
+// (of the Bearer challenge, else of any challenge that gives one).
+func refused(a agentconfig.Agent, r Refusal, cs []oauthproto.Challenge) error {
+	e := &RefusedError{Agent: a.Name, Status: r.Status}
+	if b, ok := oauthproto.BearerChallenge(cs); ok {
+		e.Code, e.Description = b.Params["error"], b.Params["error_description"]
+	}
+	for _, c := range cs {
+		if e.Code == "" && c.Params["error"] != "" {
+			e.Code, e.Description = c.Params["error"], c.Params["error_description"]
+		}
+	}
+	return e
+}
+
 // tryRefresh reports whether a refresh made the credential work.
 func (s *Service) tryRefresh(ctx context.Context, br Browser, a agentconfig.Agent, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig, u Identity, cur TokenSet) bool {
 	s.mu.Lock()
@@ -77,7 +136,7 @@ func (s *Service) tryRefresh(ctx context.Context, br Browser, a agentconfig.Agen
 	if cur.RefreshToken != "" {
 		// The MCP server refused cur's access token: a refresh that hands
 		// back that same token (obtained a moment ago) would loop.
-		_, err := s.refresh(ctx, a, key, d, cfg, "", cur.AccessToken, s.RedirectURI(u.Host), true)
+		_, err := s.refresh(ctx, a, key, d, cfg, refreshOpts{Stale: cur.AccessToken, RedirectURI: s.RedirectURI(u.Host), Refused: true})
 		return err == nil
 	}
 	if s.openCookie(u.Cookies, cookieRefresh, key) == "" {
@@ -97,7 +156,7 @@ func (s *Service) tryRefresh(ctx context.Context, br Browser, a agentconfig.Agen
 
 // signIn runs the authorization code flow through the browser.
 func (s *Service) signIn(ctx context.Context, br Browser, a agentconfig.Agent, u Identity, key TokenKey, d *oauthproto.Discovery, cfg AgentConfig, scopes []string) (err error) {
-	ctx, end := s.observe(ctx, OpSignIn, a.Name)
+	ctx, end := s.observeKey(ctx, OpSignIn, key, u.UserID)
 	defer func() { end(err) }()
 	redirectURI := s.RedirectURI(u.Host)
 	ci, err := s.client(ctx, a, cfg, d, redirectURI)
@@ -109,7 +168,7 @@ func (s *Service) signIn(ctx context.Context, br Browser, a agentconfig.Agent, u
 		return fmt.Errorf("agent %q: %w", a.Name, err)
 	}
 	flow := PendingFlow{Pending: p, User: u.UserID, Agent: a.Name, Client: ci, AS: d.AuthServer, CookiePath: cookiePath(redirectURI)}
-	if _, flow.DPoPKey, err = s.dpopFor(TokenSet{}, d); err != nil {
+	if _, flow.DPoPKey, err = s.dpopFor(TokenSet{}, d, cfg); err != nil {
 		return err
 	}
 	if key.Agent != a.Name {

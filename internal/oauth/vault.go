@@ -182,7 +182,7 @@ func (v *Vault) Put(ctx context.Context, k TokenKey, t TokenSet) error {
 	if t.RefreshToken != "" || expires.IsZero() {
 		expires = v.now().Add(v.keepRT)
 	}
-	if err := v.st.PutToken(ctx, k.id(), v.seal.Seal(plain, k.aad()), expires); err != nil {
+	if err := v.st.PutTokenRef(ctx, k.id(), k.ref(), v.seal.Seal(plain, k.aad()), expires); err != nil {
 		return fmt.Errorf("oauth vault: %w", err)
 	}
 	return nil

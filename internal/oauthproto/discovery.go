@@ -33,6 +33,14 @@ type Discovery struct {
 	MetadataURL string
 	// Legacy is true when the server has no PRM (2025-03-26 behaviour).
 	Legacy bool
+	// ResourceDPoPAlgs is the PRM dpop_signing_alg_values_supported and
+	// ResourceDPoPRequired its dpop_bound_access_tokens_required (RFC 9728
+	// §2): what the MCP server, not the authorization server, says of DPoP.
+	ResourceDPoPAlgs     []string
+	ResourceDPoPRequired bool
+	// ChallengeDPoP is true when the MCP server's 401 offered the DPoP
+	// scheme (RFC 9449 §7.1).
+	ChallengeDPoP bool
 }
 
 // Discover runs MCP authorization discovery (spec 2025-11-25) for mcpURL.
@@ -57,12 +65,17 @@ func Discover(ctx context.Context, hc *http.Client, mcpURL string, challenge []s
 			return nil, err
 		}
 	}
-	prm, prmURL, err := findPRM(ctx, hc, canonical, ResourceMetadataURL(ParseChallenges(challenge)))
+	cs := ParseChallenges(challenge)
+	prm, prmURL, err := findPRM(ctx, hc, canonical, ResourceMetadataURL(cs))
 	if err != nil {
 		return nil, err
 	}
 	if prm == nil {
-		return legacyDiscovery(ctx, hc, canonical)
+		d, err := legacyDiscovery(ctx, hc, canonical)
+		if d != nil {
+			d.ChallengeDPoP = HasDPoPChallenge(cs)
+		}
+		return d, err
 	}
 	if len(prm.AuthorizationServers) == 0 {
 		return nil, fmt.Errorf("%w: PRM at %s lists none", ErrNoAuthorizationServer, prmURL)
@@ -72,13 +85,16 @@ func Discover(ctx context.Context, hc *http.Client, mcpURL string, challenge []s
 		return nil, err
 	}
 	return &Discovery{
-		Resource:            prm.Resource,
-		MCPURL:              canonical,
-		ResourceMetadataURL: prmURL,
-		ScopesSupported:     prm.ScopesSupported,
-		Issuer:              asm.Issuer,
-		AuthServer:          *asm,
-		MetadataURL:         metaURL,
+		Resource:             prm.Resource,
+		MCPURL:               canonical,
+		ResourceMetadataURL:  prmURL,
+		ScopesSupported:      prm.ScopesSupported,
+		Issuer:               asm.Issuer,
+		AuthServer:           *asm,
+		MetadataURL:          metaURL,
+		ResourceDPoPAlgs:     prm.DPoPSigningAlgValuesSupported,
+		ResourceDPoPRequired: prm.DPoPBoundAccessTokensRequired,
+		ChallengeDPoP:        HasDPoPChallenge(cs),
 	}, nil
 }
 

@@ -16,6 +16,13 @@ type ProtectedResourceMetadata struct {
 	ScopesSupported        []string `json:"scopes_supported,omitempty"`
 	BearerMethodsSupported []string `json:"bearer_methods_supported,omitempty"`
 	ResourceName           string   `json:"resource_name,omitempty"`
+	// DPoPSigningAlgValuesSupported lists the JWS algorithms the resource
+	// server accepts in DPoP proofs; its presence says the server accepts
+	// DPoP-bound tokens (RFC 9728 §2).
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
+	// DPoPBoundAccessTokensRequired says the resource server accepts only
+	// DPoP-bound access tokens (RFC 9728 §2).
+	DPoPBoundAccessTokensRequired bool `json:"dpop_bound_access_tokens_required,omitempty"`
 }
 
 // ASMetadata is the subset of RFC 8414 / OpenID Connect Discovery metadata the
@@ -33,6 +40,8 @@ type ASMetadata struct {
 	ClientIDMetadataDocumentSupported          bool     `json:"client_id_metadata_document_supported,omitempty"`
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 	DPoPSigningAlgValuesSupported              []string `json:"dpop_signing_alg_values_supported,omitempty"`
+	// RevocationEndpoint is RFC 7009 §2 (RFC 8414 §2 revocation_endpoint).
+	RevocationEndpoint string `json:"revocation_endpoint,omitempty"`
 }
 
 // SupportsS256 reports whether code_challenge_methods_supported lists S256.

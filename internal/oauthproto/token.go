@@ -96,30 +96,9 @@ func tokenRequest(ctx context.Context, hc *http.Client, endpoint string, form ur
 	if ci.ClientID == "" {
 		return nil, fmt.Errorf("%w: empty client_id", ErrNoClient)
 	}
-	method := ci.AuthMethod
-	if method == "" {
-		method = ChooseAuthMethod(nil, ci.ClientSecret != "")
-	}
-	switch method {
-	case AuthMethodBasic:
-		if ci.ClientSecret == "" {
-			return nil, fmt.Errorf("%w: %s without a client secret", ErrNoClient, method)
-		}
-	case AuthMethodPost:
-		form.Set("client_id", ci.ClientID)
-		form.Set("client_secret", ci.ClientSecret)
-	case AuthMethodNone:
-		form.Set("client_id", ci.ClientID)
-	case AuthMethodPrivateKeyJWT:
-		a, err := clientAssertion(ci, endpoint, time.Now())
-		if err != nil {
-			return nil, err
-		}
-		form.Set("client_id", ci.ClientID)
-		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-		form.Set("client_assertion", a)
-	default:
-		return nil, fmt.Errorf("%w: unsupported token endpoint auth method %q", ErrNoClient, method)
+	basic, err := clientAuth(form, ci, endpoint)
+	if err != nil {
+		return nil, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -127,7 +106,7 @@ func tokenRequest(ctx context.Context, hc *http.Client, endpoint string, form ur
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	if method == AuthMethodBasic {
+	if basic {
 		// RFC 6749 §2.3.1: form-encode before Basic.
 		req.SetBasicAuth(url.QueryEscape(ci.ClientID), url.QueryEscape(ci.ClientSecret))
 	}
@@ -174,6 +153,39 @@ func tokenRequest(ctx context.Context, hc *http.Client, endpoint string, form ur
 		extra["id_token"] = tr.IDToken
 	}
 	return tok.WithExtra(extra), nil
+}
+
+// clientAuth adds the client authentication of ci.AuthMethod to a request
+// to endpoint (RFC 6749 §2.3): the form fields, or reports that the
+// request needs HTTP Basic (client_secret_basic). Token, revocation
+// (RFC 7009 §2.1) and other client requests share it.
+func clientAuth(form url.Values, ci ClientInfo, endpoint string) (basic bool, err error) {
+	method := ci.AuthMethod
+	if method == "" {
+		method = ChooseAuthMethod(nil, ci.ClientSecret != "")
+	}
+	switch method {
+	case AuthMethodBasic:
+		if ci.ClientSecret == "" {
+			return false, fmt.Errorf("%w: %s without a client secret", ErrNoClient, method)
+		}
+	case AuthMethodPost:
+		form.Set("client_id", ci.ClientID)
+		form.Set("client_secret", ci.ClientSecret)
+	case AuthMethodNone:
+		form.Set("client_id", ci.ClientID)
+	case AuthMethodPrivateKeyJWT:
+		a, err := clientAssertion(ci, endpoint, time.Now())
+		if err != nil {
+			return false, err
+		}
+		form.Set("client_id", ci.ClientID)
+		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		form.Set("client_assertion", a)
+	default:
+		return false, fmt.Errorf("%w: unsupported token endpoint auth method %q", ErrNoClient, method)
+	}
+	return method == AuthMethodBasic, nil
 }
 
 func parseTokenResponse(contentType string, body []byte) (*tokenResponse, error) {

@@ -25,6 +25,11 @@ var (
 	ErrBodyTooLarge = errors.New("outbound: response body too large")
 	// ErrCrossOriginRedirect: a redirect pointed to another origin.
 	ErrCrossOriginRedirect = errors.New("outbound: cross-origin redirect refused")
+	// ErrUnreachable: a request sent through the proxy failed, whatever
+	// the proxy answered (refused, unknown host, timeout, a gateway
+	// error): one error, so that the proxy's answers cannot be used to
+	// scan what lies behind it.
+	ErrUnreachable = errors.New("outbound: destination not reachable through the proxy")
 )
 
 // Defaults for Options.
@@ -50,6 +55,10 @@ type Options struct {
 	RootCAs *x509.CertPool
 	// InsecureSkipTLS disables certificate verification (INSECURE_SKIP_TLS).
 	InsecureSkipTLS bool
+	// Network is the proxy and resolver (zero: direct, system resolver).
+	// Through a proxy the address check still judges the final target:
+	// its name is resolved here and refused before the request leaves.
+	Network Network
 }
 
 // blockedAddr reports whether ip (IPv4-mapped IPv6 included) is a destination
@@ -94,8 +103,9 @@ func dialControl(_, address string, _ syscall.RawConn) error {
 //     (ErrCrossOriginRedirect), at most 5;
 //   - no connections to link-local or cloud-metadata addresses
 //     (ErrBlockedAddress), checked on the dialed IP;
-//   - no proxy from the environment: the address check must see the real
-//     destination.
+//   - the proxy of opts.Network, never one read from the environment; a
+//     proxied request's target is resolved and checked first, and every
+//     proxied failure is ErrUnreachable (proxyGuard).
 func NewClient(opts Options) *http.Client {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
@@ -109,8 +119,6 @@ func NewClient(opts Options) *http.Client {
 		Control:   dialControl,
 	}
 	tr := &http.Transport{
-		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          maxIdleConnsPerHost,
 		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
@@ -123,9 +131,14 @@ func NewClient(opts Options) *http.Client {
 			InsecureSkipVerify: opts.InsecureSkipTLS, //nolint:gosec // explicit admin opt-in
 		},
 	}
+	opts.Network.Apply(tr, dialer)
+	var rt http.RoundTripper = tr
+	if opts.Network.Proxy != nil {
+		rt = &proxyGuard{base: tr, net: opts.Network}
+	}
 	return &http.Client{
 		Timeout:       opts.Timeout,
-		Transport:     &limitTransport{base: tr, max: opts.MaxBody},
+		Transport:     &limitTransport{base: rt, max: opts.MaxBody},
 		CheckRedirect: sameOriginRedirect,
 	}
 }

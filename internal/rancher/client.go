@@ -3,6 +3,8 @@ package rancher
 import (
 	"crypto/tls"
 	"net/http"
+
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // maxIdleConnsPerHost is how many idle connections to Rancher the client
@@ -15,7 +17,13 @@ const maxIdleConnsPerHost = 256
 // connection pool sized for many concurrent users, HTTP/2 where Rancher
 // offers it over TLS, and tlsCfg (nil: the system roots).
 func NewHTTPClient(tlsCfg *tls.Config) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+	return NewHTTPClientVia(tlsCfg, outbound.Network{})
+}
+
+// NewHTTPClientVia is NewHTTPClient through n's proxy and resolver (NO_PROXY
+// keeps an in-cluster Rancher direct).
+func NewHTTPClientVia(tlsCfg *tls.Config, n outbound.Network) *http.Client {
+	tr := n.Transport()
 	tr.ForceAttemptHTTP2 = true
 	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = maxIdleConnsPerHost, maxIdleConnsPerHost
 	if tlsCfg != nil {

@@ -216,5 +216,5 @@ func (s *Server) chatMessages(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, historyRows(id, msgs))
+	httpapi.WriteJSON(w, http.StatusOK, historyRows(id, msgs, s.o.ModelText))
 }

@@ -4,20 +4,22 @@ import (
 	"encoding/json"
 
 	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/modeltext"
 	"github.com/rancher/ai-agent/internal/store"
 )
 
 // historyRows turns the main thread into the UI's history, oldest first:
 // per request, the user's prompt and the final answer. Tool calls and
 // their results are what the model saw, not what the user did, so they
-// are left out, as the Python agent's messages_history does.
-func historyRows(chatID string, msgs []store.Message) []map[string]any {
+// are left out, as the Python agent's messages_history does. Answers are
+// model text: mt neutralizes them as they were when streamed.
+func historyRows(chatID string, msgs []store.Message, mt modeltext.Policy) []map[string]any {
 	rows := []map[string]any{}
 	var final, asked *store.Message
 	var tools json.RawMessage
 	flush := func() {
 		if final != nil {
-			row := agentRow(chatID, *final)
+			row := agentRow(chatID, *final, mt)
 			if tools != nil {
 				row["tools"] = tools
 			}
@@ -54,7 +56,7 @@ func historyRows(chatID string, msgs []store.Message) []map[string]any {
 func confirmationRow(chatID string, m store.Message) map[string]any {
 	return map[string]any{
 		"chatId": chatID, "role": "agent", "agent": agentName(m),
-		"message":   "<confirmation-response>" + string(m.Confirmation.Plan) + "</confirmation-response>",
+		"message":   "<confirmation-response>" + string(modeltext.EscapeJSON(m.Confirmation.Plan)) + "</confirmation-response>",
 		"createdAt": isoTime(m.CreatedAt),
 	}
 }
@@ -91,8 +93,8 @@ func userRow(chatID string, m store.Message) map[string]any {
 // one leading <mcp-response> tag, which the UI splits out (it takes only a
 // leading one). Each response is an object or an array of them; the tag
 // holds one flat array of all the objects.
-func agentRow(chatID string, m store.Message) map[string]any {
-	text := m.Content
+func agentRow(chatID string, m store.Message, mt modeltext.Policy) map[string]any {
+	text := mt.Text(m.Content)
 	var objs []json.RawMessage
 	for _, r := range m.MCPResponses {
 		var arr []json.RawMessage

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/modeltext"
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
 	"github.com/rancher/ai-agent/internal/store/storetest"
 )
@@ -81,7 +82,7 @@ func TestFaultRefreshTokenReuse(t *testing.T) {
 	var results []string
 	for _, m := range storetest.Paired(t, "reuse", thread) {
 		if m.Role == llm.RoleTool {
-			results = append(results, m.Content)
+			results = append(results, modeltext.ToolResultData(m.Content))
 		}
 	}
 	if strings.Join(results, ",") != "alice,alice" {

@@ -21,6 +21,7 @@ import (
 	"github.com/rancher/ai-agent/internal/chat/chattest"
 	"github.com/rancher/ai-agent/internal/llm"
 	"github.com/rancher/ai-agent/internal/mcp"
+	"github.com/rancher/ai-agent/internal/modeltext"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/origins"
 	"github.com/rancher/ai-agent/internal/rancher"
@@ -319,7 +320,7 @@ func equalFrames(t *testing.T, got, want []string) {
 func msgs(ms []llm.Message) []string {
 	out := make([]string, len(ms))
 	for i, m := range ms {
-		s := m.Role + ": " + m.Content
+		s := m.Role + ": " + modeltext.ToolResultData(m.Content)
 		for _, c := range m.ToolCalls {
 			s += fmt.Sprintf(" [call %s %s %s]", c.ID, c.Name, c.Arguments)
 		}

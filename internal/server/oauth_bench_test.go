@@ -57,7 +57,7 @@ func BenchmarkOAuthSignIn(b *testing.B) {
 func BenchmarkOAuthRefresh(b *testing.B) {
 	for _, dpop := range []bool{false, true} {
 		b.Run(map[bool]string{false: "bearer", true: "dpop"}[dpop], func(b *testing.B) {
-			oe := newOAuthEnv(b, oauthOpts{as: oauthtest.ASOptions{DPoP: dpop}})
+			oe := newOAuthEnv(b, oauthOpts{as: oauthtest.ASOptions{DPoP: dpop}, mcp: oauthtest.MCPOptions{AdvertiseDPoP: dpop}})
 			br := oe.browser(b, "alice")
 			c := br.dial("/v1/ws/messages/rf")
 			c.Metadata()

@@ -107,7 +107,7 @@ func TestOAuthDPoPBoundTokens(t *testing.T) {
 	for _, nonce := range []bool{false, true} {
 		name := map[bool]string{false: "plain", true: "nonces"}[nonce]
 		t.Run(name, func(t *testing.T) {
-			o := oauthOpts{as: oauthtest.ASOptions{DPoP: true, DPoPNonce: nonce}}
+			o := oauthOpts{as: oauthtest.ASOptions{DPoP: true, DPoPNonce: nonce}, mcp: oauthtest.MCPOptions{AdvertiseDPoP: true}}
 			if nonce {
 				o.mcp.DPoPNonce = "rs-nonce-1"
 			}

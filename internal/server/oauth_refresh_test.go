@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/modeltext"
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
 )
 
@@ -172,7 +173,7 @@ func TestOAuthStepUpOnInsufficientScope(t *testing.T) {
 	b.completeSignIn(c, second)
 	equalFrames(t, c.Turn(), []string{"done", "</message>"})
 	last := oe.model.Requests()[1].Messages
-	if got := last[len(last)-1].Content; got != "wrote x" {
+	if got := modeltext.ToolResultData(last[len(last)-1].Content); got != "wrote x" {
 		t.Fatalf("tool result = %q", got)
 	}
 }

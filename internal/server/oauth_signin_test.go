@@ -126,7 +126,7 @@ func TestOAuthTimeoutAndCallbackChecks(t *testing.T) {
 	c.Metadata()
 	readOpen(t, c)
 	authURL, _ := authRequest(t, c.Read())
-	equalFrames(t, c.Turn(), []string{`<auth-error>{"message":"sign-in did not complete: no answer from the browser in 700ms"}</auth-error>`, "</message>"})
+	equalFrames(t, c.Turn(), []string{`<auth-error>{"message":"The sign-in for agent \"gh\" did not complete (no token arrived in time); try again."}</auth-error>`, "</message>"})
 
 	// The flow stays bound to alice: bob's session is refused and burns
 	// nothing; alice's callback then stores her token, once.

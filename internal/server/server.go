@@ -13,6 +13,7 @@ import (
 	"github.com/rancher/ai-agent/internal/agentconfig"
 	"github.com/rancher/ai-agent/internal/chat"
 	"github.com/rancher/ai-agent/internal/httpapi"
+	"github.com/rancher/ai-agent/internal/modeltext"
 	"github.com/rancher/ai-agent/internal/origins"
 	"github.com/rancher/ai-agent/internal/store"
 )
@@ -59,8 +60,14 @@ type Options struct {
 	// MaxChatsPerUser bounds the open WebSockets of one user
 	// (MAX_CHATS_PER_USER); 0 is DefaultMaxChatsPerUser.
 	MaxChatsPerUser int
+	// ModelText neutralizes the model's answers replayed by GET
+	// /v1/api/chats/{id}/messages, as they were when streamed.
+	ModelText modeltext.Policy
 	// Observer, when set, sees every chat connection (telemetry).
 	Observer ConnObserver
+	// AgentStatus, when set, is the status ("active" or "error") and
+	// reason of an agent's configuration in GET /v1/api/agents.
+	AgentStatus func(agentconfig.Agent) (status, reason string)
 }
 
 // ConnObserver sees chat connections: Connected when a WebSocket is
@@ -105,6 +112,7 @@ func New(o Options) *Server {
 	mux.HandleFunc("GET /v1/api/health", s.health)
 	mux.HandleFunc("GET /v1/api/readiness", s.readiness)
 	mux.Handle("GET /v1/api/settings", s.withUser(http.HandlerFunc(s.settings)))
+	mux.Handle("GET /v1/api/agents", s.withUser(http.HandlerFunc(s.listAgents)))
 	mux.Handle("POST /v1/api/complete/ui-tools", s.withUser(http.HandlerFunc(s.completeUITools)))
 	s.chatRoutes(mux)
 	mux.HandleFunc("GET /v1/ws/messages", s.websocket)

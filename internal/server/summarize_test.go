@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/modeltext"
 )
 
 // longChatModel answers like a model that uses one tool a turn: a prompt
@@ -18,7 +19,7 @@ func longChatModel(e *env) {
 		case req.Purpose == "summarization":
 			return llm.TextEntry(fmt.Sprintf("summary of %d lines", strings.Count(last.Content, "\n")))
 		case last.Role == llm.RoleTool:
-			return llm.TextEntry("The " + last.Content + ".")
+			return llm.TextEntry("The " + modeltext.ToolResultData(last.Content) + ".")
 		default:
 			return call("add", `{"a":2,"b":3}`)
 		}

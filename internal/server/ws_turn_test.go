@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/modeltext"
 	"github.com/rancher/ai-agent/internal/store"
 )
 
@@ -62,7 +63,7 @@ func TestUIContextAndDocLinks(t *testing.T) {
 	})
 	// Only the llm part reaches the model.
 	last := e.model.Requests()[1].Messages
-	if got := last[len(last)-1].Content; got != "2 pods: a, b" {
+	if got := modeltext.ToolResultData(last[len(last)-1].Content); got != "2 pods: a, b" {
 		t.Fatalf("tool result for model = %q", got)
 	}
 }

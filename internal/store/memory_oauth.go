@@ -15,6 +15,9 @@ type blob struct {
 	expires time.Time // zero: never
 	// written orders client registrations for SweepClients.
 	written uint64
+	// ref and used are a token's TokenRef and last recorded use.
+	ref  TokenRef
+	used time.Time
 }
 
 func (b blob) live(now time.Time) bool { return b.expires.IsZero() || now.Before(b.expires) }
@@ -66,7 +69,8 @@ func (m *Memory) PutToken(_ context.Context, key string, b []byte, expires time.
 	o := m.oauth()
 	o.omu.Lock()
 	defer o.omu.Unlock()
-	o.tokens[key] = blob{data: slices.Clone(b), expires: expires}
+	old := o.tokens[key]
+	o.tokens[key] = blob{data: slices.Clone(b), expires: expires, ref: old.ref, used: old.used}
 	return nil
 }
 

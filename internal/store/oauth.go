@@ -35,4 +35,7 @@ type OAuthStore interface {
 
 	// Sweep deletes expired pending flows and tokens and reports how many.
 	Sweep(ctx context.Context, now time.Time) (int, error)
+
+	// TokenIndex finds tokens by user and agent (connections, revocation).
+	TokenIndex
 }

@@ -18,15 +18,17 @@
 // output and tool arguments are recorded only when CaptureContent is set
 // (OTEL_GENAI_CAPTURE_CONTENT=true); tokens and secrets never.
 //
-// A supervisor's delegation to a child agent happens inside package agent
-// and is seen here through the <processing-subagent-start> and
-// <processing-subagent-end> frames of the turn: between them, model and
-// tool spans that would hang off the turn span hang off the delegation's
-// `execute_tool <agent>` span instead (see scope.parent).
+// Package agent tells the turn's scope of its decisions (it implements
+// agent.Observer, set with agent.WithObserver): the agent the turn runs
+// (the span's and metrics' name), the supervisor's pick, and each
+// delegation to a child agent, between whose start and end model and tool
+// spans that would hang off the turn span hang off the delegation's
+// `execute_tool <agent>` span instead (see scope.parent). Nothing here
+// reads a frame but the turn's </message>, which ends the turn's span.
 //
 // A turn's outcome label (ai_agent_turns_total, the invoke_agent span's
 // ai_agent.outcome) is the typed agent.TurnOutcome that package agent
-// reports through the turn's context (agent.WithOutcome): ok, paused,
+// reports to the Observer (TurnEnded): ok, paused,
 // error, auth_error, stopped, disconnected or canceled; never a value read
 // from the frames.
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -35,6 +36,9 @@ type ExportConfig struct {
 	CaptureContent bool
 	// Langfuse is set when the endpoint came from LANGFUSE_* variables.
 	Langfuse bool
+	// Proxy chooses the proxy of each export (outbound.Network.ProxyFunc,
+	// set by the wiring); nil: direct, the environment is not read again.
+	Proxy func(*http.Request) (*url.URL, error)
 }
 
 // ConfigFromEnv reads the standard OpenTelemetry exporter variables
@@ -103,7 +107,11 @@ func NewTracerProvider(ctx context.Context, c ExportConfig) (*sdktrace.TracerPro
 	if c.Endpoint == "" {
 		return nil, nil
 	}
-	opts := []otlptracehttp.Option{otlptracehttp.WithEndpointURL(c.Endpoint), otlptracehttp.WithTimeout(c.Timeout)}
+	proxy := c.Proxy
+	if proxy == nil {
+		proxy = func(*http.Request) (*url.URL, error) { return nil, nil }
+	}
+	opts := []otlptracehttp.Option{otlptracehttp.WithEndpointURL(c.Endpoint), otlptracehttp.WithTimeout(c.Timeout), otlptracehttp.WithProxy(proxy)}
 	if len(c.Headers) > 0 {
 		opts = append(opts, otlptracehttp.WithHeaders(c.Headers))
 	}

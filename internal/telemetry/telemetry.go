@@ -45,6 +45,7 @@ type Telemetry struct {
 	toolDuration  *prometheus.HistogramVec
 	signins       *prometheus.CounterVec
 	refreshes     *prometheus.CounterVec
+	oauthEvents   *prometheus.CounterVec
 	websockets    prometheus.Gauge
 }
 
@@ -110,11 +111,14 @@ func New(o Options) *Telemetry {
 	t.refreshes = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ai_agent_oauth_refreshes_total", Help: "OAuth token refreshes, by agent and outcome.",
 	}, []string{"agent", "outcome"})
+	t.oauthEvents = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ai_agent_oauth_events_total", Help: "Audited OAuth events (signin, refresh, revocation, admin_revocation), by event and result.",
+	}, []string{"event", "result"})
 	t.websockets = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "ai_agent_websocket_connections", Help: "Open chat WebSocket connections.",
 	})
 	o.Registry.MustRegister(t.turns, t.turnDuration, t.modelRequests, t.modelDuration, t.modelTokens,
-		t.toolCalls, t.toolDuration, t.signins, t.refreshes, t.websockets,
+		t.toolCalls, t.toolDuration, t.signins, t.refreshes, t.oauthEvents, t.websockets,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return t
 }

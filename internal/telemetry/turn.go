@@ -3,8 +3,6 @@ package telemetry
 import (
 	"context"
 	"encoding/json"
-	"slices"
-	"strings"
 	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -41,12 +39,15 @@ const (
 // Turns of one connection run one at a time and a turn calls the model and
 // its tools one at a time, so the stack changes only between those calls.
 type scope struct {
+	t    *Telemetry
 	turn trace.Span
 
 	mu sync.Mutex
 	// stack holds the open delegations (a supervisor's `execute_tool
 	// <agent>`), innermost last.
 	stack []delegation
+	// name is the agent the turn runs (the supervisor's until routed).
+	name string
 	// agent labels the model calls of the turn that are not the supervisor's.
 	agent string
 	// ended is the turn's outcome as package agent reported it ("" until then).
@@ -69,8 +70,8 @@ func scopeOf(ctx context.Context) *scope {
 // parent is the context a model, tool or OAuth span starts from. A call
 // whose context still carries the turn span itself runs inside the
 // innermost open delegation, if any: package agent passes the turn's
-// context down to the child's loop, and the delegation is known only from
-// its frames.
+// context down to the child's loop, and tells of the delegation through
+// the Observer (scope.Delegated).
 func parent(ctx context.Context) context.Context {
 	sc := scopeOf(ctx)
 	if sc == nil {
@@ -112,13 +113,7 @@ func (t *Telemetry) Connected() func() {
 // Handler wraps the handler of one chat connection with the turn span and
 // metrics.
 func (t *Telemetry) Handler(h chat.Handler, c server.ConnInfo) chat.Handler {
-	var active []string
-	for _, a := range c.Agents {
-		if a.Status == chat.StatusActive {
-			active = append(active, a.Name)
-		}
-	}
-	return &turnHandler{t: t, next: h, chatID: c.ChatID, user: userHash(c.UserID), active: active}
+	return &turnHandler{t: t, next: h, chatID: c.ChatID, user: userHash(c.UserID)}
 }
 
 type turnHandler struct {
@@ -126,24 +121,17 @@ type turnHandler struct {
 	next   chat.Handler
 	chatID string
 	user   string
-	active []string
 }
 
 // Open implements chat.Handler (the eager sign-in is traced by its
 // oauth.signin span).
 func (h *turnHandler) Open(ctx context.Context, em chat.Emitter) { h.next.Open(ctx, em) }
 
-// Turn implements chat.Handler.
+// Turn implements chat.Handler. The span is named once package agent
+// routes the turn (scope.Routed); the supervisor's until then.
 func (h *turnHandler) Turn(ctx context.Context, em chat.Emitter, p chat.Prompt) {
-	name := agentSupervisor
-	switch {
-	case len(h.active) == 1:
-		name = h.active[0]
-	case p.Agent != "" && slices.Contains(h.active, p.Agent):
-		name = p.Agent
-	}
 	attrs := []attribute.KeyValue{
-		attribute.String(attrOperation, "invoke_agent"), attribute.String(attrAgentName, name),
+		attribute.String(attrOperation, "invoke_agent"), attribute.String(attrAgentName, agentSupervisor),
 		attribute.String(attrConversation, h.chatID),
 	}
 	if h.user != "" {
@@ -152,12 +140,9 @@ func (h *turnHandler) Turn(ctx context.Context, em chat.Emitter, p chat.Prompt) 
 	if h.t.capture {
 		attrs = append(attrs, attribute.String(attrInput, messagesJSON("user", p.Text)))
 	}
-	ctx, span := h.t.tracer.Start(ctx, "invoke_agent "+name, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
-	sc := &scope{turn: span, agent: name}
-	ctx = agent.WithOutcome(context.WithValue(ctx, scopeKey{}, sc), sc.end)
-	if name == agentSupervisor {
-		sc.agent = agentUnknown
-	}
+	ctx, span := h.t.tracer.Start(ctx, "invoke_agent "+agentSupervisor, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
+	sc := &scope{t: h.t, turn: span, name: agentSupervisor, agent: agentUnknown}
+	ctx = agent.WithObserver(context.WithValue(ctx, scopeKey{}, sc), sc)
 	start := h.t.now()
 	var once sync.Once
 	// The turn is counted when </message> goes out (so a client that saw
@@ -166,6 +151,7 @@ func (h *turnHandler) Turn(ctx context.Context, em chat.Emitter, p chat.Prompt) 
 		once.Do(func() {
 			outcome := string(sc.outcome(ctx))
 			sc.endDelegations(outcome)
+			name := sc.routedName()
 			h.t.turns.WithLabelValues(name, outcome).Inc()
 			h.t.turnDuration.WithLabelValues(name).Observe(h.t.since(start))
 			span.SetAttributes(attribute.String(attrOutcome, outcome))
@@ -176,12 +162,74 @@ func (h *turnHandler) Turn(ctx context.Context, em chat.Emitter, p chat.Prompt) 
 			span.End()
 		})
 	}
-	h.next.Turn(ctx, &emitter{next: em, t: h.t, sc: sc, finish: finish}, p)
+	h.next.Turn(ctx, &emitter{next: em, finish: finish}, p)
 	finish()
 }
 
-// end records the outcome package agent reports (agent.WithOutcome).
-func (sc *scope) end(o agent.TurnOutcome) {
+// Routed implements agent.Observer: the turn's span and metrics are named
+// after the agent it runs, and its model calls labelled with it.
+func (sc *scope) Routed(name string) {
+	if name == "" {
+		return // the supervisor routes: its name, as started
+	}
+	sc.mu.Lock()
+	sc.name, sc.agent = name, name
+	sc.mu.Unlock()
+	sc.turn.SetName("invoke_agent " + name)
+	sc.turn.SetAttributes(attribute.String(attrAgentName, name))
+}
+
+// Picked implements agent.Observer: the supervisor's pick labels the turn's
+// model calls made outside a delegation.
+func (sc *scope) Picked(name string) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if len(sc.stack) == 0 {
+		sc.agent = name
+	}
+}
+
+// Delegated implements agent.Observer: an execute_tool span for the
+// delegation, the parent of the child's model and tool spans.
+func (sc *scope) Delegated(name, query string) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	pctx := trace.ContextWithSpan(context.Background(), sc.turn)
+	if n := len(sc.stack); n > 0 {
+		pctx = sc.stack[n-1].ctx
+	}
+	attrs := []attribute.KeyValue{
+		attribute.String(attrOperation, "execute_tool"), attribute.String(attrToolName, name),
+		attribute.String(attrToolType, "function"), attribute.String(attrAgentName, name),
+	}
+	if sc.t.capture {
+		args, _ := json.Marshal(map[string]string{"name": name, "query": query}) // the <processing-subagent-start> body
+		attrs = append(attrs, attribute.String(attrToolArgs, string(args)))
+	}
+	ctx, span := sc.t.tracer.Start(pctx, "execute_tool "+name, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
+	sc.stack = append(sc.stack, delegation{agent: name, span: span, ctx: ctx})
+}
+
+// DelegationEnded implements agent.Observer.
+func (sc *scope) DelegationEnded(string) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if n := len(sc.stack); n > 0 {
+		d := sc.stack[n-1]
+		sc.stack = sc.stack[:n-1]
+		d.span.SetAttributes(attribute.String(attrOutcome, OutcomeOK))
+		d.span.End()
+	}
+}
+
+func (sc *scope) routedName() string {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return sc.name
+}
+
+// TurnEnded implements agent.Observer: the outcome package agent reports.
+func (sc *scope) TurnEnded(o agent.TurnOutcome) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	sc.ended = o
@@ -212,11 +260,9 @@ func (sc *scope) endDelegations(outcome string) {
 	sc.stack = nil
 }
 
-// emitter watches the frames of a turn: delegations, picks, errors.
+// emitter ends the turn's span when its </message> goes out.
 type emitter struct {
 	next   chat.Emitter
-	t      *Telemetry
-	sc     *scope
 	finish func()
 }
 
@@ -225,73 +271,10 @@ func (e *emitter) Ask(ctx context.Context, frame string, replies ...string) (str
 }
 
 func (e *emitter) Send(ctx context.Context, frame string) error {
-	switch {
-	case frame == chat.MessageClose:
+	if frame == chat.MessageClose {
 		e.finish()
-	case strings.HasPrefix(frame, "<") && !strings.HasPrefix(frame, "</"):
-		e.observe(frame)
 	}
 	return e.next.Send(ctx, frame)
-}
-
-func (e *emitter) observe(frame string) {
-	name, body, ok := splitTag(frame)
-	if !ok {
-		return
-	}
-	sc := e.sc
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	switch name {
-	case "agent-metadata":
-		var m struct {
-			AgentName string `json:"agentName"`
-		}
-		if json.Unmarshal([]byte(body), &m) == nil && m.AgentName != "" && len(sc.stack) == 0 {
-			sc.agent = m.AgentName
-		}
-	case "processing-subagent-start":
-		agent := subagentName(body)
-		pctx := trace.ContextWithSpan(context.Background(), sc.turn)
-		if n := len(sc.stack); n > 0 {
-			pctx = sc.stack[n-1].ctx
-		}
-		attrs := []attribute.KeyValue{
-			attribute.String(attrOperation, "execute_tool"), attribute.String(attrToolName, agent),
-			attribute.String(attrToolType, "function"), attribute.String(attrAgentName, agent),
-		}
-		if e.t.capture {
-			attrs = append(attrs, attribute.String(attrToolArgs, body))
-		}
-		ctx, span := e.t.tracer.Start(pctx, "execute_tool "+agent, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
-		sc.stack = append(sc.stack, delegation{agent: agent, span: span, ctx: ctx})
-	case "processing-subagent-end":
-		if n := len(sc.stack); n > 0 {
-			d := sc.stack[n-1]
-			sc.stack = sc.stack[:n-1]
-			d.span.SetAttributes(attribute.String(attrOutcome, OutcomeOK))
-			d.span.End()
-		}
-	}
-}
-
-// splitTag splits <name>body</name>.
-func splitTag(frame string) (name, body string, ok bool) {
-	end := strings.IndexByte(frame, '>')
-	if end < 2 {
-		return "", "", false
-	}
-	name = frame[1:end]
-	rest, ok := strings.CutSuffix(frame[end+1:], "</"+name+">")
-	return name, rest, ok
-}
-
-func subagentName(body string) string {
-	var m struct {
-		Name string `json:"name"`
-	}
-	_ = json.Unmarshal([]byte(body), &m)
-	return m.Name
 }
 
 // messagesJSON is a one-message gen_ai.input/output.messages value.

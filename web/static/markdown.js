@@ -292,9 +292,11 @@
     return { node, end: k + d.length };
   }
 
-  // render returns a fragment for the Markdown text src.
+  // render returns a fragment for the Markdown text src. The agent writes
+  // every "<" of model text as "&lt;" (so the UI parses no frame in it); it
+  // is shown as "<", as markdown-it shows it, and stays text.
   function render(src) {
-    return blocks(String(src).replace(/\r\n?/g, '\n').replace(/\t/g, '    ').split('\n'));
+    return blocks(String(src).replace(/&lt;/g, '<').replace(/\r\n?/g, '\n').replace(/\t/g, '    ').split('\n'));
   }
 
   global.DemoMarkdown = { render, safeHref };

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rancher/ai-agent/internal/llm"
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // Provider names, as ACTIVE_LLM spells them.
@@ -42,8 +44,13 @@ type Config struct {
 	Region string
 	// Mock is LLM_MOCK_ENABLED: BaseURL points at rancher-ai-llm-mock.
 	Mock bool
-	// HTTPClient replaces NewHTTPClient(IdleTimeout) (tests, benchmarks).
+	// HTTPClient replaces NewHTTPClientVia(IdleTimeout, Network) (tests,
+	// benchmarks). Every provider's SDK (openai-go, genai, the AWS SDK)
+	// is given this client, so none builds its own.
 	HTTPClient *http.Client
+	// Network is the proxy (HTTP_PROXY, HTTPS_PROXY, NO_PROXY, read once
+	// by the wiring) and resolver of the default client.
+	Network outbound.Network
 	// IdleTimeout bounds silence inside a stream (default DefaultIdleTimeout).
 	IdleTimeout time.Duration
 	// Retry bounds retries before the first event (default DefaultRetry()).
@@ -81,8 +88,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	default:
 		return c, &ConfigError{Reason: ErrNotConfigured, Detail: fmt.Sprintf("ACTIVE_LLM=%q is not one of %s.", c.Provider, strings.Join(Providers(), ", "))}
 	}
-	if c.Model = get(modelVar(c.Provider)); c.Model == "" {
-		return c, &ConfigError{Reason: ErrModelNotConfigured, Detail: "Set " + modelVar(c.Provider) + "."}
+	// MODEL is the Python agent's fallback (its llmModel chart value).
+	if c.Model = cmp.Or(get(modelVar(c.Provider)), get("MODEL")); c.Model == "" {
+		return c, &ConfigError{Reason: ErrModelNotConfigured, Detail: "Set " + modelVar(c.Provider) + " (or MODEL)."}
 	}
 	switch mock := strings.ToLower(get("LLM_MOCK_ENABLED")); mock {
 	case "true", "1", "yes":
@@ -109,6 +117,10 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	case ProviderBedrock:
 		c.Region = require("AWS_REGION", get("AWS_REGION"), c.Mock)
 		c.APIKey = require("AWS_BEARER_TOKEN_BEDROCK", get("AWS_BEARER_TOKEN_BEDROCK"), true)
+		// A private endpoint (PrivateLink, a gateway): upstream's
+		// BEDROCK_URL (rancher-ai-agent#206), else the AWS SDK's own
+		// service-specific and global endpoint variables.
+		c.BaseURL = cmp.Or(get("BEDROCK_URL"), get("AWS_ENDPOINT_URL_BEDROCK_RUNTIME"), get("AWS_ENDPOINT_URL"))
 	}
 	if c.Mock {
 		if c.BaseURL = get("LLM_MOCK_URL"); c.BaseURL == "" {
@@ -142,7 +154,7 @@ func FromEnv(getenv func(string) string) (llm.Model, Config, error) {
 // New builds the Model of c.Provider.
 func New(c Config) (llm.Model, error) {
 	if c.HTTPClient == nil {
-		c.HTTPClient = NewHTTPClient(c.IdleTimeout)
+		c.HTTPClient = NewHTTPClientVia(c.IdleTimeout, c.Network)
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	switch c.Provider {

@@ -69,3 +69,17 @@ func TestFromEnvBuildsEveryProvider(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigModelFallback: MODEL is read when <PROVIDER>_MODEL is unset, as
+// the Python agent does; the provider's own variable wins.
+func TestConfigModelFallback(t *testing.T) {
+	env := map[string]string{"ACTIVE_LLM": "ollama", "OLLAMA_URL": "http://127.0.0.1:11434", "MODEL": "qwen3"}
+	c, err := ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil || c.Model != "qwen3" {
+		t.Fatalf("MODEL fallback: %+v %v", c, err)
+	}
+	env["OLLAMA_MODEL"] = "llama3"
+	if c, err = ConfigFromEnv(func(k string) string { return env[k] }); err != nil || c.Model != "llama3" {
+		t.Fatalf("OLLAMA_MODEL wins: %+v %v", c, err)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rancher/ai-agent/internal/outbound"
 )
 
 // Timeouts of the provider HTTP client. There is no overall request timeout:
@@ -37,17 +39,23 @@ const (
 	WriteBufferSize = 32 << 10
 )
 
-// NewHTTPClient returns the client the providers use: proxy from the
-// environment, bounded connect and header waits, a stream that fails with
-// ErrStalled after idle without data, and connections kept for reuse (one
-// client and pool per model, shared by every chat).
+// NewHTTPClient is NewHTTPClientVia with a direct connection.
 func NewHTTPClient(idle time.Duration) *http.Client {
+	return NewHTTPClientVia(idle, outbound.Network{})
+}
+
+// NewHTTPClientVia returns the client the providers use: n's proxy and
+// resolver (never the environment read here), bounded connect and header
+// waits, a stream that fails with ErrStalled after idle without data, and
+// connections kept for reuse (one client and pool per model, shared by
+// every chat).
+func NewHTTPClientVia(idle time.Duration, n outbound.Network) *http.Client {
 	if idle <= 0 {
 		idle = DefaultIdleTimeout
 	}
 	base := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: DefaultDialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		Proxy:                 n.ProxyFunc(),
+		DialContext:           n.DialContext(&net.Dialer{Timeout: DefaultDialTimeout, KeepAlive: 30 * time.Second}),
 		ForceAttemptHTTP2:     true, // HTTP/2 where the server offers it over TLS (ALPN)
 		MaxIdleConns:          MaxIdleConnsPerHost,
 		MaxIdleConnsPerHost:   MaxIdleConnsPerHost,

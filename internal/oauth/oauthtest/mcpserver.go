@@ -40,10 +40,25 @@ type MCPOptions struct {
 	// DPoPNonce, when set, is required in DPoP proofs (RFC 9449 §9): a proof
 	// without it gets 401 use_dpop_nonce with this nonce.
 	DPoPNonce string
-	// RequireDPoP makes a DPoP-only resource server (RFC 9449 §7.1): its
-	// metadata lists dpop_signing_alg_values_supported and sets
-	// dpop_bound_access_tokens_required (RFC 9728 §2), its 401 is a DPoP
-	// challenge, and a Bearer token is refused.
+	// AdvertiseDPoP makes the server say it accepts DPoP-bound tokens: its
+	// PRM lists dpop_signing_alg_values_supported (RFC 9728 §2) and its 401
+	// adds a DPoP challenge (RFC 9449 §7.1). Without it the server still
+	// checks DPoP proofs when they come, but says nothing of DPoP.
+	AdvertiseDPoP bool
+	// BearerOnly makes the MCP endpoint go-sdk's own auth.RequireBearerToken
+	// (a server nobody here wrote): it knows only "Authorization: Bearer"
+	// and answers anything else with its 401 and a Bearer challenge; a
+	// missing scope is its 403. The token's signature, iss, aud and exp are
+	// checked in its verifier; DPoP is neither advertised nor checked.
+	BearerOnly bool
+	// MissingScope401 answers a token lacking a required scope with 401
+	// (Bearer error="insufficient_scope") instead of 403, as
+	// rancher/rancher-ai-mcp's OAuth middleware does.
+	MissingScope401 bool
+	// RequireDPoP makes a DPoP-only resource server (RFC 9449 §7.1): it is
+	// AdvertiseDPoP plus dpop_bound_access_tokens_required in its PRM (RFC
+	// 9728 §2), its 401 is a DPoP challenge only, and a Bearer token is
+	// refused.
 	RequireDPoP bool
 }
 
@@ -65,7 +80,9 @@ type ProtectedMCP struct {
 	jwks     *jwksCache
 
 	nonce       string
+	advertise   bool
 	requireDPoP bool
+	scope401    bool
 
 	mu       sync.Mutex
 	calls    []string
@@ -96,7 +113,9 @@ func StartProtectedMCP(t testing.TB, as *AuthServer, opts MCPOptions) *Protected
 		leeway:      opts.Leeway,
 		jwks:        &jwksCache{uri: as.JWKSURI},
 		nonce:       opts.DPoPNonce,
+		advertise:   opts.AdvertiseDPoP || opts.RequireDPoP,
 		requireDPoP: opts.RequireDPoP,
+		scope401:    opts.MissingScope401,
 		jtis:        map[string]bool{},
 		now:         opts.Now,
 		expired:     map[string]bool{},
@@ -160,25 +179,100 @@ func StartProtectedMCP(t testing.TB, as *AuthServer, opts MCPOptions) *Protected
 	p.URL = srv.URL + "/mcp"
 	p.PRMURL = srv.URL + "/.well-known/oauth-protected-resource/mcp"
 	p.Challenge401 = challenge(p.PRMURL, "", p.required)
-	var dpopAlgs []string
-	if p.requireDPoP {
-		p.Challenge401 = `DPoP algs="ES256", ` + strings.TrimPrefix(p.Challenge401, "Bearer ")
-		dpopAlgs = []string{"ES256"}
-	}
-
-	mux.Handle("/.well-known/oauth-protected-resource/mcp", auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{
+	prm := &oauthex.ProtectedResourceMetadata{
 		Resource:               p.URL,
 		AuthorizationServers:   []string{as.Issuer},
 		ScopesSupported:        supported,
 		BearerMethodsSupported: []string{"header"},
 		ResourceName:           "oauthtest protected MCP server",
-
-		DPOPSigningAlgValuesSupported: dpopAlgs,
-		DPOPBoundAccessTokensRequired: p.requireDPoP,
-	}))
-	mux.Handle("/mcp", p.guard(passInfo))
+	}
+	switch {
+	case p.requireDPoP:
+		prm.DPOPSigningAlgValuesSupported = []string{"ES256"}
+		prm.DPOPBoundAccessTokensRequired = true
+		p.Challenge401 = `DPoP algs="ES256", ` + strings.TrimPrefix(p.Challenge401, "Bearer ")
+	case p.advertise:
+		prm.DPOPSigningAlgValuesSupported = []string{"ES256"}
+		p.Challenge401 += `, DPoP algs="ES256"`
+	}
+	mux.Handle("/.well-known/oauth-protected-resource/mcp", auth.ProtectedResourceMetadataHandler(prm))
+	if opts.BearerOnly {
+		mux.Handle("/mcp", p.bearerOnly(streamable))
+	} else {
+		mux.Handle("/mcp", p.guard(passInfo))
+	}
 	return p
 }
+
+// bearerOnly is the MCP endpoint of a Bearer-only server: go-sdk's
+// auth.RequireBearerToken, with counting around it.
+func (p *ProtectedMCP) bearerOnly(next http.Handler) http.Handler {
+	verify := func(ctx context.Context, token string, _ *http.Request) (*auth.TokenInfo, error) {
+		cl, err := p.jwks.verifyJWT(ctx, token)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", auth.ErrInvalidToken, err)
+		}
+		if cl.Issuer != p.issuer || !cl.Audience.contains(p.URL) || cl.Subject == "" || p.isExpired(token) {
+			return nil, fmt.Errorf("%w: iss, aud, sub or exp", auth.ErrInvalidToken)
+		}
+		return &auth.TokenInfo{Scopes: cl.Scopes(), Expiration: time.Unix(cl.Expiry, 0), UserID: cl.Subject}, nil
+	}
+	mw := auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{
+		ResourceMetadataURL: p.PRMURL, Scopes: p.required, ClockSkew: p.leeway,
+	})
+	record := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.Body != nil {
+			body, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+			if err != nil {
+				http.Error(w, "read body", http.StatusBadRequest)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			var msg rpcPeek
+			if json.Unmarshal(body, &msg) == nil && msg.Method == "tools/call" {
+				p.mu.Lock()
+				p.calls = append(p.calls, auth.TokenInfoFromContext(r.Context()).UserID)
+				p.mu.Unlock()
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+	inner := mw(record)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w}
+		inner.ServeHTTP(sw, r)
+		p.count(func(c *RequestCounts) {
+			c.Total++
+			switch sw.status {
+			case http.StatusUnauthorized:
+				c.Unauthorized++
+			case http.StatusForbidden:
+				c.Forbidden++
+			}
+		})
+	})
+}
+
+// statusWriter records the status of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Calls returns the sub of every authorized tools/call, in order.
 func (p *ProtectedMCP) Calls() []string {
@@ -259,8 +353,13 @@ func (p *ProtectedMCP) guard(next http.Handler) http.Handler {
 		}
 		for _, s := range need {
 			if !slices.Contains(granted, s) {
-				p.count(func(c *RequestCounts) { c.Forbidden++ })
 				w.Header().Set("WWW-Authenticate", p.ChallengeInsufficientScope(need))
+				if p.scope401 {
+					p.count(func(c *RequestCounts) { c.Unauthorized++ })
+					http.Error(w, "missing scope", http.StatusUnauthorized)
+					return
+				}
+				p.count(func(c *RequestCounts) { c.Forbidden++ })
 				http.Error(w, "insufficient scope", http.StatusForbidden)
 				return
 			}

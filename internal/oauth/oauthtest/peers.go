@@ -265,7 +265,7 @@ func StartGoSDKMCP(t testing.TB, as *AuthServer, scopes []string) *Peer {
 		protected.ServeHTTP(sw, r)
 		mu.Lock()
 		defer mu.Unlock()
-		switch sw.code {
+		switch sw.status {
 		case http.StatusUnauthorized, http.StatusForbidden:
 			stats.Refused++
 		default:
@@ -281,25 +281,4 @@ func StartGoSDKMCP(t testing.TB, as *AuthServer, scopes []string) *Peer {
 		return s
 	}
 	return p
-}
-
-// statusWriter records the status code; Unwrap keeps flushing (SSE)
-// working through http.ResponseController.
-type statusWriter struct {
-	http.ResponseWriter
-	code int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// Flush implements http.Flusher (the go-sdk handler asserts it directly).
-func (w *statusWriter) Flush() {
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
 }

@@ -43,6 +43,7 @@ func Run(t *testing.T, open Factory) {
 		{"Sweep", sweep},
 		{"SweepClients", sweepClients},
 		{"Lock", lock},
+		{"TokenIndex", tokenIndex},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
