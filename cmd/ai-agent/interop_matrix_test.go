@@ -28,14 +28,15 @@ import (
 //   - second user: bob must sign in himself, his call is bob's, and alice's
 //     next call is still alice's.
 //
-// Each subtest logs one line "interop: server × AS × binding × result".
+// Each step logs one line "interop: server × AS × step × binding × result".
 
 // matrixTTL is the access token lifetime; matrixStep moves the agent's
-// clock past it (with its 30s renewal leeway) without leaving the 5 minute
-// window of DPoP proofs' iat.
+// clock into its renewal window (its leeway is at most a quarter of the
+// lifetime, 15s here) and, three steps at most, keeps its DPoP proofs'
+// iat within the 5 minute window the servers accept.
 const (
 	matrixTTL  = 60 * time.Second
-	matrixStep = 35 * time.Second
+	matrixStep = 50 * time.Second
 )
 
 // matrixAS is one authorization server variant, started once.
@@ -142,6 +143,20 @@ func runInteropMatrix(t *testing.T, include func(server, as string) bool) {
 				t.Run(s.name, func(t *testing.T) {
 					peer := s.start(t, as)
 					m := startMatrixCase(t, as, peer)
+					// The steps share one chat WebSocket, bound to this t: they
+					// run in order here, not as subtests, and the first failure
+					// ends the case.
+					record := func(step, result string) {
+						line := fmt.Sprintf("%s × %s × %s × %s × %s", s.name, av.name, step, peer.binding(), result)
+						table = append(table, line)
+						t.Logf("interop: %s", line)
+					}
+					current := ""
+					t.Cleanup(func() {
+						if t.Failed() && current != "" {
+							record(current, "FAIL")
+						}
+					})
 					for _, step := range []struct {
 						name string
 						run  func(t *testing.T)
@@ -152,25 +167,14 @@ func runInteropMatrix(t *testing.T, include func(server, as string) bool) {
 						{"revoked token", m.revoked},
 						{"second user", m.secondUser},
 					} {
-						t.Run(step.name, func(t *testing.T) {
-							if m.broken != "" {
-								t.Fatalf("not run: %s failed", m.broken)
-							}
-							t.Cleanup(func() {
-								result := "PASS"
-								if t.Failed() {
-									result = "FAIL"
-									if m.broken == "" {
-										m.broken = step.name
-									}
-								}
-								line := fmt.Sprintf("%s × %s × %s × %s × %s", s.name, av.name, step.name, peer.binding(), result)
-								table = append(table, line)
-								t.Logf("interop: %s", line)
-							})
-							step.run(t)
-						})
+						current = step.name
+						step.run(t)
+						if t.Failed() {
+							t.FailNow()
+						}
+						record(step.name, "PASS")
 					}
+					current = ""
 				})
 			}
 		})
@@ -180,12 +184,11 @@ func runInteropMatrix(t *testing.T, include func(server, as string) bool) {
 
 // matrixCase is one serve with a single OAUTH2 agent on one MCP server.
 type matrixCase struct {
-	as     *oauthtest.AuthServer
-	peer   matrixPeer
-	addr   string
-	clock  *testClock
-	alice  *chattest.Client
-	broken string // the first step that failed: later ones do not run
+	as    *oauthtest.AuthServer
+	peer  matrixPeer
+	addr  string
+	clock *testClock
+	alice *chattest.Client
 }
 
 func startMatrixCase(t *testing.T, as *oauthtest.AuthServer, peer matrixPeer) *matrixCase {
