@@ -12,7 +12,7 @@ import (
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
 )
 
-// The interop matrix (docs/interop.md): the seed's sign-in through
+// The interop matrix (README, "Interoperability"): the seed's sign-in through
 // `serve` and a real chat WebSocket against MCP servers and authorization
 // servers that nobody here wrote. Every MCP server × authorization server
 // pair runs the same five cases, in order, on one serve:
@@ -110,14 +110,9 @@ func matrixASes() []matrixAS {
 	}
 }
 
-// matrixSkip lists the pairs that TestInteropMatrix leaves to another
-// test (key "server|AS"), with why.
-type matrixSkip map[string]string
-
 // TestInteropMatrix runs every MCP server × authorization server pair of
-// the matrix except those a DPoP-only server cannot work with (an
-// authorization server without DPoP cannot bind a token to a key:
-// TestInteropMatrixDPoPServerWithoutDPoPAS).
+// the matrix except the DPoP-only server behind the authorization server
+// without DPoP, which cannot bind a token to a key.
 func TestInteropMatrix(t *testing.T) {
 	runInteropMatrix(t, func(server, as string) bool {
 		return !(strings.HasPrefix(server, "DPoP-only") && strings.HasSuffix(as, "DPoP off"))
