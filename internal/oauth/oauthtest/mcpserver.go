@@ -60,6 +60,14 @@ type MCPOptions struct {
 	// 9728 §2), its 401 is a DPoP challenge only, and a Bearer token is
 	// refused.
 	RequireDPoP bool
+	// PlainChallenge makes every 401, a missing scope's included, carry
+	// only `Bearer resource_metadata="…"` (no scope, no error), as
+	// rancher/rancher-ai-mcp's OAuth middleware does: a client learns the
+	// scopes from the PRM's scopes_supported alone.
+	PlainChallenge bool
+	// IgnoreAudience accepts a token whatever its aud, as
+	// rancher/rancher-ai-mcp does (it checks signature, iss, exp and scope).
+	IgnoreAudience bool
 }
 
 // ProtectedMCP is a running go-sdk streamable MCP server behind bearer-token
@@ -83,6 +91,8 @@ type ProtectedMCP struct {
 	advertise   bool
 	requireDPoP bool
 	scope401    bool
+	plain       bool
+	anyAud      bool
 
 	mu       sync.Mutex
 	calls    []string
@@ -116,6 +126,8 @@ func StartProtectedMCP(t testing.TB, as *AuthServer, opts MCPOptions) *Protected
 		advertise:   opts.AdvertiseDPoP || opts.RequireDPoP,
 		requireDPoP: opts.RequireDPoP,
 		scope401:    opts.MissingScope401,
+		plain:       opts.PlainChallenge,
+		anyAud:      opts.IgnoreAudience,
 		jtis:        map[string]bool{},
 		now:         opts.Now,
 		expired:     map[string]bool{},
@@ -179,6 +191,9 @@ func StartProtectedMCP(t testing.TB, as *AuthServer, opts MCPOptions) *Protected
 	p.URL = srv.URL + "/mcp"
 	p.PRMURL = srv.URL + "/.well-known/oauth-protected-resource/mcp"
 	p.Challenge401 = challenge(p.PRMURL, "", p.required)
+	if p.plain {
+		p.Challenge401 = fmt.Sprintf("Bearer resource_metadata=%q", p.PRMURL)
+	}
 	prm := &oauthex.ProtectedResourceMetadata{
 		Resource:               p.URL,
 		AuthorizationServers:   []string{as.Issuer},
@@ -354,6 +369,9 @@ func (p *ProtectedMCP) guard(next http.Handler) http.Handler {
 		for _, s := range need {
 			if !slices.Contains(granted, s) {
 				w.Header().Set("WWW-Authenticate", p.ChallengeInsufficientScope(need))
+				if p.plain {
+					w.Header().Set("WWW-Authenticate", p.Challenge401)
+				}
 				if p.scope401 {
 					p.count(func(c *RequestCounts) { c.Unauthorized++ })
 					http.Error(w, "missing scope", http.StatusUnauthorized)
@@ -412,7 +430,7 @@ func (p *ProtectedMCP) authenticate(r *http.Request) (*Claims, string) {
 	switch {
 	case cl.Issuer != p.issuer:
 		return nil, fmt.Sprintf("iss %q, want %q", cl.Issuer, p.issuer)
-	case !cl.Audience.contains(p.URL):
+	case !p.anyAud && !cl.Audience.contains(p.URL):
 		return nil, fmt.Sprintf("aud %q does not contain %q", []string(cl.Audience), p.URL)
 	case cl.Expiry == 0:
 		return nil, "no exp"
