@@ -23,18 +23,40 @@ import (
 const (
 	OIDCProviderVersion = "9.13.3"
 	NodeMajor           = "22"
+	// MCPSDKVersion is the official TypeScript MCP SDK
+	// (@modelcontextprotocol/sdk) of the interop peer sdkserver.mjs, and
+	// ExpressVersion the express it is served with (the SDK's own
+	// dependency range is ^5.2.1).
+	MCPSDKVersion  = "1.32.2"
+	ExpressVersion = "5.2.1"
 )
 
 // installMarker is the content of <dir>/.installed after a complete install.
-const installMarker = "oidc-provider@" + OIDCProviderVersion + " node@" + NodeMajor + "\n"
+const installMarker = "oidc-provider@" + OIDCProviderVersion + " node@" + NodeMajor +
+	" @modelcontextprotocol/sdk@" + MCPSDKVersion + " express@" + ExpressVersion + "\n"
+
+// npmPackages are the npm packages installed into the cache (node aside).
+func npmPackages() []string {
+	return []string{
+		"oidc-provider@" + OIDCProviderVersion,
+		"@modelcontextprotocol/sdk@" + MCPSDKVersion,
+		"express@" + ExpressVersion,
+	}
+}
 
 //go:embed provider.mjs
 var providerScript []byte
+
+//go:embed sdkserver.mjs
+var sdkServerScript []byte
 
 // runtime is a ready-to-run provider installation.
 type runtime struct {
 	node   string // node binary
 	script string // provider.mjs inside the install dir (so node_modules resolves)
+	// sdkScript is sdkserver.mjs (the TypeScript SDK's MCP server), also
+	// inside the install dir.
+	sdkScript string
 }
 
 // CacheDir is where node and oidc-provider are installed:
@@ -88,9 +110,9 @@ func ensureRuntime(t testing.TB) runtime {
 	if b, err := os.ReadFile(filepath.Join(dir, ".installed")); err != nil || string(b) != installMarker {
 		start := time.Now()
 		if err := install(dir); err != nil {
-			unavailable(t, "installing oidc-provider@%s into %s failed: %v", OIDCProviderVersion, dir, err)
+			unavailable(t, "installing %s into %s failed: %v", strings.Join(npmPackages(), " "), dir, err)
 		}
-		t.Logf("oauthtest: installed oidc-provider@%s (node@%s) into %s in %s", OIDCProviderVersion, NodeMajor, dir, time.Since(start).Round(time.Millisecond))
+		t.Logf("oauthtest: installed %s (node@%s) into %s in %s", strings.Join(npmPackages(), " "), NodeMajor, dir, time.Since(start).Round(time.Millisecond))
 	}
 
 	node := filepath.Join(dir, "node_modules", ".bin", "node")
@@ -104,18 +126,26 @@ func ensureRuntime(t testing.TB) runtime {
 		node = sys
 	}
 
-	sum := sha256.Sum256(providerScript)
-	script := filepath.Join(dir, "provider-"+hex.EncodeToString(sum[:6])+".mjs")
-	if b, err := os.ReadFile(script); err != nil || !bytes.Equal(b, providerScript) {
+	return runtime{node: node, script: writeScript(t, dir, "provider", providerScript), sdkScript: writeScript(t, dir, "sdkserver", sdkServerScript)}
+}
+
+// writeScript writes an embedded script into the install dir (so that its
+// imports resolve in node_modules) under a name derived from its content,
+// and returns its path.
+func writeScript(t testing.TB, dir, name string, content []byte) string {
+	t.Helper()
+	sum := sha256.Sum256(content)
+	script := filepath.Join(dir, name+"-"+hex.EncodeToString(sum[:6])+".mjs")
+	if b, err := os.ReadFile(script); err != nil || !bytes.Equal(b, content) {
 		tmp := script + ".tmp"
-		if err := os.WriteFile(tmp, providerScript, 0o644); err != nil {
+		if err := os.WriteFile(tmp, content, 0o644); err != nil {
 			t.Fatalf("oauthtest: write %s: %v", tmp, err)
 		}
 		if err := os.Rename(tmp, script); err != nil {
 			t.Fatalf("oauthtest: rename %s: %v", tmp, err)
 		}
 	}
-	return runtime{node: node, script: script}
+	return script
 }
 
 // install runs npm in dir; the caller holds the lock.
@@ -142,14 +172,13 @@ func install(dir string) error {
 		}
 		return nil
 	}
-	provider := "oidc-provider@" + OIDCProviderVersion
-	if err := run("node@"+NodeMajor, provider); err != nil {
+	if err := run(append([]string{"node@" + NodeMajor}, npmPackages()...)...); err != nil {
 		// Without Node 22 from npm, oidc-provider still runs on a system
 		// Node >= 20 (with a warning).
 		if _, lerr := exec.LookPath("node"); lerr != nil {
 			return err
 		}
-		if err2 := run(provider); err2 != nil {
+		if err2 := run(npmPackages()...); err2 != nil {
 			return fmt.Errorf("%v\nretry without node@%s: %v", err, NodeMajor, err2)
 		}
 	}

@@ -68,6 +68,19 @@ type MCPOptions struct {
 	// turns off go-sdk's DNS-rebinding check, which refuses such a Host on
 	// a loopback listener (see hostname.go). Empty: 127.0.0.1.
 	Host string
+	// RequireDPoP makes a DPoP-only resource server (RFC 9449 §7.1): it is
+	// AdvertiseDPoP plus dpop_bound_access_tokens_required in its PRM (RFC
+	// 9728 §2), its 401 is a DPoP challenge only, and a Bearer token is
+	// refused.
+	RequireDPoP bool
+	// PlainChallenge makes every 401, a missing scope's included, carry
+	// only `Bearer resource_metadata="…"` (no scope, no error), as
+	// rancher/rancher-ai-mcp's OAuth middleware does: a client learns the
+	// scopes from the PRM's scopes_supported alone.
+	PlainChallenge bool
+	// IgnoreAudience accepts a token whatever its aud, as
+	// rancher/rancher-ai-mcp does (it checks signature, iss, exp and scope).
+	IgnoreAudience bool
 }
 
 // ProtectedMCP is a running go-sdk streamable MCP server behind bearer-token
@@ -90,9 +103,12 @@ type ProtectedMCP struct {
 	leeway   time.Duration
 	jwks     *jwksCache
 
-	nonce     string
-	advertise bool
-	scope401  bool
+	nonce       string
+	advertise   bool
+	requireDPoP bool
+	scope401    bool
+	plain       bool
+	anyAud      bool
 
 	mu       sync.Mutex
 	calls    []string
@@ -121,18 +137,21 @@ type claimsKey struct{}
 func StartProtectedMCP(t testing.TB, as *AuthServer, opts MCPOptions) *ProtectedMCP {
 	t.Helper()
 	p := &ProtectedMCP{
-		issuer:    as.Issuer,
-		required:  slices.Clone(opts.RequiredScopes),
-		write:     opts.WriteScope,
-		leeway:    opts.Leeway,
-		jwks:      &jwksCache{uri: as.JWKSURI},
-		nonce:     opts.DPoPNonce,
-		advertise: opts.AdvertiseDPoP,
-		scope401:  opts.MissingScope401,
-		jtis:      map[string]bool{},
-		now:       opts.Now,
-		expired:   map[string]bool{},
-		ran:       map[string]int{},
+		issuer:      as.Issuer,
+		required:    slices.Clone(opts.RequiredScopes),
+		write:       opts.WriteScope,
+		leeway:      opts.Leeway,
+		jwks:        &jwksCache{uri: as.JWKSURI},
+		nonce:       opts.DPoPNonce,
+		advertise:   opts.AdvertiseDPoP || opts.RequireDPoP,
+		requireDPoP: opts.RequireDPoP,
+		scope401:    opts.MissingScope401,
+		plain:       opts.PlainChallenge,
+		anyAud:      opts.IgnoreAudience,
+		jtis:        map[string]bool{},
+		now:         opts.Now,
+		expired:     map[string]bool{},
+		ran:         map[string]int{},
 	}
 	if opts.Introspect {
 		if !as.opaque {
@@ -218,6 +237,9 @@ func StartProtectedMCP(t testing.TB, as *AuthServer, opts MCPOptions) *Protected
 	p.URL = base + "/mcp"
 	p.PRMURL = base + "/.well-known/oauth-protected-resource/mcp"
 	p.Challenge401 = challenge(p.PRMURL, "", p.required)
+	if p.plain {
+		p.Challenge401 = fmt.Sprintf("Bearer resource_metadata=%q", p.PRMURL)
+	}
 	prm := &oauthex.ProtectedResourceMetadata{
 		Resource:               p.URL,
 		AuthorizationServers:   []string{as.Issuer},
@@ -225,7 +247,12 @@ func StartProtectedMCP(t testing.TB, as *AuthServer, opts MCPOptions) *Protected
 		BearerMethodsSupported: []string{"header"},
 		ResourceName:           "oauthtest protected MCP server",
 	}
-	if p.advertise {
+	switch {
+	case p.requireDPoP:
+		prm.DPOPSigningAlgValuesSupported = []string{"ES256"}
+		prm.DPOPBoundAccessTokensRequired = true
+		p.Challenge401 = `DPoP algs="ES256", ` + strings.TrimPrefix(p.Challenge401, "Bearer ")
+	case p.advertise:
 		prm.DPOPSigningAlgValuesSupported = []string{"ES256"}
 		p.Challenge401 += `, DPoP algs="ES256"`
 	}
@@ -401,6 +428,9 @@ func (p *ProtectedMCP) guard(next http.Handler) http.Handler {
 		for _, s := range need {
 			if !slices.Contains(granted, s) {
 				w.Header().Set("WWW-Authenticate", p.ChallengeInsufficientScope(need))
+				if p.plain {
+					w.Header().Set("WWW-Authenticate", p.Challenge401)
+				}
 				if p.scope401 {
 					p.count(func(c *RequestCounts) { c.Unauthorized++ })
 					http.Error(w, "missing scope", http.StatusUnauthorized)
@@ -438,6 +468,9 @@ func (p *ProtectedMCP) authenticate(r *http.Request) (*Claims, string) {
 	if len(fields) != 2 || (!strings.EqualFold(fields[0], "bearer") && !strings.EqualFold(fields[0], "dpop")) {
 		return nil, "no bearer or DPoP token"
 	}
+	if p.requireDPoP && !strings.EqualFold(fields[0], "dpop") {
+		return nil, "this server takes DPoP-bound tokens only"
+	}
 	var cl *Claims
 	var err error
 	if p.introspect != nil {
@@ -465,7 +498,7 @@ func (p *ProtectedMCP) authenticate(r *http.Request) (*Claims, string) {
 	switch {
 	case cl.Issuer != p.issuer:
 		return nil, fmt.Sprintf("iss %q, want %q", cl.Issuer, p.issuer)
-	case !cl.Audience.contains(p.URL):
+	case !p.anyAud && !cl.Audience.contains(p.URL):
 		return nil, fmt.Sprintf("aud %q does not contain %q", []string(cl.Audience), p.URL)
 	case cl.Expiry == 0:
 		return nil, "no exp"

@@ -10,6 +10,13 @@
 //   GET  /interaction/:uid?oauthtest_user=<name>  auto-completes login/consent
 //   GET  /__oauthtest/token-requests              counts of /token requests by grant_type
 //   POST /__oauthtest/revoke-all                  revokes every grant issued so far
+//   POST /__oauthtest/opaque-resource?resource=U  access tokens for resource U are
+//                                                 opaque from now on (RFC 7662
+//                                                 introspection works only on those)
+//
+// The client "oauthtest-introspector" with the test secret as its client
+// secret (client_secret_basic) may call the introspection endpoint: the
+// interop MCP peers verify tokens with it (RFC 7662).
 import http from 'node:http';
 import crypto from 'node:crypto';
 import Provider from 'oidc-provider';
@@ -33,6 +40,7 @@ keys.sort((a, b) => (a.alg === signingAlg ? -1 : b.alg === signingAlg ? 1 : 0));
 
 const tokenRequests = {};
 const grantIds = new Set();
+const opaqueResources = new Set();
 
 const server = http.createServer();
 await new Promise((resolve, reject) => {
@@ -52,6 +60,16 @@ const clients = (cfg.clients || []).map((c) => ({
   ...(c.jwk ? { jwks: { keys: [c.jwk] } } : {}),
   ...(c.applicationType ? { application_type: c.applicationType } : {}),
 }));
+if (secret !== '') {
+  clients.push({
+    client_id: 'oauthtest-introspector',
+    client_secret: secret,
+    redirect_uris: [],
+    grant_types: ['client_credentials'],
+    response_types: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+  });
+}
 
 const provider = new Provider(issuer, {
   clients,
@@ -110,9 +128,8 @@ const provider = new Provider(issuer, {
           scope: (cfg.scopes || []).join(' '),
           audience: resourceIndicator,
           accessTokenTTL,
-          ...(cfg.opaqueAccessTokens
-            ? { accessTokenFormat: 'opaque' }
-            : { accessTokenFormat: 'jwt', jwt: { sign: { alg: signingAlg } } }),
+          accessTokenFormat: cfg.opaqueAccessTokens || opaqueResources.has(resourceIndicator) ? 'opaque' : 'jwt',
+          jwt: { sign: { alg: signingAlg } },
         };
       },
     },
@@ -201,6 +218,11 @@ provider.use(async (ctx, next) => {
     if (!authorizedTestCall(ctx)) { ctx.status = 403; ctx.body = { error: 'oauthtest: missing test secret' }; return; }
     if (ctx.path === '/__oauthtest/token-requests' && ctx.method === 'GET') {
       ctx.body = tokenRequests;
+      return;
+    }
+    if (ctx.path === '/__oauthtest/opaque-resource' && ctx.method === 'POST' && ctx.query.resource) {
+      opaqueResources.add(String(ctx.query.resource));
+      ctx.status = 204;
       return;
     }
     if (ctx.path === '/__oauthtest/revoke-all' && ctx.method === 'POST') {
