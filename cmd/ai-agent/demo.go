@@ -92,7 +92,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 			return agent.User{ID: id}, err
 		}),
 		extra: map[string]http.Handler{
-			"/": web.Handler(), "/v1/control/": model.ControlHandler(), "GET /demo/agents": demo.AgentsHandler(list...),
+			"/": web.Handler(e.MediaHosts...), "/v1/control/": model.ControlHandler(), "GET /demo/agents": demo.AgentsHandler(list...),
 		},
 		engine: "memory",
 		// The page's own origin, also by the name localhost.

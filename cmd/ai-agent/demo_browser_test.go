@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -263,6 +265,23 @@ func TestDemoInBrowser(t *testing.T) {
 		t.Fatalf("picker says %q", about)
 	}
 	d.shot(alice, "start")
+
+	// The page's Content-Security-Policy is the second line behind the
+	// rewriting of model images: an image of another origin that reached the
+	// DOM is refused by the browser, which never asks that origin.
+	var pixelHits atomic.Int32
+	pixel := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { pixelHits.Add(1) }))
+	defer pixel.Close()
+	d.do(alice, "an image of another origin is refused",
+		chromedp.Evaluate[chromedp.Void](`document.addEventListener('securitypolicyviolation', e => { window.cspRefused = e.violatedDirective + ' ' + e.blockedURI });
+			document.body.appendChild(Object.assign(document.createElement('img'), {src: '`+pixel.URL+`/leak.png?secret=1'}))`),
+		until(`typeof window.cspRefused === 'string'`))
+	if v := eval[string](d, alice, `window.cspRefused`); !strings.HasPrefix(v, "img-src "+pixel.URL) {
+		t.Fatalf("violation %q, want img-src of %s", v, pixel.URL)
+	}
+	if n := pixelHits.Load(); n != 0 {
+		t.Fatalf("the other origin was asked %d times", n)
+	}
 
 	// A tool answer rendered as Markdown: a list with code and bold, the
 	// thoughts folded, resource buttons, the documentation link.

@@ -57,6 +57,17 @@ func keepUserFields(want *v1alpha1.AIAgentConfigSpec, have v1alpha1.AIAgentConfi
 	want.Enabled = have.Enabled
 	want.LLMModel = have.LLMModel
 	want.LLMModelEnabled = have.LLMModelEnabled
+	// An administrator may point a built-in agent at an MCP server that
+	// signs each user in with OAuth 2 (rancher-ai-mcp in OAuth mode, see
+	// the README) instead of forwarding the user's Rancher session: the
+	// authentication, its Secret, the URL and the CA are then theirs. Any
+	// other change of authentication is drift.
+	if have.AuthenticationType == v1alpha1.AuthOAuth2 {
+		want.AuthenticationType = have.AuthenticationType
+		want.AuthenticationSecret = have.AuthenticationSecret
+		want.MCPURL = have.MCPURL
+		want.CABundleRef = have.CABundleRef
+	}
 }
 
 const sharedRules = `

@@ -41,6 +41,35 @@ func TestBuiltinsSeededAndDriftReverted(t *testing.T) {
 		t.Fatalf("user fields not kept: enabled=%v llmModel=%v llmModelEnabled=%v", s.Enabled, s.LLMModel, s.LLMModelEnabled)
 	}
 
+	// The built-in Rancher agent may be pointed at rancher-ai-mcp in OAuth
+	// mode: OAUTH2, its Secret, URL and CA are kept; any other
+	// authentication is drift.
+	obj = getAgent(t, "rancher")
+	orig = obj.DeepCopy()
+	obj.Spec.AuthenticationType, obj.Spec.AuthenticationSecret = v1alpha1.AuthOAuth2, "rancher-mcp-oauth"
+	obj.Spec.MCPURL, obj.Spec.CABundleRef = "https://rancher-mcp-server.cattle-ai-agent-system.svc/mcp", nil
+	obj.Spec.Description = "hijacked"
+	if err := env.Client.Patch(t.Context(), obj, client.MergeFrom(orig)); err != nil {
+		t.Fatal(err)
+	}
+	kubetest.Eventually(t, 20*time.Second, "rancher description reverted", func() bool {
+		return getAgent(t, "rancher").Spec.Description == want["rancher"].Description
+	})
+	if s := getAgent(t, "rancher").Spec; s.AuthenticationType != v1alpha1.AuthOAuth2 || s.AuthenticationSecret != "rancher-mcp-oauth" ||
+		s.MCPURL != "https://rancher-mcp-server.cattle-ai-agent-system.svc/mcp" || s.CABundleRef != nil {
+		t.Fatalf("OAuth2 settings of the built-in not kept: %+v", s)
+	}
+	obj = getAgent(t, "rancher")
+	orig = obj.DeepCopy()
+	obj.Spec.AuthenticationType = v1alpha1.AuthHeader
+	if err := env.Client.Patch(t.Context(), obj, client.MergeFrom(orig)); err != nil {
+		t.Fatal(err)
+	}
+	kubetest.Eventually(t, 20*time.Second, "rancher HEADER reverted", func() bool {
+		s := getAgent(t, "rancher").Spec
+		return s.AuthenticationType == v1alpha1.AuthRancher && s.MCPURL == want["rancher"].MCPURL && s.AuthenticationSecret == ""
+	})
+
 	// A deleted built-in comes back.
 	if err := env.Client.Delete(t.Context(), getAgent(t, "provisioning")); err != nil {
 		t.Fatal(err)

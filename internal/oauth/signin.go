@@ -167,6 +167,13 @@ func (s *Service) signIn(ctx context.Context, br Browser, a agentconfig.Agent, u
 	if err != nil {
 		return fmt.Errorf("agent %q: %w", a.Name, err)
 	}
+	// Only the authorization request of this flow, at this agent's
+	// authorization server (or enterprise identity provider), may open a
+	// sign-in popup (docs/security.md, "What the model may do", rule 3).
+	if err := oauthproto.CheckAuthorizationURL(authURL, &d.AuthServer, p); err != nil {
+		s.log.Warn("sign-in URL refused", "agent", a.Name, "issuer", d.AuthServer.Issuer, "error", err)
+		return fmt.Errorf("agent %q: %w", a.Name, err)
+	}
 	flow := PendingFlow{Pending: p, User: u.UserID, Agent: a.Name, Client: ci, AS: d.AuthServer, CookiePath: cookiePath(redirectURI)}
 	if _, flow.DPoPKey, err = s.dpopFor(TokenSet{}, d, cfg); err != nil {
 		return err

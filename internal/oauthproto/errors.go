@@ -33,6 +33,10 @@ var (
 
 	// ErrStateMismatch: the authorization response state is not the pending one.
 	ErrStateMismatch = errors.New("oauth: state mismatch")
+	// ErrForeignAuthorizationURL: a URL about to be shown to the user for
+	// signing in is not the authorization request of the flow the agent
+	// started (CheckAuthorizationURL).
+	ErrForeignAuthorizationURL = errors.New("oauth: not the authorization request of this sign-in")
 	// ErrIssMissing: the AS advertises RFC 9207 but the response has no iss.
 	ErrIssMissing = errors.New("oauth: iss parameter missing from authorization response")
 	// ErrIssMismatch: the authorization response iss differs from the issuer.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -70,6 +71,14 @@ func AuthorizationURL(d *Discovery, ci ClientInfo, redirectURI string, scopes []
 		Scopes:      scopes,
 	}
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
+	if slices.Contains(scopes, "offline_access") {
+		// OpenID Connect Core 1.0 §11: a request for offline_access must
+		// carry prompt=consent, or an OpenID provider (oidc-provider's
+		// default) drops the scope and issues no refresh token. The
+		// TypeScript SDK's client does the same; a plain OAuth server
+		// ignores an unknown parameter (RFC 6749 §3.1).
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", "consent"))
+	}
 	if d.Resource != "" { // none for a sign-in at an identity provider
 		opts = append(opts, oauth2.SetAuthURLParam("resource", d.Resource))
 	}
@@ -151,4 +160,48 @@ func Exchange(ctx context.Context, hc *http.Client, p Pending, code, iss string,
 		form.Set("resource", p.Resource)
 	}
 	return tokenRequest(ctx, hc, as.TokenEndpoint, form, ci)
+}
+
+// CheckAuthorizationURL says whether authURL is the authorization request
+// (RFC 6749 §4.1.1) of the flow p at the authorization server as: scheme,
+// host and path are those of as.authorization_endpoint (so its origin is
+// that server's), and state, client_id, redirect_uri, response_type=code
+// and the PKCE method S256 (RFC 7636 §4.3) are the flow's. It is the last
+// check before a sign-in URL reaches a user's browser, so that nothing but
+// a sign-in the agent itself started can open a sign-in popup. A mismatch
+// is ErrForeignAuthorizationURL, naming the first field that differs
+// (never a value: the URL carries the state).
+func CheckAuthorizationURL(authURL string, as *ASMetadata, p Pending) error {
+	if as == nil || as.AuthorizationEndpoint == "" {
+		return fmt.Errorf("%w: no authorization endpoint", ErrForeignAuthorizationURL)
+	}
+	u, err := url.Parse(authURL)
+	if err != nil {
+		return fmt.Errorf("%w: unparsable", ErrForeignAuthorizationURL)
+	}
+	ep, err := url.Parse(as.AuthorizationEndpoint)
+	if err != nil {
+		return fmt.Errorf("%w: unparsable authorization endpoint", ErrForeignAuthorizationURL)
+	}
+	switch {
+	case u.Scheme != ep.Scheme || u.Host != ep.Host:
+		return fmt.Errorf("%w: origin is not the authorization server's", ErrForeignAuthorizationURL)
+	case u.Path != ep.Path:
+		return fmt.Errorf("%w: path is not the authorization endpoint's", ErrForeignAuthorizationURL)
+	case u.User != nil || u.Fragment != "":
+		return fmt.Errorf("%w: userinfo or fragment", ErrForeignAuthorizationURL)
+	}
+	q := u.Query()
+	for _, f := range []struct{ name, want string }{
+		{"state", p.State}, {"client_id", p.ClientID}, {"redirect_uri", p.RedirectURI},
+		{"response_type", "code"}, {"code_challenge_method", "S256"},
+	} {
+		if f.want == "" || len(q[f.name]) != 1 || q.Get(f.name) != f.want {
+			return fmt.Errorf("%w: %s is not the flow's", ErrForeignAuthorizationURL, f.name)
+		}
+	}
+	if q.Get("code_challenge") == "" {
+		return fmt.Errorf("%w: no code_challenge", ErrForeignAuthorizationURL)
+	}
+	return nil
 }

@@ -56,6 +56,7 @@ func TestAuthorizationURL(t *testing.T) {
 		"resource":              "https://mcp.example.com/mcp",
 		"scope":                 "mcp:read offline_access",
 		"state":                 p.State,
+		"prompt":                "consent", // OIDC Core §11, for offline_access
 	}
 	for k, v := range want {
 		if q.Get(k) != v {
@@ -77,8 +78,11 @@ func TestAuthorizationURL(t *testing.T) {
 		t.Error("state/verifier reused")
 	}
 	raw, _, _ = AuthorizationURL(d, ci, "https://rancher.example.com/cb", nil)
-	if strings.Contains(raw, "scope=") {
-		t.Errorf("scope must be omitted when empty: %s", raw)
+	if strings.Contains(raw, "scope=") || strings.Contains(raw, "prompt=") {
+		t.Errorf("scope and prompt must be omitted when no scope is asked: %s", raw)
+	}
+	if raw, _, _ = AuthorizationURL(d, ci, "https://rancher.example.com/cb", []string{"mcp:read"}); strings.Contains(raw, "prompt=") {
+		t.Errorf("prompt without offline_access: %s", raw)
 	}
 
 	noPKCE := *d
@@ -88,6 +92,59 @@ func TestAuthorizationURL(t *testing.T) {
 	}
 	if _, _, err := AuthorizationURL(d, ClientInfo{ClientID: "c", Issuer: "https://other"}, "https://r/cb", nil); !errors.Is(err, ErrIssuerMismatch) {
 		t.Errorf("foreign client: err = %v", err)
+	}
+}
+
+func TestCheckAuthorizationURL(t *testing.T) {
+	as := newFakeServer(t)
+	d := testDiscovery(as, true)
+	ci := ClientInfo{ClientID: "client-1", Issuer: as.URL}
+	raw, p, err := AuthorizationURL(d, ci, "https://rancher.example.com/cb", []string{"mcp:read"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckAuthorizationURL(raw, &d.AuthServer, p); err != nil {
+		t.Fatalf("the flow's own URL: %v", err)
+	}
+	_, other, _ := AuthorizationURL(d, ci, "https://rancher.example.com/cb", nil)
+	with := func(f func(u *url.URL, q url.Values)) string {
+		u, _ := url.Parse(raw)
+		q := u.Query()
+		f(u, q)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	for name, tc := range map[string]struct {
+		url  string
+		p    Pending
+		want string
+	}{
+		"another origin": {with(func(u *url.URL, _ url.Values) { u.Host = "evil.example" }), p, "origin"},
+		"another scheme": {with(func(u *url.URL, _ url.Values) {
+			u.Scheme = map[string]string{"http": "https", "https": "http"}[u.Scheme]
+		}), p, "origin"},
+		"another path":         {with(func(u *url.URL, _ url.Values) { u.Path = "/login" }), p, "path"},
+		"userinfo":             {with(func(u *url.URL, _ url.Values) { u.User = url.User("x") }), p, "userinfo"},
+		"another flow's state": {raw, other, "state"},
+		"no state":             {with(func(_ *url.URL, q url.Values) { q.Del("state") }), p, "state"},
+		"two states":           {with(func(_ *url.URL, q url.Values) { q.Add("state", p.State) }), p, "state"},
+		"another client":       {with(func(_ *url.URL, q url.Values) { q.Set("client_id", "evil") }), p, "client_id"},
+		"another redirect":     {with(func(_ *url.URL, q url.Values) { q.Set("redirect_uri", "https://evil.example/cb") }), p, "redirect_uri"},
+		"implicit grant":       {with(func(_ *url.URL, q url.Values) { q.Set("response_type", "token") }), p, "response_type"},
+		"plain PKCE":           {with(func(_ *url.URL, q url.Values) { q.Set("code_challenge_method", "plain") }), p, "code_challenge_method"},
+		"no challenge":         {with(func(_ *url.URL, q url.Values) { q.Del("code_challenge") }), p, "code_challenge"},
+		"garbage":              {"://", p, "unparsable"},
+	} {
+		err := CheckAuthorizationURL(tc.url, &d.AuthServer, tc.p)
+		if !errors.Is(err, ErrForeignAuthorizationURL) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want ErrForeignAuthorizationURL naming %q", name, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), p.State) {
+			t.Errorf("%s: the error carries the state: %v", name, err)
+		}
+	}
+	if err := CheckAuthorizationURL(raw, &ASMetadata{}, p); !errors.Is(err, ErrForeignAuthorizationURL) {
+		t.Errorf("no endpoint: err = %v", err)
 	}
 }
 
