@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -70,5 +72,40 @@ func TestOAuthRancherAIMCPMissingScopeSignsInOncePerTurn(t *testing.T) {
 	}
 	if got := oe.mcp.Calls(); len(got) != 0 {
 		t.Fatalf("tool calls %q went through without rancher:mcp", got)
+	}
+}
+
+// With the scopes rancher-ai-mcp lists (offline_access and rancher:mcp),
+// the agent asks for both, with prompt=consent as OpenID Connect requires
+// for offline_access; the user signs in once, and every later turn's tool
+// call goes through with that token.
+func TestOAuthRancherAIMCPSignsInOnceAndCallsTools(t *testing.T) {
+	oe := newOAuthEnv(t, oauthOpts{as: oauthtest.ASOptions{Scopes: []string{"offline_access", "rancher:mcp"}}, mcp: rancherAIMCP})
+	b := oe.browser(t, "alice")
+	c := b.dial("/v1/ws/messages/rancher")
+	c.Metadata()
+	readOpen(t, c)
+	auths, other := turnSignIns(t, b, c)
+	if len(auths) != 1 {
+		t.Fatalf("eager turn: %d sign-ins, want 1 (frames %q)", len(auths), other)
+	}
+	u, err := url.Parse(auths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	if scopes := strings.Fields(q.Get("scope")); !slices.Contains(scopes, "offline_access") || !slices.Contains(scopes, "rancher:mcp") || q.Get("prompt") != "consent" {
+		t.Fatalf("authorization request scope %q prompt %q, want offline_access and rancher:mcp with prompt=consent", q.Get("scope"), q.Get("prompt"))
+	}
+	for i := range 2 {
+		oe.model.Push(call("whoami", `{}`), llm.TextEntry("you are alice"))
+		c.Send(prompt("who am I?"))
+		readOpen(t, c)
+		if auths, other := turnSignIns(t, b, c); len(auths) != 0 {
+			t.Fatalf("turn %d asked to sign in again (frames %q)", i+1, other)
+		}
+	}
+	if got := oe.mcp.Calls(); !slices.Equal(got, []string{"alice", "alice"}) {
+		t.Fatalf("tool calls at rancher-ai-mcp by %q, want two by alice", got)
 	}
 }

@@ -153,8 +153,6 @@ func StartAuthServer(t testing.TB, opts ASOptions) *AuthServer {
 	for _, c := range opts.Clients {
 		cfg.Clients = append(cfg.Clients, providerClient(c))
 	}
-	introSecret := randomHex(16) // the client of Introspect (introspect.go)
-	cfg.Clients = append(cfg.Clients, providerClient{ID: introspectorID, Secret: introSecret, GrantTypes: []string{"client_credentials"}})
 	cfgJSON, err := json.Marshal(cfg)
 	if err != nil {
 		t.Fatalf("oauthtest: %v", err)
@@ -180,7 +178,7 @@ func StartAuthServer(t testing.TB, opts ASOptions) *AuthServer {
 		_ = cmd.Wait()
 		close(waited)
 	}()
-	as := &AuthServer{t: t, secret: secret, stderr: stderr, introSecret: introSecret, opaque: opts.OpaqueAccessTokens}
+	as := &AuthServer{t: t, secret: secret, stderr: stderr, introSecret: secret, opaque: opts.OpaqueAccessTokens}
 	t.Cleanup(func() {
 		stdin.Close()
 		_ = cmd.Process.Signal(interruptSignal())

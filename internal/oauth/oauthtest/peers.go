@@ -57,7 +57,7 @@ func (p *Peer) Stats() PeerStats { return p.stats() }
 // IntrospectionClient is the confidential client that may call the
 // introspection endpoint (RFC 7662 §2.1): client_secret_basic.
 func (as *AuthServer) IntrospectionClient() (id, secret string) {
-	return "oauthtest-introspector", as.secret
+	return introspectorID, as.secret
 }
 
 // UseOpaqueTokens makes the access tokens issued from now on for resource
