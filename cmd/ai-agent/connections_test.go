@@ -208,7 +208,12 @@ func TestConnections(t *testing.T) {
 	}
 	// B's next chat asks alice to sign in.
 	c := repDial(t, b, "/v1/ws/messages", "alice")
-	c.Metadata()
+	md := c.Metadata()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("B's metadata %q; log of B:\n%s", md, logB.String())
+		}
+	})
 	if f := c.Read(); f != "<message>" {
 		t.Fatalf("frame %q, want <message>", f)
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/rancher/ai-agent/internal/llm/provider"
 	"github.com/rancher/ai-agent/internal/mcp"
-	"github.com/rancher/ai-agent/internal/oauth"
 )
 
 // UserError is an error with the one sentence a user reads in a chat frame
@@ -58,8 +57,8 @@ func Sentence(agent string, err error) string {
 	if agent != "" {
 		who = fmt.Sprintf("Agent %q", agent)
 	}
-	if re, ok := errors.AsType[*oauth.RefusedError](err); ok {
-		return re.Sentence()
+	if se, ok := errors.AsType[sentencer](err); ok { // oauth.RefusedError, through the adapter
+		return se.Sentence()
 	}
 	if ce, ok := errors.AsType[*provider.ConfigError](err); ok {
 		return ce.Error() // written for the user: names the variable to set

@@ -99,7 +99,7 @@ func (r reuseSource) stored(ctx context.Context) (TokenSet, bool) {
 		return TokenSet{}, false
 	}
 	if e, ok := r.cache.get(id); ok && bytes.Equal(e.sealed, b) {
-		return e.t, true
+		return e.t, e.t.Revoked.IsZero()
 	}
 	t, _, err := r.v.open(r.key, b)
 	if err != nil {
@@ -107,5 +107,6 @@ func (r reuseSource) stored(ctx context.Context) (TokenSet, bool) {
 		return TokenSet{}, false
 	}
 	r.cache.put(id, cachedToken{sealed: b, t: t}, r.now())
-	return t, true
+	// A revocation marker (Vault.PutRevoked) holds no token: signed out.
+	return t, t.Revoked.IsZero()
 }

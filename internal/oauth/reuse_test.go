@@ -120,6 +120,31 @@ func TestReuseSourceReloadsWhatAnotherReplicaWrote(t *testing.T) {
 	}
 }
 
+// A sign-out leaves a revocation marker in the token's place
+// (Vault.PutRevoked): it is no token, in memory or not.
+func TestReuseSourceTreatsARevocationMarkerAsSignedOut(t *testing.T) {
+	ctx := context.Background()
+	r, base, v, other, clock := reuseFixture(t)
+	if err := v.Put(ctx, r.key, TokenSet{AccessToken: "at-1", Obtained: clock.now(), Expiry: clock.now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.stored(ctx); !ok {
+		t.Fatal("the stored token is not seen")
+	}
+	if err := other.PutRevoked(ctx, r.key); err != nil {
+		t.Fatal(err)
+	}
+	base.err = errSignInNeeded
+	for i := range 2 { // unsealed once, then from memory
+		if _, ok := r.stored(ctx); ok {
+			t.Fatalf("use %d: a revocation marker is taken for a token", i+1)
+		}
+		if got, err := r.Token(ctx); !errors.Is(err, errSignInNeeded) || got.AccessToken != "" {
+			t.Fatalf("use %d after the sign-out: token %q, %v", i+1, got.AccessToken, err)
+		}
+	}
+}
+
 // TestCredentialHonoursRevocationOnAnotherReplica: two services (replicas)
 // share a store; a token deleted through one is never sent by the other.
 func TestCredentialHonoursRevocationOnAnotherReplica(t *testing.T) {

@@ -227,7 +227,8 @@ func StartGoSDKMCP(t testing.TB, as *AuthServer, scopes []string) *Peer {
 		stats PeerStats
 	)
 	server := mcp.NewServer(&mcp.Implementation{Name: "oauthtest-go-sdk-mcp", Version: "1.0.0"}, nil)
-	mcp.AddTool(server, &mcp.Tool{Name: "whoami", Description: "Returns the authenticated user (token sub)."},
+	mcp.AddTool(server, &mcp.Tool{Name: "whoami", Description: "Returns the authenticated user (token sub).",
+		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true}},
 		func(_ context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
 			if req.Extra == nil || req.Extra.TokenInfo == nil {
 				return nil, nil, errors.New("no token info")

@@ -85,7 +85,7 @@ const count = (req, res, next) => {
 
 function buildServer() {
   const mcp = new McpServer({ name: 'oauthtest-sdk-mcp', version: '1.0.0' });
-  mcp.registerTool('whoami', { description: 'Returns the authenticated user (token sub).' }, async (extra) => {
+  mcp.registerTool('whoami', { description: 'Returns the authenticated user (token sub).', annotations: { readOnlyHint: true } }, async (extra) => {
     const sub = extra.authInfo && extra.authInfo.extra && extra.authInfo.extra.sub;
     stats.calls.push(String(sub));
     return { content: [{ type: 'text', text: String(sub) }] };
