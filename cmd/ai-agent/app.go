@@ -256,7 +256,7 @@ var errNoOAuthKey = errors.New("OAuth2 sign-in is unavailable: this server has n
 type noOAuthKey struct{}
 
 func (noOAuthKey) Credentials(context.Context, agentconfig.Agent, agent.User) (mcp.Credentials, error) {
-	return nil, errNoOAuthKey
+	return nil, &agent.UserError{Err: errNoOAuthKey, Sentence: errNoOAuthKey.Error()}
 }
 
 // agentStatus is the status of an agent's configuration ("active" or

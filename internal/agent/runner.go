@@ -221,8 +221,15 @@ func (s *Session) load(ctx context.Context, st *agentState) {
 	cred, err := s.r.o.Credentials.Credentials(ctx, st.Agent, s.user)
 	if err != nil {
 		s.r.o.Logger.Warn("agent credentials failed", "chat", s.chatID, "agent", st.Name, "error", err)
-		st.err = &UserError{Err: err,
-			Sentence: fmt.Sprintf("Agent %q cannot get the credentials for its MCP server; tell the administrator to check the agent's authentication Secret.", st.Name)}
+		sentence := fmt.Sprintf("Agent %q cannot get the credentials for its MCP server; tell the administrator to check the agent's authentication Secret.", st.Name)
+		if outage(err) {
+			sentence = fmt.Sprintf("Agent %q cannot reach its authorization server right now; try again later, and tell the administrator if it persists.", st.Name)
+		} else if ue, ok := errors.AsType[*UserError](err); ok {
+			sentence = ue.Sentence // the provider's own (no encryption key)
+		} else if se, ok := errors.AsType[sentencer](err); ok {
+			sentence = se.Sentence() // an invalid Secret
+		}
+		st.err = &UserError{Err: err, Sentence: sentence}
 		return
 	}
 	st.cred = cred
@@ -248,7 +255,13 @@ func (s *Session) Metadata() []chat.AgentStatus {
 	out := make([]chat.AgentStatus, 0, len(s.list))
 	for _, st := range s.list {
 		if st.err != nil {
-			out = append(out, chat.AgentStatus{Name: st.Name, Status: chat.StatusError, Description: st.err.Error()})
+			// A sentence, never the chain (load logged it with the chat id);
+			// an MCP server that is down is an outage, not a broken agent.
+			status := chat.StatusError
+			if outage(st.err) {
+				status = chat.StatusUnknown
+			}
+			out = append(out, chat.AgentStatus{Name: st.Name, Status: status, Description: Sentence(st.Name, st.err)})
 			continue
 		}
 		out = append(out, chat.AgentStatus{Name: st.Name, Status: chat.StatusActive})

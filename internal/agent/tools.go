@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"net/http"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
 	"github.com/rancher/ai-agent/internal/chat"
@@ -57,8 +59,8 @@ func (s *Session) runTool(ctx context.Context, ts *turnState, st *agentState, ca
 		if ctx.Err() != nil {
 			return stoppedResults([]llm.ToolCall{call}, context.Cause(ctx))[0]
 		}
-		s.r.o.Logger.Warn("MCP tool call failed", "agent", st.Name, "tool", call.Name, "error", err)
-		return llm.Message{Content: "Error: " + err.Error(), IsError: true}
+		s.r.o.Logger.Warn("MCP tool call failed", "chat", s.chatID, "agent", st.Name, "tool", call.Name, "error", err)
+		return llm.Message{Content: toolFailure(st.Name, call.Name, err), IsError: true}
 	}
 	if len(res.UIContext) > 0 {
 		ts.mcpResponses = append(ts.mcpResponses, res.UIContext)
@@ -89,7 +91,7 @@ func (s *Session) callMCP(ctx context.Context, ts *turnState, st *agentState, ca
 			if !errors.Is(aerr, ErrAuthCanceled) && ctx.Err() == nil {
 				// The user saw the sign-in card: tell them how it ended.
 				s.r.o.Logger.Info("sign-in for a tool call failed", "chat", s.chatID, "agent", st.Name, "tool", call.Name, "error", aerr)
-				_ = ts.em.Send(ctx, chat.AuthErrorFrame(authErrorSentence(st.Name, aerr)))
+				_ = ts.em.Send(ctx, chat.AuthErrorFrame(s.authErrorText(st.Name, aerr)))
 			}
 			return res, aerr
 		}
@@ -151,4 +153,30 @@ func (e afterSignIn) Unwrap() error { return e.error }
 func AfterSignIn(challenge error) bool {
 	_, ok := errors.AsType[afterSignIn](challenge)
 	return ok
+}
+
+// toolFailure is what the model reads when a tool call failed before the
+// MCP server answered it: one sentence saying what happened, with the
+// server's own message when it sent one (a JSON-RPC error), never the Go
+// chain (the log has it), which a model would repeat to the user.
+func toolFailure(agent, tool string, err error) string {
+	if re, ok := errors.AsType[*jsonrpc.Error](err); ok {
+		return fmt.Sprintf("Error: the MCP server of agent %q refused the call of tool %q: %s", agent, tool, re.Message)
+	}
+	if he, ok := errors.AsType[*mcp.HTTPStatusError](err); ok {
+		if he.StatusCode == http.StatusUnauthorized || he.StatusCode == http.StatusForbidden {
+			return fmt.Sprintf("Error: the MCP server of agent %q refused the credentials for tool %q (HTTP %d); the tool did not run.", agent, tool, he.StatusCode)
+		}
+		return fmt.Sprintf("Error: the MCP server of agent %q answered HTTP %d for tool %q; the tool did not run.", agent, he.StatusCode, tool)
+	}
+	if errors.Is(err, ErrAuthCanceled) {
+		return fmt.Sprintf("Error: the user canceled the sign-in for agent %q, so tool %q did not run.", agent, tool)
+	}
+	if mcp.Unreachable(err) {
+		return fmt.Sprintf("Error: the MCP server of agent %q cannot be reached right now; tool %q did not run.", agent, tool)
+	}
+	if _, ok := errors.AsType[*SignInError](err); ok {
+		return fmt.Sprintf("Error: the sign-in for agent %q did not complete, so tool %q did not run.", agent, tool)
+	}
+	return fmt.Sprintf("Error: tool %q of agent %q failed; the agent's log has the reason.", tool, agent)
 }

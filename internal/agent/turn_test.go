@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/rancher/ai-agent/api/v1alpha1"
@@ -239,7 +240,7 @@ func TestSignInCanceled(t *testing.T) {
 // failingTools fails every tools/list.
 type failingTools struct{ *fakeTools }
 
-var errDown = errors.New("connection refused")
+var errDown = fmt.Errorf("dial tcp 127.0.0.1:1: %w", syscall.ECONNREFUSED)
 
 func (failingTools) Tools(context.Context, agentconfig.Agent, mcp.Credentials) ([]mcp.Tool, error) {
 	return nil, errDown
@@ -253,7 +254,7 @@ func TestOpenUnavailableIsTyped(t *testing.T) {
 	if !ok || !errors.Is(err, agent.ErrNoAgentAvailable) || !errors.Is(err, errDown) {
 		t.Fatalf("Open = %v; want an *UnavailableError matching ErrNoAgentAvailable and its cause", err)
 	}
-	if ue.Reason != `Agent "math" cannot reach its MCP server; try again later, and tell the administrator if it persists (the agent's log has the reason).` {
+	if ue.Reason != `Agent "math" cannot reach its MCP server right now; try again later, and tell the administrator if it persists.` {
 		t.Fatalf("Reason = %q", ue.Reason)
 	}
 	_, err = agent.New(f.opts).Open(context.Background(), agent.User{ID: "alice"}, nil, "c1")

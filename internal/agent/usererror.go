@@ -7,6 +7,7 @@ import (
 
 	"github.com/rancher/ai-agent/internal/llm/provider"
 	"github.com/rancher/ai-agent/internal/mcp"
+	"github.com/rancher/ai-agent/internal/oauthproto"
 )
 
 // UserError is an error with the one sentence a user reads in a chat frame
@@ -81,8 +82,10 @@ func Sentence(agent string, err error) string {
 		return fmt.Sprintf("%s's answer was cut off because the model stopped responding; try again, and tell the administrator if it persists.", who)
 	case errors.Is(err, errModel):
 		return fmt.Sprintf("%s cannot reach its model provider; try again later, and tell the administrator (the agent's log has the reason).", who)
+	case isMCPLoad(err) && mcp.Unreachable(err):
+		return fmt.Sprintf("%s cannot reach its MCP server right now; try again later, and tell the administrator if it persists.", who)
 	case isMCPLoad(err):
-		return fmt.Sprintf("%s cannot reach its MCP server; try again later, and tell the administrator if it persists (the agent's log has the reason).", who)
+		return fmt.Sprintf("%s cannot load the tools of its MCP server; tell the administrator (the agent's log has the reason).", who)
 	}
 	return fmt.Sprintf("%s ran into an error; try again, and tell the administrator if it persists (the agent's log has the reason).", who)
 }
@@ -112,6 +115,13 @@ type mcpLoadError struct{ err error }
 
 func (e *mcpLoadError) Error() string { return e.err.Error() }
 func (e *mcpLoadError) Unwrap() error { return e.err }
+
+// outage reports a server the agent needs (its MCP server, its
+// authorization server) that cannot be reached right now: a retry later
+// may work, so the agent's status is "unknown", not "error".
+func outage(err error) bool {
+	return mcp.Unreachable(err) || errors.Is(err, oauthproto.ErrTransient)
+}
 
 func isMCPLoad(err error) bool {
 	_, ok := errors.AsType[*mcpLoadError](err)

@@ -1,11 +1,7 @@
 package controller
 
 import (
-	"context"
 	"errors"
-	"net"
-	"net/http"
-	"syscall"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -46,31 +42,11 @@ func judge(a agentconfig.Agent, err error) verdict {
 		return verdict{ready: true, message: MessageReady}
 	case a.Spec.AuthenticationType == v1alpha1.AuthOAuth2 && errors.Is(err, mcp.ErrUnauthorized):
 		return verdict{ready: true, message: MessageNeedsOAuth}
-	case transient(err):
+	case mcp.Unreachable(err):
 		return verdict{message: prefixRetrying + err.Error(), transient: true}
 	default:
 		return verdict{message: prefixFailed + err.Error()}
 	}
-}
-
-// transient reports errors worth a quick retry: the server is not reachable
-// yet (starting, rolling, DNS not propagated), timed out, or a gateway in
-// front of it says it is unavailable (HTTP 502, 503, 504, 429).
-func transient(err error) bool {
-	var nerr net.Error
-	var dns *net.DNSError
-	var op *net.OpError
-	var he *mcp.HTTPStatusError
-	if errors.As(err, &he) {
-		switch he.StatusCode {
-		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusTooManyRequests:
-			return true
-		}
-	}
-	return errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.As(err, &dns) || errors.As(err, &op) ||
-		(errors.As(err, &nerr) && nerr.Timeout())
 }
 
 // apply writes the verdict into status and reports whether anything changed;

@@ -223,11 +223,22 @@ func TestOAuthBadSecretOrServerIsThatAgentsError(t *testing.T) {
 	for _, a := range md["agents"].([]any) {
 		st[a.(map[string]any)["name"].(string)] = a.(map[string]any)
 	}
-	if st["gh"]["status"] != "error" || !strings.Contains(st["gh"]["description"].(string), "clientID is missing") {
+	// One sentence each, naming the agent and what to do; the chain (the
+	// Secret's missing clientID, the refused connection) is in the log.
+	if st["gh"]["status"] != "error" || st["gh"]["description"] != `Agent "gh" cannot sign in: its OAuth2 Secret is invalid; ask the administrator to fix it.` {
 		t.Fatalf("gh = %v", st["gh"])
 	}
-	if st["down"]["status"] != "error" || st["math"]["status"] != "active" {
+	if st["down"]["status"] != "unknown" || st["down"]["description"] != `Agent "down" cannot reach its authorization server right now; try again later, and tell the administrator if it persists.` || st["math"]["status"] != "active" {
 		t.Fatalf("agents = %v", st)
+	}
+	t.Logf("agents: %v", st)
+	for name, a := range st {
+		d, _ := a["description"].(string)
+		for _, chain := range []string{"oauth: ", "mcp: ", "Post \"", "dial tcp", "calling \"", "127.0.0.1", "connection refused"} {
+			if strings.Contains(d, chain) {
+				t.Errorf("agent %s: description %q carries the error chain (%q)", name, d, chain)
+			}
+		}
 	}
 	// The working agent is used directly, with no sign-in.
 	oe.model.Push(llm.TextEntry("math works"))
