@@ -179,7 +179,7 @@ func (a *app) run(ctx context.Context, ln net.Listener, onReady func(addr string
 		creds.OAuth = noOAuthKey{}
 	}
 	opts := agent.Options{Model: a.model, Tools: agent.ToolProvider(tools), Store: a.store, Logger: a.log, Credentials: creds, Auth: auth,
-		Summarization: a.env.Summarization, ModelText: a.modelText()}
+		Summarization: a.env.Summarization, ModelText: a.modelText(), SupervisorPrompt: a.env.SupervisorPrompt}
 	if a.tel != nil {
 		opts.Model, opts.Tools = observedModel(a.tel, a.model, a.env.ActiveLLM, a.modelName), a.tel.Tools(tools)
 	}

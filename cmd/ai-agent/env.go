@@ -55,6 +55,8 @@ type env struct {
 	Summarization agent.Summarization
 	// MaxChatsPerUser is MAX_CHATS_PER_USER: open WebSockets per user.
 	MaxChatsPerUser int
+	// SupervisorPrompt is SYSTEM_PROMPT: the supervisor's instructions.
+	SupervisorPrompt string
 	// MediaHosts is ALLOWED_MEDIA_HOSTS: hosts whose Markdown images in
 	// model text stay images (every other image becomes a link).
 	MediaHosts []string
@@ -88,6 +90,7 @@ func readEnv(getenv func(string) string) (env, error) {
 	if e.LLMMockEnabled, err = boolEnv(getenv, "LLM_MOCK_ENABLED"); err != nil {
 		return e, err
 	}
+	e.SupervisorPrompt = getenv("SYSTEM_PROMPT")
 	if e.MediaHosts, err = modeltext.ParseMediaHosts(getenv("ALLOWED_MEDIA_HOSTS")); err != nil {
 		return e, err
 	}

@@ -41,6 +41,7 @@ func envVars() []envVar {
 		{"Model", "GEMINI_MODEL", "", "Model name when ACTIVE_LLM=gemini."},
 		{"Model", "BEDROCK_MODEL", "", "Model (or inference profile) id when ACTIVE_LLM=bedrock."},
 		{"Model", "GENERIC_OPENAI_MODEL", "", "Model name when ACTIVE_LLM=generic-openai."},
+		{"Model", "SYSTEM_PROMPT", "", "Instructions that replace the supervisor's (the agent that routes each prompt when several agents are enabled); the list of agents is still appended. Each agent keeps its own spec.systemPrompt. The Python chart sets it from `systemPrompt`; the Python agent does not read it."},
 		{"Model", "MODEL", "", "Model name used when the provider's own <PROVIDER>_MODEL is unset (the Python agent's `llmModel` chart value)."},
 		{"Model", "OLLAMA_URL", "", "Ollama's URL (required with ollama)."},
 		{"Model", "OPENAI_API_KEY", "", "OpenAI API key (required with openai)."},

@@ -118,6 +118,9 @@ type Options struct {
 	// ModelText says how model text is shown (package modeltext): the
 	// zero value neutralizes it; Trusted (mock mode) passes it unchanged.
 	ModelText modeltext.Policy
+	// SupervisorPrompt, when set (SYSTEM_PROMPT), replaces the
+	// supervisor's instructions; the list of agents follows it.
+	SupervisorPrompt string
 	// MaxToolResultBytes caps one tool result for the model (0:
 	// modeltext.MaxToolResultBytes).
 	MaxToolResultBytes int

@@ -48,7 +48,7 @@ func (s *Session) supervisorSpec(ts *turnState, history, input []llm.Message) lo
 		names[i] = st.Name
 	}
 	return loopSpec{
-		Purpose: "supervisor", System: supervisorPrompt(usable), Tools: agentTools(usable),
+		Purpose: "supervisor", System: supervisorPrompt(s.r.o.SupervisorPrompt, usable), Tools: agentTools(usable),
 		History: history, Input: input, Sink: &holdbackSink{em: ts.em, names: names, n: s.r.o.ModelText.Stream()}, Exec: s.delegateExec(ts),
 	}
 }
@@ -131,11 +131,19 @@ func agentTools(usable []*agentState) []llm.Tool {
 	return out
 }
 
-func supervisorPrompt(usable []*agentState) string {
+// supervisorPrompt is the supervisor's system prompt: instructions (the
+// administrator's SYSTEM_PROMPT, else ours), then the list of agents,
+// which routing needs whatever the instructions say.
+func supervisorPrompt(instructions string, usable []*agentState) string {
 	var b strings.Builder
-	b.WriteString("You are a supervisor that routes the user's requests to specialised agents. ")
-	b.WriteString("Call the tool of the agent that fits the request, passing the full request as `query`, ")
-	b.WriteString("then answer the user from the agent's result. Answer directly only for greetings or questions no agent covers.\n\nAgents:\n")
+	if instructions = strings.TrimSpace(instructions); instructions != "" {
+		b.WriteString(instructions)
+		b.WriteString("\n\nAgents:\n")
+	} else {
+		b.WriteString("You are a supervisor that routes the user's requests to specialised agents. ")
+		b.WriteString("Call the tool of the agent that fits the request, passing the full request as `query`, ")
+		b.WriteString("then answer the user from the agent's result. Answer directly only for greetings or questions no agent covers.\n\nAgents:\n")
+	}
 	for _, st := range usable {
 		fmt.Fprintf(&b, "- %s (%s): %s\n", st.Name, st.Spec.DisplayName, st.Spec.Description)
 	}

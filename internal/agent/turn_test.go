@@ -323,3 +323,34 @@ func TestPlanIsShownOnceThePauseIsStored(t *testing.T) {
 		}
 	})
 }
+
+// SYSTEM_PROMPT replaces the supervisor's instructions; the list of agents
+// still follows, and a child keeps its own system prompt.
+func TestSupervisorPromptFromTheAdministrator(t *testing.T) {
+	for _, custom := range []string{"", "You are Liz, the cluster's concierge."} {
+		f := newFixture(t)
+		f.opts.SupervisorPrompt = custom
+		list := supervised(f)
+		f.model.push("supervisor", reply{text: "docs"})
+		f.model.push("agent", reply{text: "Read the manual."})
+		s := f.open("c1", list...)
+		turn(context.Background(), s, "how do I?")
+		sup, child := f.model.requests("supervisor"), f.model.requests("agent")
+		if len(sup) == 0 || len(child) == 0 {
+			t.Fatalf("requests: %d supervisor, %d agent", len(sup), len(child))
+		}
+		sys := sup[0].Messages[0]
+		if sys.Role != llm.RoleSystem || !strings.Contains(sys.Content, "- k8s (k8s): k8s things") || !strings.Contains(sys.Content, "- docs (docs): docs things") {
+			t.Fatalf("supervisor system message %+v: want the list of agents", sys)
+		}
+		if custom != "" && (!strings.HasPrefix(sys.Content, custom) || strings.Contains(sys.Content, "You are a supervisor")) {
+			t.Fatalf("with SYSTEM_PROMPT the supervisor reads %q", sys.Content)
+		}
+		if custom == "" && !strings.HasPrefix(sys.Content, "You are a supervisor") {
+			t.Fatalf("default supervisor prompt %q", sys.Content)
+		}
+		if c := child[0].Messages[0]; c.Content != "You are docs" {
+			t.Fatalf("child system message %q, want its own", c.Content)
+		}
+	}
+}
