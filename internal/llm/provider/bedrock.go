@@ -22,9 +22,10 @@ import (
 	"github.com/aws/smithy-go/transport/http/protocol/restjson1"
 )
 
-// bedrock talks to Bedrock's Converse API through aws-sdk-go-v2 with the
-// Bedrock API key (AWS_BEARER_TOKEN_BEDROCK) as bearer token, so no AWS
-// credential chain is consulted. rancher-ai-llm-mock only serves the
+// bedrock talks to Bedrock's Converse API through aws-sdk-go-v2: with the
+// Bedrock API key (AWS_BEARER_TOKEN_BEDROCK) as bearer token when it is
+// set, else signed with SigV4 by AWS credentials (Config.AWSKeys, or the
+// SDK's default chain, as boto3 does for the Python agent). rancher-ai-llm-mock only serves the
 // non-streaming /converse, so mock mode uses Converse and replays its
 // content blocks as events; otherwise ConverseStream.
 type bedrock struct {
@@ -38,12 +39,24 @@ func newBedrock(c Config) (*bedrock, error) {
 	if token == "" && c.Mock {
 		token = "mock"
 	}
+	var creds aws.CredentialsProvider
+	if token == "" {
+		var err error
+		if creds, err = awsCredentials(c); err != nil {
+			return nil, err
+		}
+	}
 	client := bedrockruntime.New(bedrockruntime.Options{Region: c.Region}, func(o *bedrockruntime.Options) {
 		o.HTTPClient = c.HTTPClient
 		o.Retryer = aws.NopRetryer{}
-		o.BearerAuthTokenProvider = bearer.StaticTokenProvider{Token: bearer.Token{Value: token}}
-		o.AuthSchemePreference = []string{"httpBearerAuth"}
-		o.BearerAuthSigner = bearerSigner{allowHTTP: c.Mock}
+		if creds != nil { // SigV4 (the client's default scheme)
+			o.Credentials = creds
+			o.AuthSchemePreference = []string{"aws.auth#sigv4"}
+		} else {
+			o.BearerAuthTokenProvider = bearer.StaticTokenProvider{Token: bearer.Token{Value: token}}
+			o.AuthSchemePreference = []string{"httpBearerAuth"}
+			o.BearerAuthSigner = bearerSigner{allowHTTP: c.Mock}
+		}
 		if c.BaseURL != "" {
 			o.BaseEndpoint = aws.String(c.BaseURL)
 		}

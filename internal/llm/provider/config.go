@@ -3,6 +3,7 @@ package provider
 import (
 	"cmp"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"net/http"
 	"net/url"
 	"strings"
@@ -42,6 +43,15 @@ type Config struct {
 	APIKey string
 	// Region is AWS_REGION (bedrock).
 	Region string
+	// AWSKeys are AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+	// AWS_SESSION_TOKEN (bedrock without an API key): Bedrock requests are
+	// then signed with SigV4. Never logged: see String.
+	AWSKeys AWSKeys
+	// AWSCredentials, when set, signs Bedrock requests (SigV4) instead of
+	// AWSKeys; with neither, and no API key, the AWS SDK's default chain
+	// is loaded (shared config and credentials files with AWS_PROFILE, web
+	// identity as EKS IRSA and pod identity set it, ECS, EC2 instance role).
+	AWSCredentials aws.CredentialsProvider
 	// Mock is LLM_MOCK_ENABLED: BaseURL points at rancher-ai-llm-mock.
 	Mock bool
 	// HTTPClient replaces newHTTPClientVia(IdleTimeout, Network) (tests,
@@ -60,8 +70,11 @@ type Config struct {
 // String describes c for logs, with the key redacted.
 func (c Config) String() string {
 	key := "unset"
-	if c.APIKey != "" {
+	switch {
+	case c.APIKey != "":
 		key = "set"
+	case c.AWSKeys.ID != "" || c.AWSCredentials != nil:
+		key = "aws-credentials"
 	}
 	return fmt.Sprintf("provider=%s model=%s baseURL=%s region=%s mock=%t key=%s",
 		c.Provider, c.Model, redactURL(c.BaseURL), c.Region, c.Mock, key)
@@ -116,7 +129,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		c.APIKey = require("GOOGLE_API_KEY", get("GOOGLE_API_KEY"), true)
 	case ProviderBedrock:
 		c.Region = require("AWS_REGION", get("AWS_REGION"), c.Mock)
-		c.APIKey = require("AWS_BEARER_TOKEN_BEDROCK", get("AWS_BEARER_TOKEN_BEDROCK"), true)
+		// The Bedrock API key first; else AWS credentials (SigV4): these
+		// keys, or the SDK's default chain when they are unset (newBedrock).
+		c.APIKey = get("AWS_BEARER_TOKEN_BEDROCK")
+		c.AWSKeys = AWSKeys{ID: get("AWS_ACCESS_KEY_ID"), Secret: get("AWS_SECRET_ACCESS_KEY"), Session: get("AWS_SESSION_TOKEN")}
+		if (c.AWSKeys.ID == "") != (c.AWSKeys.Secret == "") {
+			need = append(need, "both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (one of them is set)")
+		}
 		// A private endpoint (PrivateLink, a gateway): upstream's
 		// BEDROCK_URL (rancher-ai-agent#206), else the AWS SDK's own
 		// service-specific and global endpoint variables.

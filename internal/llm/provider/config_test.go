@@ -21,7 +21,7 @@ func TestConfigFromEnv(t *testing.T) {
 		{"openai needs key", map[string]string{"ACTIVE_LLM": "openai", "OPENAI_MODEL": "m"}, ErrMissingSetting, "OPENAI_API_KEY", nil},
 		{"generic needs key and URL", map[string]string{"ACTIVE_LLM": "generic-openai", "GENERIC_OPENAI_MODEL": "m"}, ErrMissingSetting, "GENERIC_OPENAI_API_KEY, GENERIC_OPENAI_URL", nil},
 		{"gemini needs key", map[string]string{"ACTIVE_LLM": "gemini", "GEMINI_MODEL": "m"}, ErrMissingSetting, "GOOGLE_API_KEY", nil},
-		{"bedrock needs region and token", map[string]string{"ACTIVE_LLM": "bedrock", "BEDROCK_MODEL": "m"}, ErrMissingSetting, "AWS_REGION, AWS_BEARER_TOKEN_BEDROCK", nil},
+		{"bedrock needs a region", map[string]string{"ACTIVE_LLM": "bedrock", "BEDROCK_MODEL": "m"}, ErrMissingSetting, "needs AWS_REGION.", nil},
 		{"bad URL", map[string]string{"ACTIVE_LLM": "ollama", "OLLAMA_MODEL": "m", "OLLAMA_URL": "localhost:11434"}, ErrMissingSetting, "not an absolute", nil},
 		{"mock needs URL", map[string]string{"ACTIVE_LLM": "openai", "OPENAI_MODEL": "m", "LLM_MOCK_ENABLED": "true"}, ErrMissingSetting, "LLM_MOCK_URL", nil},
 		{"openai with URL", map[string]string{"ACTIVE_LLM": "openai", "OPENAI_MODEL": "gpt-4o", "OPENAI_API_KEY": "k", "OPENAI_URL": "https://proxy/v1"}, nil, "",
