@@ -11,7 +11,10 @@ import (
 // {type:'oauth_success'} on BroadcastChannel "oauth_channel" (the Rancher AI
 // UI listens there; it never reads anything from the page) and closes the
 // window a moment later, so the message is delivered before the UI sees the
-// popup closed. On failure it posts nothing and shows a safe message.
+// popup closed. On failure (the user denied access, the authorization
+// server failed, the sign-in expired) it shows a safe message and posts
+// {type:'oauth_failure', message} there, so that the page that opened it
+// ends its sign-in card at once (the Rancher AI UI ignores other types).
 var callbackPage = template.Must(template.New("callback").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
 <style nonce="{{.Nonce}}">body{font-family:system-ui,sans-serif;margin:3rem;color:#222}</style></head>
@@ -19,6 +22,8 @@ var callbackPage = template.Must(template.New("callback").Parse(`<!doctype html>
 {{if .Success}}<script nonce="{{.Nonce}}">
 try { const c = new BroadcastChannel('oauth_channel'); c.postMessage({type: 'oauth_success'}); c.close(); } catch (e) {}
 setTimeout(function () { window.close(); }, 300);
+</script>{{else}}<script nonce="{{.Nonce}}">
+try { const c = new BroadcastChannel('oauth_channel'); c.postMessage({type: 'oauth_failure', message: {{.Message}}}); c.close(); } catch (e) {}
 </script>{{end}}
 </body></html>
 `))

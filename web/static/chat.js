@@ -17,6 +17,7 @@
   let agentInfo = {}; // name -> {displayName, description} (the demo's stand-in for Steve)
   let agentStatus = []; // <chat-metadata>.agents
   let pendingAuth = null; // the one sign-in in progress
+  let lastPrompt = ''; // the last prompt asked, for a sign-in's "Try again"
   let recommended = false; // the "switch to agent" hint, once per page
 
   const el = (tag, cls, text) => {
@@ -322,19 +323,33 @@
     const state = el('div', 'outcome');
     card.append(el('div', 'card-title', 'Sign in to ' + name), note);
     const buttons = el('div', 'buttons');
+    const retryPrompt = lastPrompt;
     const finish = (text, ok) => {
       state.textContent = text;
       card.classList.add(ok ? 'yes' : 'no');
       buttons.remove();
       if (cur) phase(cur, ok ? 'Resuming…' : '');
+      if (!ok) {
+        // A way to retry: ask again (the agent asks to sign in again), or
+        // reopen the chat when the sign-in came with it.
+        const again = el('div', 'buttons');
+        again.append(button('Try again', () => {
+          again.remove();
+          if (retryPrompt) ask(retryPrompt); else location.reload();
+        }, 'primary'));
+        card.append(again);
+      }
     };
     const me = {};
-    const cancel = () => {
+    // cancel ends the sign-in at once, with what happened, and tells the
+    // agent, whose turn then ends.
+    const cancel = (why) => {
       if (pendingAuth !== me) return;
       abortAuth();
-      finish('Sign-in cancelled', false);
+      finish(typeof why === 'string' ? why : 'Sign-in cancelled.', false);
       if (ws && ws.readyState === WebSocket.OPEN) ws.send('authentication_canceled');
     };
+    me.cancel = cancel;
     buttons.append(button('Sign in', () => {
       const popup = window.open(req.url, 'auth_' + (req.type || 'oauth2'), 'width=600,height=700,left=200,top=200');
       if (!popup) { cancel(); state.textContent = 'The pop-up was blocked: allow pop-ups and ask again.'; return; }
@@ -343,7 +358,12 @@
       buttons.hidden = true;
       me.channel = new BroadcastChannel('oauth_channel');
       me.channel.onmessage = (ev) => {
-        if (pendingAuth !== me || !ev.data || ev.data.type !== 'oauth_success') return;
+        if (pendingAuth !== me || !ev.data) return;
+        if (ev.data.type === 'oauth_failure') {
+          cancel('Sign-in failed: ' + (typeof ev.data.message === 'string' ? ev.data.message : 'the authorization server did not grant access.'));
+          return;
+        }
+        if (ev.data.type !== 'oauth_success') return;
         pendingAuth = null;
         clearInterval(me.timer);
         me.channel.close();
@@ -351,8 +371,8 @@
         ws.send('authentication_confirmed');
       };
       me.channel.onmessageerror = cancel;
-      me.timer = setInterval(() => { if (popup.closed) cancel(); }, 500);
-    }, 'primary'), button('Dismiss', cancel));
+      me.timer = setInterval(() => { if (popup.closed) cancel('Sign-in cancelled: the sign-in window was closed.'); }, 500);
+    }, 'primary'), button('Dismiss', () => cancel('Sign-in cancelled.')));
     card.append(buttons, state);
     host.append(card);
     pendingAuth = me;
@@ -487,7 +507,12 @@
     if (!quiet) setStatus('connecting…');
   }
 
+  // ask sends a prompt. A sign-in still waiting is cancelled first (and
+  // says so), so that the agent's turn ends and this prompt is answered
+  // next instead of waiting behind it.
   function ask(prompt) {
+    if (pendingAuth && pendingAuth.cancel) pendingAuth.cancel('Sign-in cancelled: you sent a new message.');
+    lastPrompt = prompt;
     userBubble(prompt);
     send({ prompt, agent: select.value || undefined, context: {} });
   }
