@@ -9,5 +9,7 @@
 // Each provider keeps its tools' wire or SDK form per tool set, and Ollama
 // reuses its line buffers (wire.go), so a call of a long chat re-encodes
 // only its messages; transport.go is the shared HTTP client (pool, write
-// buffer, stall and drain bounds).
+// buffer, stall and drain bounds). Bedrock authenticates with its API key
+// (bearer) or, without one, signs with SigV4 using AWS keys or the AWS
+// SDK's default credential chain (bedrock_aws.go).
 package provider
