@@ -244,7 +244,7 @@ func TestFaultMCPUnauthorizedAfterRevocation(t *testing.T) {
 	noSecrets(t, slices.Concat(first, second), d.secrets()...)
 	res := toolResults(f.thread(t, "revoked"))
 	t.Logf("tool results: %q", res)
-	if len(res) != 2 || !strings.Contains(res[0], "authentication canceled by the user") || res[1] != whoamiResult {
+	if len(res) != 2 || res[0] != `Error: the user canceled the sign-in for agent "gh", so tool "whoami" did not run.` || res[1] != whoamiResult {
 		t.Errorf("tool results %q", res)
 	}
 }

@@ -22,8 +22,10 @@ func TestMCPServerDown(t *testing.T) {
 	c := e.dial("/v1/ws/messages", "tok-alice")
 	md := c.Metadata()
 	ag := md["agents"].([]any)
-	if ag[0].(map[string]any)["status"] != "active" || ag[1].(map[string]any)["status"] != "error" ||
-		ag[1].(map[string]any)["description"] == "" {
+	// A server that refuses connections is an outage: unknown, with a
+	// sentence, not error.
+	if ag[0].(map[string]any)["status"] != "active" || ag[1].(map[string]any)["status"] != "unknown" ||
+		ag[1].(map[string]any)["description"] != `Agent "broken" cannot reach its MCP server right now; try again later, and tell the administrator if it persists.` {
 		t.Fatalf("agents = %v", ag)
 	}
 	// Only one agent works: it is used directly.
@@ -33,7 +35,7 @@ func TestMCPServerDown(t *testing.T) {
 	*e.source = agentconfig.StaticSource{newAgent("broken", down)}
 	c2 := e.dial("/v1/ws/messages", "tok-alice")
 	f := c2.Read()
-	if f != `<chat-error>{"message":"Agent \"broken\" cannot reach its MCP server; try again later, and tell the administrator if it persists (the agent's log has the reason)."}</chat-error>` {
+	if f != `<chat-error>{"message":"Agent \"broken\" cannot reach its MCP server right now; try again later, and tell the administrator if it persists."}</chat-error>` {
 		t.Fatalf("frame = %q", f)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
