@@ -94,8 +94,10 @@ func ErrorFrame(msg string) string { return Tag("error", messagePayload{msg}) }
 // AuthErrorFrame reports a failed sign-in for an explicitly chosen agent.
 func AuthErrorFrame(msg string) string { return Tag("auth-error", messagePayload{msg}) }
 
-// AuthenticationFrame asks the UI to open the authorization URL in a popup.
-func AuthenticationFrame(url, agent string) string {
+// authenticationFrame asks the UI to open the authorization URL in a popup.
+// It is unexported: Browser.AskSignIn, which package oauth calls only for a
+// sign-in it started (docs/security.md, rule 3), is the one way to send it.
+func authenticationFrame(url, agent string) string {
 	return Tag("authentication", struct {
 		Type  string `json:"type"`
 		URL   string `json:"url"`

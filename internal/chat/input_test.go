@@ -48,7 +48,7 @@ func TestParseFramePlainText(t *testing.T) {
 }
 
 func TestTagFrames(t *testing.T) {
-	if got := AuthenticationFrame("https://as/authorize?a=1&b=2", "gh"); got != `<authentication>{"type":"oauth2","url":"https://as/authorize?a=1&b=2","agent":"gh"}</authentication>` {
+	if got := authenticationFrame("https://as/authorize?a=1&b=2", "gh"); got != `<authentication>{"type":"oauth2","url":"https://as/authorize?a=1&b=2","agent":"gh"}</authentication>` {
 		t.Fatal(got)
 	}
 	if got := TokenRefreshFrame("gh"); got != `<token-refresh>{"agent":"gh"}</token-refresh>` {

@@ -17,7 +17,7 @@ type Browser struct{ Emitter }
 // browser says the sign-in completed), false on authentication_canceled. It
 // returns ctx's cause when ctx ends first.
 func (b Browser) AskSignIn(ctx context.Context, authURL, agent string) (confirmed bool, err error) {
-	reply, err := b.Ask(ctx, AuthenticationFrame(authURL, agent), ReplyAuthConfirmed, ReplyAuthCanceled)
+	reply, err := b.Ask(ctx, authenticationFrame(authURL, agent), ReplyAuthConfirmed, ReplyAuthCanceled)
 	if err != nil {
 		return false, fmt.Errorf("sign-in of %q: %w", agent, err)
 	}
