@@ -64,7 +64,10 @@ func required(llm string) ([]string, bool) {
 	case "ollama":
 		return []string{"OLLAMA_URL", "OLLAMA_MODEL"}, true
 	case "bedrock":
-		return []string{"AWS_REGION", "BEDROCK_MODEL", "AWS_BEARER_TOKEN_BEDROCK"}, true
+		// No API key needed: without AWS_BEARER_TOKEN_BEDROCK the agent
+		// signs with the pod's AWS credentials (keys from the chart, EKS
+		// IRSA or pod identity, an instance role).
+		return []string{"AWS_REGION", "BEDROCK_MODEL"}, true
 	case "openai":
 		return []string{"OPENAI_API_KEY", "OPENAI_MODEL"}, true
 	case "generic-openai":

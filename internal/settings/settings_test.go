@@ -60,6 +60,14 @@ func TestPutSettings(t *testing.T) {
 	if rec, out := put("u-admin", map[string]string{"ACTIVE_LLM": "openai", "OPENAI_MODEL": "gpt-5"}); rec.Code != http.StatusBadRequest || !strings.Contains(out["detail"], "OPENAI_API_KEY") {
 		t.Fatalf("missing key: %d %v", rec.Code, out)
 	}
+	// Bedrock needs a region and a model; the API key is optional (the
+	// pod's AWS credentials sign otherwise).
+	if rec, out := put("u-admin", map[string]string{"ACTIVE_LLM": "bedrock", "BEDROCK_MODEL": "m"}); rec.Code != http.StatusBadRequest || !strings.Contains(out["detail"], "AWS_REGION") {
+		t.Fatalf("bedrock without a region: %d %v", rec.Code, out)
+	}
+	if rec, out := put("u-admin", map[string]string{"ACTIVE_LLM": "bedrock", "BEDROCK_MODEL": "m", "AWS_REGION": "eu-west-1", "AWS_BEARER_TOKEN_BEDROCK": ""}); rec.Code != http.StatusOK || out["ACTIVE_LLM"] != "bedrock" {
+		t.Fatalf("bedrock with AWS credentials instead of an API key: %d %v", rec.Code, out)
+	}
 	if rec, _ := put("u-admin", map[string]string{"ACTIVE_LLM": "skynet"}); rec.Code != http.StatusBadRequest {
 		t.Fatalf("unknown provider: %d", rec.Code)
 	}
