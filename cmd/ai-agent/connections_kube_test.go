@@ -18,7 +18,6 @@ import (
 	"github.com/rancher/ai-agent/internal/kube/kubetest"
 	"github.com/rancher/ai-agent/internal/oauth"
 	"github.com/rancher/ai-agent/internal/oauth/oauthtest"
-	"github.com/rancher/ai-agent/internal/store"
 )
 
 // TestConnectionsAgentDeleted runs `serve --kubeconfig` against a real API
@@ -86,17 +85,7 @@ func storedToken(t *testing.T, path, key string, k oauth.TokenKey) bool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, err := store.OpenSQLite(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	raw, _ := oauth.ParseKey(key)
-	sealer, err := oauth.NewSealer(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = oauth.NewVault(st, sealer, nil).Get(ctx, k)
+	_, err := storedTokens(t, ctx, path, key, k)
 	if err != nil && !errors.Is(err, oauth.ErrNoToken) {
 		t.Fatal(err)
 	}

@@ -208,21 +208,8 @@ func (d *browserDemo) signIn(ctx, browser context.Context, want string) {
 		d.t.Fatalf("sign-in card title %q", title)
 	}
 	d.shot(ctx, "signin-card-"+want)
-	popups := chromedp.WaitNewTarget(ctx, func(i *target.Info) bool { return strings.Contains(i.URL, "/authorize") })
-	d.do(ctx, "click sign in", chromedp.Click(chromedp.CSS(".card.signin .buttons button.primary")))
-	var id target.ID
-	select {
-	case id = <-popups:
-	case <-time.After(30 * time.Second):
-		d.t.Fatal("no sign-in pop-up opened")
-	}
-	popup, cancel := chromedp.NewContext(browser, chromedp.WithTargetID(id))
+	popup, cancel := d.openPopup(ctx, browser, ".card.signin .buttons button.primary")
 	defer cancel()
-	// The first Run attaches, with a context that lives as long as the
-	// pop-up: a tab lives as long as the context of its first Run.
-	if err := chromedp.Do(popup); err != nil {
-		d.t.Fatalf("attach to the pop-up: %v", err)
-	}
 	d.do(popup, "authorization page", chromedp.WaitVisible(chromedp.CSS(`button[value=allow]`)))
 	if got := eval[string](d, popup, `document.querySelector('input[name=user]').value`); got != want {
 		d.t.Fatalf("the authorization page offers %q, want %q", got, want)
@@ -234,6 +221,28 @@ func (d *browserDemo) signIn(ctx, browser context.Context, want string) {
 	if got := eval[string](d, ctx, `document.querySelector('.card.signin .outcome').textContent`); got != "✓ Signed in to Notes" {
 		d.t.Fatalf("sign-in card says %q", got)
 	}
+}
+
+// openPopup clicks the sign-in button at selector and attaches to the
+// authorization pop-up it opens.
+func (d *browserDemo) openPopup(ctx, browser context.Context, selector string) (context.Context, context.CancelFunc) {
+	d.t.Helper()
+	popups := chromedp.WaitNewTarget(ctx, func(i *target.Info) bool { return strings.Contains(i.URL, "/authorize") })
+	d.do(ctx, "click sign in", chromedp.Click(chromedp.CSS(selector)))
+	var id target.ID
+	select {
+	case id = <-popups:
+	case <-time.After(30 * time.Second):
+		d.t.Fatal("no sign-in pop-up opened")
+	}
+	popup, cancel := chromedp.NewContext(browser, chromedp.WithTargetID(id))
+	// The first Run attaches, with a context that lives as long as the
+	// pop-up: a tab lives as long as the context of its first Run.
+	if err := chromedp.Do(popup); err != nil {
+		cancel()
+		d.t.Fatalf("attach to the pop-up: %v", err)
+	}
+	return popup, cancel
 }
 
 // push queues a scripted model answer through the demo's control API.

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -17,24 +15,22 @@ import (
 func (d *browserDemo) openSignIn(ctx, browser context.Context) (context.Context, context.CancelFunc) {
 	d.t.Helper()
 	d.do(ctx, "sign-in card", until(`(() => { const c = [...document.querySelectorAll('.card.signin')].pop(); return !!c && !c.classList.contains('no') && !!c.querySelector('.buttons button.primary'); })()`))
-	popups := chromedp.WaitNewTarget(ctx, func(i *target.Info) bool { return strings.Contains(i.URL, "/authorize") })
-	d.do(ctx, "click sign in", chromedp.Click(chromedp.CSS(".card.signin:last-of-type .buttons button.primary")))
-	var id target.ID
-	select {
-	case id = <-popups:
-	case <-time.After(30 * time.Second):
-		d.t.Fatal("no sign-in pop-up opened")
-	}
-	popup, cancel := chromedp.NewContext(browser, chromedp.WithTargetID(id))
-	if err := chromedp.Do(popup); err != nil {
-		d.t.Fatalf("attach to the pop-up: %v", err)
-	}
+	popup, cancel := d.openPopup(ctx, browser, ".card.signin:last-of-type .buttons button.primary")
 	d.do(popup, "authorization page", chromedp.WaitVisible(chromedp.CSS(`button[value=deny]`)))
 	// While the pop-up is open, Sign in and Dismiss are not shown.
 	if shown := eval[int](d, ctx, `[...[...document.querySelectorAll('.card.signin')].pop().querySelectorAll('.buttons button')].filter(b => b.offsetParent !== null).length`); shown != 0 {
 		d.t.Fatalf("%d card buttons visible while the pop-up is open", shown)
 	}
 	return popup, cancel
+}
+
+// tryAgain clicks the ended card's "Try again" and waits for the agent to
+// ask to sign in again (a new card).
+func (d *browserDemo) tryAgain(ctx context.Context) {
+	d.t.Helper()
+	cards := eval[int](d, ctx, `document.querySelectorAll('.card.signin').length`)
+	d.do(ctx, "try again", chromedp.Click(chromedp.CSS(".card.signin:last-of-type .buttons button.primary")),
+		until(fmt.Sprintf(`document.querySelectorAll('.card.signin').length > %d`, cards)))
 }
 
 // outcome waits for the last sign-in card to end and returns what it says.
@@ -68,9 +64,7 @@ func TestDemoSignInUnhappyPaths(t *testing.T) {
 
 	// Try again: the agent asks to sign in again; the authorization server
 	// fails (an error response at the callback).
-	cards := eval[int](d, alice, `document.querySelectorAll('.card.signin').length`)
-	d.do(alice, "try again", chromedp.Click(chromedp.CSS(".card.signin:last-of-type .buttons button.primary")),
-		until(fmt.Sprintf(`document.querySelectorAll('.card.signin').length > %d`, cards)))
+	d.tryAgain(alice)
 	popup, closePopup = d.openSignIn(alice, browser)
 	d.do(popup, "authorization server error", chromedp.Evaluate[chromedp.Void](`(() => {
 		const q = new URL(location.href).searchParams;
@@ -82,9 +76,7 @@ func TestDemoSignInUnhappyPaths(t *testing.T) {
 	closePopup()
 
 	// Try again, then close the pop-up.
-	cards = eval[int](d, alice, `document.querySelectorAll('.card.signin').length`)
-	d.do(alice, "try again", chromedp.Click(chromedp.CSS(".card.signin:last-of-type .buttons button.primary")),
-		until(fmt.Sprintf(`document.querySelectorAll('.card.signin').length > %d`, cards)))
+	d.tryAgain(alice)
 	popup, closePopup = d.openSignIn(alice, browser)
 	d.do(popup, "close the pop-up", chromedp.Evaluate[chromedp.Void](`window.close()`))
 	if got := d.outcome(alice, "card after the pop-up closed"); got != "Sign-in cancelled: the sign-in window was closed." {
@@ -94,16 +86,13 @@ func TestDemoSignInUnhappyPaths(t *testing.T) {
 
 	// Try again, and while the pop-up is open, ask something else: the
 	// sign-in is cancelled and the new prompt is answered.
-	cards = eval[int](d, alice, `document.querySelectorAll('.card.signin').length`)
-	d.do(alice, "try again", chromedp.Click(chromedp.CSS(".card.signin:last-of-type .buttons button.primary")),
-		until(fmt.Sprintf(`document.querySelectorAll('.card.signin').length > %d`, cards)))
-	popup, closePopup = d.openSignIn(alice, browser)
+	d.tryAgain(alice)
+	_, closePopup = d.openSignIn(alice, browser)
 	defer closePopup()
 	d.do(alice, "ask while signing in", chromedp.SendKeys(chromedp.ID("prompt"), "list the pods in default"), enter(false))
 	if got := d.outcome(alice, "card after a new prompt"); got != "Sign-in cancelled: you sent a new message." {
 		t.Fatalf("after a new prompt the card says %q", got)
 	}
 	d.do(alice, "the new prompt is answered", until(`[...document.querySelectorAll('.bubble.agent.done')].pop().innerText.includes('db-0')`))
-	_ = popup
 	d.shot(alice, "signin-unhappy")
 }

@@ -347,11 +347,11 @@ func grepLines(s, prefix string) string {
 	return strings.Join(out, "\n")
 }
 
-// vaultTokens reads the access and refresh token of k from the SQLite file
-// of a running server.
-func vaultTokens(t *testing.T, path, key string, k oauth.TokenKey) []string {
+// storedTokens reads the tokens of k from the SQLite file of a running
+// server, sealed with key (oauth.ErrNoToken when it holds none).
+func storedTokens(t *testing.T, ctx context.Context, path, key string, k oauth.TokenKey) (oauth.TokenSet, error) {
 	t.Helper()
-	st, err := store.OpenSQLite(context.Background(), path)
+	st, err := store.OpenSQLite(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +361,14 @@ func vaultTokens(t *testing.T, path, key string, k oauth.TokenKey) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts, err := oauth.NewVault(st, sealer, nil).Get(context.Background(), k)
+	return oauth.NewVault(st, sealer, nil).Get(ctx, k)
+}
+
+// vaultTokens reads the access and refresh token of k from the SQLite file
+// of a running server.
+func vaultTokens(t *testing.T, path, key string, k oauth.TokenKey) []string {
+	t.Helper()
+	ts, err := storedTokens(t, context.Background(), path, key, k)
 	if err != nil || ts.AccessToken == "" || ts.RefreshToken == "" {
 		t.Fatalf("vault: %v (access %t, refresh %t)", err, ts.AccessToken != "", ts.RefreshToken != "")
 	}

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -131,19 +132,19 @@ func agentTools(usable []*agentState) []llm.Tool {
 	return out
 }
 
+// defaultSupervisorInstructions are the supervisor's instructions unless
+// the administrator set SYSTEM_PROMPT.
+const defaultSupervisorInstructions = "You are a supervisor that routes the user's requests to specialised agents. " +
+	"Call the tool of the agent that fits the request, passing the full request as `query`, " +
+	"then answer the user from the agent's result. Answer directly only for greetings or questions no agent covers."
+
 // supervisorPrompt is the supervisor's system prompt: instructions (the
 // administrator's SYSTEM_PROMPT, else ours), then the list of agents,
 // which routing needs whatever the instructions say.
 func supervisorPrompt(instructions string, usable []*agentState) string {
 	var b strings.Builder
-	if instructions = strings.TrimSpace(instructions); instructions != "" {
-		b.WriteString(instructions)
-		b.WriteString("\n\nAgents:\n")
-	} else {
-		b.WriteString("You are a supervisor that routes the user's requests to specialised agents. ")
-		b.WriteString("Call the tool of the agent that fits the request, passing the full request as `query`, ")
-		b.WriteString("then answer the user from the agent's result. Answer directly only for greetings or questions no agent covers.\n\nAgents:\n")
-	}
+	b.WriteString(cmp.Or(strings.TrimSpace(instructions), defaultSupervisorInstructions))
+	b.WriteString("\n\nAgents:\n")
 	for _, st := range usable {
 		fmt.Fprintf(&b, "- %s (%s): %s\n", st.Name, st.Spec.DisplayName, st.Spec.Description)
 	}

@@ -169,19 +169,9 @@ func TestBedrockSigV4(t *testing.T) {
 	}
 	srv := startSigV4Bedrock(t, map[string]string{"AKIDENV": "env-secret", "AKIDFILE": "file-secret", "AKIDROT1": "secret-of-AKIDROT1", "AKIDROT2": "secret-of-AKIDROT2"})
 	base := map[string]string{"ACTIVE_LLM": "bedrock", "BEDROCK_MODEL": "m", "AWS_REGION": "eu-west-1", "BEDROCK_URL": srv.URL}
-	with := func(kv ...string) map[string]string {
-		out := map[string]string{}
-		for k, v := range base {
-			out[k] = v
-		}
-		for i := 0; i+1 < len(kv); i += 2 {
-			out[kv[i]] = kv[i+1]
-		}
-		return out
-	}
 
 	t.Run("access keys with a session token", func(t *testing.T) {
-		got, err := bedrockFromEnv(t, with("AWS_ACCESS_KEY_ID", "AKIDENV", "AWS_SECRET_ACCESS_KEY", "env-secret", "AWS_SESSION_TOKEN", "session-1"))
+		got, err := bedrockFromEnv(t, envWith(base, "AWS_ACCESS_KEY_ID", "AKIDENV", "AWS_SECRET_ACCESS_KEY", "env-secret", "AWS_SESSION_TOKEN", "session-1"))
 		if err != nil || got != "signed" {
 			t.Fatalf("answer %q, %v", got, err)
 		}
@@ -190,7 +180,7 @@ func TestBedrockSigV4(t *testing.T) {
 		}
 	})
 	t.Run("a wrong secret is refused by the server", func(t *testing.T) {
-		_, err := bedrockFromEnv(t, with("AWS_ACCESS_KEY_ID", "AKIDENV", "AWS_SECRET_ACCESS_KEY", "not-the-secret"))
+		_, err := bedrockFromEnv(t, envWith(base, "AWS_ACCESS_KEY_ID", "AKIDENV", "AWS_SECRET_ACCESS_KEY", "not-the-secret"))
 		var ae *APIError
 		if !errors.As(err, &ae) || ae.Status != http.StatusForbidden {
 			t.Fatalf("err %v, want the server's 403", err)
@@ -245,7 +235,7 @@ func TestBedrockSigV4(t *testing.T) {
 		}))
 		defer bearerSrv.Close()
 		c, err := ConfigFromEnv(func(k string) string {
-			return with("AWS_BEARER_TOKEN_BEDROCK", "br-key", "AWS_ACCESS_KEY_ID", "AKIDENV", "AWS_SECRET_ACCESS_KEY", "env-secret", "BEDROCK_URL", bearerSrv.URL)[k]
+			return envWith(base, "AWS_BEARER_TOKEN_BEDROCK", "br-key", "AWS_ACCESS_KEY_ID", "AKIDENV", "AWS_SECRET_ACCESS_KEY", "env-secret", "BEDROCK_URL", bearerSrv.URL)[k]
 		})
 		if err != nil || c.APIKey != "br-key" {
 			t.Fatalf("config %v, %v", c, err)
@@ -267,7 +257,7 @@ func TestBedrockSigV4(t *testing.T) {
 		}
 	})
 	t.Run("one key of a pair", func(t *testing.T) {
-		_, err := bedrockFromEnv(t, with("AWS_ACCESS_KEY_ID", "AKIDENV"))
+		_, err := bedrockFromEnv(t, envWith(base, "AWS_ACCESS_KEY_ID", "AKIDENV"))
 		if !errors.Is(err, ErrMissingSetting) || !strings.Contains(err.Error(), "AWS_SECRET_ACCESS_KEY") {
 			t.Fatalf("err %v", err)
 		}

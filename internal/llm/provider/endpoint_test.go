@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -27,23 +28,13 @@ func TestPrivateEndpointsReceiveTheCall(t *testing.T) {
 	defer srv.Close()
 	other := "http://127.0.0.1:1" // never dialled when a higher-precedence variable is set
 	bedrock := map[string]string{"ACTIVE_LLM": "bedrock", "BEDROCK_MODEL": "m", "AWS_REGION": "eu-west-1", "AWS_BEARER_TOKEN_BEDROCK": "br-key"}
-	with := func(base map[string]string, kv ...string) map[string]string {
-		out := map[string]string{}
-		for k, v := range base {
-			out[k] = v
-		}
-		for i := 0; i+1 < len(kv); i += 2 {
-			out[kv[i]] = kv[i+1]
-		}
-		return out
-	}
 	for _, tc := range []struct {
 		name, path string
 		env        map[string]string
 	}{
-		{"BEDROCK_URL", "/model/m/converse-stream", with(bedrock, "BEDROCK_URL", srv.URL, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", other, "AWS_ENDPOINT_URL", other)},
-		{"AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "/model/m/converse-stream", with(bedrock, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", srv.URL, "AWS_ENDPOINT_URL", other)},
-		{"AWS_ENDPOINT_URL", "/model/m/converse-stream", with(bedrock, "AWS_ENDPOINT_URL", srv.URL)},
+		{"BEDROCK_URL", "/model/m/converse-stream", envWith(bedrock, "BEDROCK_URL", srv.URL, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", other, "AWS_ENDPOINT_URL", other)},
+		{"AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "/model/m/converse-stream", envWith(bedrock, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", srv.URL, "AWS_ENDPOINT_URL", other)},
+		{"AWS_ENDPOINT_URL", "/model/m/converse-stream", envWith(bedrock, "AWS_ENDPOINT_URL", srv.URL)},
 		{"OLLAMA_URL", "/api/chat", map[string]string{"ACTIVE_LLM": "ollama", "OLLAMA_MODEL": "m", "OLLAMA_URL": srv.URL}},
 		{"OPENAI_URL", "/chat/completions", map[string]string{"ACTIVE_LLM": "openai", "OPENAI_MODEL": "m", "OPENAI_API_KEY": "k", "OPENAI_URL": srv.URL}},
 		{"GENERIC_OPENAI_URL", "/chat/completions", map[string]string{"ACTIVE_LLM": "generic-openai", "GENERIC_OPENAI_MODEL": "m", "GENERIC_OPENAI_API_KEY": "k", "GENERIC_OPENAI_URL": srv.URL}},
@@ -78,4 +69,13 @@ func TestPrivateEndpointsReceiveTheCall(t *testing.T) {
 			}
 		})
 	}
+}
+
+// envWith is a copy of base with the key, value pairs kv set.
+func envWith(base map[string]string, kv ...string) map[string]string {
+	out := maps.Clone(base)
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
 }
